@@ -1,0 +1,177 @@
+"""The FNet token mixing: the real part of a 2D DFT over sequence and hidden axes.
+
+This module is the only place in the package where the DFT math lives: the complex
+FFT path, the DFT-as-matmul path and the LiteRT RFFT2D path with its Hermitian
+reconstruction.
+"""
+
+import math
+
+import keras
+import tensorflow as tf
+from keras import ops
+
+METHODS = ("auto", "fft", "dft", "rfft")
+
+
+def is_power_of_two(n: int) -> bool:
+    return n > 0 and n & (n - 1) == 0
+
+
+def dft_matrices(length, dtype="float32"):
+    """Cosine and sine DFT matrices `C[j, k] = cos(2πjk/N)`, `S[j, k] = sin(2πjk/N)`.
+
+    Built in-graph from `length` (static or dynamic), so nothing is stored in the model
+    file. `j*k` is reduced modulo `N` in integers before the float conversion: the
+    angle then stays below 2π and keeps float32 precision at any length.
+    """
+    index = tf.range(length, dtype=tf.int32)
+    residue = tf.math.floormod(index[:, None] * index[None, :], length)
+    angle = tf.cast(residue, "float32") * (2.0 * math.pi / tf.cast(length, "float32"))
+    return tf.cast(tf.cos(angle), dtype), tf.cast(tf.sin(angle), dtype)
+
+
+def real_fft2_fft(x):
+    """Re(FFT2(x)) with the complex FFT2D op (TensorFlow; LiteRT needs Flex for it)."""
+    real, _ = ops.fft2((x, ops.zeros_like(x)))
+    return real
+
+
+def real_fft2_dft(x):
+    """Re(F_s x F_h) = C_s x C_h − S_s x S_h as two matmuls (any length, int8-friendly).
+
+    `x @ [C_h | S_h]` gives both hidden-axis products in one matmul; stacking them on
+    the sequence axis turns the sequence-axis step into one matmul with `[C_s | −S_s]`.
+    """
+    seq_len, hidden = tf.shape(x)[-2], tf.shape(x)[-1]
+    cos_h, sin_h = dft_matrices(hidden)
+    cos_s, sin_s = dft_matrices(seq_len)
+    mixed_h = tf.matmul(x, tf.concat([cos_h, sin_h], axis=1))  # (..., s, 2h)
+    stacked = tf.concat([mixed_h[..., :hidden], mixed_h[..., hidden:]], axis=-2)  # (..., 2s, h)
+    return tf.matmul(tf.concat([cos_s, -sin_s], axis=1), stacked)
+
+
+def real_fft2_rfft(x):
+    """Re(FFT2(x)) from RFFT2D (a LiteRT builtin) by Hermitian symmetry.
+
+    RFFT2D returns columns 0..h/2 of the full 2D spectrum Y. For a real input
+    Y[k, l] = conj(Y[-k mod s, h - l]), so Re Y[k, l] for l > h/2 is
+    Re Y[-k mod s, h - l]: the columns 1..h/2-1 in reverse order, with rows
+    reversed except row 0. Only slicing, reversal and concatenation are needed.
+    """
+    hidden = x.shape[-1]
+    half = tf.math.real(tf.signal.rfft2d(x))  # (..., s, h/2 + 1)
+    inner = half[..., 1 : hidden // 2]  # columns 1..h/2-1
+    rows_negated = tf.concat([inner[..., :1, :], tf.reverse(inner[..., 1:, :], axis=[-2])], axis=-2)
+    return tf.concat([half, tf.reverse(rows_negated, axis=[-1])], axis=-1)
+
+
+_PATHS = {"fft": real_fft2_fft, "dft": real_fft2_dft, "rfft": real_fft2_rfft}
+
+
+@keras.saving.register_keras_serializable(package="fnet_keras")
+class FourierMixing(keras.layers.Layer):
+    """FNet token mixing: `Re(DFT_seq(DFT_hidden(x)))`, parameter free.
+
+    The output has the input's shape and is exactly the FNet mixing sublayer
+    (unnormalised DFT, as in the official implementation). Every method computes
+    in float32, also under mixed-precision policies (the DC term grows like
+    sequence × hidden and overflows float16), and casts the result back.
+
+    Args:
+        method: str. How the transform is computed:
+            `"fft"`: `FFT2D` on complex64; any length, dynamic too. Needs the
+            Flex runtime in LiteRT.
+            `"dft"`: DFT as matmuls with in-graph cosine/sine matrices; any
+            length; runs on int8 kernels and accelerator delegates.
+            `"rfft"`: LiteRT's builtin `RFFT2D` plus Hermitian reconstruction;
+            sequence and hidden sizes must be powers of two (LiteRT's RFFT2D
+            fails at run time otherwise, so the layer refuses to build).
+            `"auto"` (default): `"fft"` in TensorFlow. The export pipeline sets
+            `layer.method` per target before tracing: a change applies to
+            functions traced afterwards; Keras caches traced functions such as
+            `model.predict_function`, so export traces a fresh function.
+        **kwargs: standard `keras.layers.Layer` arguments (`name`, `dtype`, ...).
+
+    Call arguments:
+        inputs: float tensor of shape `(batch, sequence_length, hidden_dim)`.
+
+    Example:
+    >>> x = np.random.rand(2, 8, 4).astype("float32")
+    >>> y = FourierMixing()(x)
+    >>> np.allclose(y, np.fft.fft2(x).real, atol=1e-4)
+    True
+
+    Reference:
+        Lee-Thorp et al., "FNet: Mixing Tokens with Fourier Transforms",
+        arXiv 2105.03824.
+    """
+
+    def __init__(self, method="auto", **kwargs):
+        super().__init__(**kwargs)
+        self._method = check_method(method)
+        self.supports_masking = True
+
+    @property
+    def method(self):
+        return self._method
+
+    @method.setter
+    def method(self, value):
+        value = check_method(value)
+        if self.built and value == "rfft":
+            _check_rfft_shape(self._build_shape, self.name)
+        self._method = value
+
+    @property
+    def resolved_method(self):
+        """The path actually traced: `"auto"` means `"fft"` in TensorFlow."""
+        return "fft" if self._method == "auto" else self._method
+
+    def build(self, input_shape):
+        if len(input_shape) != 3:
+            raise ValueError(
+                f"FourierMixing expects inputs of shape (batch, sequence_length, hidden_dim); "
+                f"received shape {tuple(input_shape)}."
+            )
+        self._build_shape = tuple(input_shape)
+        if self._method == "rfft":
+            _check_rfft_shape(self._build_shape, self.name)
+        self.built = True
+
+    def call(self, inputs):
+        x = ops.cast(inputs, "float32")
+        y = _PATHS[self.resolved_method](x)
+        return ops.cast(y, self.compute_dtype)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def compute_mask(self, inputs, mask=None):
+        return mask
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"method": self._method})
+        return config
+
+
+def check_method(method):
+    if method not in METHODS:
+        raise ValueError(f"`method` must be one of {METHODS}; received method={method!r}.")
+    return method
+
+
+def _check_rfft_shape(shape, layer_name):
+    for axis, size in (("sequence", shape[1]), ("hidden", shape[2])):
+        if size is None:
+            raise ValueError(
+                f"FourierMixing {layer_name!r}: method='rfft' needs a static {axis} length "
+                f"(LiteRT's RFFT2D takes fixed power-of-two sizes); received shape {shape}."
+            )
+        if not is_power_of_two(size):
+            raise ValueError(
+                f"FourierMixing {layer_name!r}: method='rfft' needs power-of-two lengths "
+                f"(LiteRT's RFFT2D rejects others at run time); the {axis} length is {size} "
+                f"in shape {shape}. Use method='dft' or 'fft' instead."
+            )

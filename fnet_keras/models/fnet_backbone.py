@@ -1,0 +1,217 @@
+"""The encoder stack: embeddings, N mixing blocks, sequence and pooled outputs."""
+
+import keras
+from keras import ops
+
+from fnet_keras.layers import FNetEncoder, PositionEmbedding
+
+BACKBONE_MIXINGS = ("fourier", "attention", "linear", "hybrid")
+
+
+def block_mixings(mixing, num_layers, num_attention_layers=None):
+    """The mixing of each block, bottom first. Hybrid: attention in the top k blocks."""
+    if mixing != "hybrid":
+        return [mixing] * num_layers
+    k = num_attention_layers
+    return ["fourier"] * (num_layers - k) + ["attention"] * k
+
+
+@keras.saving.register_keras_serializable(package="fnet_keras")
+class FNetBackbone(keras.Model):
+    """FNet encoder (or its Transformer/linear/hybrid twin) without a task head.
+
+    Token embedding + learned position embedding (+ optional segment embedding) →
+    LayerNorm → (projection to `hidden_dim` when `embedding_dim` differs) → dropout →
+    `num_layers` `FNetEncoder` blocks. Outputs `sequence_output`
+    `(batch, seq, hidden)` and `pooled_output` (tanh Dense on the first token).
+
+    The twins differ only in the mixing sublayer of each block: `mixing="attention"`
+    with the same sizes is the Transformer twin of an FNet. Token id `padding_id`
+    marks padding; attention ignores padded keys, Fourier mixing mixes them (as in
+    the paper), so FNet outputs depend on the padded length.
+
+    Args:
+        vocabulary_size: int. Number of token ids.
+        num_layers: int. Number of encoder blocks.
+        hidden_dim: int. Width of the blocks.
+        intermediate_dim: int. Feed-forward width.
+        embedding_dim: int or None. Width of the embedding tables; None means
+            `hidden_dim`. A smaller value adds a projection and saves parameters.
+        num_heads: int. Attention heads of attention blocks.
+        max_sequence_length: int. Positions with a learned embedding.
+        sequence_length: int or None. Fixed input length (None: any length up to
+            `max_sequence_length`; `mixing="linear"` and `fourier_method="rfft"` need
+            a fixed one).
+        num_segments: int or None. Adds a segment embedding and a `segment_ids` input.
+        mixing: str. `"fourier"`, `"attention"`, `"linear"` or `"hybrid"`.
+        num_attention_layers: int. For `"hybrid"`: attention in the top k blocks.
+        fourier_method: str. `FourierMixing` method of the Fourier blocks.
+        dropout: float. Embedding, feed-forward and attention dropout.
+        mixing_dropout: float. Dropout after each mixing sublayer.
+        layer_norm_epsilon: float.
+        padding_id: int. The token id of padding.
+        **kwargs: `keras.Model` arguments (`name`, `dtype`).
+
+    Call arguments:
+        inputs: int tensor `token_ids` of shape `(batch, sequence_length)`, or a
+            dict with `token_ids` and `segment_ids` when `num_segments` is set.
+
+    Example:
+    >>> backbone = FNetBackbone(vocabulary_size=100, num_layers=2, hidden_dim=32,
+    ...                         intermediate_dim=64, num_heads=2, sequence_length=16)
+    >>> out = backbone(np.ones((1, 16), "int32"))
+    >>> out["sequence_output"].shape, out["pooled_output"].shape
+    ((1, 16, 32), (1, 32))
+
+    Reference:
+        Lee-Thorp et al., "FNet: Mixing Tokens with Fourier Transforms",
+        arXiv 2105.03824 (FNet, FNet-Hybrid, Linear).
+    """
+
+    def __init__(
+        self,
+        vocabulary_size,
+        num_layers,
+        hidden_dim,
+        intermediate_dim,
+        embedding_dim=None,
+        num_heads=None,
+        max_sequence_length=512,
+        sequence_length=None,
+        num_segments=None,
+        mixing="fourier",
+        num_attention_layers=None,
+        fourier_method="auto",
+        dropout=0.1,
+        mixing_dropout=0.0,
+        layer_norm_epsilon=1e-12,
+        padding_id=0,
+        **kwargs,
+    ):
+        _check_args(
+            vocabulary_size, num_layers, hidden_dim, mixing, num_attention_layers,
+            num_heads, sequence_length, max_sequence_length,
+        )
+        embedding_dim = embedding_dim or hidden_dim
+        dtype = kwargs.pop("dtype", None)
+
+        token_ids = keras.Input(shape=(sequence_length,), dtype="int32", name="token_ids")
+        inputs = token_ids
+        x = keras.layers.Embedding(
+            vocabulary_size, embedding_dim, dtype=dtype, name="token_embedding"
+        )(token_ids)
+        x = x + PositionEmbedding(max_sequence_length, dtype=dtype, name="position_embedding")(x)
+        if num_segments:
+            segment_ids = keras.Input(shape=(sequence_length,), dtype="int32", name="segment_ids")
+            inputs = {"token_ids": token_ids, "segment_ids": segment_ids}
+            x = x + keras.layers.Embedding(
+                num_segments, embedding_dim, dtype=dtype, name="segment_embedding"
+            )(segment_ids)
+        x = keras.layers.LayerNormalization(
+            epsilon=layer_norm_epsilon, dtype=dtype, name="embeddings_layer_norm"
+        )(x)
+        if embedding_dim != hidden_dim:
+            x = keras.layers.Dense(hidden_dim, dtype=dtype, name="embedding_projection")(x)
+        x = keras.layers.Dropout(dropout, dtype=dtype, name="embeddings_dropout")(x)
+
+        padding_mask = ops.not_equal(token_ids, padding_id)
+        for i, block_mixing in enumerate(block_mixings(mixing, num_layers, num_attention_layers)):
+            x = FNetEncoder(
+                intermediate_dim=intermediate_dim,
+                mixing=block_mixing,
+                num_heads=num_heads,
+                fourier_method=fourier_method,
+                dropout=dropout,
+                mixing_dropout=mixing_dropout,
+                layer_norm_epsilon=layer_norm_epsilon,
+                dtype=dtype,
+                name=f"encoder_block_{i}",
+            )(x, padding_mask=padding_mask if block_mixing == "attention" else None)
+        sequence_output = x
+        pooled_output = keras.layers.Dense(
+            hidden_dim, activation="tanh", dtype=dtype, name="pooled_dense"
+        )(x[:, 0, :])
+        super().__init__(
+            inputs=inputs,
+            outputs={"sequence_output": sequence_output, "pooled_output": pooled_output},
+            dtype=dtype,
+            **kwargs,
+        )
+        self.vocabulary_size = vocabulary_size
+        self.num_layers = num_layers
+        self.hidden_dim = hidden_dim
+        self.intermediate_dim = intermediate_dim
+        self.embedding_dim = embedding_dim
+        self.num_heads = num_heads
+        self.max_sequence_length = max_sequence_length
+        self.sequence_length = sequence_length
+        self.num_segments = num_segments
+        self.mixing = mixing
+        self.num_attention_layers = num_attention_layers
+        self.fourier_method = fourier_method
+        self.dropout = dropout
+        self.mixing_dropout = mixing_dropout
+        self.layer_norm_epsilon = layer_norm_epsilon
+        self.padding_id = padding_id
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "vocabulary_size": self.vocabulary_size,
+            "num_layers": self.num_layers,
+            "hidden_dim": self.hidden_dim,
+            "intermediate_dim": self.intermediate_dim,
+            "embedding_dim": self.embedding_dim,
+            "num_heads": self.num_heads,
+            "max_sequence_length": self.max_sequence_length,
+            "sequence_length": self.sequence_length,
+            "num_segments": self.num_segments,
+            "mixing": self.mixing,
+            "num_attention_layers": self.num_attention_layers,
+            "fourier_method": self.fourier_method,
+            "dropout": self.dropout,
+            "mixing_dropout": self.mixing_dropout,
+            "layer_norm_epsilon": self.layer_norm_epsilon,
+            "padding_id": self.padding_id,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    @property
+    def encoder_blocks(self):
+        return [layer for layer in self.layers if isinstance(layer, FNetEncoder)]
+
+
+def _check_args(
+    vocabulary_size, num_layers, hidden_dim, mixing, num_attention_layers, num_heads,
+    sequence_length, max_sequence_length,
+):
+    for arg, value in (
+        ("vocabulary_size", vocabulary_size), ("num_layers", num_layers),
+        ("hidden_dim", hidden_dim), ("max_sequence_length", max_sequence_length),
+    ):
+        if not isinstance(value, int) or value < 1:
+            raise ValueError(f"`{arg}` must be a positive int; received {arg}={value!r}.")
+    if mixing not in BACKBONE_MIXINGS:
+        raise ValueError(
+            f"`mixing` must be one of {BACKBONE_MIXINGS}; received mixing={mixing!r}."
+        )
+    if mixing == "hybrid" and (
+        not isinstance(num_attention_layers, int) or not 1 <= num_attention_layers <= num_layers
+    ):
+        raise ValueError(
+            f"mixing='hybrid' needs `num_attention_layers` between 1 and num_layers={num_layers}; "
+            f"received num_attention_layers={num_attention_layers!r}."
+        )
+    if mixing in ("attention", "hybrid") and not num_heads:
+        raise ValueError(f"mixing={mixing!r} needs `num_heads`; received num_heads={num_heads!r}.")
+    if sequence_length is not None and not 1 <= sequence_length <= max_sequence_length:
+        raise ValueError(
+            f"`sequence_length` must be between 1 and max_sequence_length={max_sequence_length}; "
+            f"received sequence_length={sequence_length!r}."
+        )
+    if mixing == "linear" and sequence_length is None:
+        raise ValueError("mixing='linear' needs a fixed `sequence_length`; received None.")

@@ -1,0 +1,84 @@
+"""A classification head on an FNetBackbone."""
+
+import keras
+
+from fnet_keras.models.fnet_backbone import FNetBackbone
+from fnet_keras.models.presets import BACKBONE_KEYS, get_preset
+
+
+@keras.saving.register_keras_serializable(package="fnet_keras")
+class TextClassifier(keras.Model):
+    """Logits over `num_classes` from the backbone's `pooled_output`.
+
+    Args:
+        backbone: an `FNetBackbone`.
+        num_classes: int. Number of labels (2 or more).
+        dropout: float. Dropout on the pooled output before the logits.
+        **kwargs: `keras.Model` arguments.
+
+    Call arguments:
+        inputs: what the backbone takes: `token_ids` `(batch, sequence_length)`
+            int32 (or a dict with `segment_ids` too).
+
+    Example:
+    >>> model = TextClassifier.from_preset("tiny", vocabulary_size=100,
+    ...                                    num_classes=2, sequence_length=16)
+    >>> model(np.ones((3, 16), "int32")).shape
+    (3, 2)
+
+    Reference:
+        Lee-Thorp et al., "FNet: Mixing Tokens with Fourier Transforms",
+        arXiv 2105.03824.
+    """
+
+    def __init__(self, backbone, num_classes, dropout=0.1, **kwargs):
+        if not isinstance(num_classes, int) or num_classes < 2:
+            raise ValueError(f"`num_classes` must be an int >= 2; received {num_classes!r}.")
+        inputs = backbone.input
+        pooled = backbone(inputs)["pooled_output"]
+        pooled = keras.layers.Dropout(dropout, name="head_dropout")(pooled)
+        # float32 logits also under mixed precision: softmax/loss need the range.
+        logits = keras.layers.Dense(num_classes, dtype="float32", name="logits")(pooled)
+        super().__init__(inputs=inputs, outputs=logits, **kwargs)
+        self.backbone = backbone
+        self.num_classes = num_classes
+        self.dropout = dropout
+
+    @classmethod
+    def from_preset(
+        cls, preset, vocabulary_size, num_classes, mixing="fourier", sequence_length=None,
+        num_attention_layers=None, dropout=0.1, **backbone_kwargs,
+    ):
+        """Build any preset with any mixing, e.g. the Transformer twin of `mini`.
+
+        `backbone_kwargs` override preset values or set other `FNetBackbone`
+        arguments (`fourier_method`, `mixing_dropout`, `dtype`, ...).
+        """
+        sizes = {k: v for k, v in get_preset(preset).items() if k in BACKBONE_KEYS}
+        sizes.update(backbone_kwargs)
+        if mixing == "hybrid" and num_attention_layers is None:
+            num_attention_layers = 1
+        backbone = FNetBackbone(
+            vocabulary_size=vocabulary_size,
+            mixing=mixing,
+            sequence_length=sequence_length,
+            num_attention_layers=num_attention_layers,
+            dropout=dropout,
+            **sizes,
+        )
+        return cls(backbone=backbone, num_classes=num_classes, dropout=dropout)
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "backbone": keras.layers.serialize(self.backbone),
+            "num_classes": self.num_classes,
+            "dropout": self.dropout,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["backbone"] = keras.layers.deserialize(config["backbone"])
+        return cls(**config)

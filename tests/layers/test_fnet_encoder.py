@@ -1,0 +1,140 @@
+import keras
+import keras_hub
+import numpy as np
+import pytest
+
+from fnet_keras.layers import FNetEncoder, FourierMixing, LinearMixing, gelu_approximate
+
+SHAPE = (2, 16, 32)
+
+
+def sublayers(layer):
+    return {s.name: s for s in layer._flatten_layers(include_self=False, recursive=False)}
+
+
+def randomize(layer, seed=0):
+    rng = np.random.default_rng(seed)
+    layer.set_weights([rng.normal(0.5, 0.2, w.shape).astype("float32") for w in layer.get_weights()])
+
+
+def copy_by_name(source, target, names):
+    src, dst = sublayers(source), sublayers(target)
+    for source_name, target_name in names.items():
+        dst[target_name].set_weights(src[source_name].get_weights())
+
+
+def test_loads_keras_hub_fnet_encoder_weights_by_name():
+    x = np.random.default_rng(1).standard_normal(SHAPE).astype("float32")
+    theirs = keras_hub.layers.FNetEncoder(
+        intermediate_dim=64, activation=gelu_approximate, layer_norm_epsilon=1e-12
+    )
+    theirs(x)
+    randomize(theirs)
+    ours = FNetEncoder(intermediate_dim=64)
+    ours(x)
+    names = ["mixing_layer_norm", "intermediate_dense", "output_dense", "output_layer_norm"]
+    copy_by_name(theirs, ours, {n: n for n in names})
+    np.testing.assert_allclose(ours(x), theirs(x), atol=1e-5)
+    # A swap of the two LayerNorms (same shapes) must show: randomized weights differ.
+    swapped = FNetEncoder(intermediate_dim=64)
+    swapped(x)
+    copy_by_name(theirs, swapped, {
+        "mixing_layer_norm": "output_layer_norm", "output_layer_norm": "mixing_layer_norm",
+        "intermediate_dense": "intermediate_dense", "output_dense": "output_dense",
+    })
+    assert np.abs(np.asarray(swapped(x)) - np.asarray(theirs(x))).max() > 1e-2
+
+
+def test_attention_block_equals_keras_hub_transformer_encoder():
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal(SHAPE).astype("float32")
+    padding_mask = np.ones(SHAPE[:2], bool)
+    padding_mask[0, 10:] = False
+    theirs = keras_hub.layers.TransformerEncoder(
+        intermediate_dim=64, num_heads=4, activation=gelu_approximate,
+        layer_norm_epsilon=1e-12, normalize_first=False,
+    )
+    theirs(x, padding_mask=padding_mask)
+    randomize(theirs)
+    ours = FNetEncoder(intermediate_dim=64, mixing="attention", num_heads=4)
+    ours(x, padding_mask=padding_mask)
+    copy_by_name(theirs, ours, {
+        "self_attention_layer": "self_attention",
+        "self_attention_layer_norm": "mixing_layer_norm",
+        "feedforward_intermediate_dense": "intermediate_dense",
+        "feedforward_output_dense": "output_dense",
+        "feedforward_layer_norm": "output_layer_norm",
+    })
+    expected = np.asarray(theirs(x, padding_mask=padding_mask))
+    np.testing.assert_allclose(ours(x, padding_mask=padding_mask), expected, atol=1e-5)
+    # The mask matters: without it the first sequence changes.
+    assert np.abs(np.asarray(ours(x))[0] - expected[0]).max() > 1e-3
+
+
+def test_twins_differ_only_in_mixing_sublayer():
+    names = {}
+    for mixing in ("fourier", "attention", "linear"):
+        block = FNetEncoder(intermediate_dim=64, mixing=mixing, num_heads=4)
+        block(np.zeros(SHAPE, "float32"))
+        names[mixing] = set(sublayers(block)) - {block.mixing_layer.name}
+    assert names["fourier"] == names["attention"] == names["linear"]
+
+
+def test_fourier_mixes_padding_attention_ignores_it():
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((1, 16, 32)).astype("float32")
+    x_other_padding = x.copy()
+    x_other_padding[0, 12:] = rng.standard_normal((4, 32))
+    mask = np.arange(16)[None] < 12
+    for mixing, changes in (("fourier", True), ("attention", False)):
+        block = FNetEncoder(intermediate_dim=64, mixing=mixing, num_heads=4)
+        a = np.asarray(block(x, padding_mask=mask))[0, :12]
+        b = np.asarray(block(x_other_padding, padding_mask=mask))[0, :12]
+        assert (np.abs(a - b).max() > 1e-3) == changes, mixing
+
+
+def test_linear_mixing_is_dense_along_both_axes():
+    layer = LinearMixing()
+    x = np.random.default_rng(4).standard_normal((2, 6, 4)).astype("float32")
+    y = layer(x)
+    ws, wh = (np.asarray(w) for w in (layer.sequence_kernel, layer.hidden_kernel))
+    np.testing.assert_allclose(y, np.einsum("st,bth,hk->bsk", ws, x, wh), atol=1e-5)
+    with pytest.raises(ValueError, match=r"received shape \(None, None, 4\)"):
+        LinearMixing().build((None, None, 4))
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"intermediate_dim": 0}, "received intermediate_dim=0"),
+        ({"intermediate_dim": 8, "mixing": "conv"}, "received mixing='conv'"),
+        ({"intermediate_dim": 8, "mixing": "attention"}, "received num_heads=None"),
+        ({"intermediate_dim": 8, "dropout": 1.5}, "received dropout=1.5"),
+        ({"intermediate_dim": 8, "fourier_method": "fast"}, "received method='fast'"),
+    ],
+)
+def test_bad_arguments_fail_at_construction(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        FNetEncoder(**kwargs)
+
+
+@pytest.mark.parametrize("mixing", ["fourier", "attention", "linear"])
+def test_config_round_trip_gives_same_outputs(mixing):
+    x = np.random.default_rng(5).standard_normal(SHAPE).astype("float32")
+    block = FNetEncoder(intermediate_dim=64, mixing=mixing, num_heads=4, dropout=0.1)
+    block(x)
+    clone = keras.layers.deserialize(keras.layers.serialize(block))
+    clone(x)
+    clone.set_weights(block.get_weights())
+    np.testing.assert_allclose(clone(x), block(x), atol=1e-6)
+    assert clone.compute_output_shape(SHAPE) == SHAPE
+    assert isinstance(FNetEncoder(8).get_config()["activation"], (str, dict))
+
+
+def test_method_of_fourier_block_is_settable_after_build():
+    block = FNetEncoder(intermediate_dim=64)
+    x = np.random.default_rng(6).standard_normal(SHAPE).astype("float32")
+    before = np.asarray(block(x))
+    assert isinstance(block.mixing_layer, FourierMixing)
+    block.mixing_layer.method = "dft"
+    np.testing.assert_allclose(block(x), before, atol=1e-4)

@@ -1,0 +1,122 @@
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from fnet_keras.layers import FourierMixing
+
+ALL_SHAPES = [(3, 37, 24), (2, 100, 96), (1, 128, 256), (1, 512, 64), (2, 1, 5), (2, 8, 2)]
+POW2_SHAPES = [(1, 128, 256), (1, 512, 64), (2, 8, 2), (4, 1, 1)]
+
+
+def relative_error(y, x):
+    ref = np.fft.fft2(x.astype(np.float64)).real
+    return np.abs(np.asarray(y, np.float64) - ref).max() / np.abs(ref).max()
+
+
+def random_input(shape, seed=0):
+    return np.random.default_rng(seed).standard_normal(shape).astype("float32")
+
+
+@pytest.mark.parametrize("method", ["fft", "dft", "auto"])
+@pytest.mark.parametrize("shape", ALL_SHAPES)
+def test_matches_numpy_fft2_real(method, shape):
+    x = random_input(shape)
+    assert relative_error(FourierMixing(method)(x), x) <= 1e-4
+
+
+@pytest.mark.parametrize("shape", POW2_SHAPES)
+def test_rfft_matches_numpy_fft2_real(shape):
+    x = random_input(shape)
+    assert relative_error(FourierMixing("rfft")(x), x) <= 1e-4
+
+
+@pytest.mark.parametrize("shape", [(3, 37, 24), (2, 100, 96), (1, 64, 24)])
+def test_rfft_rejects_non_power_of_two(shape):
+    bad = shape[1] if shape[1] & (shape[1] - 1) else shape[2]
+    with pytest.raises(ValueError, match=rf"length is {bad}\b"):
+        FourierMixing("rfft")(random_input(shape))
+
+
+@pytest.mark.parametrize("method", ["fft", "dft"])
+def test_dynamic_sequence_length(method):
+    layer = FourierMixing(method)
+    fn = tf.function(layer, input_signature=[tf.TensorSpec((None, None, 24), tf.float32)])
+    for seq_len in (5, 37, 64):
+        x = random_input((2, seq_len, 24), seed=seq_len)
+        assert relative_error(fn(x), x) <= 1e-4
+
+
+def test_unknown_method_quotes_value():
+    with pytest.raises(ValueError, match="received method='fast'"):
+        FourierMixing("fast")
+
+
+def test_bad_rank_quotes_shape():
+    with pytest.raises(ValueError, match=r"received shape \(2, 8\)"):
+        FourierMixing()(np.zeros((2, 8), "float32"))
+
+
+def test_method_switch_on_built_layer_applies_to_new_traces():
+    x = random_input((2, 16, 8))
+    layer = FourierMixing()
+    reference = np.asarray(layer(x))
+    for method in ("rfft", "dft", "fft"):
+        layer.method = method
+        y = tf.function(layer.call)(tf.constant(x))  # a new trace
+        np.testing.assert_allclose(y, reference, atol=1e-4 * np.abs(reference).max())
+
+
+def test_rfft_switch_refused_on_non_power_of_two_built_layer():
+    layer = FourierMixing()
+    layer(random_input((1, 12, 8)))
+    with pytest.raises(ValueError, match="length is 12"):
+        layer.method = "rfft"
+    assert layer.method == "auto"
+
+
+def test_rfft_traces_rfft2d_and_no_complex_fft():
+    layer = FourierMixing("rfft")
+    graph = tf.function(layer.call).get_concrete_function(
+        tf.TensorSpec((1, 16, 8), tf.float32)
+    ).graph
+    op_types = {op.type for op in graph.get_operations()}
+    assert "RFFT2D" in op_types
+    assert not op_types & {"FFT2D", "FFT", "Complex"}
+
+
+@pytest.mark.parametrize("method", ["fft", "dft", "rfft"])
+@pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"])
+def test_mixed_precision_computes_in_float32(method, policy):
+    x = random_input((2, 32, 16))
+    try:
+        keras.config.set_dtype_policy(policy)
+        layer = FourierMixing(method)
+        y = layer(x)
+    finally:
+        keras.config.set_dtype_policy("float32")
+    assert layer.compute_dtype == y.dtype == policy.split("_")[1]
+    # Only the final cast rounds: float16 keeps 11 bits, bfloat16 8 bits.
+    tolerance = 1e-3 if policy == "mixed_float16" else 8e-3
+    x_rounded = np.asarray(keras.ops.cast(keras.ops.cast(x, y.dtype), "float32"))
+    assert relative_error(np.asarray(keras.ops.cast(y, "float32")), x_rounded) <= tolerance
+
+
+def test_bfloat16_keeps_large_dc_term():
+    # Sum of 512 * 256 twos = 262144: beyond float16's range, fine in float32/bfloat16.
+    x = np.full((1, 512, 256), 2.0, "float32")
+    try:
+        keras.config.set_dtype_policy("mixed_bfloat16")
+        y = FourierMixing("dft")(x)
+    finally:
+        keras.config.set_dtype_policy("float32")
+    assert float(keras.ops.cast(y, "float32")[0, 0, 0]) == pytest.approx(262144, rel=1e-2)
+
+
+def test_sequential_and_config_round_trip():
+    model = keras.Sequential([keras.Input((128, 256)), FourierMixing(), keras.layers.Dense(2)])
+    assert model(random_input((2, 128, 256))).shape == (2, 128, 2)
+    layer = FourierMixing("dft", name="mix")
+    clone = FourierMixing.from_config(layer.get_config())
+    assert (clone.method, clone.name) == ("dft", "mix")
+    assert layer.compute_output_shape((None, 7, 3)) == (None, 7, 3)
