@@ -1,0 +1,284 @@
+"""Train/dev/test splits from a file, a GLUE-style directory or `tfds:NAME`, reproducibly.
+
+Sources:
+- a directory holding `train.{tsv,csv,jsonl}` and optionally `dev.*` (or `validation.*`)
+  and `test.*`, one file per split;
+- a single `.tsv`/`.csv`/`.jsonl` file: the training data;
+- `tfds:NAME`: a TensorFlow Datasets dataset (needs `tensorflow_datasets`, imported lazily).
+
+When there is no dev split, a seeded fraction of the training rows is held out for dev
+(`random.Random(seed)`, so the same seed and file give the same rows). The test split may be
+unlabelled. `Dataset.source_info()` records every file's absolute path, SHA-256 and row
+count, the columns read and the hold-out, so `load_dataset_from_info` can later rebuild
+exactly the same rows (and refuses if a file changed).
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fnet_keras.data.errors import DataError
+from fnet_keras.data.readers import (
+    EXTENSION_FORMATS,
+    ColumnSpec,
+    parse_split,
+    read_file_bytes,
+    read_split,
+)
+from fnet_keras.data.split import Split
+
+SOURCE_INFO_VERSION = 1
+SPLIT_FILE_STEMS = {"train": ("train",), "dev": ("dev", "validation"), "test": ("test",)}
+TFDS_PREFIX = "tfds:"
+
+
+@dataclass
+class Dataset:
+    """The splits of one labelled text dataset and where they came from.
+
+    Attributes:
+        train, dev: labelled splits (dev may be held out of the training file).
+        test: the test split, possibly unlabelled (`test.labels is None`), or None.
+        notes: human-readable facts a run should report (hold-out, missing test split, ...).
+        source: the source as given (path or `tfds:NAME`).
+        files: per split read from a file, `Split.file_info()` of the whole file.
+        holdout: `{"seed", "fraction", "train_rows", "dev_rows"}` if dev was held out, else None.
+    """
+
+    train: Split
+    dev: Split
+    test: Split | None
+    notes: list[str] = field(default_factory=list)
+    source: str = ""
+    files: dict[str, dict] = field(default_factory=dict)
+    holdout: dict | None = None
+
+    def source_info(self) -> dict:
+        """JSON-serialisable provenance for a run's config.json; see `load_dataset_from_info`."""
+        return {
+            "version": SOURCE_INFO_VERSION,
+            "source": self.source,
+            "format": self.train.format,
+            "files": copy.deepcopy(self.files),
+            "holdout": copy.deepcopy(self.holdout),
+        }
+
+
+def load_dataset(
+    source: str | os.PathLike,
+    *,
+    text_column: ColumnSpec = None,
+    label_column: ColumnSpec = None,
+    header: bool | None = None,
+    holdout_seed: int = 0,
+    holdout_fraction: float = 0.1,
+) -> Dataset:
+    """Reads a dataset directory, a single file or a `tfds:NAME` source.
+
+    Args:
+        source: see the module docstring.
+        text_column, label_column, header: how to read every file; see `read_split`.
+            The test split is read with `require_labels=False`.
+        holdout_seed: seed of the dev hold-out (used only when there is no dev split).
+        holdout_fraction: fraction of training rows held out for dev, in (0, 1); at least
+            one row is held out and at least one is kept.
+
+    Raises:
+        DataError: naming the file and line of any fault.
+    """
+    _check_holdout(holdout_seed, holdout_fraction)
+    source_name = os.fspath(source)
+    if isinstance(source_name, str) and source_name.startswith(TFDS_PREFIX):
+        from fnet_keras.data.tfds_source import load_tfds_splits
+
+        splits = load_tfds_splits(
+            source_name[len(TFDS_PREFIX) :], text_column=text_column, label_column=label_column
+        )
+        return _assemble(source_name, splits, holdout_seed, holdout_fraction, [])
+    path = Path(source)
+    if path.is_dir():
+        paths = find_split_files(path)
+    elif path.exists():
+        paths = {"train": path}
+    else:
+        raise DataError("no such file or directory", path)
+    splits = {
+        name: read_split(
+            split_path,
+            name,
+            text_column=text_column,
+            label_column=label_column,
+            header=header,
+            require_labels=name != "test",
+        )
+        for name, split_path in paths.items()
+    }
+    return _assemble(source_name, splits, holdout_seed, holdout_fraction, [])
+
+
+def find_split_files(directory: str | os.PathLike) -> dict[str, Path]:
+    """`{"train": path, "dev": path, "test": path}` for the split files present in `directory`."""
+    directory = Path(directory)
+    found: dict[str, Path] = {}
+    for split, stems in SPLIT_FILE_STEMS.items():
+        candidates = [
+            directory / f"{stem}{extension}"
+            for stem in stems
+            for extension in EXTENSION_FORMATS
+            if (directory / f"{stem}{extension}").is_file()
+        ]
+        if len(candidates) > 1:
+            names = ", ".join(candidate.name for candidate in candidates)
+            raise DataError(f"more than one {split} split ({names}): keep one", directory)
+        if candidates:
+            found[split] = candidates[0]
+    if "train" not in found:
+        present = sorted(entry.name for entry in directory.iterdir())
+        listing = ", ".join(present[:20]) + (" ..." if len(present) > 20 else "") or "nothing"
+        raise DataError(
+            f"no train split: expected train.tsv, train.csv or train.jsonl; found {listing}",
+            directory,
+        )
+    return found
+
+
+def load_dataset_from_info(info: dict, verify_hashes: bool = True) -> Dataset:
+    """Rebuilds the dataset `Dataset.source_info()` described: same files, columns and rows.
+
+    Args:
+        info: a dict from `source_info()` (e.g. read back from a run's config.json).
+        verify_hashes: if True, a file whose SHA-256 differs from the recorded one is an
+            error; if False it is read anyway and the difference is added to `notes`.
+
+    Raises:
+        DataError: a file is missing, changed (naming both hashes), or now reads differently.
+    """
+    if (
+        not isinstance(info, dict)
+        or info.get("version") != SOURCE_INFO_VERSION
+        or not isinstance(info.get("files"), dict)
+        or "train" not in info["files"]
+    ):
+        raise DataError(
+            f"not a dataset source_info (expected version {SOURCE_INFO_VERSION} with files.train)"
+        )
+    files = info["files"]
+    holdout = info.get("holdout")
+    if (holdout is None) == ("dev" not in files):
+        raise DataError("inconsistent dataset source_info: expected either files.dev or holdout")
+    seed, fraction = (holdout["seed"], holdout["fraction"]) if holdout else (0, 0.1)
+    notes: list[str] = []
+    if info.get("format") == "tfds":
+        from fnet_keras.data.tfds_source import load_tfds_splits
+
+        train_path = files["train"]["path"]
+        splits = load_tfds_splits(
+            train_path[len(TFDS_PREFIX) :].rsplit("/", 1)[0],
+            text_column=files["train"]["text_column"],
+            label_column=files["train"]["label_column"],
+        )
+        notes.append(f"{train_path}: a tfds source is checked by row counts, not hashes")
+    else:
+        splits = {name: _reload_split(name, entry, verify_hashes, notes) for name, entry in files.items()}
+    for name, entry in files.items():
+        if name not in splits or len(splits[name]) != entry.get("rows"):
+            read = len(splits[name]) if name in splits else "no"
+            _mismatch(
+                f"the {name} split now has {read} rows, recorded {entry.get('rows')}",
+                entry.get("path"),
+                verify_hashes,
+                notes,
+            )
+    dataset = _assemble(info.get("source", files["train"]["path"]), splits, seed, fraction, notes)
+    if holdout and (len(dataset.train), len(dataset.dev)) != (
+        holdout.get("train_rows"),
+        holdout.get("dev_rows"),
+    ):
+        _mismatch(
+            f"the hold-out now gives {len(dataset.train)} train / {len(dataset.dev)} dev rows, "
+            f"recorded {holdout.get('train_rows')} / {holdout.get('dev_rows')}",
+            files["train"]["path"],
+            verify_hashes,
+            notes,
+        )
+    return dataset
+
+
+def _reload_split(name: str, entry: dict, verify_hashes: bool, notes: list[str]) -> Split:
+    try:
+        path, recorded = entry["path"], entry["sha256"]
+        options = {key: entry[key] for key in ("text_column", "label_column", "header")}
+    except (KeyError, TypeError):
+        raise DataError(f"dataset source_info: incomplete entry for the {name} split: {entry!r}") from None
+    try:
+        data, sha256 = read_file_bytes(path)
+    except DataError as error:
+        raise DataError(f"{error.reason} (the {name} split recorded in the run)", path) from None
+    if sha256 != recorded:
+        _mismatch(
+            f"the {name} split file changed since it was recorded: SHA-256 was {recorded}, now {sha256}",
+            path,
+            verify_hashes,
+            notes,
+        )
+    labels = "none" if options["label_column"] is None else "required"
+    return parse_split(data, sha256, path, name, labels=labels, **options)
+
+
+def _mismatch(reason: str, path: str | None, strict: bool, notes: list[str]) -> None:
+    if strict:
+        raise DataError(reason, path)
+    notes.append(f"{path}: {reason} (hash check disabled)")
+
+
+def _assemble(source: str, splits: dict[str, Split], seed: int, fraction: float, notes: list[str]) -> Dataset:
+    """The Dataset of `splits`, holding dev out of train if there is none; adds the notes."""
+    train = splits["train"]
+    files = {name: split.file_info() for name, split in splits.items()}
+    dev = splits.get("dev")
+    holdout = None
+    if dev is None:
+        train, dev = _hold_out(train, fraction, seed)
+        holdout = {"seed": seed, "fraction": fraction, "train_rows": len(train), "dev_rows": len(dev)}
+        notes.append(
+            f"no dev split in {source}: held out {fraction * 100:.4g}% ({len(dev)} rows) of "
+            f"train with seed {seed}"
+        )
+    test = splits.get("test")
+    if test is None:
+        notes.append(f"no test split in {source}")
+    elif test.labels is None:
+        notes.append(f"the test split {test.path} has no labels: it can be classified, not scored")
+    for split in splits.values():
+        if split.header is False:
+            notes.append(
+                f"{split.path}: no header line; text column {split.text_column}, label column "
+                f"{split.label_column} (0-based)"
+            )
+    return Dataset(train, dev, test, notes, source, files, holdout)
+
+
+def _hold_out(train: Split, fraction: float, seed: int) -> tuple[Split, Split]:
+    """(train without the held-out rows, dev of the held-out rows), both in file order."""
+    count = max(1, round(len(train) * fraction))
+    if count >= len(train):
+        raise DataError(
+            f"only {len(train)} training rows: too few to hold out {fraction * 100:.4g}% for dev; "
+            f"add a dev split",
+            train.path,
+        )
+    held = set(random.Random(seed).sample(range(len(train)), count))
+    dev_rows = sorted(held)
+    train_rows = [i for i in range(len(train)) if i not in held]
+    return train.subset("train", train_rows), train.subset("dev", dev_rows)
+
+
+def _check_holdout(seed: int, fraction: float) -> None:
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise DataError(f"holdout seed must be an integer, got {seed!r}")
+    if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0 < fraction < 1:
+        raise DataError(f"holdout fraction must be between 0 and 1 (exclusive), got {fraction!r}")

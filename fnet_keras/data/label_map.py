@@ -1,0 +1,138 @@
+"""The mapping between label strings and class ids, learned from the training split.
+
+Order (so class ids are reproducible): if every label is an integer (`-?[0-9]+`), numeric
+order (`"2" < "10"`); otherwise plain string order (by code point). `labels.txt` holds one
+label per line, class id = line number - 1.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+from fnet_keras.data.errors import DataError
+from fnet_keras.data.readers import decode_utf8, read_file_bytes
+from fnet_keras.data.split import Split
+
+_INTEGER = re.compile(r"-?[0-9]+")
+
+
+@dataclass(frozen=True)
+class LabelMap:
+    """Label strings in class-id order.
+
+    Args:
+        labels: the distinct labels; `labels[i]` is class id `i`. Each is non-empty, has no
+            surrounding whitespace and no line break (so it round-trips through labels.txt).
+
+    Example:
+    >>> LabelMap.from_labels(["10", "2", "10"]).labels
+    ('2', '10')
+    """
+
+    labels: tuple[str, ...]
+    _ids: dict[str, int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "labels", tuple(self.labels))
+        if not self.labels:
+            raise DataError("a label map needs at least one label")
+        for label in self.labels:
+            problem = _label_problem(label)
+            if problem:
+                raise DataError(f"invalid label {label!r}: {problem}")
+        ids = {label: i for i, label in enumerate(self.labels)}
+        if len(ids) != len(self.labels):
+            raise DataError(f"duplicate labels in {list(self.labels)}")
+        object.__setattr__(self, "_ids", ids)
+
+    @classmethod
+    def from_labels(cls, labels: Iterable[str]) -> LabelMap:
+        """The distinct `labels` in the documented order (numeric if all are integers)."""
+        distinct = set(labels)
+        if distinct and all(_INTEGER.fullmatch(label) for label in distinct):
+            return cls(tuple(sorted(distinct, key=lambda label: (int(label), label))))
+        return cls(tuple(sorted(distinct)))
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __contains__(self, label: str) -> bool:
+        return label in self._ids
+
+    def id(self, label: str) -> int:
+        """The class id of `label`; KeyError if unknown (see `encode` for file errors)."""
+        return self._ids[label]
+
+    def encode(self, split: Split) -> list[int]:
+        """Class ids of the split's labels; an unknown label is a DataError naming file and line."""
+        if split.labels is None:
+            raise DataError(f"the {split.name} split has no labels to encode", split.path)
+        ids = []
+        for label, line in zip(split.labels, split.lines, strict=True):
+            class_id = self._ids.get(label)
+            if class_id is None:
+                known = ", ".join(repr(known) for known in self.labels[:20])
+                more = f" and {len(self) - 20} more" if len(self) > 20 else ""
+                raise DataError(
+                    f"label {label!r} of the {split.name} split is not one of the {len(self)} "
+                    f"labels of the training split ({known}{more})",
+                    split.path,
+                    line,
+                )
+            ids.append(class_id)
+        return ids
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Writes labels.txt (one label per line) atomically: temp file, then `os.replace`."""
+        path = Path(path)
+        content = "".join(f"{label}\n" for label in self.labels).encode("utf-8")
+        temp_path = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+        # os.open with 0o666 so the umask, not a private temp-file mode, sets the permissions.
+        descriptor = os.open(temp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        try:
+            with os.fdopen(descriptor, "wb") as file:
+                file.write(content)
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(temp_path, path)
+        except BaseException:
+            os.unlink(temp_path)
+            raise
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> LabelMap:
+        """Reads a labels.txt written by `save`; bad lines are DataErrors naming the line."""
+        data, _ = read_file_bytes(path)
+        text = decode_utf8(data, path)
+        lines = text.split("\n")
+        if lines[-1] == "":
+            lines.pop()
+        if not lines:
+            raise DataError("the labels file is empty", path)
+        seen: dict[str, int] = {}
+        for number, line in enumerate(lines, start=1):
+            label = line[:-1] if line.endswith("\r") else line
+            problem = _label_problem(label)
+            if problem:
+                raise DataError(f"invalid label {label!r}: {problem}", path, number)
+            if label in seen:
+                raise DataError(f"label {label!r} repeats line {seen[label]}", path, number)
+            seen[label] = number
+        return cls(tuple(seen))
+
+
+def _label_problem(label: object) -> str | None:
+    if not isinstance(label, str):
+        return f"labels are strings, got {type(label).__name__}"
+    if not label:
+        return "empty"
+    if label != label.strip():
+        return "surrounding whitespace"
+    if "\n" in label or "\r" in label:
+        return "contains a line break"
+    return None
