@@ -1,0 +1,63 @@
+"""Text to token ids: WordPiece vocabularies, the tokenizer rules, packing to a fixed length.
+
+Two halves that give identical ids (rules: `fnet_keras/text/wordpiece.py`):
+  - pure Python, standard library only (imported here, safe for the TF-free edge runtime):
+    `TokenizerConfig`, `WordPieceEncoder`, `load_vocabulary`, `save_vocabulary`;
+  - TensorFlow, for training (imported on first use): `learn_vocabulary`, `make_tf_tokenizer`,
+    `TFWordPieceTokenizer`.
+
+    vocab = learn_vocabulary(train_texts, 8000, config)          # keras-hub's learner
+    save_vocabulary(vocab, run_dir / "vocab.txt")
+    tokenizer = make_tf_tokenizer(vocab, config)                 # tf.data: ds.batch(64).map(...)
+    encoder = WordPieceEncoder.from_files(bundle / "vocab.txt", config)  # edge: encoder.encode(text)
+"""
+
+import importlib
+
+from fnet_keras.text.config import RULES_VERSION, TokenizerConfig
+from fnet_keras.text.errors import TokenizerError
+from fnet_keras.text.vocabulary import (
+    CLS_ID,
+    MASK_ID,
+    PAD_ID,
+    SEP_ID,
+    SPECIAL_TOKENS,
+    UNK_ID,
+    load_vocabulary,
+    save_vocabulary,
+    validate_vocabulary,
+)
+from fnet_keras.text.wordpiece import WordPieceEncoder, pack_token_ids, pretokenize
+
+# TensorFlow-backed names, imported on first access so `import fnet_keras.text` stays TF-free
+# (and left out of __all__, so a star import stays TF-free too).
+_LAZY = {
+    "learn_vocabulary": "fnet_keras.text.learn",
+    "make_tf_tokenizer": "fnet_keras.text.tf_tokenizer",
+    "TFWordPieceTokenizer": "fnet_keras.text.tf_tokenizer",
+}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = [
+    "CLS_ID",
+    "MASK_ID",
+    "PAD_ID",
+    "RULES_VERSION",
+    "SEP_ID",
+    "SPECIAL_TOKENS",
+    "TokenizerConfig",
+    "TokenizerError",
+    "UNK_ID",
+    "WordPieceEncoder",
+    "load_vocabulary",
+    "pack_token_ids",
+    "pretokenize",
+    "save_vocabulary",
+    "validate_vocabulary",
+]
