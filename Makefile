@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: test lint accuracy clean
+.PHONY: test lint accuracy export-sst2 clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -16,10 +16,21 @@ $(STAMP): $(PY) setup.cfg pyproject.toml
 	touch $(STAMP)
 
 test: $(STAMP)
+	$(VENV)/bin/ruff check fnet_keras tests scripts
 	$(PY) -m pytest -q tests
 
+# SST-2 from scratch: FNet vs Transformer twin vs hybrid, tiny and mini (about 1.5 h on 2 cores).
+# Writes docs/results/sst2.md/.json; runs land in runs/sst2/ and a rerun resumes them.
+accuracy: $(STAMP)
+	$(PY) scripts/sst2_accuracy.py
+
+# Exports runs/sst2/mini-fourier (made by `make accuracy`) to fp32/fp16/dynamic/int8 bundles.
+# Writes docs/results/export.md/.json.
+export-sst2: $(STAMP)
+	$(PY) scripts/export_sst2.py
+
 lint: $(STAMP)
-	$(VENV)/bin/ruff check fnet_keras tests
+	$(VENV)/bin/ruff check fnet_keras tests scripts
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

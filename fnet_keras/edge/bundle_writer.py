@@ -1,0 +1,323 @@
+"""`write_bundle`: writes a bundle directory (and optionally its .zip) atomically.
+
+Everything is written into a temporary directory next to the target, checked by the same
+`Manifest` validation the loader uses and by loading the model in the interpreter, and only
+then renamed into place; on any failure nothing is left behind. The writer fills the fields
+it owns (format, versions, tokenizer, labels, input/output tensors, file sizes and hashes,
+runtime requirements, creation time); the caller's `metadata` gives the rest.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import math
+import os
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import fnet_keras
+from fnet_keras.data.errors import DataError
+from fnet_keras.data.label_map import LabelMap
+from fnet_keras.edge.errors import BundleError
+from fnet_keras.edge.litert_model import LiteRTModel, check_tflite_bytes
+from fnet_keras.edge.manifest import (
+    BUNDLE_FILES,
+    FORMAT,
+    FORMAT_VERSION,
+    INPUT_DTYPE,
+    INPUT_NAME,
+    LABELS_NAME,
+    MANIFEST_NAME,
+    MIXINGS,
+    MODEL_NAME,
+    OUTPUT_NAME,
+    VOCABULARY_NAME,
+    Manifest,
+)
+from fnet_keras.edge.runtime import runtime_requirements
+from fnet_keras.text.config import TokenizerConfig
+from fnet_keras.text.errors import TokenizerError
+from fnet_keras.text.vocabulary import load_vocabulary, save_vocabulary, validate_vocabulary
+
+# Fields the writer computes; metadata may not set them.
+WRITER_FIELDS = (
+    "format",
+    "format_version",
+    "package_version",
+    "tokenizer",
+    "sequence_length",
+    "labels",
+    "files",
+    "runtime",
+    "created",
+)
+# Fields metadata must give (the spec's descriptive fields); others are optional.
+REQUIRED_METADATA = ("quantization", "mixing", "model", "ops", "parity")
+
+
+def write_bundle(
+    out_dir: str | os.PathLike,
+    *,
+    tflite_bytes: bytes,
+    vocabulary: Sequence[str] | str | os.PathLike,
+    labels: Sequence[str] | LabelMap | str | os.PathLike,
+    tokenizer_config: TokenizerConfig | dict[str, Any],
+    metadata: dict[str, Any],
+    make_zip: bool = False,
+    overwrite: bool = False,
+) -> Path:
+    """Writes `out_dir` holding model.tflite, vocab.txt, labels.txt and bundle.json.
+
+    Args:
+        out_dir: the bundle directory to create.
+        tflite_bytes: the converted model (int32 `[1, sequence_length]` in, `[1, num_classes]` out).
+        vocabulary: the WordPiece tokens (special tokens first), or a vocab.txt path.
+        labels: the labels in logit order (a list, a `LabelMap`, or a labels.txt path).
+        tokenizer_config: the settings the model was trained with (`sequence_length` included).
+        metadata: the other bundle.json fields: required "quantization", "mixing", "model",
+            "ops" (op name -> count, as the exporter lists them), "parity"; optional
+            "float_ops" ({} if absent), "source_run", "input"/"outputs" (read from the model;
+            if given they must match), and any extra fields, kept as given. Numpy scalars and
+            arrays are accepted.
+        make_zip: also write `<out_dir>.zip` (the bundle folder inside the zip).
+        overwrite: replace an existing bundle directory (and zip). A directory that is not a
+            bundle (non-empty, no bundle.json) is never replaced.
+
+    Returns:
+        `out_dir` as a Path (the zip, if made, is `out_dir.with_name(out_dir.name + ".zip")`).
+
+    Raises:
+        BundleError: bad inputs (naming the field and value), or the target exists.
+    """
+    out_dir = Path(out_dir)
+    zip_path = out_dir.with_name(out_dir.name + ".zip")
+    _check_target(out_dir, zip_path if make_zip else None, overwrite)
+    check_tflite_bytes(tflite_bytes, MODEL_NAME)
+    tokens = _vocabulary(vocabulary)
+    label_map = _label_map(labels)
+    config = _tokenizer_config(tokenizer_config)
+    manifest = _manifest(bytes(tflite_bytes), label_map, config, metadata)
+
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    temp_dir = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}.", suffix=".tmp"))
+    temp_zip = None
+    try:
+        _write_file(temp_dir / MODEL_NAME, bytes(tflite_bytes))
+        save_vocabulary(tokens, temp_dir / VOCABULARY_NAME)
+        label_map.save(temp_dir / LABELS_NAME)
+        manifest["files"] = {name: _file_entry(temp_dir / name) for name in BUNDLE_FILES}
+        manifest_text = Manifest.from_dict(manifest, MANIFEST_NAME).to_json()
+        _write_file(temp_dir / MANIFEST_NAME, manifest_text.encode("utf-8"))
+        if make_zip:
+            temp_zip = _write_zip(temp_dir, out_dir.name, zip_path)
+        _install_directory(temp_dir, out_dir)
+        if temp_zip is not None:
+            os.replace(temp_zip, zip_path)
+    except BaseException:
+        shutil.rmtree(temp_dir, ignore_errors=True)
+        if temp_zip is not None:
+            temp_zip.unlink(missing_ok=True)
+        raise
+    return out_dir
+
+
+def _check_target(out_dir: Path, zip_path: Path | None, overwrite: bool) -> None:
+    if out_dir.exists() or out_dir.is_symlink():
+        if not overwrite:
+            raise BundleError("already exists; choose another directory or pass overwrite=True", out_dir)
+        if not out_dir.is_dir() or out_dir.is_symlink():
+            raise BundleError("exists and is not a directory; not replacing it", out_dir)
+        if any(out_dir.iterdir()) and not (out_dir / MANIFEST_NAME).is_file():
+            raise BundleError(f"exists and is not a bundle (no {MANIFEST_NAME}); not replacing it", out_dir)
+    if zip_path is not None and zip_path.exists():
+        if not overwrite:
+            raise BundleError("already exists; pass overwrite=True to replace it", zip_path)
+        if not zip_path.is_file():
+            raise BundleError("exists and is not a file; not replacing it", zip_path)
+
+
+def _vocabulary(vocabulary: Sequence[str] | str | os.PathLike) -> list[str]:
+    try:
+        if isinstance(vocabulary, (str, os.PathLike)):
+            return load_vocabulary(vocabulary)
+        return validate_vocabulary(vocabulary)
+    except TokenizerError as error:
+        raise BundleError(f"vocabulary: {error}") from None
+
+
+def _label_map(labels: Sequence[str] | LabelMap | str | os.PathLike) -> LabelMap:
+    try:
+        if isinstance(labels, LabelMap):
+            label_map = labels
+        elif isinstance(labels, (str, os.PathLike)):
+            label_map = LabelMap.load(labels)
+        else:
+            label_map = LabelMap(tuple(labels))
+    except DataError as error:
+        raise BundleError(f"labels: {error}") from None
+    if len(label_map) < 2:
+        raise BundleError(f"labels: a classifier needs at least 2 labels, got {list(label_map.labels)}")
+    return label_map
+
+
+def _tokenizer_config(config: TokenizerConfig | dict[str, Any]) -> TokenizerConfig:
+    if isinstance(config, TokenizerConfig):
+        return config
+    try:
+        return TokenizerConfig.from_dict(config)
+    except TokenizerError as error:
+        raise BundleError(f"tokenizer_config: {error}") from None
+
+
+def _manifest(
+    tflite_bytes: bytes, label_map: LabelMap, config: TokenizerConfig, metadata: dict[str, Any]
+) -> dict:
+    """bundle.json without "files" (filled once the files are written)."""
+    if not isinstance(metadata, dict):
+        raise BundleError(f"metadata must be a dict, got {type(metadata).__name__}")
+    metadata = _json_ready(metadata)
+    clashes = [key for key in WRITER_FIELDS if key in metadata]
+    if clashes:
+        raise BundleError(f"metadata sets {clashes}, which write_bundle computes; leave them out")
+    missing = [key for key in REQUIRED_METADATA if key not in metadata]
+    if missing:
+        raise BundleError(f"metadata lacks {missing} (required: {list(REQUIRED_METADATA)})")
+    if metadata["mixing"] not in MIXINGS:
+        raise BundleError(f"metadata['mixing'] is {metadata['mixing']!r}, expected one of {list(MIXINGS)}")
+    for key in ("model", "ops", "parity"):
+        if not isinstance(metadata[key], dict):
+            raise BundleError(f"metadata[{key!r}] must be a dict, got {metadata[key]!r:.80}")
+
+    # The model is opened once here: its real tensors fill "input"/"outputs" and are checked
+    # against the tokenizer and labels, so a bundle cannot describe a model it does not hold.
+    model = LiteRTModel(tflite_bytes, path=MODEL_NAME)
+    length = config.sequence_length
+    if model.input_shape != (1, length):
+        raise BundleError(
+            f"the model takes ids of shape {list(model.input_shape)}, the tokenizer gives [1, {length}]",
+            MODEL_NAME,
+        )
+    if model.num_classes != len(label_map):
+        raise BundleError(
+            f"the model gives {model.num_classes} logits for {len(label_map)} labels", MODEL_NAME
+        )
+    logits: dict[str, Any] = {"dtype": model.output_dtype, "shape": [1, model.num_classes]}
+    if model.output_quantization is not None:
+        scale, zero_point = model.output_quantization
+        logits["quantization"] = {"scale": scale, "zero_point": zero_point}
+    computed = {
+        "input": {"name": INPUT_NAME, "dtype": INPUT_DTYPE, "shape": [1, length]},
+        "outputs": {OUTPUT_NAME: logits},
+    }
+    for key, value in computed.items():
+        if key in metadata and not _same(metadata[key], value):
+            raise BundleError(f"metadata[{key!r}] is {metadata[key]!r}, but the model has {value!r}")
+
+    quantization = metadata["quantization"]
+    manifest: dict[str, Any] = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "package_version": fnet_keras.__version__,
+        "quantization": quantization,
+        "mixing": metadata["mixing"],
+        "model": metadata["model"],
+        "ops": metadata["ops"],
+        "float_ops": metadata.get("float_ops", {}),
+        "tokenizer": config.to_dict(),
+        "sequence_length": length,
+        "labels": list(label_map.labels),
+        **computed,
+        "files": {},
+        "parity": metadata["parity"],
+        "runtime": runtime_requirements(quantization) if isinstance(quantization, str) else None,
+        "source_run": metadata.get("source_run"),
+        "created": datetime.datetime.now(datetime.timezone.utc)
+        .isoformat(timespec="seconds")
+        .replace("+00:00", "Z"),
+    }
+    manifest.update({key: value for key, value in metadata.items() if key not in manifest})
+    return manifest
+
+
+def _same(given: Any, computed: Any) -> bool:
+    """Equal, with floats compared to a relative 1e-6 (a scale may round-trip through float32)."""
+    if isinstance(given, dict) and isinstance(computed, dict):
+        return given.keys() == computed.keys() and all(_same(given[key], computed[key]) for key in given)
+    if isinstance(given, list) and isinstance(computed, list):
+        return len(given) == len(computed) and all(_same(a, b) for a, b in zip(given, computed, strict=True))
+    if isinstance(given, float) or isinstance(computed, float):
+        return isinstance(given, (int, float)) and math.isclose(given, computed, rel_tol=1e-6)
+    return given == computed
+
+
+def _json_ready(value: Any, where: str = "metadata") -> Any:
+    """A deep copy with numpy scalars/arrays as Python numbers/lists; other non-JSON values are refused."""
+    if isinstance(value, dict):
+        return {_json_key(key, where): _json_ready(item, f"{where}[{key!r}]") for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_ready(item, f"{where}[{index}]") for index, item in enumerate(value)]
+    if isinstance(value, np.ndarray):
+        return _json_ready(value.tolist(), where)
+    if isinstance(value, np.generic):
+        return _json_ready(value.item(), where)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise BundleError(f"{where} is {value}, which JSON cannot hold")
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    raise BundleError(f"{where} is a {type(value).__name__} ({value!r:.60}), which JSON cannot hold")
+
+
+def _json_key(key: Any, where: str) -> str:
+    if not isinstance(key, str):
+        raise BundleError(f"{where} has a non-string key {key!r}")
+    return key
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    with open(path, "wb") as file:
+        file.write(data)
+        file.flush()
+        os.fsync(file.fileno())
+
+
+def _file_entry(path: Path) -> dict[str, Any]:
+    data = path.read_bytes()
+    return {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+
+
+def _write_zip(bundle_dir: Path, folder: str, zip_path: Path) -> Path:
+    """Zips the bundle (as `folder/...`) into a temp file next to `zip_path`; returns the temp path."""
+    handle, temp_name = tempfile.mkstemp(dir=zip_path.parent, prefix=f".{zip_path.name}.", suffix=".tmp")
+    os.close(handle)
+    temp_zip = Path(temp_name)
+    try:
+        with zipfile.ZipFile(temp_zip, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for name in (MANIFEST_NAME, *BUNDLE_FILES):
+                archive.write(bundle_dir / name, f"{folder}/{name}")
+    except BaseException:
+        temp_zip.unlink(missing_ok=True)
+        raise
+    return temp_zip
+
+
+def _install_directory(temp_dir: Path, out_dir: Path) -> None:
+    """Renames `temp_dir` to `out_dir`; an existing `out_dir` is moved aside first (restored on failure)."""
+    if not out_dir.exists():
+        os.rename(temp_dir, out_dir)
+        return
+    backup = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}.", suffix=".old"))
+    os.rmdir(backup)
+    os.rename(out_dir, backup)
+    try:
+        os.rename(temp_dir, out_dir)
+    except BaseException:
+        os.rename(backup, out_dir)
+        raise
+    shutil.rmtree(backup, ignore_errors=True)

@@ -1,0 +1,90 @@
+"""Scoring a bundle on labelled data, TF-free: the same metrics and JSON keys as a run's evaluate.
+
+`evaluate_bundle(bundle, data, split=...)` mirrors `fnet_keras.train.evaluate(run_dir, data,
+split=...)`: `fnet_keras.metrics.classification_metrics` output plus `data` and `split`; a
+bundle adds `bundle`, `truncated` and `timing`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from fnet_keras.data.dataset import find_split_files
+from fnet_keras.data.errors import DataError
+from fnet_keras.data.label_map import LabelMap
+from fnet_keras.data.readers import ColumnSpec, read_split
+from fnet_keras.data.split import Split
+from fnet_keras.edge.bundle import Bundle
+from fnet_keras.metrics import classification_metrics
+
+SPLIT_NAMES = ("train", "dev", "test")
+
+
+def read_evaluation_split(
+    data: str | os.PathLike,
+    split: str = "test",
+    *,
+    text_column: ColumnSpec = None,
+    label_column: ColumnSpec = None,
+) -> Split:
+    """The labelled examples to score: a .tsv/.csv/.jsonl file, or split `split` of a data directory.
+
+    Raises:
+        DataError: no such file or split, no label column, or a malformed file (file and line named).
+    """
+    if split not in SPLIT_NAMES:
+        raise DataError(f"unknown split {split!r}; expected one of {', '.join(SPLIT_NAMES)}")
+    path = Path(data)
+    if path.is_dir():
+        files = find_split_files(path)
+        if split not in files:
+            raise DataError(f"no {split} split here (found: {', '.join(sorted(files))})", path)
+        path = files[split]
+    return read_split(path, split, text_column=text_column, label_column=label_column, require_labels=True)
+
+
+def evaluate_bundle(
+    bundle: Bundle,
+    data: str | os.PathLike,
+    *,
+    split: str = "test",
+    text_column: ColumnSpec = None,
+    label_column: ColumnSpec = None,
+) -> dict[str, Any]:
+    """Classifies every example of `data` with `bundle` and scores the predictions.
+
+    Args:
+        bundle: a loaded bundle.
+        data: a labelled file, or a data directory (its `split` file is read).
+        split: which split of a directory: train, dev or test.
+        text_column, label_column: columns of `data` (None: found from the header).
+
+    Returns:
+        `classification_metrics` output (count, accuracy, macro_f1, labels, per_class,
+        confusion_matrix), "data" (the file read), "split" (its name, or None when `data` is a
+        file), "bundle" (`Bundle.describe()`), "truncated" (texts longer than the sequence
+        length) and "timing" (seconds tokenizing and in inference, total and per example).
+
+    Raises:
+        DataError: unreadable data, or a label the bundle does not know (file and line named).
+    """
+    examples = read_evaluation_split(data, split, text_column=text_column, label_column=label_column)
+    true_ids = LabelMap(bundle.labels).encode(examples)
+    result = bundle.classify_timed(examples.texts)
+    metrics = classification_metrics(true_ids, result.predictions, bundle.labels)
+    count = len(examples)
+    return {
+        **metrics,
+        "split": None if Path(data).is_file() else split,
+        "data": examples.path,
+        "bundle": bundle.describe(),
+        "truncated": sum(result.truncated),
+        "timing": {
+            "tokenize_seconds": result.tokenize_seconds,
+            "inference_seconds": result.inference_seconds,
+            "tokenize_ms_per_example": 1000 * result.tokenize_seconds / count,
+            "inference_ms_per_example": 1000 * result.inference_seconds / count,
+        },
+    }

@@ -1,0 +1,63 @@
+"""`WarmupDecay`: linear warmup to a peak learning rate, then linear or cosine decay."""
+
+from __future__ import annotations
+
+import math
+
+import keras
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="fnet_keras")
+class WarmupDecay(keras.optimizers.schedules.LearningRateSchedule):
+    """Learning rate as a function of the optimizer step (`optimizer.iterations`).
+
+    Step `s` (0-based) of `total_steps`: during the first `warmup_steps` steps the rate is
+    `peak * (s + 1) / warmup_steps` (never 0, so the first step already learns); afterwards
+    it decays from `peak` to `final_learning_rate` at `total_steps`, linearly or along half a
+    cosine, and stays there. The rate depends on the step alone, so a resumed run whose
+    optimizer step is restored continues the schedule exactly.
+
+    Args:
+        peak_learning_rate: float. The rate at the end of the warmup.
+        warmup_steps: int. Steps of linear warmup (0: start at the peak).
+        total_steps: int. Steps of the whole run; must exceed `warmup_steps`.
+        decay: str. `"linear"` or `"cosine"`.
+        final_learning_rate: float. The rate reached at `total_steps`.
+    """
+
+    def __init__(
+        self, peak_learning_rate, warmup_steps, total_steps, decay="linear", final_learning_rate=0.0
+    ):
+        if decay not in ("linear", "cosine"):
+            raise ValueError(f"`decay` must be 'linear' or 'cosine'; received decay={decay!r}.")
+        if not 0 <= warmup_steps < total_steps:
+            raise ValueError(
+                f"Need 0 <= warmup_steps < total_steps; received warmup_steps={warmup_steps}, "
+                f"total_steps={total_steps}."
+            )
+        self.peak_learning_rate = float(peak_learning_rate)
+        self.warmup_steps = int(warmup_steps)
+        self.total_steps = int(total_steps)
+        self.decay = decay
+        self.final_learning_rate = float(final_learning_rate)
+
+    def __call__(self, step):
+        step = ops.cast(step, "float32")
+        peak, final = self.peak_learning_rate, self.final_learning_rate
+        warmup = peak * (step + 1.0) / max(self.warmup_steps, 1)
+        progress = ops.clip((step - self.warmup_steps) / (self.total_steps - self.warmup_steps), 0.0, 1.0)
+        if self.decay == "linear":
+            decayed = peak - (peak - final) * progress
+        else:
+            decayed = final + (peak - final) * 0.5 * (1.0 + ops.cos(math.pi * progress))
+        return ops.where(step < self.warmup_steps, warmup, decayed)
+
+    def get_config(self):
+        return {
+            "peak_learning_rate": self.peak_learning_rate,
+            "warmup_steps": self.warmup_steps,
+            "total_steps": self.total_steps,
+            "decay": self.decay,
+            "final_learning_rate": self.final_learning_rate,
+        }

@@ -1,0 +1,114 @@
+"""fit: the run directory, learning, determinism, and resuming after a kill."""
+
+import hashlib
+import json
+import shutil
+
+import keras
+import numpy as np
+import pytest
+from keyword_data import TINY_BACKBONE, TINY_SETTINGS
+
+import fnet_keras
+from fnet_keras.data import DataError
+from fnet_keras.text import TokenizerConfig, load_vocabulary
+from fnet_keras.train import RunDirError, TrainSettings, fit
+from fnet_keras.training.run_dir import RunDir
+
+
+def test_run_directory_holds_everything(trained_run):
+    run = RunDir(trained_run.run_dir)
+    assert sorted(p.name for p in run.path.iterdir()) == [
+        "config.json", "history.json", "labels.txt", "metrics.json", "model.keras", "vocab.txt",
+    ]  # the checkpoint is gone once the run finished
+    config = json.loads(run.config.read_text())
+    for key in ("format_version", "fnet_keras_version", "preset", "mixing", "num_attention_layers",
+                "sequence_length", "tokenizer", "labels", "seed", "data", "training", "settings"):
+        assert key in config, key
+    assert config["fnet_keras_version"] == fnet_keras.__version__
+    assert config["labels"] == ["neg", "neu", "pos"] == run.labels.read_text().split()
+    assert TokenizerConfig.from_dict(config["tokenizer"]) == TokenizerConfig(sequence_length=16)
+    assert config["vocabulary_size"] == len(load_vocabulary(run.vocabulary)) == len(trained_run.vocabulary)
+    assert config["training"]["total_steps"] == 5 * config["training"]["steps_per_epoch"] == 5 * 13
+    for name, entry in config["data"]["files"].items():
+        path = trained_run.run_dir.parent / "data" / f"{name}.tsv"
+        assert entry["path"] == str(path) and entry["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert TrainSettings.from_dict(config["settings"]) == trained_run.settings
+
+    history = json.loads(run.history.read_text())
+    assert [record["epoch"] for record in history] == [1, 2, 3, 4, 5]
+    assert history == trained_run.history
+    metrics = json.loads(run.metrics.read_text())
+    assert metrics["best_epoch"] == trained_run.best_epoch
+    assert metrics["dev"]["accuracy"] == pytest.approx(history[trained_run.best_epoch - 1]["val_accuracy"])
+    assert metrics["dev"]["accuracy"] == pytest.approx(max(record["val_accuracy"] for record in history))
+    # Learned: the label is a keyword of the sentence.
+    assert metrics["test"]["accuracy"] >= 0.85 and metrics["test"] == trained_run.test_metrics
+
+    model = keras.saving.load_model(run.model, safe_mode=True)
+    ids = np.random.default_rng(0).integers(0, 50, (4, 16)).astype("int32")
+    np.testing.assert_array_equal(model.predict(ids, verbose=0), trained_run.model.predict(ids, verbose=0))
+    assert getattr(model, "optimizer", None) is None  # the saved model is for inference, no optimizer state
+
+
+def test_a_used_run_directory_is_refused(trained_run, tmp_path):
+    with pytest.raises(RunDirError, match="already holds a finished run"):
+        fit(trained_run.run_dir.parent / "data", trained_run.run_dir, trained_run.settings, verbose=0)
+    # --resume on a finished run returns it as it is, without training.
+    again = fit(None, trained_run.run_dir, resume=True, verbose=0)
+    assert again.history == trained_run.history and again.test_metrics == trained_run.test_metrics
+
+
+def test_missing_data_and_single_label_are_data_errors(tmp_path):
+    with pytest.raises(DataError, match="nope.tsv: no such file"):
+        fit(tmp_path / "nope.tsv", tmp_path / "run", TrainSettings(**TINY_SETTINGS), verbose=0)
+    train = tmp_path / "one.tsv"
+    train.write_text("sentence\tlabel\n" + "a b c\tyes\n" * 30)
+    with pytest.raises(DataError, match="single label 'yes'"):
+        fit(train, tmp_path / "run", TrainSettings(**TINY_SETTINGS), verbose=0)
+
+
+class CaptureFinalWeights(keras.callbacks.Callback):
+    def on_train_end(self, logs=None):
+        self.weights = [np.array(v.numpy()) for v in self.model.variables]
+
+
+class KillAfterFirstEpoch(keras.callbacks.Callback):
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == 0:
+            raise KeyboardInterrupt("simulated kill")
+
+
+def test_resume_after_a_kill_equals_an_uninterrupted_run(keyword_data, tmp_path):
+    # Hybrid with dropout: Fourier and attention blocks, and dropout seed state to restore.
+    backbone = dict(TINY_BACKBONE, num_layers=2)
+    settings = TrainSettings(**dict(TINY_SETTINGS, backbone_overrides=backbone), mixing="hybrid", epochs=2,
+                             dropout=0.1, patience=None, seed=7)
+    capture = CaptureFinalWeights()
+    uninterrupted = fit(keyword_data, tmp_path / "uninterrupted", settings, callbacks=[capture], verbose=0)
+    expected_weights = capture.weights
+
+    killed = tmp_path / "killed"
+    with pytest.raises(KeyboardInterrupt):
+        fit(keyword_data, killed, settings, callbacks=[KillAfterFirstEpoch()], verbose=0)
+    assert (killed / "checkpoint" / "state.json").is_file() and not (killed / "metrics.json").exists()
+    with pytest.raises(RunDirError, match="unfinished run; pass --resume"):
+        fit(keyword_data, killed, settings, verbose=0)
+    with pytest.raises(RunDirError, match="epochs: 3 != 2"):
+        fit(None, killed, settings.replace(epochs=3), resume=True, verbose=0)
+    other = shutil.copytree(keyword_data, tmp_path / "other")
+    with open(other / "train.tsv", "a") as file:
+        file.write("one more great line\tpos\n")
+    with pytest.raises(DataError, match="differs from the data the run was started on"):
+        fit(other, killed, resume=True, verbose=0)
+
+    capture = CaptureFinalWeights()
+    resumed = fit(keyword_data, killed, resume=True, callbacks=[capture], verbose=0)
+    # Epoch 1 ran from scratch in both runs (same seed, same result), epoch 2 after the restore.
+    assert len(capture.weights) == len(expected_weights)
+    for a, b in zip(expected_weights, capture.weights, strict=True):
+        np.testing.assert_allclose(b, a, rtol=0, atol=1e-6)
+    timing = ("seconds", "train_seconds", "seconds_per_step")
+    strip = lambda history: [{k: v for k, v in record.items() if k not in timing} for record in history]  # noqa: E731
+    assert strip(resumed.history) == strip(uninterrupted.history)
+    assert resumed.test_metrics == uninterrupted.test_metrics

@@ -1,0 +1,39 @@
+import pytest
+
+from fnet_keras.training.settings import TrainSettings
+
+
+def test_round_trip_and_differences():
+    settings = TrainSettings(preset="tiny", mixing="hybrid", epochs=5, backbone_overrides={"hidden_dim": 64})
+    assert settings.num_attention_layers == 1  # hybrid's default
+    assert TrainSettings.from_dict(settings.to_dict()) == settings
+    other = settings.replace(epochs=6, seed=3)
+    assert other.differences(settings) == ["epochs: 6 != 5", "seed: 3 != 0"]
+    assert settings.tokenizer_config().sequence_length == settings.sequence_length
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"preset": "huge"}, "unknown preset 'huge'"),
+        ({"mixing": "conv"}, "mixing must be one of"),
+        ({"num_attention_layers": 2}, "mixing 'hybrid' only"),
+        ({"mixing": "hybrid", "num_attention_layers": 5}, "between 1 and 4"),
+        ({"epochs": 0}, "epochs must be an integer at least 1"),
+        ({"learning_rate": 0.0}, "learning_rate must be a number > 0"),
+        ({"warmup_fraction": 1.0}, "warmup_fraction"),
+        ({"dropout": -0.1}, "dropout"),
+        ({"patience": 0}, "patience"),
+        ({"sequence_length": 1}, "sequence_length"),
+        ({"backbone_overrides": {"hidden": 3}}, "unknown key"),
+        ({"decay": "step"}, "decay must be one of"),
+    ],
+)
+def test_bad_settings_name_the_setting(changes, message):
+    with pytest.raises(ValueError, match=message):
+        TrainSettings(**changes)
+
+
+def test_unknown_recorded_setting():
+    with pytest.raises(ValueError, match="unknown training setting"):
+        TrainSettings.from_dict({"epochz": 3})
