@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Iterable
 
+from fnet_keras.atomic import write_text_atomic
 from fnet_keras.data.errors import DataError
 from fnet_keras.data.readers import decode_utf8, read_file_bytes
 from fnet_keras.data.split import Split
@@ -89,20 +88,7 @@ class LabelMap:
 
     def save(self, path: str | os.PathLike) -> None:
         """Writes labels.txt (one label per line) atomically: temp file, then `os.replace`."""
-        path = Path(path)
-        content = "".join(f"{label}\n" for label in self.labels).encode("utf-8")
-        temp_path = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-        # os.open with 0o666 so the umask, not a private temp-file mode, sets the permissions.
-        descriptor = os.open(temp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        try:
-            with os.fdopen(descriptor, "wb") as file:
-                file.write(content)
-                file.flush()
-                os.fsync(file.fileno())
-            os.replace(temp_path, path)
-        except BaseException:
-            os.unlink(temp_path)
-            raise
+        write_text_atomic(path, "".join(f"{label}\n" for label in self.labels))
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> LabelMap:

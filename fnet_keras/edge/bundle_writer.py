@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 import fnet_keras
+from fnet_keras.atomic import default_mode
 from fnet_keras.data.errors import DataError
 from fnet_keras.data.label_map import LabelMap
 from fnet_keras.edge.errors import BundleError
@@ -107,6 +108,7 @@ def write_bundle(
 
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     temp_dir = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}.", suffix=".tmp"))
+    os.chmod(temp_dir, default_mode(directory=True))  # mkdtemp's 0700 would stick to the bundle
     temp_zip = None
     try:
         _write_file(temp_dir / MODEL_NAME, bytes(tflite_bytes))
@@ -297,6 +299,7 @@ def _write_zip(bundle_dir: Path, folder: str, zip_path: Path) -> Path:
     handle, temp_name = tempfile.mkstemp(dir=zip_path.parent, prefix=f".{zip_path.name}.", suffix=".tmp")
     os.close(handle)
     temp_zip = Path(temp_name)
+    os.chmod(temp_zip, default_mode())
     try:
         with zipfile.ZipFile(temp_zip, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             for name in (MANIFEST_NAME, *BUNDLE_FILES):

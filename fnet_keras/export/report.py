@@ -5,10 +5,10 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import secrets
 from pathlib import Path
 from typing import Any
 
+from fnet_keras.atomic import write_text_atomic
 from fnet_keras.export.mode_report import ModeReport
 
 REPORT_NAME = "export_report"
@@ -165,18 +165,8 @@ class ExportReport:
         directory.mkdir(parents=True, exist_ok=True)
         markdown = directory / f"{REPORT_NAME}.md"
         json_path = directory / f"{REPORT_NAME}.json"
-        _write_atomically(markdown, self.format())
-        _write_atomically(json_path, json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n")
+        write_text_atomic(markdown, self.format())
+        write_text_atomic(json_path, json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n")
         return markdown, json_path
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        with open(temp, "w", encoding="utf-8") as file:
-            file.write(text)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temp, path)
-    finally:
-        temp.unlink(missing_ok=True)

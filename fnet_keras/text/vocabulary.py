@@ -10,10 +10,10 @@ Learning a vocabulary needs TensorFlow and lives in `fnet_keras.text.learn`.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
+from fnet_keras.atomic import write_text_atomic
 from fnet_keras.text.errors import TokenizerError
 
 PAD_TOKEN, UNK_TOKEN, CLS_TOKEN, SEP_TOKEN, MASK_TOKEN = "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"
@@ -67,16 +67,7 @@ def save_vocabulary(tokens: Iterable[str], path: str | os.PathLike) -> Path:
     path = Path(path)
     tokens = validate_vocabulary(tokens)
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = "".join(token + "\n" for token in tokens).encode("utf-8")
-    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as temp_file:
-            temp_file.write(data)
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
-    return path
+    return write_text_atomic(path, "".join(token + "\n" for token in tokens))
 
 
 def load_vocabulary(path: str | os.PathLike) -> list[str]:

@@ -15,13 +15,12 @@ Every file is written to a temporary name in the same directory and moved into p
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import secrets
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from fnet_keras.atomic import atomic_output, write_text_atomic  # noqa: F401 (re-exported)
 
 CONFIG_FORMAT_VERSION = 1
 
@@ -30,30 +29,9 @@ class RunDirError(ValueError):
     """A run directory that cannot be used as asked (exists, unfinished, missing, corrupt)."""
 
 
-@contextlib.contextmanager
-def atomic_output(path: str | os.PathLike) -> Iterator[Path]:
-    """Yields a temporary path next to `path` (same suffix); moves it onto `path` on success.
-
-    On an exception the temporary file is removed and `path` is left as it was.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.stem}.{secrets.token_hex(4)}.tmp{path.suffix}")
-    try:
-        yield temp
-        os.replace(temp, path)
-    finally:
-        temp.unlink(missing_ok=True)
-
-
 def write_json(path: str | os.PathLike, data: Any) -> None:
     """Writes `data` as indented UTF-8 JSON, atomically."""
-    text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-    with atomic_output(path) as temp:
-        with open(temp, "w", encoding="utf-8") as file:
-            file.write(text)
-            file.flush()
-            os.fsync(file.fileno())
+    write_text_atomic(path, json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
 
 
 def read_json(path: str | os.PathLike) -> Any:

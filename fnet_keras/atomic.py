@@ -1,0 +1,52 @@
+"""Atomic file writes: a temporary name in the same directory, then `os.replace`.
+
+A killed process never leaves a half-written file under its final name. Temporary names
+are opened with `open()` (mode 0666 less the umask), not `mkstemp` (0600), so the final
+file has the permissions a user expects. Pure Python: the edge runtime uses it too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | os.PathLike) -> Iterator[Path]:
+    """Yields a temporary path next to `path` (same suffix); moves it onto `path` on success.
+
+    On an exception the temporary file is removed and `path` is left as it was.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.stem}.{secrets.token_hex(4)}.tmp{path.suffix}")
+    try:
+        yield temp
+        os.replace(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
+    """Writes `data` to `path` atomically (flushed to disk before the rename)."""
+    with atomic_output(path) as temp:
+        with open(temp, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+    return Path(path)
+
+
+def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
+    """Writes `text` as UTF-8 to `path` atomically."""
+    return write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def default_mode(directory: bool = False) -> int:
+    """The mode a new file (0666) or directory (0777) gets under the current umask."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return (0o777 if directory else 0o666) & ~umask
