@@ -6,7 +6,8 @@ training steps in an interleaved A/B benchmark, and writes docs/results/sst2.{md
 Runs go to runs/sst2/PRESET-MIXING and are resumed if the script is run again (a finished
 run is only read back), so a killed experiment continues where it stopped.
 
-    python scripts/sst2_accuracy.py                       # the full experiment (~40 min on 2 cores)
+    python scripts/sst2_accuracy.py                       # the full experiment (~2.5 h on 2 cores)
+    python scripts/sst2_accuracy.py --no-train            # tables from the finished runs only
     python scripts/sst2_accuracy.py --quick               # smoke test: 2,000 rows, results under runs/
 
 Data: Socher et al. 2013 (SST); Wang et al. 2019 (GLUE). Model: Lee-Thorp et al. 2021 (FNet).
@@ -65,6 +66,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--benchmark-rounds", type=int, help="interleaved rounds (default 5; quick 2)")
     parser.add_argument("--benchmark-steps", type=int, help="steps per model per round (default 20; quick 5)")
     parser.add_argument("--skip-benchmark", action="store_true")
+    parser.add_argument("--no-train", action="store_true",
+                        help="report the finished runs only; list unfinished ones instead of training them")
     args = parser.parse_args(argv)
     args.out_dir = args.out_dir or ROOT / "runs" / ("sst2-quick" if args.quick else "sst2")
     args.results_dir = args.results_dir or (args.out_dir if args.quick else ROOT / "docs" / "results")
@@ -105,6 +108,10 @@ def train_all(args, data: Path) -> list[dict]:
                 seed=args.seed, fourier_method=args.fourier_method if mixing != "attention" else "auto",
             )
             run_dir = args.out_dir / f"{preset}-{mixing}"
+            if args.no_train and not (run_dir / "metrics.json").is_file():
+                print(f"== {preset} {mixing}: not finished, left out (--no-train)", flush=True)
+                args.unfinished.append(f"{preset} {mixing} (`{os.path.relpath(run_dir, ROOT)}`)")
+                continue
             print(f"== {preset} {mixing} -> {run_dir}", flush=True)
             result = fit(data, run_dir, settings, resume=True, verbose=2)
             history = result.history
@@ -250,10 +257,14 @@ def report(args, rows: list[dict], bench: dict, command: str, seconds: float) ->
             f"| {row['train_seconds_per_epoch']:.0f} | {row['seconds_per_step'] * 1e3:.1f} "
             f"| `{row['run_dir']}` |"
         )
+    if args.unfinished:
+        lines += ["", "Not finished, so not in the table (rerun without `--no-train` to resume them): "
+                  + ", ".join(args.unfinished) + "."]
     lines += [
         "",
         "ms/step (training) is the training time of all epochs over their steps (tracing included), measured "
-        "one run after another, so it is exposed to whatever else ran on the machine; the interleaved "
+        "as the runs went, so it is exposed to whatever else ran on the machine (other runs included); the "
+        "interleaved "
         "benchmark below is the fairer comparison.",
     ]
     if bench:
@@ -289,6 +300,7 @@ def report(args, rows: list[dict], bench: dict, command: str, seconds: float) ->
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    args.unfinished = []
     if not args.data.is_dir():
         print(f"error: SST-2 data not found at {args.data}", file=sys.stderr)
         return 2
