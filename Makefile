@@ -19,7 +19,7 @@ test: $(STAMP)
 	$(VENV)/bin/ruff check fnet_keras tests scripts
 	$(PY) -m pytest -q tests
 
-# SST-2 from scratch: FNet vs Transformer twin vs hybrid, tiny and mini (about 1.5 h on 2 cores).
+# SST-2 from scratch: FNet vs Transformer twin vs hybrid, tiny and mini (about 2.5 h on 2 cores).
 # Writes docs/results/sst2.md/.json; runs land in runs/sst2/ and a rerun resumes them.
 accuracy: $(STAMP)
 	$(PY) scripts/sst2_accuracy.py
