@@ -32,10 +32,9 @@ from fnet_keras.data import (
     Dataset,
     LabelMap,
     Split,
-    find_split_files,
     load_dataset,
     load_dataset_from_info,
-    read_split,
+    read_evaluation_split,
 )
 from fnet_keras.metrics import classification_metrics
 from fnet_keras.models import TextClassifier
@@ -438,14 +437,7 @@ def _evaluation_split(config: dict, data, split: str, text_column, label_column)
             raise DataError(f"the data recorded in the run has no {split} split; give --data or --split dev",
                             config["data"]["source"])
     else:
-        path = Path(data)
-        if path.is_dir():
-            files = find_split_files(path)
-            if split not in files:
-                raise DataError(f"no {split} split file in the directory", path)
-            path = files[split]
-        examples = read_split(path, split, text_column=text_column, label_column=label_column,
-                              require_labels=False)
+        examples = read_evaluation_split(data, split, text_column=text_column, label_column=label_column)
     if not examples.has_labels:
         raise DataError(f"the {split} split has no labels to score against", examples.path)
     return examples

@@ -8,7 +8,13 @@ Pure Python (standard library only): importing this package imports no TensorFlo
     config["data"] = dataset.source_info()                  # reload: load_dataset_from_info
 """
 
-from fnet_keras.data.dataset import Dataset, find_split_files, load_dataset, load_dataset_from_info
+from fnet_keras.data.dataset import (
+    Dataset,
+    find_split_files,
+    load_dataset,
+    load_dataset_from_info,
+    read_evaluation_split,
+)
 from fnet_keras.data.errors import DataError
 from fnet_keras.data.label_map import LabelMap
 from fnet_keras.data.readers import (
@@ -28,5 +34,6 @@ __all__ = [
     "find_split_files",
     "load_dataset",
     "load_dataset_from_info",
+    "read_evaluation_split",
     "read_split",
 ]

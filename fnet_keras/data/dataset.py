@@ -282,3 +282,29 @@ def _check_holdout(seed: int, fraction: float) -> None:
         raise DataError(f"holdout seed must be an integer, got {seed!r}")
     if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0 < fraction < 1:
         raise DataError(f"holdout fraction must be between 0 and 1 (exclusive), got {fraction!r}")
+
+
+SPLIT_NAMES = ("train", "dev", "test")
+
+
+def read_evaluation_split(
+    data: str | os.PathLike,
+    split: str = "test",
+    *,
+    text_column: ColumnSpec = None,
+    label_column: ColumnSpec = None,
+) -> Split:
+    """The labelled examples to score: a .tsv/.csv/.jsonl file, or split `split` of a data directory.
+
+    Raises:
+        DataError: no such file or split, no label column, or a malformed file (file and line named).
+    """
+    if split not in SPLIT_NAMES:
+        raise DataError(f"unknown split {split!r}; expected one of {', '.join(SPLIT_NAMES)}")
+    path = Path(data)
+    if path.is_dir():
+        files = find_split_files(path)
+        if split not in files:
+            raise DataError(f"no {split} split here (found: {', '.join(sorted(files))})", path)
+        path = files[split]
+    return read_split(path, split, text_column=text_column, label_column=label_column, require_labels=True)

@@ -11,38 +11,11 @@ import os
 from pathlib import Path
 from typing import Any
 
-from fnet_keras.data.dataset import find_split_files
-from fnet_keras.data.errors import DataError
+from fnet_keras.data.dataset import SPLIT_NAMES, read_evaluation_split  # noqa: F401 (re-exported)
 from fnet_keras.data.label_map import LabelMap
-from fnet_keras.data.readers import ColumnSpec, read_split
-from fnet_keras.data.split import Split
+from fnet_keras.data.readers import ColumnSpec
 from fnet_keras.edge.bundle import Bundle
 from fnet_keras.metrics import classification_metrics
-
-SPLIT_NAMES = ("train", "dev", "test")
-
-
-def read_evaluation_split(
-    data: str | os.PathLike,
-    split: str = "test",
-    *,
-    text_column: ColumnSpec = None,
-    label_column: ColumnSpec = None,
-) -> Split:
-    """The labelled examples to score: a .tsv/.csv/.jsonl file, or split `split` of a data directory.
-
-    Raises:
-        DataError: no such file or split, no label column, or a malformed file (file and line named).
-    """
-    if split not in SPLIT_NAMES:
-        raise DataError(f"unknown split {split!r}; expected one of {', '.join(SPLIT_NAMES)}")
-    path = Path(data)
-    if path.is_dir():
-        files = find_split_files(path)
-        if split not in files:
-            raise DataError(f"no {split} split here (found: {', '.join(sorted(files))})", path)
-        path = files[split]
-    return read_split(path, split, text_column=text_column, label_column=label_column, require_labels=True)
 
 
 def evaluate_bundle(
