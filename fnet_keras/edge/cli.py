@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from fnet_keras.argtypes import positive_int
 from fnet_keras.data.errors import DataError
 from fnet_keras.edge.bundle import Bundle, load_bundle
 from fnet_keras.edge.classification import Classification
@@ -41,16 +42,6 @@ def is_bundle_path(path: str | os.PathLike) -> bool:
     return (path / MANIFEST_NAME).is_file() or (path.suffix.lower() == ".zip" and path.is_file())
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
-
-
 def add_classify_arguments(parser: argparse.ArgumentParser) -> None:
     """`classify BUNDLE [TEXT ...] [--top-k K] [--json] [--threads N] [--runtime NAME]`."""
     parser.add_argument("bundle", help="bundle directory or .zip (written by `fnet-keras export`)")
@@ -61,11 +52,11 @@ def add_classify_arguments(parser: argparse.ArgumentParser) -> None:
         help="texts to classify; without any, one text per line is read from stdin",
     )
     parser.add_argument(
-        "--top-k", type=_positive_int, default=1, metavar="K", help="labels to show per text (default 1)"
+        "--top-k", type=positive_int, default=1, metavar="K", help="labels to show per text (default 1)"
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     parser.add_argument(
-        "--threads", type=_positive_int, default=1, metavar="N", help="interpreter threads (default 1)"
+        "--threads", type=positive_int, default=1, metavar="N", help="interpreter threads (default 1)"
     )
     parser.add_argument(
         "--runtime",
@@ -92,7 +83,7 @@ def add_evaluate_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--json", action="store_true", help="print the metrics as one JSON object")
     parser.add_argument(
-        "--threads", type=_positive_int, default=1, metavar="N", help="interpreter threads (default 1)"
+        "--threads", type=positive_int, default=1, metavar="N", help="interpreter threads (default 1)"
     )
     parser.add_argument(
         "--runtime",

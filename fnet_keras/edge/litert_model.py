@@ -194,5 +194,9 @@ class LiteRTModel:
             raise EdgeRuntimeError(f"{self.runtime.name} failed to run the model: {error}") from None
         if self.output_quantization is None:
             return raw.astype(np.float32)
-        scale, zero_point = self.output_quantization
-        return ((raw.astype(np.float32) - zero_point) * scale).astype(np.float32)
+        return dequantize(raw, *self.output_quantization)
+
+
+def dequantize(raw: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
+    """float32 values of a quantized tensor: (q - zero_point) * scale, as LiteRT defines it."""
+    return ((np.asarray(raw).astype(np.float32) - zero_point) * scale).astype(np.float32)

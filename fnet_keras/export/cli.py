@@ -15,6 +15,7 @@ import argparse
 import shlex
 import sys
 
+from fnet_keras.argtypes import positive_int
 from fnet_keras.export.convert import QUANTIZATIONS, check_quantizations
 from fnet_keras.export.errors import ExportError
 from fnet_keras.export.mixing import MIXING_CHOICES
@@ -32,16 +33,6 @@ def _quantization_list(text: str) -> tuple[str, ...]:
         return check_quantizations(text)
     except ExportError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -65,7 +56,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--representative-samples",
-        type=_positive_int,
+        type=positive_int,
         default=200,
         metavar="N",
         help="training texts used to calibrate int8 (default: 200)",
@@ -82,7 +73,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--zip", action="store_true", help="also write <mode>.zip next to each bundle")
     parser.add_argument(
         "--parity-examples",
-        type=_positive_int,
+        type=positive_int,
         default=1000,
         metavar="N",
         help="dev examples the parity gate compares (at least 500, or all of dev; default: 1000)",

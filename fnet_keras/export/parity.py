@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from fnet_keras.edge.litert_model import dequantize
 from fnet_keras.export.convert import INPUT_NAME, OUTPUT_NAME, SIGNATURE_KEY
 from fnet_keras.export.errors import ExportError
 
@@ -108,8 +109,7 @@ class _Runner:
         rows = [self.runner(**{INPUT_NAME: row[None, :]})[OUTPUT_NAME][0] for row in token_ids]
         logits = np.stack(rows) if rows else np.zeros((0, int(self.output["shape"][-1])))
         if self.output["dtype"] == np.int8:
-            scale, zero_point = self.output["quantization"]
-            return ((logits.astype(np.float32) - zero_point) * scale).astype(np.float32)
+            return dequantize(logits, *self.output["quantization"])
         return logits.astype(np.float32)
 
     def io_spec(self) -> tuple[dict[str, Any], dict[str, Any]]:
