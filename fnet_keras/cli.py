@@ -161,10 +161,9 @@ def _add_evaluate_arguments(parser: argparse.ArgumentParser) -> None:
     _add_column_arguments(parser)
     parser.add_argument("--json", action="store_true",
                         help="print one JSON object on stdout and nothing else")
-    edge = parser.add_argument_group("bundles")
-    edge.add_argument("--threads", type=int, default=1, help="LiteRT interpreter threads (default 1)")
-    edge.add_argument("--runtime", choices=("ai_edge_litert", "tflite_runtime"),
-                      help="LiteRT interpreter package (default: ai_edge_litert if installed)")
+    from fnet_keras.edge.cli import add_interpreter_arguments
+
+    add_interpreter_arguments(parser.add_argument_group("bundles"))
 
 
 def _is_bundle(path: Path) -> bool:

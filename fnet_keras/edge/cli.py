@@ -55,7 +55,7 @@ def add_classify_arguments(parser: argparse.ArgumentParser) -> None:
         "--top-k", type=positive_int, default=1, metavar="K", help="labels to show per text (default 1)"
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
-    _add_interpreter_arguments(parser)
+    add_interpreter_arguments(parser)
 
 
 def add_evaluate_arguments(parser: argparse.ArgumentParser) -> None:
@@ -75,10 +75,10 @@ def add_evaluate_arguments(parser: argparse.ArgumentParser) -> None:
         "--label-column", help="label column: name, or 0-based index for a file without a header"
     )
     parser.add_argument("--json", action="store_true", help="print the metrics as one JSON object")
-    _add_interpreter_arguments(parser)
+    add_interpreter_arguments(parser)
 
 
-def _add_interpreter_arguments(parser: argparse.ArgumentParser) -> None:
+def add_interpreter_arguments(parser: argparse.ArgumentParser) -> None:
     """--threads and --runtime, the same for every subcommand that runs a bundle."""
     parser.add_argument(
         "--threads", type=positive_int, default=1, metavar="N", help="interpreter threads (default 1)"
