@@ -119,3 +119,6 @@ def test_usage_errors(capsys):
     assert "--data is required" in capsys.readouterr().err
     assert main(["train", "--data", "x", "--backbone-override", "hidden_dim"]) == 2
     assert "KEY=VALUE" in capsys.readouterr().err
+    for command in (["evaluate", "bundle"], ["classify", "bundle", "text"]):
+        assert main([*command, "--threads", "0"]) == 2
+        assert "--threads: expected a positive integer, got 0" in capsys.readouterr().err
