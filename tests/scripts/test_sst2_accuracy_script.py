@@ -26,8 +26,9 @@ def test_unseen_dev_rows_are_those_not_inside_any_training_row_word_for_word(tmp
         "a truly good movie indeed \t1\n"  # longer than any training row: unseen
         "\t0\n",                     # empty text: inside everything, seen
         encoding="utf-8")
-    path, kept, total = load_script().unseen_dev_file(data, tmp_path / "out")
-    assert (kept, total) == (2, 5)
+    (data / "test.tsv").write_text("sentence\tlabel\ntruly good \t1\nnot good\t0\n", encoding="utf-8")
+    path, kept, total, test_seen, test_total = load_script().unseen_dev_file(data, tmp_path / "out")
+    assert (kept, total, test_seen, test_total) == (2, 5, 1, 2)
     assert path.read_text(encoding="utf-8") == (
         "sentence\tlabel\ngoodness \t1\na truly good movie indeed \t1\n")
     assert not list((tmp_path / "out").glob("*.tmp"))
