@@ -8,7 +8,7 @@ Command line: `fnet-keras export RUN_DIR --quant fp32,int8` (`fnet_keras.export.
 Importing this package is cheap; TensorFlow loads when an export runs.
 """
 
-import importlib
+from fnet_keras.lazy import lazy_getattr
 
 _LAZY = {
     "export_run": "fnet_keras.export.pipeline",
@@ -37,10 +37,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name):
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _LAZY)
 
 
 __all__ = sorted(_LAZY)

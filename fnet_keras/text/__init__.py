@@ -12,8 +12,7 @@ Two halves that give identical ids (rules: `fnet_keras/text/wordpiece.py`):
     encoder = WordPieceEncoder.from_files(bundle / "vocab.txt", config)  # edge: encoder.encode(text)
 """
 
-import importlib
-
+from fnet_keras.lazy import lazy_getattr
 from fnet_keras.text.config import RULES_VERSION, TokenizerConfig
 from fnet_keras.text.errors import TokenizerError
 from fnet_keras.text.vocabulary import (
@@ -38,10 +37,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name):
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _LAZY)
 
 
 __all__ = [

@@ -1,11 +1,9 @@
 """read_split: TSV/CSV/JSONL parsing, column and header detection, and every bad-input error."""
 
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
+from import_check import packages_loaded_by
 
 from fnet_keras.data import DataError, read_split
 
@@ -281,11 +279,4 @@ def test_missing_file_directory_and_unknown_extension(tmp_path, write_file):
 
 
 def test_importing_data_package_imports_no_tensorflow_or_numpy():
-    code = (
-        "import sys, fnet_keras.data; "
-        "bad = [m for m in ('tensorflow', 'numpy', 'keras') if m in sys.modules]; "
-        "sys.exit(f'imported {bad}' if bad else 0)"
-    )
-    repo_root = Path(__file__).resolve().parents[2]
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=repo_root)
-    assert result.returncode == 0, result.stderr
+    assert packages_loaded_by("import fnet_keras.data", ("tensorflow", "numpy", "keras")) == []
