@@ -106,7 +106,7 @@ def test_classify_input_errors_exit_2(fp32_bundle, tmp_path, capsys, monkeypatch
 
 def test_missing_interpreter_exits_1(fp32_bundle, capsys):
     if "tflite_runtime" in sys.modules or _importable("tflite_runtime"):
-        pytest.skip("tflite_runtime is installed here")
+        pytest.skip("tflite_runtime is installed here, so the message for its absence cannot be checked")
     code, out, err = _run(
         capsys, "classify", str(fp32_bundle.directory), "text", "--runtime", "tflite_runtime"
     )

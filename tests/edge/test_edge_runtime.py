@@ -89,7 +89,8 @@ def test_detect_runtime_prefers_ai_edge_litert():
 
 
 @pytest.mark.skipif(
-    importlib.util.find_spec("tflite_runtime") is not None, reason="tflite_runtime is installed here"
+    importlib.util.find_spec("tflite_runtime") is not None,
+    reason="tflite_runtime is installed here, so the message for its absence cannot be checked",
 )
 def test_detect_runtime_without_the_package_says_what_to_install():
     with pytest.raises(
