@@ -98,8 +98,8 @@ def write_bundle(
         BundleError: bad inputs (naming the field and value), or the target exists.
     """
     out_dir = Path(out_dir)
-    zip_path = out_dir.with_name(out_dir.name + ".zip")
-    _check_target(out_dir, zip_path if make_zip else None, overwrite)
+    zip_path = _zip_path(out_dir)
+    check_bundle_target(out_dir, make_zip, overwrite)
     check_tflite_bytes(tflite_bytes, MODEL_NAME)
     tokens = _vocabulary(vocabulary)
     label_map = _label_map(labels)
@@ -130,7 +130,12 @@ def write_bundle(
     return out_dir
 
 
-def _check_target(out_dir: Path, zip_path: Path | None, overwrite: bool) -> None:
+def check_bundle_target(
+    out_dir: str | os.PathLike, make_zip: bool = False, overwrite: bool = False
+) -> None:
+    """Raises BundleError where `write_bundle` would refuse to write `out_dir` (and its .zip)."""
+    out_dir = Path(out_dir)
+    zip_path = _zip_path(out_dir) if make_zip else None
     if out_dir.exists() or out_dir.is_symlink():
         if not overwrite:
             raise BundleError("already exists; choose another directory or pass overwrite=True", out_dir)
@@ -324,3 +329,7 @@ def _install_directory(temp_dir: Path, out_dir: Path) -> None:
         os.rename(backup, out_dir)
         raise
     shutil.rmtree(backup, ignore_errors=True)
+
+
+def _zip_path(out_dir: Path) -> Path:
+    return out_dir.with_name(out_dir.name + ".zip")

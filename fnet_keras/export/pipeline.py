@@ -102,7 +102,7 @@ def export_run(
     check_counts(parity_examples, representative_samples)
     source = load_run(run_dir, data)
     out_dir = Path(out_dir) if out_dir is not None else source.run_dir / BUNDLES_DIR_NAME
-    _check_targets(out_dir, quantizations)
+    _check_targets(out_dir, quantizations, make_zip)
     model = load_model(source.run_dir)
     inputs = prepare_inputs(model, source, parity_examples, representative_samples)
     return export_model(
@@ -138,7 +138,7 @@ def export_model(
     """
     quantizations = check_quantizations(quantizations)
     out_dir = Path(out_dir)
-    _check_targets(out_dir, quantizations)
+    _check_targets(out_dir, quantizations, make_zip)
     shapes = fourier_shapes(model)
     modes = []
     with tempfile.TemporaryDirectory(prefix="fnet-keras-export-") as temp:
@@ -243,16 +243,18 @@ def _write_bundle(bundle_dir: Path, mode: ModeReport, model, source: RunSource, 
         raise ExportError(f"cannot write the {mode.quantization} bundle: {error}") from None
 
 
-def _check_targets(out_dir: Path, quantizations: Sequence[str]) -> None:
+def _check_targets(out_dir: Path, quantizations: Sequence[str], make_zip: bool) -> None:
     """Refuses, before any work, targets the bundle writer would refuse to replace."""
+    from fnet_keras.edge import BundleError
+    from fnet_keras.edge.bundle_writer import check_bundle_target
+
     if out_dir.exists() and not out_dir.is_dir():
         raise ExportError("exists and is not a directory", out_dir)
     for quantization in quantizations:
-        target = out_dir / quantization
-        if target.exists() and (
-            not target.is_dir() or (any(target.iterdir()) and not (target / "bundle.json").is_file())
-        ):
-            raise ExportError("exists and is not a bundle; not replacing it (choose another --out)", target)
+        try:
+            check_bundle_target(out_dir / quantization, make_zip, overwrite=True)
+        except BundleError as error:
+            raise ExportError(f"{error} (choose another --out)") from None
 
 
 def _notes(source: RunSource, modes: list[ModeReport]) -> list[str]:

@@ -87,3 +87,18 @@ def test_missing_data_given_with_data_flag_exits_2(run_dir, tmp_path, capsys):
     assert run(_parse(run_dir, "--quant", "fp32", "--data", missing, "--out", tmp_path / "out")) == 2
     assert str(missing) in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("occupied", ["fp32.zip", "int8"])
+def test_targets_the_writer_would_refuse_are_refused_before_any_bundle(run_dir, tmp_path, occupied, capsys):
+    # A directory where --zip writes fp32.zip, or a symlink where the int8 bundle goes:
+    # the export must stop before converting anything, not after writing fp32.
+    out_dir = tmp_path / "bundles"
+    out_dir.mkdir()
+    if occupied.endswith(".zip"):
+        (out_dir / occupied).mkdir()
+    else:
+        (out_dir / occupied).symlink_to(tmp_path)
+    assert run(_parse(run_dir, "--quant", "fp32,int8", "--zip", "--out", out_dir)) == 2
+    assert f"{out_dir / occupied}: exists and is not a" in capsys.readouterr().err
+    assert sorted(path.name for path in out_dir.iterdir()) == [occupied]
