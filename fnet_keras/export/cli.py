@@ -88,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
         shlex.quote(part)
         for part in [str(args.run_dir), "--quant", ",".join(args.quant), "--mixing", args.mixing]
         + ["--representative-samples", str(args.representative_samples)]
+        + ["--parity-examples", str(args.parity_examples)]
         + (["--out", str(args.out)] if args.out else [])
         + (["--data", str(args.data)] if args.data else [])
         + (["--int8-output"] if args.int8_output else [])

@@ -2,6 +2,7 @@
 
 import argparse
 import json
+import shlex
 import shutil
 import zipfile
 
@@ -52,6 +53,8 @@ def test_int8_with_int8_output_and_zip(run_dir, tmp_path, capsys):
         )
     report = json.loads((out_dir / "export_report.json").read_text(encoding="utf-8"))
     assert report["command"].startswith("fnet-keras export ") and "--int8-output" in report["command"]
+    # The recorded command reproduces the run: it parses back to the same options.
+    assert vars(_parse(*shlex.split(report["command"])[2:])) == vars(args)
 
 
 def test_unknown_quantization_is_a_usage_error(capsys):
