@@ -35,6 +35,8 @@ def test_int8_with_int8_output_and_zip(run_dir, tmp_path, capsys):
         "--zip",
         "--representative-samples",
         "50",
+        "--parity-examples",
+        "600",
         "--out",
         out_dir,
     )
