@@ -15,8 +15,7 @@ $(STAMP): $(PY) setup.cfg pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
-test: $(STAMP)
-	$(VENV)/bin/ruff check fnet_keras tests scripts
+test: lint
 	$(PY) -m pytest -q tests
 
 # SST-2 from scratch: FNet vs Transformer twin vs hybrid, tiny and mini (about 2.5 h on 2 cores).

@@ -56,20 +56,22 @@ def _add_column_arguments(parser) -> None:
 # --- train ------------------------------------------------------------------------------
 
 def _add_train_arguments(parser: argparse.ArgumentParser) -> None:
+    from fnet_keras.training import settings  # plain Python: the choices live there
+
     parser.add_argument("--data", help="data directory (train/dev/test files) or a training file")
     parser.add_argument("--out", help="run directory (default: runs/PRESET-MIXING)")
     parser.add_argument("--resume", action="store_true",
                         help="continue the run in --out from its last finished epoch")
     model = parser.add_argument_group("model")
     model.add_argument("--preset", help="model size: tiny, mini, small, medium, base, large (default mini)")
-    model.add_argument("--mixing", choices=("fourier", "attention", "hybrid", "linear"),
+    model.add_argument("--mixing", choices=settings.MIXINGS,
                        help="token mixing (default fourier; attention = the Transformer twin)")
     model.add_argument("--num-attention-layers", type=int,
                        help="attention blocks on top for hybrid (default 1)")
     model.add_argument("--sequence-length", type=int, help="tokens per example (default 128)")
     model.add_argument("--vocabulary-size", type=int, help="WordPiece vocabulary size bound (default 8000)")
     model.add_argument("--dropout", type=float, help="dropout rate (default 0.1)")
-    model.add_argument("--fourier-method", choices=("auto", "fft", "dft", "rfft"),
+    model.add_argument("--fourier-method", choices=settings.FOURIER_METHODS,
                        help="how Fourier mixing is computed in training (default auto)")
     model.add_argument("--backbone-override", action="append", default=[], metavar="KEY=VALUE",
                        help="replace a preset size, e.g. hidden_dim=64 (repeatable)")
@@ -81,14 +83,14 @@ def _add_train_arguments(parser: argparse.ArgumentParser) -> None:
     optimization.add_argument("--batch-size", type=int, help="global batch size (default 64)")
     optimization.add_argument("--learning-rate", type=float, help="peak AdamW learning rate (default 5e-4)")
     optimization.add_argument("--warmup-fraction", type=float, help="share of steps warming up (default 0.1)")
-    optimization.add_argument("--decay", choices=("linear", "cosine"),
+    optimization.add_argument("--decay", choices=settings.DECAYS,
                               help="decay after warmup (default linear)")
     optimization.add_argument("--weight-decay", type=float, help="AdamW weight decay (default 0.01)")
     optimization.add_argument("--patience", type=int,
                               help="stop after this many epochs without better dev accuracy; 0: never "
                                    "(default 2)")
     optimization.add_argument("--seed", type=int, help="random seed (default 0)")
-    optimization.add_argument("--strategy", choices=("default", "mirrored", "multiworker"), default="default",
+    optimization.add_argument("--strategy", choices=settings.STRATEGIES, default="default",
                               help="tf.distribute strategy; multiworker reads TF_CONFIG")
     _add_column_arguments(parser.add_argument_group("data columns"))
     parser.add_argument("--quiet", action="store_true", help="no progress bar")

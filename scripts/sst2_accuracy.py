@@ -78,27 +78,30 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def quick_data(source: Path, directory: Path, seed: int) -> Path:
     """A seeded sample of train and dev (test whole) written as a data directory."""
+    from fnet_keras.atomic import write_text_atomic
     from fnet_keras.data import find_split_files, read_split
 
     directory.mkdir(parents=True, exist_ok=True)
     for name, path in find_split_files(source).items():
+        target = directory / f"{name}.tsv"
+        if target.exists():  # a resumed run must see the same bytes
+            continue
         split = read_split(path, name)
         rows = list(range(len(split)))
         if name in QUICK_ROWS:
             rows = sorted(random.Random(seed).sample(rows, QUICK_ROWS[name]))
         lines = "".join(f"{split.texts[i]}\t{split.labels[i]}\n" for i in rows)
-        target = directory / f"{name}.tsv"
-        if not target.exists():  # a resumed run must see the same bytes
-            temp = target.with_suffix(".tmp")
-            temp.write_text("sentence\tlabel\n" + lines, encoding="utf-8")
-            os.replace(temp, target)
+        write_text_atomic(target, "sentence\tlabel\n" + lines)
     return directory
 
 
-def seen_in_training(train_texts: list[str], texts: list[str]) -> list[bool]:
-    """Whether each text occurs, word for word, inside some training text (an empty text always does)."""
-    # Spaces on both sides make the containment whole-word ("good" is not inside "goodness").
-    pool = "\n".join(f" {text.strip()} " for text in train_texts)
+def training_pool(train_texts: list[str]) -> str:
+    # Spaces on both sides make containment whole-word ("good" is not inside "goodness").
+    return "\n".join(f" {text.strip()} " for text in train_texts)
+
+
+def seen_in(pool: str, texts: list[str]) -> list[bool]:
+    """Whether each text occurs, word for word, inside a training text (an empty text always does)."""
     return [not text.strip() or f" {text.strip()} " in pool for text in texts]
 
 
@@ -113,19 +116,19 @@ def unseen_dev_file(data: Path, directory: Path) -> tuple[Path, int, int, int, i
         (path of the written TSV, its row count, the dev row count, test rows seen in
         training, the test row count).
     """
+    from fnet_keras.atomic import write_text_atomic
     from fnet_keras.data import find_split_files, read_split
 
     files = find_split_files(data)
     train, dev = read_split(files["train"], "train"), read_split(files["dev"], "dev")
     test = read_split(files["test"], "test") if "test" in files else None
-    keep = [i for i, seen in enumerate(seen_in_training(train.texts, dev.texts)) if not seen]
-    test_seen = sum(seen_in_training(train.texts, test.texts)) if test else 0
+    pool = training_pool(train.texts)
+    keep = [i for i, seen in enumerate(seen_in(pool, dev.texts)) if not seen]
+    test_seen = sum(seen_in(pool, test.texts)) if test else 0
     directory.mkdir(parents=True, exist_ok=True)
     target = directory / "dev_unseen.tsv"
-    temp = target.with_suffix(".tmp")
-    temp.write_text("sentence\tlabel\n" + "".join(f"{dev.texts[i]}\t{dev.labels[i]}\n" for i in keep),
-                    encoding="utf-8")
-    os.replace(temp, target)
+    write_text_atomic(
+        target, "sentence\tlabel\n" + "".join(f"{dev.texts[i]}\t{dev.labels[i]}\n" for i in keep))
     return target, len(keep), len(dev), test_seen, len(test) if test else 0
 
 

@@ -9,6 +9,7 @@ re-read from the run's record with `load_dataset_from_info`, or from `data` when
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import os
@@ -59,10 +60,13 @@ class RunSource:
         seed = self.config.get("seed", 0)
         return seed if isinstance(seed, int) and not isinstance(seed, bool) else 0
 
+    @functools.cached_property
+    def encoder(self) -> WordPieceEncoder:
+        return WordPieceEncoder(self.vocabulary, self.tokenizer_config)
+
     def encode(self, texts: list[str]) -> np.ndarray:
         """int32 `(len(texts), sequence_length)` token ids from the pure-Python tokenizer."""
-        encoder = WordPieceEncoder(self.vocabulary, self.tokenizer_config)
-        ids = np.asarray(encoder.encode_batch(texts), dtype=np.int32)
+        ids = np.asarray(self.encoder.encode_batch(texts), dtype=np.int32)
         return ids.reshape(len(texts), self.sequence_length)
 
 

@@ -19,8 +19,7 @@ import numpy as np
 import tensorflow as tf
 
 from fnet_keras.training.pipeline import epoch_batches, predict_logits, steps_per_epoch
-
-STRATEGIES = ("default", "mirrored", "multiworker")
+from fnet_keras.training.settings import STRATEGIES
 
 
 def make_strategy(name: str) -> tf.distribute.Strategy:
