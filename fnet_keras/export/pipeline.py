@@ -51,7 +51,8 @@ def load_model(run_dir: str | os.PathLike):
     """A freshly loaded model.keras (safe mode), with fnet_keras's layers registered."""
     import keras
 
-    import fnet_keras.models  # noqa: F401  (registers the serializable classes)
+    # Importing the classifier imports the backbone and layers, registering every serializable class.
+    from fnet_keras.models import TextClassifier  # noqa: F401
 
     path = Path(run_dir) / "model.keras"
     try:

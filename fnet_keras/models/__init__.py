@@ -1,7 +1,16 @@
-"""FNet models: the backbone, the classifier head, and the presets."""
+"""FNet models: the backbone, the classifier head, and the presets.
 
-from fnet_keras.models.fnet_backbone import FNetBackbone
+The presets are plain data and load with the package; the Keras models load on first access,
+so that `TrainSettings` (which checks preset names) and the CLI stay free of TensorFlow.
+"""
+
+from fnet_keras.lazy import lazy_getattr
 from fnet_keras.models.presets import PRESETS, count_parameters, get_preset
-from fnet_keras.models.text_classifier import TextClassifier
+
+_LAZY = {
+    "FNetBackbone": "fnet_keras.models.fnet_backbone",
+    "TextClassifier": "fnet_keras.models.text_classifier",
+}
+__getattr__ = lazy_getattr(__name__, _LAZY)
 
 __all__ = ["FNetBackbone", "PRESETS", "TextClassifier", "count_parameters", "get_preset"]

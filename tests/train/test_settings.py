@@ -1,4 +1,5 @@
 import pytest
+from import_check import packages_loaded_by
 
 from fnet_keras.training.settings import TrainSettings
 
@@ -37,3 +38,9 @@ def test_bad_settings_name_the_setting(changes, message):
 def test_unknown_recorded_setting():
     with pytest.raises(ValueError, match="unknown training setting"):
         TrainSettings.from_dict({"epochz": 3})
+
+
+def test_settings_load_no_tensorflow():
+    # The CLI checks settings before it imports the trainer: a bad preset fails fast.
+    statements = "from fnet_keras.training.settings import TrainSettings; TrainSettings(preset='tiny')"
+    assert packages_loaded_by(statements) == []
