@@ -23,11 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
+from fnet_keras.edge.manifest import INPUT_NAME, OUTPUT_NAME, QUANTIZATIONS  # the bundle's names
 from fnet_keras.export.errors import ExportError, UnsupportedOpsError
 
-QUANTIZATIONS = ("fp32", "fp16", "dynamic", "int8")
-INPUT_NAME = "token_ids"
-OUTPUT_NAME = "logits"
 SIGNATURE_KEY = "serving_default"
 
 

@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-import os
+from fnet_keras.errors import LocatedError
 
 
-class ExportError(ValueError):
-    """An export that cannot go ahead as asked, reported as `path: reason`.
+class ExportError(LocatedError):
+    """An export that cannot go ahead as asked, reported as `path: reason` (`LocatedError`).
 
     Raised for a missing or inconsistent run directory, data that cannot be found, bad
     options, or a conversion that fails. `exit_code` is what `fnet-keras export` returns.
-
-    Args:
-        reason: what is wrong, in words a user can act on.
-        path: the file or directory at fault, if any.
     """
 
     exit_code = 2
-
-    def __init__(self, reason: str, path: str | os.PathLike | None = None):
-        self.reason = reason
-        self.path = None if path is None else os.fspath(path)
-        super().__init__(f"{self.path}: {reason}" if self.path else reason)
 
 
 class UnsupportedOpsError(ExportError):

@@ -10,8 +10,7 @@ import numpy as np
 from fnet_keras.export.errors import ExportError
 from fnet_keras.export.parity import MIN_PARITY_EXAMPLES
 from fnet_keras.export.run_source import RunSource
-
-PREDICT_BATCH_SIZE = 64
+from fnet_keras.training.pipeline import predict_logits  # the trainer's inference loop
 
 
 @dataclasses.dataclass
@@ -71,8 +70,8 @@ def prepare_inputs(
         except ValueError as error:
             raise ExportError(f"cannot score the test split: {error}") from None
         test_ids = source.encode(test.texts)
-        keras_test_logits = _predict(model, test_ids)
-    reference_logits = _predict(model, gate_ids)
+        keras_test_logits = predict_logits(model, test_ids)
+    reference_logits = predict_logits(model, gate_ids)
     if reference_logits.shape[1] != len(source.label_map):
         raise ExportError(
             f"the model gives {reference_logits.shape[1]} logits but labels.txt has "
@@ -92,8 +91,6 @@ def check_counts(parity_examples: int, representative_samples: int) -> None:
             raise ExportError(f"{name} must be an integer >= {minimum}, got {value!r}")
 
 
-def _predict(model, token_ids: np.ndarray) -> np.ndarray:
-    return np.asarray(model.predict(token_ids, batch_size=PREDICT_BATCH_SIZE, verbose=0), dtype=np.float32)
 
 
 def _check_model(model, source: RunSource) -> None:
