@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -21,8 +20,7 @@ import numpy as np
 from fnet_keras.data import DataError, Dataset, LabelMap, load_dataset, load_dataset_from_info
 from fnet_keras.export.errors import ExportError
 from fnet_keras.text import TokenizerConfig, TokenizerError, WordPieceEncoder, load_vocabulary
-
-RUN_FILES = ("config.json", "model.keras", "vocab.txt", "labels.txt")
+from fnet_keras.training.run_dir import RunDir, RunDirError
 
 
 @dataclasses.dataclass
@@ -82,26 +80,21 @@ def load_run(run_dir: str | os.PathLike, data: str | os.PathLike | None = None) 
         ExportError: a missing file, inconsistent settings, or data that cannot be read
             (naming the path, and suggesting `--data`).
     """
-    run_dir = Path(run_dir).resolve()
-    if not run_dir.is_dir():
-        raise ExportError("no such run directory", run_dir)
-    missing = [name for name in RUN_FILES if not (run_dir / name).is_file()]
+    run = RunDir(Path(run_dir).resolve())
+    run_dir, config_path = run.path, run.config
+    try:
+        config = run.read_config()  # also checks the config's format version
+    except RunDirError as error:
+        raise ExportError(str(error)) from None
+    missing = [path.name for path in (run.model, run.vocabulary, run.labels) if not path.is_file()]
     if missing:
         raise ExportError(f"not a finished training run: missing {', '.join(missing)}", run_dir)
-    config_path = run_dir / "config.json"
-    config_bytes = config_path.read_bytes()
-    try:
-        config = json.loads(config_bytes.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ExportError(f"cannot read JSON: {error}", config_path) from None
-    if not isinstance(config, dict):
-        raise ExportError("expected a JSON object", config_path)
     if "tokenizer" not in config:
         raise ExportError("no 'tokenizer' settings", config_path)
     try:
         tokenizer_config = TokenizerConfig.from_dict(config["tokenizer"], config_path)
-        vocabulary = load_vocabulary(run_dir / "vocab.txt")
-        label_map = LabelMap.load(run_dir / "labels.txt")
+        vocabulary = load_vocabulary(run.vocabulary)
+        label_map = LabelMap.load(run.labels)
     except (TokenizerError, DataError) as error:
         raise ExportError(str(error)) from None
     recorded_labels = config.get("labels")
@@ -120,7 +113,7 @@ def load_run(run_dir: str | os.PathLike, data: str | os.PathLike | None = None) 
     return RunSource(
         run_dir=run_dir,
         config=config,
-        config_sha256=hashlib.sha256(config_bytes).hexdigest(),
+        config_sha256=hashlib.sha256(config_path.read_bytes()).hexdigest(),
         vocabulary=vocabulary,
         label_map=label_map,
         tokenizer_config=tokenizer_config,

@@ -107,3 +107,14 @@ def test_targets_the_writer_would_refuse_are_refused_before_any_bundle(run_dir, 
     assert run(_parse(run_dir, "--quant", "fp32,int8", "--zip", "--out", out_dir)) == 2
     assert f"{out_dir / occupied}: exists and is not a" in capsys.readouterr().err
     assert sorted(path.name for path in out_dir.iterdir()) == [occupied]
+
+
+def test_a_config_of_another_format_version_exits_2(run_dir, tmp_path, capsys):
+    copy = tmp_path / "run"
+    shutil.copytree(run_dir, copy)
+    config = json.loads((copy / "config.json").read_text(encoding="utf-8"))
+    config["format_version"] = 99
+    (copy / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    assert run(_parse(copy, "--quant", "fp32", "--out", tmp_path / "out")) == 2
+    assert f"{copy / 'config.json'}: not a run config of format version 1" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
