@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: test lint accuracy export-sst2 clean
+.PHONY: test lint accuracy export-sst2 clean mediapipe-venv
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +15,7 @@ $(STAMP): $(PY) setup.cfg pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
-test: lint
+test: lint mediapipe-venv
 	$(PY) -m pytest -q tests
 
 # SST-2 from scratch: FNet vs Transformer twin vs hybrid, tiny and mini (about 2.5 h on 2 cores).
@@ -28,8 +28,19 @@ accuracy: $(STAMP)
 export-sst2: $(STAMP)
 	$(PY) scripts/export_sst2.py
 
+# MediaPipe Tasks for Python (parity tests) in its own venv: it pins numpy<2 and protobuf 4.25.
+MP_STAMP := .venv-mediapipe/.installed-$(shell cksum < tests/mediapipe_requirements.txt | cut -d' ' -f1)
+
+mediapipe-venv: $(MP_STAMP)
+
+$(MP_STAMP): tests/mediapipe_requirements.txt
+	rm -rf .venv-mediapipe
+	$(PYTHON) -m venv .venv-mediapipe
+	.venv-mediapipe/bin/python -m pip install --quiet --no-deps -r tests/mediapipe_requirements.txt
+	touch $(MP_STAMP)
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check fnet_keras tests scripts
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) .venv-mediapipe build *.egg-info .pytest_cache
