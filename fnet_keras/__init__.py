@@ -10,7 +10,7 @@ import importlib
 
 __version__ = "0.1.0"
 
-_LAZY_SUBMODULES = ("layers", "models", "data", "text", "train", "training", "export", "edge")
+_LAZY_SUBMODULES = ("layers", "models", "data", "text", "training", "export", "edge")
 
 
 def __getattr__(name):

@@ -111,12 +111,13 @@ def _run_train(args: argparse.Namespace) -> int:
         dataset = load_dataset(args.data, text_column=args.text_column, label_column=args.label_column,
                                holdout_seed=HOLDOUT_SEED)
     _quiet_tensorflow()
-    from fnet_keras.train import TrainSettings, fit, recorded_settings
+    from fnet_keras.training import RunDir, TrainSettings
+    from fnet_keras.training.trainer import fit
 
     defaults = TrainSettings()
     preset, mixing = given.get("preset", defaults.preset), given.get("mixing", defaults.mixing)
     out = args.out or str(Path("runs") / f"{preset}-{mixing}")
-    recorded = recorded_settings(out) if args.resume else None
+    recorded = RunDir(out).load().settings if args.resume and RunDir(out).has_started() else None
     settings = recorded.replace(**given) if recorded else TrainSettings(**given)
     if dataset is None and recorded is None:
         raise ValueError("--data is required (except with --resume on a started run)")
@@ -158,8 +159,9 @@ def _add_evaluate_arguments(parser: argparse.ArgumentParser) -> None:
                         help="a run directory written by `fnet-keras train`, or a bundle directory/.zip "
                              "written by `fnet-keras export` (needs --data)")
     parser.add_argument("--data", help="labelled file or data directory (default: the run's own data)")
-    parser.add_argument("--split", choices=("train", "dev", "test"), default="test",
-                        help="split of a data directory or of the run's data (default test)")
+    parser.add_argument("--split", choices=("train", "dev", "test"),
+                        help="split of a data directory or of the run's data (default test); "
+                             "not with a file")
     _add_column_arguments(parser)
     parser.add_argument("--json", action="store_true",
                         help="print one JSON object on stdout and nothing else")
@@ -182,7 +184,7 @@ def _evaluate_bundle(args: argparse.Namespace) -> dict:
 
 def _evaluate_run_dir(args: argparse.Namespace) -> dict:
     _quiet_tensorflow()
-    from fnet_keras.train import evaluate
+    from fnet_keras.training.evaluation import evaluate
 
     return evaluate(args.target, args.data, split=args.split, text_column=args.text_column,
                     label_column=args.label_column)

@@ -133,7 +133,7 @@ def unseen_dev_file(data: Path, directory: Path) -> tuple[Path, int, int, int, i
 
 
 def train_all(args, data: Path) -> list[dict]:
-    from fnet_keras.train import TrainSettings, evaluate, fit
+    from fnet_keras.training import TrainSettings, evaluate, fit
 
     rows = []
     for preset in args.presets:
@@ -179,7 +179,7 @@ def benchmark(args, preset: str) -> dict:
     """Training step times of FNet (three Fourier methods) and its twin, interleaved in rounds."""
     import keras
 
-    from fnet_keras.train import TrainSettings, build_classifier
+    from fnet_keras.training import TrainSettings, build_classifier
 
     rng = np.random.default_rng(args.seed)
     token_ids = rng.integers(5, args.vocabulary_size, (args.batch_size, args.sequence_length)).astype("int32")

@@ -32,7 +32,7 @@ def mediapipe_python() -> Path:
 
 
 def run_in_mediapipe(script: str, payload: Any = None, timeout: float = 600) -> Any:
-    """Runs `script` in the MediaPipe venv with `payload` as JSON on stdin; returns its last stdout line as JSON.
+    """Runs `script` in the MediaPipe venv with `payload` as JSON on stdin; returns its last stdout line.
 
     The script reads `json.load(sys.stdin)` and prints its answer with `print(json.dumps(...))` last.
     """

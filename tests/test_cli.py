@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from import_check import packages_loaded_by
-from train.keyword_data import TINY_BACKBONE, write_keyword_data, write_tsv
+from training.keyword_data import TINY_BACKBONE, write_keyword_data, write_tsv
 
 from fnet_keras.cli import main
 
@@ -46,7 +46,7 @@ def test_train_writes_a_run_and_refuses_to_overwrite_it(cli_run, capsys):
     ]
     config = json.loads((run / "config.json").read_text())
     assert config["settings"]["epochs"] == 1 and config["settings"]["backbone_overrides"] == TINY_BACKBONE
-    assert config["training"]["strategy"] == "mirrored"
+    assert config["strategy"] == "mirrored"
     capsys.readouterr()
     assert main(["train", "--data", str(data), "--out", str(run), "--epochs", "1", *TINY]) == 2
     error = capsys.readouterr().err

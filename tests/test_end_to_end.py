@@ -5,7 +5,7 @@ import subprocess
 import sys
 
 import pytest
-from train.keyword_data import TINY_BACKBONE, write_keyword_data
+from training.keyword_data import TINY_BACKBONE, write_keyword_data
 
 from fnet_keras.cli import main
 

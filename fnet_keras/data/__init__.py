@@ -9,7 +9,9 @@ Pure Python (standard library only): importing this package imports no TensorFlo
 """
 
 from fnet_keras.data.dataset import (
+    SPLIT_NAMES,
     Dataset,
+    check_split,
     find_split_files,
     load_dataset,
     load_dataset_from_info,
@@ -25,12 +27,14 @@ from fnet_keras.data.readers import (
 from fnet_keras.data.split import Split
 
 __all__ = [
+    "SPLIT_NAMES",
     "DataError",
     "Dataset",
     "LABEL_COLUMN_CANDIDATES",
     "LabelMap",
     "Split",
     "TEXT_COLUMN_CANDIDATES",
+    "check_split",
     "find_split_files",
     "load_dataset",
     "load_dataset_from_info",

@@ -287,6 +287,22 @@ def _check_holdout(seed: int, fraction: float) -> None:
 SPLIT_NAMES = ("train", "dev", "test")
 
 
+def check_split(split: str | None, data: str | os.PathLike | None) -> str | None:
+    """The split to evaluate: `split` (default "test"), or None when `data` is a file (which is one split).
+
+    Raises:
+        DataError: an unknown split name, or a split given with a file, which would be ignored.
+    """
+    if split is not None and split not in SPLIT_NAMES:
+        raise DataError(f"unknown split {split!r}; expected one of {', '.join(SPLIT_NAMES)}")
+    if data is not None and not Path(data).is_dir():
+        if split is not None:
+            raise DataError(f"--split {split} applies to a data directory; this is one file, scored whole",
+                            data)
+        return None
+    return split or "test"
+
+
 def read_evaluation_split(
     data: str | os.PathLike,
     split: str = "test",

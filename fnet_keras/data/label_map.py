@@ -1,5 +1,6 @@
 """The mapping between label strings and class ids, learned from the training split.
 
+A classifier needs two labels or more; `LabelMap` refuses fewer, so no caller checks it again.
 Order (so class ids are reproducible): if every label is an integer (`-?[0-9]+`), numeric
 order (`"2" < "10"`); otherwise plain string order (by code point). `labels.txt` holds one
 label per line, class id = line number - 1.
@@ -25,8 +26,9 @@ class LabelMap:
     """Label strings in class-id order.
 
     Args:
-        labels: the distinct labels; `labels[i]` is class id `i`. Each is non-empty, has no
-            surrounding whitespace and no line break (so it round-trips through labels.txt).
+        labels: the distinct labels, at least two; `labels[i]` is class id `i`. Each is non-empty,
+            has no surrounding whitespace and no line break (so it round-trips through labels.txt).
+        source: the file the labels came from, named in errors.
 
     Example:
     >>> LabelMap.from_labels(["10", "2", "10"]).labels
@@ -34,28 +36,35 @@ class LabelMap:
     """
 
     labels: tuple[str, ...]
+    source: str | None = field(default=None, compare=False, repr=False)
     _ids: dict[str, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
         object.__setattr__(self, "labels", tuple(self.labels))
+        if len(self.labels) == 1:
+            raise DataError(f"a single label {self.labels[0]!r}: a classifier needs two or more", self.source)
         if not self.labels:
-            raise DataError("a label map needs at least one label")
+            raise DataError("no labels: a classifier needs two or more", self.source)
         for label in self.labels:
             problem = _label_problem(label)
             if problem:
-                raise DataError(f"invalid label {label!r}: {problem}")
+                raise DataError(f"invalid label {label!r}: {problem}", self.source)
         ids = {label: i for i, label in enumerate(self.labels)}
         if len(ids) != len(self.labels):
-            raise DataError(f"duplicate labels in {list(self.labels)}")
+            raise DataError(f"duplicate labels in {list(self.labels)}", self.source)
         object.__setattr__(self, "_ids", ids)
 
     @classmethod
-    def from_labels(cls, labels: Iterable[str]) -> LabelMap:
-        """The distinct `labels` in the documented order (numeric if all are integers)."""
+    def from_labels(cls, labels: Iterable[str], source: str | os.PathLike | None = None) -> LabelMap:
+        """The distinct `labels` in the documented order (numeric if all are integers).
+
+        `source` (the training file) is named in errors, e.g. when it holds a single label.
+        """
         distinct = set(labels)
+        source = None if source is None else os.fspath(source)
         if distinct and all(_INTEGER.fullmatch(label) for label in distinct):
-            return cls(tuple(sorted(distinct, key=lambda label: (int(label), label))))
-        return cls(tuple(sorted(distinct)))
+            return cls(tuple(sorted(distinct, key=lambda label: (int(label), label))), source)
+        return cls(tuple(sorted(distinct)), source)
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -94,6 +103,11 @@ class LabelMap:
     def load(cls, path: str | os.PathLike) -> LabelMap:
         """Reads a labels.txt written by `save`; bad lines are DataErrors naming the line."""
         data, _ = read_file_bytes(path)
+        return cls.from_bytes(data, path)
+
+    @classmethod
+    def from_bytes(cls, data: bytes, path: str | os.PathLike) -> LabelMap:
+        """Parses labels.txt's bytes (`path` is named in errors)."""
         text = decode_utf8(data, path)
         lines = text.split("\n")
         if lines[-1] == "":
@@ -109,7 +123,7 @@ class LabelMap:
             if label in seen:
                 raise DataError(f"label {label!r} repeats line {seen[label]}", path, number)
             seen[label] = number
-        return cls(tuple(seen))
+        return cls(tuple(seen), os.fspath(path))
 
 
 def _label_problem(label: object) -> str | None:

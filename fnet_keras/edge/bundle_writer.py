@@ -169,8 +169,6 @@ def _label_map(labels: Sequence[str] | LabelMap | str | os.PathLike) -> LabelMap
             label_map = LabelMap(tuple(labels))
     except DataError as error:
         raise BundleError(f"labels: {error}") from None
-    if len(label_map) < 2:
-        raise BundleError(f"labels: a classifier needs at least 2 labels, got {list(label_map.labels)}")
     return label_map
 
 

@@ -66,7 +66,7 @@ def add_evaluate_arguments(parser: argparse.ArgumentParser) -> None:
         "--data", required=True, help="labelled .tsv/.csv/.jsonl file, or a dataset directory"
     )
     parser.add_argument(
-        "--split", default="test", choices=SPLIT_NAMES, help="split of a dataset directory (default test)"
+        "--split", choices=SPLIT_NAMES, help="split of a dataset directory (default test); not with a file"
     )
     parser.add_argument(
         "--text-column", help="text column: name, or 0-based index for a file without a header"

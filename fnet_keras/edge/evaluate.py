@@ -1,6 +1,6 @@
 """Scoring a bundle on labelled data, TF-free: the same metrics and JSON keys as a run's evaluate.
 
-`evaluate_bundle(bundle, data, split=...)` mirrors `fnet_keras.train.evaluate(run_dir, data,
+`evaluate_bundle(bundle, data, split=...)` mirrors `fnet_keras.training.evaluate(run_dir, data,
 split=...)`: `fnet_keras.metrics.classification_metrics` output plus `data` and `split`; a
 bundle adds `bundle`, `truncated` and `timing`.
 """
@@ -8,10 +8,9 @@ bundle adds `bundle`, `truncated` and `timing`.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
 
-from fnet_keras.data.dataset import SPLIT_NAMES, read_evaluation_split  # noqa: F401 (re-exported)
+from fnet_keras.data.dataset import SPLIT_NAMES, check_split, read_evaluation_split  # noqa: F401
 from fnet_keras.data.label_map import LabelMap
 from fnet_keras.data.readers import ColumnSpec
 from fnet_keras.edge.bundle import Bundle
@@ -22,7 +21,7 @@ def evaluate_bundle(
     bundle: Bundle,
     data: str | os.PathLike,
     *,
-    split: str = "test",
+    split: str | None = None,
     text_column: ColumnSpec = None,
     label_column: ColumnSpec = None,
 ) -> dict[str, Any]:
@@ -31,7 +30,7 @@ def evaluate_bundle(
     Args:
         bundle: a loaded bundle.
         data: a labelled file, or a data directory (its `split` file is read).
-        split: which split of a directory: train, dev or test.
+        split: which split of a directory: train, dev or test (None: test); not with a file.
         text_column, label_column: columns of `data` (None: found from the header).
 
     Returns:
@@ -43,14 +42,17 @@ def evaluate_bundle(
     Raises:
         DataError: unreadable data, or a label the bundle does not know (file and line named).
     """
-    examples = read_evaluation_split(data, split, text_column=text_column, label_column=label_column)
+    split = check_split(split, data)
+    examples = read_evaluation_split(
+        data, split or "test", text_column=text_column, label_column=label_column
+    )
     true_ids = LabelMap(bundle.labels).encode(examples)
     result = bundle.classify_timed(examples.texts)
     metrics = classification_metrics(true_ids, result.predictions, bundle.labels)
     count = len(examples)
     return {
         **metrics,
-        "split": None if Path(data).is_file() else split,
+        "split": split,
         "data": examples.path,
         "bundle": bundle.describe(),
         "truncated": sum(result.truncated),

@@ -149,8 +149,6 @@ def _labels(labels: list, path: str | None) -> tuple[str, ...]:
         label_map = LabelMap(tuple(labels))
     except DataError as error:
         raise BundleError(f"field 'labels': {error.reason}", path) from None
-    if len(label_map) < 2:
-        raise BundleError(f"field 'labels' must hold at least 2 labels, found {list(labels)}", path)
     return label_map.labels
 
 

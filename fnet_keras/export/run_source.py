@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import hashlib
 import os
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ import numpy as np
 
 from fnet_keras.data import DataError, Dataset, LabelMap, load_dataset, load_dataset_from_info
 from fnet_keras.export.errors import ExportError
-from fnet_keras.text import TokenizerConfig, TokenizerError, WordPieceEncoder, load_vocabulary
+from fnet_keras.text import TokenizerConfig, TokenizerError, WordPieceEncoder
 from fnet_keras.training.run_dir import RunDir, RunDirError
 
 
@@ -69,7 +68,7 @@ class RunSource:
 
 
 def load_run(run_dir: str | os.PathLike, data: str | os.PathLike | None = None) -> RunSource:
-    """Reads a run directory and its data.
+    """Reads a run directory (`RunDir.load`) and its data.
 
     Args:
         run_dir: the training run.
@@ -81,42 +80,23 @@ def load_run(run_dir: str | os.PathLike, data: str | os.PathLike | None = None) 
             (naming the path, and suggesting `--data`).
     """
     run = RunDir(Path(run_dir).resolve())
-    run_dir, config_path = run.path, run.config
     try:
-        config = run.read_config()  # also checks the config's format version
-    except RunDirError as error:
-        raise ExportError(str(error)) from None
-    missing = [path.name for path in (run.model, run.vocabulary, run.labels) if not path.is_file()]
-    if missing:
-        raise ExportError(f"not a finished training run: missing {', '.join(missing)}", run_dir)
-    if "tokenizer" not in config:
-        raise ExportError("no 'tokenizer' settings", config_path)
-    try:
-        tokenizer_config = TokenizerConfig.from_dict(config["tokenizer"], config_path)
-        vocabulary = load_vocabulary(run.vocabulary)
-        label_map = LabelMap.load(run.labels)
-    except (TokenizerError, DataError) as error:
-        raise ExportError(str(error)) from None
-    recorded_labels = config.get("labels")
-    if recorded_labels is not None and list(recorded_labels) != list(label_map.labels):
-        raise ExportError(
-            f"'labels' {recorded_labels} differ from labels.txt {list(label_map.labels)}", config_path
-        )
-    recorded_length = config.get("sequence_length")
-    if recorded_length is not None and recorded_length != tokenizer_config.sequence_length:
-        raise ExportError(
-            f"'sequence_length' {recorded_length} differs from tokenizer.sequence_length "
-            f"{tokenizer_config.sequence_length}",
-            config_path,
-        )
-    dataset, data_source = _load_data(config, config_path, data)
+        loaded = run.load()
+    except (RunDirError, DataError, TokenizerError) as error:
+        raise ExportError(error.reason, error.path, error.line) from None
+    if not run.model.is_file():
+        raise ExportError("not a finished training run: missing model.keras", run.path)
+    config = run.read_config()
+    dataset, data_source = _load_data(config, run.config, data)
     return RunSource(
-        run_dir=run_dir,
-        config=config,
-        config_sha256=hashlib.sha256(config_path.read_bytes()).hexdigest(),
-        vocabulary=vocabulary,
-        label_map=label_map,
-        tokenizer_config=tokenizer_config,
+        run_dir=run.path,
+        config={
+            "preset": loaded.settings.preset, "mixing": loaded.settings.mixing, "seed": loaded.settings.seed
+        },
+        config_sha256=loaded.config_sha256,
+        vocabulary=loaded.vocabulary,
+        label_map=loaded.label_map,
+        tokenizer_config=loaded.tokenizer_config,
         dataset=dataset,
         data_source=data_source,
     )

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import keras
 
-from fnet_keras.training.checkpoint import TrainingState, save_checkpoint
+from fnet_keras.training.checkpoint import best_epoch, save_checkpoint, stopped_early
 from fnet_keras.training.run_dir import RunDir, write_json
 
 # Keys of Keras' epoch logs kept in the history, in this order.
@@ -18,13 +18,13 @@ class RunCheckpoint(keras.callbacks.Callback):
     """Records each epoch, keeps the best model by dev accuracy, checkpoints, stops early.
 
     At the end of every epoch: appends a history record, saves the model via `save_best`
-    when dev accuracy (`val_accuracy`) beat every earlier epoch, writes history.json and the
-    checkpoint (which commits the epoch), and sets `model.stop_training` once `patience`
-    epochs in a row brought no improvement.
+    when dev accuracy (`val_accuracy`) beat every earlier epoch, writes the checkpoint's
+    variables, history.json and the checkpoint's state (which commits the epoch), and sets
+    `model.stop_training` once `patience` epochs in a row brought no improvement.
 
     Args:
         run: where to write (the run directory, or a worker's scratch directory).
-        state: the loop state, updated in place (restored from a checkpoint on resume).
+        history: the records of the finished epochs, extended in place.
         patience: epochs without improvement before stopping; None never stops early.
         epochs: the planned number of epochs (stopping after the last is not "early").
         steps_per_epoch: training steps per epoch (recorded with the timings).
@@ -34,7 +34,7 @@ class RunCheckpoint(keras.callbacks.Callback):
     def __init__(
         self,
         run: RunDir,
-        state: TrainingState,
+        history: list[dict],
         patience: int | None,
         epochs: int,
         steps_per_epoch: int,
@@ -42,7 +42,7 @@ class RunCheckpoint(keras.callbacks.Callback):
     ):
         super().__init__()
         self.run = run
-        self.state = state
+        self.history = history
         self.patience = patience
         self.epochs = epochs
         self.steps_per_epoch = steps_per_epoch
@@ -71,21 +71,12 @@ class RunCheckpoint(keras.callbacks.Callback):
             train_seconds=train_seconds,
             seconds_per_step=train_seconds / self.steps_per_epoch,
         )
-        state = self.state
-        state.history.append(record)
-        if record["val_accuracy"] > state.best_dev_accuracy:
-            state.best_epoch, state.best_dev_accuracy = epoch + 1, record["val_accuracy"]
-            state.epochs_without_improvement = 0
+        self.history.append(record)
+        if best_epoch(self.history) == len(self.history):
             self.save_best(self.model)
-        else:
-            state.epochs_without_improvement += 1
-        state.epochs_done = epoch + 1
-        state.stopped_early = (
-            self.patience is not None
-            and state.epochs_without_improvement >= self.patience
-            and state.epochs_done < self.epochs
-        )
-        write_json(self.run.history, state.history)
-        save_checkpoint(self.run.checkpoint, self.model, self.model.optimizer, state)
-        if state.stopped_early:
+        # Variables, then history.json, then state.json: a kill in between leaves the previous
+        # epoch committed, and resuming reads only the first `epochs_done` history records.
+        save_checkpoint(self.run.checkpoint, self.model, self.model.optimizer, len(self.history),
+                        before_commit=lambda: write_json(self.run.history, self.history))
+        if stopped_early(self.history, self.patience, self.epochs):
             self.model.stop_training = True

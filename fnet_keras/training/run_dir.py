@@ -1,31 +1,46 @@
-"""The run directory: what a training run leaves behind, written atomically. No TensorFlow.
+"""The run directory: the one reader and writer of what a training run leaves behind. No TensorFlow.
 
     RUN_DIR/
-      config.json    settings, tokenizer rules, labels, data provenance (written first)
+      config.json    format version, package version, settings, strategy, data provenance and notes,
+                     where the weights started from (written first)
       vocab.txt      the WordPiece vocabulary
       labels.txt     one label per line, class id = line - 1
       model.keras    the best model so far by dev accuracy (no optimizer), then the final one
       history.json   one record per finished epoch
-      checkpoint/    the last finished epoch: state.json + variables-EEEE.npz (removed at the end)
+      checkpoint/    the last finished epoch's variables (removed when the run finishes)
       metrics.json   dev (and test) metrics of the best model: written last, marks the run finished
 
-Every file is written to a temporary name in the same directory and moved into place with
-`os.replace`, so a killed run never leaves a half-written file under a final name.
+Each fact is written once: the tokenizer settings, sequence length, preset and seed are in
+`settings`; the labels in labels.txt; the vocabulary (and its size) in vocab.txt; steps and
+warm-up follow from the settings and the data. Every file is written to a temporary name
+and moved into place (`fnet_keras.atomic`), so a killed run never leaves half a file.
+
+Format 1 (fnet-keras 0.1) runs are read too: `RunDir.load()` upgrades their config in
+memory. They can be evaluated, exported and used to classify, not resumed.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 import os
 from pathlib import Path
 from typing import Any
 
-from fnet_keras.atomic import atomic_output, write_text_atomic  # noqa: F401 (re-exported)
+from fnet_keras.atomic import write_text_atomic
+from fnet_keras.data import DataError, LabelMap, Split, load_dataset_from_info, read_evaluation_split
+from fnet_keras.errors import LocatedError
+from fnet_keras.text import TokenizerConfig, TokenizerError, load_vocabulary
+from fnet_keras.training.settings import TrainSettings
 
-CONFIG_FORMAT_VERSION = 1
+CONFIG_FORMAT_VERSION = 2
+READABLE_FORMAT_VERSIONS = (1, 2)
+# What format 1 recorded for settings that format 2 added; applied when a format-1 config is read.
+FORMAT1_SETTINGS: dict[str, Any] = {}
 
 
-class RunDirError(ValueError):
+class RunDirError(LocatedError):
     """A run directory that cannot be used as asked (exists, unfinished, missing, corrupt)."""
 
 
@@ -40,9 +55,93 @@ def read_json(path: str | os.PathLike) -> Any:
         with open(path, encoding="utf-8") as file:
             return json.load(file)
     except FileNotFoundError:
-        raise RunDirError(f"{path}: no such file") from None
+        raise RunDirError("no such file", path) from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise RunDirError(f"{path}: cannot read JSON: {error}") from None
+        raise RunDirError(f"cannot read JSON: {error}", path) from None
+
+
+@dataclasses.dataclass(frozen=True)
+class Run:
+    """A run directory as `RunDir.load()` read it: everything evaluation, export and classification need.
+
+    Attributes:
+        path: the run directory.
+        format_version: the config's format (1 or 2).
+        settings: the run's `TrainSettings`.
+        tokenizer_config: how its texts become ids (`sequence_length` included).
+        vocabulary: the WordPiece tokens; label_map: the labels in logit order.
+        data_info: the training data's provenance (`Dataset.source_info()`), or None.
+        data_notes: facts about the data reported when it was read.
+        strategy: the distribution strategy it was started with.
+        config_sha256: SHA-256 of config.json, for provenance records.
+    """
+
+    path: Path
+    format_version: int
+    settings: TrainSettings
+    tokenizer_config: TokenizerConfig
+    vocabulary: list[str]
+    label_map: LabelMap
+    data_info: dict[str, Any] | None
+    data_notes: tuple[str, ...]
+    strategy: str
+    config_sha256: str
+
+    @property
+    def model_path(self) -> Path:
+        return self.path / "model.keras"
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return self.label_map.labels
+
+    @property
+    def sequence_length(self) -> int:
+        return self.tokenizer_config.sequence_length
+
+    @property
+    def is_finished(self) -> bool:
+        return RunDir(self.path).is_finished()
+
+    def read_split(
+        self,
+        split: str,
+        data: str | os.PathLike | None = None,
+        *,
+        text_column: str | int | None = None,
+        label_column: str | int | None = None,
+    ) -> Split:
+        """The labelled examples of `split`: from `data` (a file, or that split of a directory), else the
+        split of the data recorded in the run (checked against its SHA-256; only that split is read,
+        plus the training file when dev was held out of it)."""
+        if data is not None:
+            examples = read_evaluation_split(data, split, text_column=text_column, label_column=label_column)
+        else:
+            if self.data_info is None:
+                raise RunDirError("the run records no data; give --data", self.path / "config.json")
+            examples = getattr(load_dataset_from_info(self.data_info), split)
+            if examples is None:
+                raise DataError(
+                    f"the data recorded in the run has no {split} split; give --data or another --split",
+                    self.data_info.get("source"),
+                )
+        if not examples.has_labels:
+            raise DataError(f"the {split} split has no labels to score against", examples.path)
+        return examples
+
+    def load_model(self):
+        """The Keras model (safe mode), fnet_keras's layers registered; a RunDirError if it cannot be read."""
+        import keras
+
+        import fnet_keras.models.text_classifier  # noqa: F401  (registers the serializable classes)
+
+        if not self.model_path.is_file():
+            raise RunDirError("no model.keras yet (the run has not finished an epoch)", self.path)
+        try:
+            return keras.saving.load_model(self.model_path, safe_mode=True)
+        except Exception as error:  # Keras raises ValueError, TypeError, OSError, zipfile errors...
+            raise RunDirError(f"cannot load the Keras model: {type(error).__name__}: {error}",
+                              self.model_path) from None
 
 
 class RunDir:
@@ -72,29 +171,112 @@ class RunDir:
     def check_new(self) -> None:
         """Refuses a directory that already holds anything (a run or other files)."""
         if self.path.exists() and not self.path.is_dir():
-            raise RunDirError(f"{self.path}: exists and is not a directory")
+            raise RunDirError("exists and is not a directory", self.path)
         if self.is_finished():
             raise RunDirError(
-                f"{self.path} already holds a finished run (metrics.json); choose another --out "
-                f"or delete it"
+                "already holds a finished run (metrics.json); choose another --out or delete it", self.path
             )
         if self.has_started():
             raise RunDirError(
-                f"{self.path} holds an unfinished run; pass --resume to continue it, or choose "
-                f"another --out"
+                "holds an unfinished run; pass --resume to continue it, or choose another --out", self.path
             )
         if self.path.is_dir() and any(self.path.iterdir()):
-            raise RunDirError(f"{self.path} is not empty; training writes into a new or empty directory")
+            raise RunDirError("is not empty; training writes into a new or empty directory", self.path)
 
     def read_config(self) -> dict[str, Any]:
-        """config.json of an existing run; `RunDirError` if this is not a run directory."""
+        """config.json of an existing run, in format 2 (a format-1 config is upgraded in memory)."""
+        config, version = self._read_config_as_written()
+        return _upgrade_format1(config, self.config) if version == 1 else config
+
+    def _read_config_as_written(self) -> tuple[dict[str, Any], int]:
         if not self.path.is_dir():
-            raise RunDirError(f"{self.path}: no such run directory")
+            raise RunDirError("no such run directory", self.path)
         if not self.config.is_file():
-            raise RunDirError(f"{self.path}: not a run directory (no config.json)")
+            raise RunDirError("not a run directory (no config.json)", self.path)
         config = read_json(self.config)
-        if not isinstance(config, dict) or config.get("format_version") != CONFIG_FORMAT_VERSION:
+        version = config.get("format_version") if isinstance(config, dict) else None
+        if version not in READABLE_FORMAT_VERSIONS or isinstance(version, bool):
             raise RunDirError(
-                f"{self.config}: not a run config of format version {CONFIG_FORMAT_VERSION}"
+                f"format_version {version!r} is not one this fnet-keras reads "
+                f"({', '.join(map(str, READABLE_FORMAT_VERSIONS))}); a newer fnet-keras wrote it?",
+                self.config,
             )
-        return config
+        return config, version
+
+    def write_config(self, config: dict[str, Any]) -> None:
+        write_json(self.config, config)
+
+    def load(self) -> Run:
+        """Reads config.json, vocab.txt and labels.txt: the one reader of a run directory.
+
+        Raises:
+            RunDirError: not a run directory, an unreadable or inconsistent file (naming it).
+        """
+        written, version = self._read_config_as_written()
+        config = _upgrade_format1(written, self.config) if version == 1 else written
+        try:
+            settings = TrainSettings.from_dict(config["settings"])
+            tokenizer_config = settings.tokenizer_config()
+            vocabulary = load_vocabulary(self.vocabulary)
+            label_map = LabelMap.load(self.labels)
+        except (ValueError, KeyError, TypeError) as error:
+            where = getattr(error, "path", None) or self.config
+            reason = getattr(error, "reason", None) or f"unreadable settings: {error}"
+            raise RunDirError(reason, where, getattr(error, "line", None)) from None
+        if config.get("tokenizer_rules_version") != tokenizer_config.to_dict()["version"]:
+            raise RunDirError(
+                f"tokenizer rules version {config.get('tokenizer_rules_version')!r} is not the one this "
+                f"fnet-keras implements ({tokenizer_config.to_dict()['version']})",
+                self.config,
+            )
+        return Run(
+            path=self.path,
+            format_version=version,
+            settings=settings,
+            tokenizer_config=tokenizer_config,
+            vocabulary=vocabulary,
+            label_map=label_map,
+            data_info=config.get("data"),
+            data_notes=tuple(config.get("data_notes", ())),
+            strategy=config.get("strategy", "default"),
+            config_sha256=hashlib.sha256(self.config.read_bytes()).hexdigest(),
+        )
+
+
+def new_config(
+    settings: TrainSettings, strategy: str, data_info: dict, data_notes: list[str]
+) -> dict[str, Any]:
+    """config.json of a new run (format 2)."""
+    import fnet_keras
+
+    return {
+        "format_version": CONFIG_FORMAT_VERSION,
+        "package_version": fnet_keras.__version__,
+        "settings": settings.to_dict(),
+        "tokenizer_rules_version": settings.tokenizer_config().to_dict()["version"],
+        "strategy": strategy,
+        "data": data_info,
+        "data_notes": list(data_notes),
+    }
+
+
+def _upgrade_format1(config: dict[str, Any], path: Path) -> dict[str, Any]:
+    """A format-1 config in format 2's shape. Format 1 also recorded the tokenizer, labels, preset and
+    sequence length beside the settings; they are checked against the settings and dropped."""
+    try:
+        settings = dict(config["settings"], **FORMAT1_SETTINGS)
+        tokenizer = TokenizerConfig.from_dict(config["tokenizer"], path)
+    except (KeyError, TypeError, TokenizerError) as error:
+        raise RunDirError(f"not a readable format-1 run config: {error}", path) from None
+    derived = TrainSettings.from_dict(settings).tokenizer_config()
+    if derived != tokenizer:
+        raise RunDirError(f"its 'tokenizer' {tokenizer} differs from its settings' {derived}", path)
+    return {
+        "format_version": CONFIG_FORMAT_VERSION,
+        "package_version": config.get("fnet_keras_version"),
+        "settings": settings,
+        "tokenizer_rules_version": tokenizer.to_dict()["version"],
+        "strategy": config.get("training", {}).get("strategy", "default"),
+        "data": config.get("data"),
+        "data_notes": config.get("data_notes", []),
+    }

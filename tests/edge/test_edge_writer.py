@@ -95,7 +95,7 @@ def test_a_directory_that_is_not_a_bundle_is_never_replaced(fp32_bundle, tmp_pat
     [
         ({"tflite_bytes": b"not a model" * 10}, {}, "not a LiteRT flatbuffer"),
         ({"tflite_bytes": b""}, {}, "too small"),
-        ({"labels": ["only"]}, {}, "at least 2 labels"),
+        ({"labels": ["only"]}, {}, "a classifier needs two or more"),
         ({"labels": ["a", "b"]}, {}, "3 logits for 2 labels"),
         ({"vocabulary": ["[PAD]", "word"]}, {}, "expected special token '\\[UNK\\]'"),
         ({"tokenizer_config": TokenizerConfig(sequence_length=32)}, {}, "the tokenizer gives \\[1, 32\\]"),

@@ -8,14 +8,10 @@ vocab.txt, labels.txt and config.json (with the dataset's `source_info()`).
 
 from __future__ import annotations
 
-import json
 import random
 from pathlib import Path
 
 import pytest
-
-from fnet_keras.data import LabelMap, load_dataset
-from fnet_keras.text import SPECIAL_TOKENS, TokenizerConfig, WordPieceEncoder, save_vocabulary
 
 CLASS_WORDS = {
     "0": ["bad", "awful", "poor", "dull", "boring"],
@@ -64,54 +60,16 @@ def write_dataset(directory: Path, num_classes: int, seed: int) -> Path:
 
 
 def make_run_dir(root: Path, *, sequence_length: int, num_classes: int, seed: int = 0) -> Path:
-    """A finished tiny training run under `root/run` (data under `root/data`)."""
-    import keras
-    import numpy as np
+    """A finished tiny training run under `root/run` (data under `root/data`), made by `fit`."""
+    from fnet_keras.training import TrainSettings, fit
 
-    from fnet_keras.models import TextClassifier
-
-    dataset = load_dataset(write_dataset(root / "data", num_classes, seed))
-    vocabulary = list(SPECIAL_TOKENS) + sorted(
-        {word for words in CLASS_WORDS.values() for word in words} | set(FILLER_WORDS) | {".", "!", ","}
+    settings = TrainSettings(
+        preset="tiny", sequence_length=sequence_length, vocabulary_size=200, batch_size=32, epochs=12,
+        learning_rate=3e-3, warmup_fraction=0.0, dropout=0.0, patience=None, seed=seed,
+        backbone_overrides=SIZES,
     )
-    config = TokenizerConfig(sequence_length=sequence_length)
-    encoder = WordPieceEncoder(vocabulary, config)
-    label_map = LabelMap.from_labels(dataset.train.labels)
-    x = np.asarray(encoder.encode_batch(dataset.train.texts), dtype=np.int32)
-    y = np.asarray(label_map.encode(dataset.train), dtype=np.int32)
-
-    keras.utils.set_random_seed(seed)
-    model = TextClassifier.from_preset(
-        "tiny",
-        vocabulary_size=len(vocabulary),
-        num_classes=num_classes,
-        sequence_length=sequence_length,
-        **SIZES,
-    )
-    model.compile(
-        optimizer=keras.optimizers.Adam(3e-3),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-    )
-    model.fit(x, y, batch_size=32, epochs=12, verbose=0)
-
-    run_dir = root / "run"
-    run_dir.mkdir(parents=True)
-    model.save(run_dir / "model.keras", include_optimizer=False)
-    save_vocabulary(vocabulary, run_dir / "vocab.txt")
-    label_map.save(run_dir / "labels.txt")
-    run_config = {
-        "format_version": 1,
-        "preset": "tiny",
-        "mixing": "fourier",
-        "backbone_overrides": SIZES,
-        "sequence_length": sequence_length,
-        "tokenizer": config.to_dict(),
-        "labels": list(label_map.labels),
-        "seed": seed,
-        "data": dataset.source_info(),
-    }
-    (run_dir / "config.json").write_text(json.dumps(run_config, indent=2) + "\n", encoding="utf-8")
-    return run_dir
+    fit(write_dataset(root / "data", num_classes, seed), root / "run", settings, verbose=0)
+    return root / "run"
 
 
 @pytest.fixture(scope="session")

@@ -116,5 +116,6 @@ def test_a_config_of_another_format_version_exits_2(run_dir, tmp_path, capsys):
     config["format_version"] = 99
     (copy / "config.json").write_text(json.dumps(config), encoding="utf-8")
     assert run(_parse(copy, "--quant", "fp32", "--out", tmp_path / "out")) == 2
-    assert f"{copy / 'config.json'}: not a run config of format version 1" in capsys.readouterr().err
+    expected = f"{copy / 'config.json'}: format_version 99 is not one this fnet-keras reads"
+    assert expected in capsys.readouterr().err
     assert not (tmp_path / "out").exists()

@@ -1,4 +1,4 @@
-"""Tiny keyword-labelled data and tiny model settings, shared by tests/train and tests/test_cli.py."""
+"""Tiny keyword-labelled data and tiny model settings, shared by tests/training and tests/test_cli.py."""
 
 from __future__ import annotations
 

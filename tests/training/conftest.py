@@ -16,7 +16,7 @@ def keyword_data(tmp_path) -> Path:
 @pytest.fixture(scope="session")
 def trained_run(tmp_path_factory):
     """One finished run (5 epochs, no dropout) on keyword data, shared read-only by tests."""
-    from fnet_keras.train import TrainSettings, fit
+    from fnet_keras.training import TrainSettings, fit
 
     root = tmp_path_factory.mktemp("trained")
     data = write_keyword_data(root / "data")

@@ -8,7 +8,7 @@ from keyword_data import FILLER, KEYWORDS, write_tsv
 
 from fnet_keras.data import DataError, read_split
 from fnet_keras.text import TokenizerConfig, WordPieceEncoder
-from fnet_keras.train import RunDirError, evaluate
+from fnet_keras.training import RunDirError, evaluate
 
 
 def confusing_rows(count, seed):

@@ -12,7 +12,7 @@ from keyword_data import TINY_BACKBONE, TINY_SETTINGS
 import fnet_keras
 from fnet_keras.data import DataError
 from fnet_keras.text import TokenizerConfig, load_vocabulary
-from fnet_keras.train import RunDirError, TrainSettings, fit
+from fnet_keras.training import RunDirError, TrainSettings, fit
 from fnet_keras.training.run_dir import RunDir
 
 
@@ -22,18 +22,18 @@ def test_run_directory_holds_everything(trained_run):
         "config.json", "history.json", "labels.txt", "metrics.json", "model.keras", "vocab.txt",
     ]  # the checkpoint is gone once the run finished
     config = json.loads(run.config.read_text())
-    for key in ("format_version", "fnet_keras_version", "preset", "mixing", "num_attention_layers",
-                "sequence_length", "tokenizer", "labels", "seed", "data", "training", "settings"):
-        assert key in config, key
-    assert config["fnet_keras_version"] == fnet_keras.__version__
-    assert config["labels"] == ["neg", "neu", "pos"] == run.labels.read_text().split()
-    assert TokenizerConfig.from_dict(config["tokenizer"]) == TokenizerConfig(sequence_length=16)
-    assert config["vocabulary_size"] == len(load_vocabulary(run.vocabulary)) == len(trained_run.vocabulary)
-    assert config["training"]["total_steps"] == 5 * config["training"]["steps_per_epoch"] == 5 * 13
+    # Format 2: each fact once (labels in labels.txt, the vocabulary in vocab.txt, the rest in settings).
+    assert sorted(config) == ["data", "data_notes", "format_version", "package_version", "settings",
+                              "strategy", "tokenizer_rules_version"]
+    assert config["format_version"] == 2 and config["package_version"] == fnet_keras.__version__
+    assert run.labels.read_text().split() == ["neg", "neu", "pos"] == list(trained_run.labels)
+    assert load_vocabulary(run.vocabulary) == trained_run.vocabulary
+    loaded = run.load()
+    assert loaded.tokenizer_config == TokenizerConfig(sequence_length=16) and loaded.sequence_length == 16
+    assert loaded.settings == trained_run.settings == TrainSettings.from_dict(config["settings"])
     for name, entry in config["data"]["files"].items():
         path = trained_run.run_dir.parent / "data" / f"{name}.tsv"
         assert entry["path"] == str(path) and entry["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
-    assert TrainSettings.from_dict(config["settings"]) == trained_run.settings
 
     history = json.loads(run.history.read_text())
     assert [record["epoch"] for record in history] == [1, 2, 3, 4, 5]

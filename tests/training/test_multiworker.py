@@ -9,7 +9,7 @@ import sys
 import numpy as np
 from keyword_data import TINY_SETTINGS
 
-from fnet_keras.train import TrainSettings, fit
+from fnet_keras.training import TrainSettings, fit
 
 # Dropout off, so that the split of each global batch over two workers is the only difference
 # from a single process (dropout masks are drawn per replica).
@@ -17,7 +17,7 @@ SETTINGS = dict(TINY_SETTINGS, epochs=1, dropout=0.0)
 WORKER = """
 import json, sys
 import numpy as np
-from fnet_keras.train import TrainSettings, fit
+from fnet_keras.training import TrainSettings, fit
 settings = TrainSettings(**json.loads(sys.argv[1]))
 result = fit(sys.argv[2], sys.argv[3], settings, strategy="multiworker", verbose=2)
 np.savez(sys.argv[4], *[w.numpy() for w in result.model.weights])
@@ -68,7 +68,7 @@ def test_two_workers_match_each_other_and_a_single_process(keyword_data, tmp_pat
 
     # Only the chief wrote the run directory; the other worker's scratch directory is gone.
     config = json.loads((run_dir / "config.json").read_text())
-    assert config["training"]["strategy"] == "multiworker" and (run_dir / "metrics.json").is_file()
+    assert config["strategy"] == "multiworker" and (run_dir / "metrics.json").is_file()
     assert list(scratch.iterdir()) == []
 
     single = fit(keyword_data, tmp_path / "single", TrainSettings(**SETTINGS), verbose=0)

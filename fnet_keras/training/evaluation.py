@@ -1,0 +1,61 @@
+"""`evaluate`: score a run directory's Keras model on labelled data.
+
+    metrics = evaluate("runs/sst2-mini", "../shared/data/sst2/test.tsv")
+
+The TF-free twin for bundles is `fnet_keras.edge.evaluate_bundle`; both report through
+`fnet_keras.metrics.classification_metrics`, so their JSON has the same keys.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+from fnet_keras.data import check_split
+from fnet_keras.metrics import classification_metrics
+from fnet_keras.text.tf_tokenizer import make_tf_tokenizer
+from fnet_keras.training.pipeline import encode_texts, predict_logits
+from fnet_keras.training.run_dir import RunDir
+
+EVAL_BATCH_SIZE = 256
+
+
+def evaluate(
+    run_dir: str | os.PathLike,
+    data: str | os.PathLike | None = None,
+    *,
+    split: str | None = None,
+    text_column: str | int | None = None,
+    label_column: str | int | None = None,
+    batch_size: int = EVAL_BATCH_SIZE,
+) -> dict[str, Any]:
+    """Scores the model of a run directory on labelled data.
+
+    Args:
+        run_dir: a run directory written by `fit`.
+        data: a labelled file, or a data directory (its `split` file is read); None: the
+            `split` of the data recorded in the run.
+        split: which split of a directory (or of the recorded data): train, dev or test (None:
+            test). Giving one with a file is an error: a file is one split already.
+        text_column, label_column: columns of `data` (None: found from the header).
+        batch_size: examples per inference batch.
+
+    Returns:
+        `fnet_keras.metrics.classification_metrics` output plus `data` (the file read) and
+        `split` (the split's name, or None when `data` is a file).
+
+    Raises:
+        DataError: unreadable data, or a label the run does not know (file, line, label).
+        RunDirError: not a run directory, or an unfinished run.
+    """
+    split = check_split(split, data)
+    run = RunDir(run_dir).load()
+    examples = run.read_split(split or "test", data, text_column=text_column, label_column=label_column)
+    true_ids = run.label_map.encode(examples)
+    tokenizer = make_tf_tokenizer(run.vocabulary, run.tokenizer_config)
+    model = run.load_model()
+    logits = predict_logits(model, encode_texts(tokenizer, examples.texts), batch_size)
+    metrics = classification_metrics(true_ids, np.argmax(logits, axis=1), run.labels)
+    return {**metrics, "split": split, "data": examples.path}
