@@ -47,7 +47,15 @@ from typing import Any
 from fnet_keras.argtypes import positive_int
 from fnet_keras.data.errors import DataError
 from fnet_keras.edge.bench_memory import PeakMemory, measure_peak_memory, memory_supported
-from fnet_keras.edge.bench_result import MEMORY_UNIT, SCHEMA, SCHEMA_VERSION, TIME_UNIT, BenchmarkResult
+from fnet_keras.edge.bench_result import (
+    MEMORY_UNIT,
+    OWN_TOOL,
+    SCHEMA,
+    SCHEMA_VERSION,
+    TIME_UNIT,
+    TOOLS,
+    BenchmarkResult,
+)
 from fnet_keras.edge.bench_session import (
     BenchTarget,
     TimedModel,
@@ -87,8 +95,6 @@ from fnet_keras.edge.model_ops import (
 from fnet_keras.edge.runtime import RUNTIME_NAMES, RuntimeInfo, detect_runtime
 from fnet_keras.text.errors import TokenizerError
 
-OWN_TOOL = "fnet-keras"
-TOOLS = (OWN_TOOL, BENCHMARK_MODEL, LITERT_BENCHMARK)
 TIMED = "invoke"
 DEFAULT_RUNS, DEFAULT_WARMUP, DEFAULT_MEMORY_RUNS = 100, 10, 10
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
@@ -136,6 +142,12 @@ def benchmark(
         BundleError: a model cannot be read or loaded; DataError: the texts file.
         EdgeRuntimeError: no interpreter, an inference failed, or a tool is missing or failed.
         BenchUsageError: settings out of range or not supported together.
+
+    Example:
+        result = benchmark(["export/sst2-fp32", "export/sst2-int8"], threads=[1, 2], texts="texts.txt")
+        result.cell("sst2-int8", 1)["inference_p50"]     # microseconds
+        result.comparisons[0]["models"][0]["p50_ratio"]  # int8 median / fp32 median at 1 thread
+        result.save("docs/results/bench-sst2")           # .json + .md
     """
     threads = list(threads)
     round_runs = default_round_runs(runs) if round_runs is None else round_runs
@@ -146,10 +158,10 @@ def benchmark(
         find_benchmark_model()
     elif tool == LITERT_BENCHMARK:
         check_litert_benchmark()
+    text_list, texts_source = _texts(texts)
     targets = [load_target(path, runtime_info) for path in models]
     for target, name in zip(targets, unique_names([target.name for target in targets]), strict=True):
         target.name = name
-    text_list, texts_source = _texts(texts)
     notes: list[str] = []
     model_entries = [_describe_model(target, runtime_info, notes) for target in targets]
 
@@ -167,27 +179,14 @@ def benchmark(
     del sessions
 
     baseline = None
-    if tool == OWN_TOOL and memory and memory_supported():
-        say("memory: baseline process (no model)")
-        base = measure_peak_memory(runtime_info, None)
-        baseline = {"peak_rss_bytes": base.peak_rss_bytes, "vm_hwm_bytes": base.vm_hwm_bytes}
-        for cell in cells:
-            target = targets[[t.name for t in targets].index(cell["model"])]
-            say(f"memory: {cell['model']}, {cell['threads']} thread(s)")
-            peak = measure_peak_memory(
-                runtime_info,
-                target.model_bytes,
-                threads=cell["threads"],
-                runs=memory_runs,
-                seed=seed,
-                vocabulary_size=target.vocabulary_size,
-            )
-            cell["memory"] = _memory_entry(peak, base)
-    elif tool == OWN_TOOL and memory:
-        notes.append("peak memory not measured: it needs os.wait4 and os.posix_spawn (POSIX)")
-    elif tool == OWN_TOOL:
-        notes.append("peak memory not measured (turned off)")
-    _percentile_notes(runs, len(text_list), notes)
+    if tool == OWN_TOOL:
+        if memory and memory_supported():
+            baseline = _measure_memory(cells, targets, runtime_info, memory_runs, seed, say)
+        elif memory:
+            notes.append("peak memory not measured: it needs os.wait4 and os.posix_spawn (POSIX)")
+        else:
+            notes.append("peak memory not measured (turned off)")
+        _percentile_notes(runs, len(text_list), notes)
 
     data = {
         "schema": SCHEMA,
@@ -402,6 +401,26 @@ def _comparison(thread_count, targets, samples, by_round, end_to_end) -> dict[st
     return {"threads": thread_count, "reference": targets[0].name, "models": entries}
 
 
+def _measure_memory(cells, targets, runtime, memory_runs, seed, say) -> dict[str, Any]:
+    """Fills each cell's `memory` from its own process; returns the baseline entry."""
+    say("memory: baseline process (no model)")
+    baseline = measure_peak_memory(runtime, None)
+    by_name = {target.name: target for target in targets}
+    for cell in cells:
+        target = by_name[cell["model"]]
+        say(f"memory: {cell['model']}, {cell['threads']} thread(s)")
+        peak = measure_peak_memory(
+            runtime,
+            target.model_bytes,
+            threads=cell["threads"],
+            runs=memory_runs,
+            seed=seed,
+            vocabulary_size=target.vocabulary_size,
+        )
+        cell["memory"] = _memory_entry(peak, baseline)
+    return {"peak_rss_bytes": baseline.peak_rss_bytes, "vm_hwm_bytes": baseline.vm_hwm_bytes}
+
+
 def _memory_entry(peak: PeakMemory, baseline: PeakMemory) -> dict[str, Any]:
     return {
         "peak_rss_bytes": peak.peak_rss_bytes,
@@ -425,7 +444,7 @@ def _measure_with_tool(tool, targets, threads, runs, warmup, say, notes):
     """LiteRT's own benchmark per model and thread count (not interleaved: one process per run)."""
     notes.append(
         f"timed by {tool}, one process per model and thread count: not interleaved, no per-run samples, "
-        f"p90/p99 not reported"
+        f"p90/p99 not reported, peak memory only where the tool reports it"
     )
     binary = find_benchmark_model() if tool == BENCHMARK_MODEL else None
     cells, comparisons = [], []

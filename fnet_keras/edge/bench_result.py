@@ -66,13 +66,15 @@ from pathlib import Path
 from typing import Any
 
 from fnet_keras.atomic import write_text_atomic
+from fnet_keras.edge.bench_tools import BENCHMARK_MODEL, LITERT_BENCHMARK
 from fnet_keras.errors import LocatedError
 
 SCHEMA = "fnet-keras-bench"
 SCHEMA_VERSION = 1
 TIME_UNIT = "us"
 MEMORY_UNIT = "bytes"
-TOOLS = ("fnet-keras", "benchmark_model", "litert-benchmark")
+OWN_TOOL = "fnet-keras"
+TOOLS = (OWN_TOOL, BENCHMARK_MODEL, LITERT_BENCHMARK)
 DELEGATES = ("XNNPACK", "none", "unknown")
 STATS_FIELDS = ("count", "avg", "std", "min", "max", "p50", "p90", "p99")
 

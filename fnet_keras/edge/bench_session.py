@@ -44,6 +44,9 @@ _TYPE_IDS_NAME = re.compile(r"type_ids|segment", re.IGNORECASE)
 _TOKEN_IDS_NAME = re.compile(r"word_ids|token_ids|input_ids", re.IGNORECASE)
 _LOOKUP_OPS = {"GATHER": (1, 0), "EMBEDDING_LOOKUP": (0, 1)}  # op -> (ids input, table input)
 _VALUE_PRESERVING_OPS = ("CAST", "RESHAPE", "EXPAND_DIMS", "SQUEEZE", "SLICE", "STRIDED_SLICE")
+# (runtime name, model sha256) already loaded without crashing a child (interpreters that do not
+# verify models); one probe per model is enough for all thread counts.
+_PROBED: set[tuple[str, str]] = set()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -299,8 +302,9 @@ class TimedModel:
     def __init__(self, target: BenchTarget, runtime: RuntimeInfo, threads: int, seed: int = 0):
         self.target = target
         self._model_bytes = target.model_bytes  # The interpreter may keep pointers into it.
-        if not runtime.verifies_models:
+        if not runtime.verifies_models and (runtime.name, target.sha256) not in _PROBED:
             probe_in_subprocess(self._model_bytes, runtime, target.path)
+            _PROBED.add((runtime.name, target.sha256))
         start = time.perf_counter_ns()
         try:
             interpreter = runtime.module.Interpreter(model_content=self._model_bytes, num_threads=threads)

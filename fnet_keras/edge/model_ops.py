@@ -31,7 +31,7 @@ from types import ModuleType
 import numpy as np
 
 from fnet_keras.edge.errors import BundleError
-from fnet_keras.edge.litert_model import check_tflite_bytes
+from fnet_keras.edge.litert_model import check_tflite_bytes, probe_in_subprocess
 from fnet_keras.edge.runtime import RuntimeInfo, detect_runtime
 
 # Ops that only move tensors between the integer and float domains: the edges of float
@@ -142,23 +142,36 @@ def read_ops(
     try:
         return OpList(_read_with_schema(schema, bytes(model_bytes)), SOURCE_SCHEMA)
     except Exception as error:  # A damaged flatbuffer surfaces as struct.error, IndexError, ...
-        raise BundleError(
-            f"cannot read the model's operators: {type(error).__name__}: {error}", path
-        ) from None
+        kind = "" if isinstance(error, _DamagedModel) else f"{type(error).__name__}: "
+        raise BundleError(f"cannot read the model's operators: {kind}{error}", path) from None
+
+
+class _DamagedModel(ValueError):
+    pass
 
 
 def _read_with_schema(schema: ModuleType, data: bytes) -> list[ModelOp]:
     op_names, type_names = _enum_names(schema)
     model = schema.Model.GetRootAsModel(data, 0)
+    # Every subgraph, operator and tensor index takes at least 4 bytes of the file, so a valid
+    # file has fewer than len(data) / 4 of them in all; damaged lengths must not loop for ages.
+    budget = [len(data) // 4]
+
+    def counted(length: int) -> range:
+        budget[0] -= length
+        if length < 0 or budget[0] < 0:
+            raise _DamagedModel("vector lengths exceed the file size: damaged flatbuffer")
+        return range(length)
+
     ops = []
-    for subgraph_index in range(model.SubgraphsLength()):
+    for subgraph_index in counted(model.SubgraphsLength()):
         subgraph = model.Subgraphs(subgraph_index)
 
         def tensor_types(count, tensor_at, subgraph=subgraph) -> tuple[str, ...]:
-            indices = (tensor_at(position) for position in range(count))
+            indices = (tensor_at(position) for position in counted(count))
             return tuple(type_names.get(subgraph.Tensors(i).Type(), "UNKNOWN") for i in indices if i >= 0)
 
-        for op_index in range(subgraph.OperatorsLength()):
+        for op_index in counted(subgraph.OperatorsLength()):
             op = subgraph.Operators(op_index)
             code = model.OperatorCodes(op.OpcodeIndex())
             # Codes above 127 live only in BuiltinCode; older files fill only DeprecatedBuiltinCode.
@@ -182,6 +195,8 @@ def _read_with_schema(schema: ModuleType, data: bytes) -> list[ModelOp]:
 
 def _read_with_interpreter(data: bytes, runtime: RuntimeInfo, path) -> list[ModelOp]:
     module = runtime.module
+    if not runtime.verifies_models:  # tflite_runtime: a damaged file could crash this process.
+        probe_in_subprocess(data, runtime, path)
     try:
         interpreter = module.Interpreter(
             model_content=data,

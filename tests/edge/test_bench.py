@@ -444,6 +444,7 @@ def test_litert_benchmark_times_a_float_model(big_float_model):
     assert result.comparisons[0]["models"][0]["p50_ratio"] > 0
     assert result.to_dict()["memory_baseline"] is None and result.cells[0]["memory"] is None
     assert any("not interleaved" in note for note in result.notes)
+    assert "timed by litert-benchmark" in result.format()
 
 
 def test_litert_benchmark_cannot_feed_token_ids(fp32_bundle):

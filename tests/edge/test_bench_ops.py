@@ -99,3 +99,16 @@ def test_edge_op_reader_imports_no_tensorflow():
     from import_check import packages_loaded_by
 
     assert packages_loaded_by("import fnet_keras.edge.model_ops") == []
+
+
+def test_a_damaged_operator_count_is_refused_quickly(fp32_bundle):
+    from ai_edge_litert import schema_py_generated as schema
+
+    data = bytearray(fp32_bundle.tflite_bytes)
+    subgraph = schema.Model.GetRootAsModel(bytes(data), 0).Subgraphs(0)
+    table = subgraph._tab
+    length_at = table.Vector(table.Offset(10)) - 4  # SubGraph field 3 (operators): uint32 length, then data
+    assert int.from_bytes(data[length_at : length_at + 4], "little") == subgraph.OperatorsLength()
+    data[length_at : length_at + 4] = (2**31 - 1).to_bytes(4, "little")
+    with pytest.raises(BundleError, match="exceed the file size"):
+        read_ops(bytes(data))
