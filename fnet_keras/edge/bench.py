@@ -341,7 +341,8 @@ def _measure(targets, runtime, threads, runs, warmup, round_runs, text_list, see
                 "warmup_count": len(warmups[index]),
                 **{key: _maybe_round(value) for key, value in stats.to_dict("inference_").items()},
                 "inference_samples": samples[index],
-                "round_p50": [median(values) for values in by_round[index]],
+                # Medians of 3-decimal samples have at most 4 decimals: round off float noise only.
+                "round_p50": [round(median(values), 4) for values in by_round[index]],
                 "delegate": session.delegate or "none",
                 "delegate_partitions": session.delegate_partitions,
                 "memory": None,

@@ -273,6 +273,7 @@ def test_texts_need_token_inputs(fp32_bundle, float_model):
         session.check_text_inputs()
 
 
+@pytest.mark.slow
 @needs_memory
 def test_peak_memory_is_the_measured_process_alone_not_its_parent(fp32_bundle):
     """ru_maxrss survives exec, so a child spawned from this process would report at least our RSS."""
@@ -290,6 +291,7 @@ def test_peak_memory_is_the_measured_process_alone_not_its_parent(fp32_bundle):
     del ballast
 
 
+@pytest.mark.slow
 @needs_memory
 def test_a_model_with_16_mib_of_weights_peaks_at_least_that_much_higher(float_model, big_float_model):
     runtime = detect_runtime()
@@ -432,6 +434,7 @@ def test_benchmark_model_parser_refuses_output_without_timings():
         parse_benchmark_model_output("ERROR: Could not open 'x.tflite'.\n")
 
 
+@pytest.mark.slow
 def test_litert_benchmark_times_a_float_model(big_float_model):
     # The script reports milliseconds to 2 decimals: a model of about a millisecond, not microseconds.
     result = benchmark([big_float_model, big_float_model], tool="litert-benchmark", runs=5, warmup=2)
