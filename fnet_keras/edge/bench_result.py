@@ -1,0 +1,469 @@
+"""`BenchmarkResult`: what `fnet-keras bench` measured, as a versioned JSON document and a Markdown report.
+
+The JSON document (schema "fnet-keras-bench", `schema_version` 1) is what later tools read
+(latency sweeps, the budget tool). Times are microseconds (`time_unit: "us"`), memory is
+bytes; a figure that was not measured, or that too few runs cannot support, is null. Fields:
+
+- `schema`, `schema_version`: "fnet-keras-bench", 1. A reader refuses other versions.
+  Additive changes (a new optional field) keep the version; renaming, removing or changing
+  the meaning of a field bumps it.
+- `created_utc`: ISO 8601 time the run finished, e.g. "2026-11-30T03:21:00Z".
+- `tool`: what timed the models: "fnet-keras" (this package, the Python interpreter API),
+  "benchmark_model" (LiteRT's native binary) or "litert-benchmark" (ai-edge-litert's
+  Python benchmark script).
+- `time_unit`: "us". `memory_unit`: "bytes".
+- `settings`: `threads` (list), `runs` (counted runs per model and thread count),
+  `warmup` (warmup runs, the first of which is the first inference), `round_runs` (runs per
+  model per interleaving round), `memory_runs` (inferences in each memory process; null when
+  memory was not measured), `texts` (the texts file or null), `text_count`, `seed` (synthetic
+  inputs), `timed` (what one inference time covers: "invoke"), `percentile_method`
+  ("linear"), `std` ("population"), `min_runs` ({"p50": 2, "p90": 10, "p99": 100}: a
+  percentile is null with fewer runs; see `fnet_keras.edge.bench_stats`).
+- `device`: `cpu_model`, `cpu_count`, `usable_cpus` (affinity), `machine`, `system`,
+  `release`, `platform`, `memory_total_bytes`, `python`, `numpy`, `runtime` ({"name",
+  "version"} of the interpreter package).
+- `memory_baseline`: {"peak_rss_bytes", "vm_hwm_bytes"} of a process that imports the same
+  modules and loads no model, or null.
+- `models`: one object per model, in command-line order (the first is the reference of
+  every ratio): `name` (unique), `path`, `kind` ("bundle" or "tflite"), `bytes`, `sha256`,
+  `quantization` and `sequence_length` (bundles; else null), `inputs` (list of {"name",
+  "dtype", "shape", "role", "fill"}), `outputs` (list of {"name", "dtype", "shape"}), `ops`
+  (op name -> count, read from the file without any delegate, so no DELEGATE node),
+  `op_count`, `float_ops`, `custom_ops` (name -> count), `op_reader` ("schema" or
+  "interpreter", see `fnet_keras.edge.model_ops`).
+- `cells`: one object per model and thread count:
+  `model` (a model name), `threads`;
+  LiteRT benchmark_model's figures under its names: `init` (load + allocate tensors, where
+  the default delegate is applied; with "fnet-keras", in a process that already loaded and
+  ran a model once), `first_inference`, `warmup_avg` (all warmup runs, the first included),
+  `inference_avg`, `inference_std`;
+  then `warmup_count`, `inference_count`, `inference_min`, `inference_max`,
+  `inference_p50`, `inference_p90`, `inference_p99`; `inference_samples` (every counted
+  run in the order run; empty when a tool gives none); `round_p50` (median of each
+  interleaving round, in round order; empty for tools);
+  `delegate` ("XNNPACK", "none", or "unknown" when a tool does not say) and
+  `delegate_partitions` (DELEGATE nodes; null if unknown);
+  `memory`: {"peak_rss_bytes", "above_baseline_bytes", "vm_hwm_bytes", "runs", "source"
+  ("wait4" or the tool's name)} or null;
+  `end_to_end`: null, or {"text_count", "tokenize", "inference", "total"}, each a stats
+  object {"count", "avg", "std", "min", "max", "p50", "p90", "p99"} over the texts (tokenize:
+  the bundle's pure-Python tokenizer; inference: inputs set, invoke, outputs read; total:
+  their sum per text).
+- `comparisons`: with two or more models, per thread count: {"threads", "reference" (the
+  first model), "models": [{"model", "p50_ratio" (its inference_p50 / the reference's),
+  "round_ratio": {"min", "median", "max"} of the per-round median ratios (null for tools),
+  "end_to_end_p50_ratio" (total p50 ratio, or null)}]}.
+- `notes`: list of strings (omitted percentiles, skipped measurements, caveats).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+from fnet_keras.atomic import write_text_atomic
+from fnet_keras.edge.bench_tools import BENCHMARK_MODEL, LITERT_BENCHMARK
+from fnet_keras.errors import LocatedError
+
+SCHEMA = "fnet-keras-bench"
+SCHEMA_VERSION = 1
+TIME_UNIT = "us"
+MEMORY_UNIT = "bytes"
+OWN_TOOL = "fnet-keras"
+TOOLS = (OWN_TOOL, BENCHMARK_MODEL, LITERT_BENCHMARK)
+DELEGATES = ("XNNPACK", "none", "unknown")
+STATS_FIELDS = ("count", "avg", "std", "min", "max", "p50", "p90", "p99")
+
+_NUMBER = (int, float)
+_OPTIONAL_NUMBER = (int, float, type(None))
+_OPTIONAL_INT = (int, type(None))
+_OPTIONAL_STR = (str, type(None))
+_TOP = {
+    "schema": str,
+    "schema_version": int,
+    "created_utc": str,
+    "tool": str,
+    "time_unit": str,
+    "memory_unit": str,
+    "settings": dict,
+    "device": dict,
+    "memory_baseline": (dict, type(None)),
+    "models": list,
+    "cells": list,
+    "comparisons": list,
+    "notes": list,
+}
+_SETTINGS = {
+    "threads": list,
+    "runs": int,
+    "warmup": int,
+    "round_runs": _OPTIONAL_INT,
+    "memory_runs": _OPTIONAL_INT,
+    "texts": _OPTIONAL_STR,
+    "text_count": int,
+    "seed": int,
+    "timed": str,
+    "percentile_method": str,
+    "std": str,
+    "min_runs": dict,
+}
+_DEVICE = {
+    "cpu_model": str,
+    "cpu_count": _OPTIONAL_INT,
+    "usable_cpus": _OPTIONAL_INT,
+    "machine": str,
+    "system": str,
+    "release": str,
+    "platform": str,
+    "memory_total_bytes": _OPTIONAL_INT,
+    "python": str,
+    "numpy": str,
+    "runtime": (dict, type(None)),
+}
+_BASELINE = {"peak_rss_bytes": int, "vm_hwm_bytes": _OPTIONAL_INT}
+_MODEL = {
+    "name": str,
+    "path": str,
+    "kind": str,
+    "bytes": int,
+    "sha256": str,
+    "quantization": _OPTIONAL_STR,
+    "sequence_length": _OPTIONAL_INT,
+    "inputs": list,
+    "outputs": list,
+    "ops": dict,
+    "op_count": int,
+    "float_ops": dict,
+    "custom_ops": dict,
+    "op_reader": str,
+}
+_CELL = {
+    "model": str,
+    "threads": int,
+    "init": _OPTIONAL_NUMBER,
+    "first_inference": _OPTIONAL_NUMBER,
+    "warmup_avg": _OPTIONAL_NUMBER,
+    "warmup_count": _OPTIONAL_INT,
+    "inference_count": int,
+    "inference_avg": _NUMBER,
+    "inference_std": _OPTIONAL_NUMBER,
+    "inference_min": _OPTIONAL_NUMBER,
+    "inference_max": _OPTIONAL_NUMBER,
+    "inference_p50": _OPTIONAL_NUMBER,
+    "inference_p90": _OPTIONAL_NUMBER,
+    "inference_p99": _OPTIONAL_NUMBER,
+    "inference_samples": list,
+    "round_p50": list,
+    "delegate": str,
+    "delegate_partitions": _OPTIONAL_INT,
+    "memory": (dict, type(None)),
+    "end_to_end": (dict, type(None)),
+}
+_MEMORY = {
+    "peak_rss_bytes": int,
+    "above_baseline_bytes": _OPTIONAL_INT,
+    "vm_hwm_bytes": _OPTIONAL_INT,
+    "runs": _OPTIONAL_INT,
+    "source": str,
+}
+_STATS = {"count": int, **{name: _OPTIONAL_NUMBER for name in STATS_FIELDS[1:]}}
+_END_TO_END = {"text_count": int, "tokenize": dict, "inference": dict, "total": dict}
+_COMPARISON = {"threads": int, "reference": str, "models": list}
+_RATIO = {
+    "model": str,
+    "p50_ratio": _OPTIONAL_NUMBER,
+    "round_ratio": (dict, type(None)),
+    "end_to_end_p50_ratio": _OPTIONAL_NUMBER,
+}
+
+
+class BenchResultError(LocatedError):
+    """A benchmark JSON document that does not follow the schema (names the field)."""
+
+
+def validate_result(data: Any, path: str | os.PathLike | None = None) -> None:
+    """Checks a document against the schema (module docstring); raises `BenchResultError` naming the field."""
+    if not isinstance(data, dict):
+        raise BenchResultError(f"expected a JSON object, found {type(data).__name__}", path)
+    if data.get("schema") != SCHEMA:
+        raise BenchResultError(f"'schema' is {data.get('schema')!r}, expected {SCHEMA!r}", path)
+    version = data.get("schema_version")
+    if version != SCHEMA_VERSION or isinstance(version, bool):
+        raise BenchResultError(
+            f"schema_version {version!r} is not supported: this fnet_keras reads version {SCHEMA_VERSION}",
+            path,
+        )
+    _fields(data, _TOP, "", path)
+    _check(data["tool"] in TOOLS, f"'tool' is {data['tool']!r}, expected one of {list(TOOLS)}", path)
+    _check(data["time_unit"] == TIME_UNIT, f"'time_unit' must be {TIME_UNIT!r}", path)
+    _check(data["memory_unit"] == MEMORY_UNIT, f"'memory_unit' must be {MEMORY_UNIT!r}", path)
+    _fields(data["settings"], _SETTINGS, "settings.", path)
+    _check(
+        bool(data["settings"]["threads"]) and all(_is_int(t) and t >= 1 for t in data["settings"]["threads"]),
+        "'settings.threads' must be a non-empty list of integers >= 1",
+        path,
+    )
+    _fields(data["device"], _DEVICE, "device.", path)
+    if data["memory_baseline"] is not None:
+        _fields(data["memory_baseline"], _BASELINE, "memory_baseline.", path)
+    names = []
+    for index, model in enumerate(data["models"]):
+        _fields(model, _MODEL, f"models[{index}].", path)
+        names.append(model["name"])
+    _check(bool(names), "'models' is empty", path)
+    _check(len(set(names)) == len(names), f"model names are not unique: {names}", path)
+    for index, cell in enumerate(data["cells"]):
+        where = f"cells[{index}]."
+        _fields(cell, _CELL, where, path)
+        _check(
+            cell["model"] in names, f"'{where}model' {cell['model']!r} is not one of the models {names}", path
+        )
+        _check(cell["delegate"] in DELEGATES, f"'{where}delegate' must be one of {list(DELEGATES)}", path)
+        _check(
+            all(
+                isinstance(value, _NUMBER) and not isinstance(value, bool)
+                for value in cell["inference_samples"]
+            ),
+            f"'{where}inference_samples' must hold numbers",
+            path,
+        )
+        if cell["memory"] is not None:
+            _fields(cell["memory"], _MEMORY, where + "memory.", path)
+        if cell["end_to_end"] is not None:
+            _fields(cell["end_to_end"], _END_TO_END, where + "end_to_end.", path)
+            for part in ("tokenize", "inference", "total"):
+                _fields(cell["end_to_end"][part], _STATS, f"{where}end_to_end.{part}.", path)
+    for index, comparison in enumerate(data["comparisons"]):
+        where = f"comparisons[{index}]."
+        _fields(comparison, _COMPARISON, where, path)
+        _check(comparison["reference"] in names, f"'{where}reference' is not one of the models", path)
+        for position, ratio in enumerate(comparison["models"]):
+            _fields(ratio, _RATIO, f"{where}models[{position}].", path)
+    _check(all(isinstance(note, str) for note in data["notes"]), "'notes' must hold strings", path)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check(condition: bool, reason: str, path) -> None:
+    if not condition:
+        raise BenchResultError(reason, path)
+
+
+def _fields(obj: Any, spec: dict[str, Any], where: str, path) -> None:
+    if not isinstance(obj, dict):
+        raise BenchResultError(f"'{where.rstrip('.')}' must be a JSON object, found {obj!r:.80}", path)
+    for key, kinds in spec.items():
+        if key not in obj:
+            raise BenchResultError(f"missing field '{where}{key}'", path)
+        value = obj[key]
+        kinds = kinds if isinstance(kinds, tuple) else (kinds,)
+        wrong = not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds)
+        if isinstance(value, float) and not math.isfinite(value):
+            wrong = True
+        if wrong:
+            kinds = tuple(kind for kind in kinds if kind is not int) if float in kinds else kinds
+            expected = " or ".join(
+                "null" if kind is type(None) else _JSON_NAMES.get(kind, kind.__name__) for kind in kinds
+            )
+            raise BenchResultError(f"field '{where}{key}' must be {expected}, found {value!r:.80}", path)
+
+
+_JSON_NAMES = {dict: "an object", list: "an array", str: "a string", int: "an integer", float: "a number"}
+
+
+class BenchmarkResult:
+    """A benchmark run's figures: `to_dict()` (the JSON document), `format()` (Markdown), `save()`.
+
+    Args:
+        data: a document following the schema (module docstring); validated.
+
+    Example:
+        result = benchmark(["export/fp32", "export/int8"], threads=[1, 2])
+        print(result.format())
+        result.save("docs/results/bench-tiny")   # bench-tiny.json + bench-tiny.md
+        BenchmarkResult.load("docs/results/bench-tiny.json").cell("fp32", 1)["inference_p50"]
+    """
+
+    def __init__(self, data: dict[str, Any], path: str | os.PathLike | None = None):
+        validate_result(data, path)
+        self._data = data
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> BenchmarkResult:
+        """Reads and validates a saved JSON document."""
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as error:
+            raise BenchResultError(f"cannot read: {error.strerror}", path) from None
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise BenchResultError(f"not valid JSON: {error.msg}", path, error.lineno) from None
+        return cls(data, path)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A deep copy of the JSON document."""
+        return copy.deepcopy(self._data)
+
+    def to_json(self) -> str:
+        return json.dumps(self._data, indent=1, ensure_ascii=False) + "\n"
+
+    @property
+    def models(self) -> list[dict[str, Any]]:
+        return self._data["models"]
+
+    @property
+    def cells(self) -> list[dict[str, Any]]:
+        return self._data["cells"]
+
+    @property
+    def comparisons(self) -> list[dict[str, Any]]:
+        return self._data["comparisons"]
+
+    @property
+    def device(self) -> dict[str, Any]:
+        return self._data["device"]
+
+    @property
+    def notes(self) -> list[str]:
+        return self._data["notes"]
+
+    def cell(self, model: str, threads: int) -> dict[str, Any]:
+        """The cell of one model (by name) and thread count; KeyError if there is none."""
+        for cell in self.cells:
+            if cell["model"] == model and cell["threads"] == threads:
+                return cell
+        raise KeyError(f"no cell for model {model!r} at {threads} thread(s)")
+
+    def save(self, path_prefix: str | os.PathLike) -> tuple[Path, Path]:
+        """Writes `<prefix>.json` and `<prefix>.md` (each atomically); returns their paths."""
+        prefix = os.fspath(path_prefix)
+        json_path = write_text_atomic(prefix + ".json", self.to_json())
+        markdown_path = write_text_atomic(prefix + ".md", self.format())
+        return json_path, markdown_path
+
+    def format(self) -> str:
+        """The report as Markdown: device, settings, latency table, ratios, end to end, memory, ops, notes."""
+        data = self._data
+        settings, device = data["settings"], data["device"]
+        runtime = device["runtime"] or {"name": "unknown", "version": ""}
+        lines = [
+            "# fnet-keras bench",
+            "",
+            f"- device: {device['cpu_model']}, {device['cpu_count']} CPUs ({device['usable_cpus']} usable), "
+            f"{device['system']} {device['release']} {device['machine']}, {device['python']}",
+            f"- runtime: {runtime['name']} {runtime['version']}; timed by {data['tool']}; "
+            f"{data['created_utc']}",
+            f"- {settings['runs']} counted runs after {settings['warmup']} warmup runs per model and "
+            f"thread count"
+            + (
+                f", models interleaved in rounds of {settings['round_runs']} runs"
+                if len(self.models) > 1 and settings["round_runs"]
+                else ""
+            ),
+            f"- times in microseconds; percentiles by {settings['percentile_method']} interpolation, "
+            f"shown only with enough runs (p90 >= {settings['min_runs']['p90']}, "
+            f"p99 >= {settings['min_runs']['p99']}); std is the {settings['std']} standard deviation",
+            "",
+            "## Latency (us)",
+            "",
+            "| model | threads | delegate | init | first | warmup avg | avg | std | p50 | p90 | p99 |",
+            "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for cell in self.cells:
+            delegate = cell["delegate"]
+            if cell["delegate_partitions"]:
+                delegate += (
+                    f" ({cell['delegate_partitions']} partition{'s' * (cell['delegate_partitions'] > 1)})"
+                )
+            figures = ("init", "first_inference", "warmup_avg", "inference_avg", "inference_std")
+            percentiles = ("inference_p50", "inference_p90", "inference_p99")
+            lines.append(
+                f"| {cell['model']} | {cell['threads']} | {delegate} | "
+                + " | ".join(_us(cell[key]) for key in figures + percentiles)
+                + " |"
+            )
+        if self.comparisons:
+            lines += [
+                "",
+                f"## Ratios of medians (relative to {self.comparisons[0]['reference']})",
+                "",
+                "| threads | model | p50 ratio | per-round ratio min / median / max | end-to-end p50 ratio |",
+                "|---:|---|---:|---|---:|",
+            ]
+            for comparison in self.comparisons:
+                for ratio in comparison["models"]:
+                    rounds = ratio["round_ratio"]
+                    spread = (
+                        "-"
+                        if rounds is None
+                        else f"{rounds['min']:.3f} / {rounds['median']:.3f} / {rounds['max']:.3f}"
+                    )
+                    lines.append(
+                        f"| {comparison['threads']} | {ratio['model']} | {_ratio(ratio['p50_ratio'])} | "
+                        f"{spread} | {_ratio(ratio['end_to_end_p50_ratio'])} |"
+                    )
+        end_to_end = [cell for cell in self.cells if cell["end_to_end"]]
+        if end_to_end:
+            lines += [
+                "",
+                f"## End to end ({settings['text_count']} texts from {settings['texts']}; us per text)",
+                "",
+                "| model | threads | tokenize p50 | inference p50 | total p50 | total p90 | total avg |",
+                "|---|---:|---:|---:|---:|---:|---:|",
+            ]
+            for cell in end_to_end:
+                parts = cell["end_to_end"]
+                lines.append(
+                    f"| {cell['model']} | {cell['threads']} | {_us(parts['tokenize']['p50'])} | "
+                    f"{_us(parts['inference']['p50'])} | {_us(parts['total']['p50'])} | "
+                    f"{_us(parts['total']['p90'])} | {_us(parts['total']['avg'])} |"
+                )
+        with_memory = [cell for cell in self.cells if cell["memory"]]
+        if with_memory:
+            baseline = data["memory_baseline"]
+            lines += ["", "## Peak memory (MiB)", ""]
+            if baseline:
+                lines += [f"A process that loads no model: {_mib(baseline['peak_rss_bytes'])} MiB.", ""]
+            lines += ["| model | threads | peak RSS | above baseline | source |", "|---|---:|---:|---:|---|"]
+            for cell in with_memory:
+                memory = cell["memory"]
+                lines.append(
+                    f"| {cell['model']} | {cell['threads']} | {_mib(memory['peak_rss_bytes'])} | "
+                    f"{_mib(memory['above_baseline_bytes'])} | {memory['source']} |"
+                )
+        lines += [
+            "",
+            "## Models",
+            "",
+            "| model | kind | bytes | ops | most frequent ops |",
+            "|---|---|---:|---:|---|",
+        ]
+        for model in self.models:
+            common = ", ".join(f"{name} {count}" for name, count in list(model["ops"].items())[:6])
+            lines.append(
+                f"| {model['name']} | {model['kind']} | {model['bytes']} | {model['op_count']} | {common} |"
+            )
+        if data["notes"]:
+            lines += ["", "## Notes", "", *(f"- {note}" for note in data["notes"])]
+        return "\n".join(lines) + "\n"
+
+
+def _us(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.1f}" if value < 1000 else f"{value:.0f}"
+
+
+def _ratio(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def _mib(value: int | None) -> str:
+    return "-" if value is None else f"{value / 2**20:.1f}"

@@ -1,0 +1,419 @@
+"""What `fnet-keras bench` measures: a model in an interpreter fed valid inputs, timed run by run.
+
+Works on any .tflite, not only bundles: every input tensor gets a valid array, chosen by what
+the input is (`InputSpec.role`):
+
+- `token_ids`: an integer input read by a GATHER (or EMBEDDING_LOOKUP), possibly through a
+  CAST or RESHAPE, or named like ids (`input_word_ids`, `token_ids`): random ids in
+  [1, rows of the table it indexes) (the bundle's vocabulary size if no table is found, else
+  0 or 1);
+- `mask` (an integer or bool input named like `input_mask`): ones;
+- `type_ids` (named like `input_type_ids` or `segment_ids`): zeros;
+- anything else: floats uniform in [-1, 1), other integers zeros, bools true.
+
+So a format-1 bundle (one `token_ids` input), a format-2 bundle (MediaPipe's
+`input_word_ids`, `input_mask`, `input_type_ids`) and an arbitrary float model all run. With
+texts, `encode_text` and `feed_from_token_ids` feed a bundle's tokenizer output instead; that
+pair is the only place the bench knows how a bundle's inputs relate to its tokenizer.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import re
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from fnet_keras.data.errors import DataError
+from fnet_keras.edge.bundle import Bundle, load_bundle
+from fnet_keras.edge.errors import BundleError, EdgeRuntimeError
+from fnet_keras.edge.litert_model import check_tflite_bytes, probe_in_subprocess
+from fnet_keras.edge.manifest import MANIFEST_NAME
+from fnet_keras.edge.model_ops import DELEGATE_OP
+from fnet_keras.edge.runtime import RuntimeInfo
+from fnet_keras.text import PAD_ID
+
+ROLE_TOKEN_IDS, ROLE_MASK, ROLE_TYPE_IDS, ROLE_OTHER = "token_ids", "mask", "type_ids", "other"
+_MASK_NAME = re.compile(r"mask", re.IGNORECASE)
+_TYPE_IDS_NAME = re.compile(r"type_ids|segment", re.IGNORECASE)
+_TOKEN_IDS_NAME = re.compile(r"word_ids|token_ids|input_ids", re.IGNORECASE)
+_LOOKUP_OPS = {"GATHER": (1, 0), "EMBEDDING_LOOKUP": (0, 1)}  # op -> (ids input, table input)
+_VALUE_PRESERVING_OPS = ("CAST", "RESHAPE", "EXPAND_DIMS", "SQUEEZE", "SLICE", "STRIDED_SLICE")
+# (runtime name, model sha256) already loaded without crashing a child (interpreters that do not
+# verify models); one probe per model is enough for all thread counts.
+_PROBED: set[tuple[str, str]] = set()
+
+
+@dataclasses.dataclass(frozen=True)
+class InputSpec:
+    """One input tensor and how the bench fills it.
+
+    Attributes:
+        index: the interpreter's tensor index.
+        name: tensor name (`serving_default_token_ids:0`).
+        dtype: numpy dtype name.
+        shape: the allocated shape.
+        role: "token_ids", "mask", "type_ids" or "other" (module docstring).
+        id_limit: for token ids, the exclusive upper bound of the ids drawn (None if unknown).
+    """
+
+    index: int
+    name: str
+    dtype: str
+    shape: tuple[int, ...]
+    role: str
+    id_limit: int | None = None
+
+    @property
+    def fill(self) -> str:
+        """How the synthetic array is made, in words for the report."""
+        kind = np.dtype(self.dtype)
+        if self.role == ROLE_TOKEN_IDS:
+            return f"random ids in [1, {self.id_limit})" if self.id_limit and self.id_limit > 1 else "zeros"
+        if self.role == ROLE_MASK or kind == np.bool_:
+            return "ones"
+        if np.issubdtype(kind, np.floating):
+            return "uniform [-1, 1)"
+        return "zeros"
+
+    def describe(self) -> dict:
+        return {
+            "name": self.name,
+            "dtype": self.dtype,
+            "shape": list(self.shape),
+            "role": self.role,
+            "fill": self.fill,
+        }
+
+
+@dataclasses.dataclass
+class BenchTarget:
+    """A model to benchmark: a bundle (directory or .zip) or a bare .tflite.
+
+    Attributes:
+        name: short unique name in reports (the file or directory name).
+        path: as given.
+        kind: "bundle" or "tflite".
+        model_bytes: the .tflite bytes.
+        bundle: the loaded bundle (tokenizer, quantization), None for a bare .tflite.
+    """
+
+    name: str
+    path: str
+    kind: str
+    model_bytes: bytes
+    bundle: Bundle | None = None
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.model_bytes).hexdigest()
+
+    @property
+    def vocabulary_size(self) -> int | None:
+        return None if self.bundle is None else len(self.bundle.tokenizer.vocabulary)
+
+    def describe(self) -> dict:
+        bundle = self.bundle
+        return {
+            "name": self.name,
+            "path": self.path,
+            "kind": self.kind,
+            "bytes": len(self.model_bytes),
+            "sha256": self.sha256,
+            "quantization": None if bundle is None else bundle.quantization,
+            "sequence_length": None if bundle is None else bundle.sequence_length,
+        }
+
+
+def is_bundle_path(path: str | os.PathLike) -> bool:
+    """A directory holding bundle.json, or a .zip file (what `load_bundle` accepts)."""
+    path = Path(path)
+    return (path / MANIFEST_NAME).is_file() or (path.suffix.lower() == ".zip" and path.is_file())
+
+
+def load_target(path: str | os.PathLike, runtime: RuntimeInfo) -> BenchTarget:
+    """A bundle through `load_bundle` (all its checks), or a .tflite file read and checked.
+
+    Raises:
+        BundleError: missing or unreadable file, not a LiteRT flatbuffer, a bad bundle.
+    """
+    shown = os.fspath(path)
+    path = Path(path)
+    if is_bundle_path(path):
+        bundle = load_bundle(path, runtime=runtime.name)
+        name = path.stem if path.suffix.lower() == ".zip" else path.name
+        return BenchTarget(name, shown, "bundle", _bundle_model_bytes(bundle), bundle)
+    if path.is_dir():
+        raise BundleError(
+            f"a directory without {MANIFEST_NAME} is neither a bundle nor a .tflite file", shown
+        )
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise BundleError("no such bundle or .tflite file", shown) from None
+    except OSError as error:
+        raise BundleError(f"cannot read: {error.strerror}", shown) from None
+    check_tflite_bytes(data, shown)
+    return BenchTarget(path.stem, shown, "tflite", data)
+
+
+def _bundle_model_bytes(bundle: Bundle) -> bytes:
+    # The bytes load_bundle verified against bundle.json's sha256. Bundle has no public accessor
+    # for them yet; this is the one place that reaches in.
+    return bundle._model._model_bytes
+
+
+def unique_names(names: Sequence[str]) -> list[str]:
+    """`names` with repeats numbered: ["a", "a", "b"] -> ["a", "a#2", "b"]."""
+    seen: dict[str, int] = {}
+    unique = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        unique.append(name if seen[name] == 1 else f"{name}#{seen[name]}")
+    return unique
+
+
+def input_specs(interpreter, vocabulary_size: int | None = None) -> list[InputSpec]:
+    """How to fill each input of an allocated interpreter (see the module docstring)."""
+    tables = _lookup_table_rows(interpreter)
+    specs = []
+    for detail in interpreter.get_input_details():
+        index, name = int(detail["index"]), str(detail["name"])
+        dtype = np.dtype(detail["dtype"])
+        integer = np.issubdtype(dtype, np.integer)
+        role, limit = ROLE_OTHER, None
+        if (integer or dtype == np.bool_) and _MASK_NAME.search(name):
+            role = ROLE_MASK
+        elif integer and _TYPE_IDS_NAME.search(name):
+            role = ROLE_TYPE_IDS
+        elif integer and (index in tables or _TOKEN_IDS_NAME.search(name)):
+            role, limit = ROLE_TOKEN_IDS, tables.get(index, vocabulary_size)
+        specs.append(
+            InputSpec(index, name, dtype.name, tuple(int(size) for size in detail["shape"]), role, limit)
+        )
+    return specs
+
+
+def _lookup_table_rows(interpreter) -> dict[int, int]:
+    """Input tensor index -> rows of the smallest table it indexes (possibly through value-preserving ops)."""
+    try:
+        ops = interpreter._get_ops_details()  # Private, in both runtimes; tolerated to fail.
+        consumers: dict[int, list[dict]] = {}
+        for op in ops:
+            for tensor in op["inputs"]:
+                consumers.setdefault(int(tensor), []).append(op)
+        rows: dict[int, int] = {}
+        for detail in interpreter.get_input_details():
+            start = int(detail["index"])
+            frontier, seen = [start], {start}
+            while frontier:
+                tensor = frontier.pop()
+                for op in consumers.get(tensor, []):
+                    name, inputs = op["op_name"], [int(i) for i in op["inputs"]]
+                    if name in _LOOKUP_OPS:
+                        ids_at, table_at = _LOOKUP_OPS[name]
+                        if len(inputs) > max(ids_at, table_at) and inputs[ids_at] == tensor:
+                            table_rows = int(interpreter._get_tensor_details(inputs[table_at], 0)["shape"][0])
+                            rows[start] = min(rows.get(start, table_rows), table_rows)
+                    elif name in _VALUE_PRESERVING_OPS and inputs and inputs[0] == tensor:
+                        for output in (int(i) for i in op["outputs"]):
+                            if output not in seen:
+                                seen.add(output)
+                                frontier.append(output)
+        return rows
+    except Exception:  # Detection is a refinement; the fallback fill is still valid.
+        return {}
+
+
+def synthetic_inputs(specs: Sequence[InputSpec], seed: int = 0) -> dict[int, np.ndarray]:
+    """Tensor index -> a valid array for each input (the fill each spec describes)."""
+    rng = np.random.default_rng(seed)
+    arrays = {}
+    for spec in specs:
+        dtype = np.dtype(spec.dtype)
+        if spec.role == ROLE_TOKEN_IDS and spec.id_limit and spec.id_limit > 1:
+            array = rng.integers(1, spec.id_limit, spec.shape)
+        elif spec.role == ROLE_MASK or dtype == np.bool_:
+            array = np.ones(spec.shape)
+        elif np.issubdtype(dtype, np.floating):
+            array = rng.uniform(-1.0, 1.0, spec.shape)
+        elif np.issubdtype(dtype, np.integer):
+            array = np.zeros(spec.shape)
+        else:
+            raise BundleError(f"cannot make a value for input {spec.name!r} of type {spec.dtype}")
+        arrays[spec.index] = array.astype(dtype)
+    return arrays
+
+
+def encode_text(bundle: Bundle, text: str) -> list[int]:
+    """The tokenizer half of end-to-end latency: a bundle's packed token ids for one text."""
+    return bundle.tokenizer.encode(text)
+
+
+def feed_from_token_ids(token_ids: Sequence[int], specs: Sequence[InputSpec]) -> dict[int, np.ndarray]:
+    """The model inputs for packed ids: ids, mask (ids != [PAD]) and zero type ids, as the specs ask.
+
+    Raises:
+        BundleError: an input is neither ids, mask nor type ids, or the lengths differ.
+    """
+    ids = np.asarray(token_ids)
+    arrays = {}
+    for spec in specs:
+        if spec.role == ROLE_OTHER:
+            raise BundleError(
+                f"input {spec.name!r} ({spec.dtype} {list(spec.shape)}) is not token ids, a mask or type "
+                f"ids, so texts cannot feed this model"
+            )
+        if int(np.prod(spec.shape)) != ids.size:
+            raise BundleError(
+                f"the tokenizer gives {ids.size} ids, input {spec.name!r} has shape {list(spec.shape)}"
+            )
+        if spec.role == ROLE_TOKEN_IDS:
+            values = ids
+        elif spec.role == ROLE_MASK:
+            values = ids != PAD_ID
+        else:
+            values = np.zeros_like(ids)
+        arrays[spec.index] = values.reshape(spec.shape).astype(spec.dtype)
+    return arrays
+
+
+class TimedModel:
+    """One model loaded in one interpreter (default resolver, so XNNPACK applies where it can), timed.
+
+    Args:
+        target: the model.
+        runtime: the interpreter package.
+        threads: `num_threads`.
+        seed: seed of the synthetic inputs.
+
+    Attributes:
+        init_us: microseconds to load the model and allocate tensors (delegate applied there).
+        specs: the inputs and how they are filled.
+        delegate_partitions: `DELEGATE` nodes the default resolver added (0: no delegate ran).
+        outputs: the output tensors' details (name, dtype, shape).
+    """
+
+    def __init__(self, target: BenchTarget, runtime: RuntimeInfo, threads: int, seed: int = 0):
+        self.target = target
+        self._model_bytes = target.model_bytes  # The interpreter may keep pointers into it.
+        if not runtime.verifies_models and (runtime.name, target.sha256) not in _PROBED:
+            probe_in_subprocess(self._model_bytes, runtime, target.path)
+            _PROBED.add((runtime.name, target.sha256))
+        start = time.perf_counter_ns()
+        try:
+            interpreter = runtime.module.Interpreter(model_content=self._model_bytes, num_threads=threads)
+            interpreter.allocate_tensors()
+        except Exception as error:
+            raise BundleError(
+                f"{runtime.name} {runtime.version} cannot load the model: {error}", target.path
+            ) from None
+        self.init_us = (time.perf_counter_ns() - start) / 1000
+        self._interpreter = interpreter
+        self._runtime = runtime
+        self.specs = input_specs(interpreter, target.vocabulary_size)
+        for index, array in synthetic_inputs(self.specs, seed).items():
+            interpreter.set_tensor(index, array)
+        self.delegate_partitions = sum(op["op_name"] == DELEGATE_OP for op in interpreter._get_ops_details())
+        self.outputs = [
+            {
+                "name": str(detail["name"]),
+                "dtype": np.dtype(detail["dtype"]).name,
+                "shape": [int(s) for s in detail["shape"]],
+            }
+            for detail in interpreter.get_output_details()
+        ]
+        self._output_indices = [int(detail["index"]) for detail in interpreter.get_output_details()]
+
+    @property
+    def delegate(self) -> str | None:
+        # The default resolver's only delegate is XNNPACK; a DELEGATE node means it took part of the graph.
+        return "XNNPACK" if self.delegate_partitions else None
+
+    def invoke_us(self) -> float:
+        """One inference on the inputs already set, in microseconds (invoke only, as benchmark_model)."""
+        start = time.perf_counter_ns()
+        try:
+            self._interpreter.invoke()
+        except Exception as error:
+            raise EdgeRuntimeError(
+                f"{self._runtime.name} failed to run {self.target.name}: {error}"
+            ) from None
+        return (time.perf_counter_ns() - start) / 1000
+
+    def text_us(self, text: str) -> tuple[float, float]:
+        """(tokenize, inference) microseconds of one text: tokenizer; inputs set, invoke, outputs read."""
+        if self.target.bundle is None:
+            raise BundleError("a bare .tflite has no tokenizer: texts need a bundle", self.target.path)
+        start = time.perf_counter_ns()
+        token_ids = encode_text(self.target.bundle, text)
+        middle = time.perf_counter_ns()
+        try:
+            for index, array in feed_from_token_ids(token_ids, self.specs).items():
+                self._interpreter.set_tensor(index, array)
+            self._interpreter.invoke()
+            for index in self._output_indices:
+                self._interpreter.get_tensor(index)
+        except BundleError:
+            raise
+        except Exception as error:
+            raise EdgeRuntimeError(
+                f"{self._runtime.name} failed to run {self.target.name}: {error}"
+            ) from None
+        end = time.perf_counter_ns()
+        return (middle - start) / 1000, (end - middle) / 1000
+
+    def check_text_inputs(self) -> None:
+        """Raises BundleError now, before any timing, if texts cannot feed this model."""
+        if self.target.bundle is None:
+            raise BundleError("a bare .tflite has no tokenizer: texts need a bundle", self.target.path)
+        feed_from_token_ids(encode_text(self.target.bundle, ""), self.specs)
+
+
+def interleaved_schedule(model_count: int, runs: int, round_runs: int) -> list[tuple[int, int, int]]:
+    """`(round, model, runs)` steps: every model runs `round_runs` times per round, order rotated by round.
+
+    Round r starts with model r mod model_count (A B, B A, A B, ... for two models), so no
+    model is always first after a pause; the last round is shorter when `runs` is not a
+    multiple of `round_runs`. Each model gets exactly `runs` runs.
+    """
+    if model_count < 1 or runs < 1 or round_runs < 1:
+        raise ValueError(f"need model_count, runs, round_runs >= 1, got {model_count}, {runs}, {round_runs}")
+    steps = []
+    for round_index in range(-(-runs // round_runs)):
+        count = min(round_runs, runs - round_index * round_runs)
+        for offset in range(model_count):
+            steps.append((round_index, (round_index + offset) % model_count, count))
+    return steps
+
+
+def rotated_order(model_count: int, step: int) -> list[int]:
+    """Model order for the `step`-th text (the same rotation as the rounds)."""
+    return [(step + offset) % model_count for offset in range(model_count)]
+
+
+def default_round_runs(runs: int) -> int:
+    """Runs per model per round: about ten rounds (at least one run per round)."""
+    return max(1, -(-runs // 10))
+
+
+def read_texts(path: str | os.PathLike) -> list[str]:
+    """One text per line of a UTF-8 file (undecodable bytes replaced), blank lines skipped.
+
+    Raises:
+        DataError: the file cannot be read or holds no text.
+    """
+    try:
+        data = Path(path).read_bytes()
+    except OSError as error:
+        raise DataError(f"cannot read the texts file: {error.strerror}", path) from None
+    lines = data.decode("utf-8", "replace").split("\n")
+    texts = [line.removesuffix("\r") for line in lines if line.strip()]
+    if not texts:
+        raise DataError("the texts file holds no text (one text per line)", path)
+    return texts
