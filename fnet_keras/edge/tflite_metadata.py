@@ -39,9 +39,9 @@ As MediaPipe's `MetadataPopulator` does, with the same result for a reader:
 1. The metadata flatbuffer (file identifier "M001") becomes a new entry of the model's
    `buffers`, and a new `metadata` entry named "TFLITE_METADATA" points at it. MediaPipe
    unpacks and repacks the whole model with generated code; here the model is re-rooted
-   instead: the converter's bytes stay as they are (at a 64-byte aligned position, so the
-   alignment of their tensor data holds) behind a new root table that points at the old
-   tables and at the two longer vectors. Flatbuffer offsets point forward, so only new
+   instead: the converter's bytes stay as they are, at a 64-byte aligned position (so their
+   tensor data keeps the alignment the converter gave it), behind a new root table that points
+   at the old tables and at the two longer vectors. Flatbuffer offsets point forward, so only new
    tables in front of the old bytes can refer to them.
 2. The associated files (vocab.txt, then labels.txt) are appended as a zip archive: stored,
    not compressed, with fixed timestamps, so the same inputs always give the same bytes.
@@ -122,8 +122,8 @@ _TENSOR_TYPES = (
     "FLOAT64", "COMPLEX128", "UINT64", "RESOURCE", "VARIANT", "UINT32", "UINT16", "INT4", "BFLOAT16",
 )  # fmt: skip
 _INT32, _FLOAT32 = _TENSOR_TYPES.index("INT32"), _TENSOR_TYPES.index("FLOAT32")
-# Where the converter's bytes start in the re-rooted file: a multiple of every alignment they use
-# (tensor data is 16-byte aligned).
+# Where the converter's bytes start in the re-rooted file: a multiple of any alignment they rely on
+# (flatbuffers' largest is 16; TF 2.21 aligns tensor data to 4), so every position keeps its residue.
 _MODEL_ALIGNMENT = 64
 _ZIP_DATE_TIME = (1980, 1, 1, 0, 0, 0)
 

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 # The names are the metadata's facts (the edge runtime reads them too): one place.
 from fnet_keras.edge.tflite_metadata import (
     INPUT_MASK,
@@ -31,10 +33,14 @@ from fnet_keras.edge.tflite_metadata import (
     SIGNATURE_KEY,
     converter_tensor_name,  # noqa: F401 (re-exported: the tensor names the converter gives the inputs)
 )
+from fnet_keras.export.errors import ExportError
 
 # In the order of the serving function's arguments; the converted model may order them otherwise.
 INPUT_NAMES = (INPUT_WORD_IDS, INPUT_MASK, INPUT_TYPE_IDS)
 OUTPUT_NAME = "probabilities"
+# Op and input type pairs the LiteRT runtime inside mediapipe 0.10.21 has no kernel for: the model
+# loads, then the first classify fails (ai_edge_litert runs them). Measured: int8 DIV.
+MEDIAPIPE_MISSING_KERNELS = {("DIV", "INT8"): "Div only supports FLOAT32, INT32 and quantized UINT8"}
 
 
 def serving_function(model, sequence_length: int):
@@ -72,3 +78,48 @@ def write_saved_model(model, sequence_length: int, directory: str | Path) -> Pat
     archive.add_endpoint(SIGNATURE_KEY, serving_function(model, sequence_length))
     archive.write_out(str(directory), verbose=False)
     return Path(directory)
+
+
+def bert_inputs(token_ids) -> dict[str, np.ndarray]:
+    """The three int32 inputs for packed token ids (`(n, seq)` or `(seq,)`), as MediaPipe fills them.
+
+    The mask is 1 where the id is not padding (id 0; MediaPipe: 1 for [CLS] tokens [SEP]); the type
+    ids are 0. Keys are the signature names (`interpreter.get_signature_runner()` takes them as
+    keyword arguments); the tensors are named `converter_tensor_name(key)`.
+    """
+    from fnet_keras.text.vocabulary import PAD_ID
+
+    ids = np.asarray(token_ids, dtype=np.int32)
+    ids = ids[None, :] if ids.ndim == 1 else ids
+    return {
+        INPUT_WORD_IDS: ids,
+        INPUT_MASK: (ids != PAD_ID).astype(np.int32),
+        INPUT_TYPE_IDS: np.zeros_like(ids),
+    }
+
+
+def representative_dataset(token_ids):
+    """A `TFLiteConverter.representative_dataset`: `bert_inputs` of each row of int32 `(n, seq)` ids."""
+    rows = np.asarray(token_ids, dtype=np.int32)
+
+    def samples():
+        for row in rows:
+            yield bert_inputs(row)
+
+    return samples
+
+
+def check_mediapipe_ops(ops, what: str = "the model") -> None:
+    """Raises `ExportError` if `ops` (from `tflite_ops.read_ops`) need a kernel MediaPipe lacks."""
+    missing = [
+        f"{op.name} on {kind} ({reason})"
+        for op in ops
+        for (name, kind), reason in MEDIAPIPE_MISSING_KERNELS.items()
+        if op.name == name and kind in op.input_types
+    ]
+    if missing:
+        raise ExportError(
+            f"{what} would load in MediaPipe 0.10.21 and then fail to run: "
+            f"{'; '.join(dict.fromkeys(missing))}. Keep those ops in float (selective quantization) "
+            f"or avoid them in the graph"
+        )
