@@ -215,7 +215,12 @@ def run_mediapipe(payload: dict) -> dict:
     )
     if completed.returncode != 0:
         raise SystemExit(f"the MediaPipe worker failed:\n{completed.stderr[-3000:]}")
-    return json.loads(completed.stdout.strip().splitlines()[-1])
+    answer = json.loads(completed.stdout.strip().splitlines()[-1])
+    # LiteRT's kernel errors reach only stderr ("ERROR: Div only supports ..."), not the exception.
+    answer["stderr_errors"] = list(
+        dict.fromkeys(line.strip() for line in completed.stderr.splitlines() if line.startswith("ERROR:"))
+    )
+    return answer
 
 
 def measure(work_dir: Path) -> dict:
@@ -301,7 +306,8 @@ def measure(work_dir: Path) -> dict:
         for job, answer in zip(write_jobs, written, strict=True):
             if "error" in answer:
                 raise SystemExit(f"MediaPipe's writer failed on {job['model']}: {answer['error']}")
-    answers = run_mediapipe({"classify": classify_jobs})["classify"]
+    classified = run_mediapipe({"classify": classify_jobs})
+    answers = classified["classify"]
     results = []
     for (row, litert, builtin, reference), answer in zip(rows, answers, strict=True):
         if "error" in answer:
@@ -328,6 +334,7 @@ def measure(work_dir: Path) -> dict:
             "mediapipe": "0.10.21 (.venv-mediapipe)",
         },
         "recipes": results,
+        "mediapipe_stderr_errors": classified["stderr_errors"],
     }
 
 
@@ -346,7 +353,7 @@ def format_markdown(report: dict, command: str) -> str:
         f"on any text; Keras is the model as built (RFFT mixing, float32; for the DIV probe, the probe's "
         f"softmax of the softsign of the logits).",
         "",
-        "| recipe | size (bytes) | float ops (int8) | ai_edge_litert: max abs Δp vs Keras "
+        "| recipe | size (bytes, no metadata) | float ops (int8) | ai_edge_litert: max abs Δp vs Keras "
         "(XNNPACK / builtin kernels) | MediaPipe | MediaPipe: max abs Δp vs Keras | MediaPipe vs "
         "ai_edge_litert (XNNPACK / builtin) | MediaPipe top-1 = Keras |",
         "|---|---:|---|---|---|---:|---|---:|",
@@ -371,6 +378,9 @@ def format_markdown(report: dict, command: str) -> str:
             f"- {row['recipe']}: {row['settings']}; metadata {row['metadata']}; "
             f"`check_mediapipe_ops` {row['check_mediapipe_ops']}; MediaPipe {row['mediapipe']}"
         )
+    if report["mediapipe_stderr_errors"]:
+        lines += ["", "MediaPipe's LiteRT printed (stderr):", ""]
+        lines += [f"    {line}" for line in report["mediapipe_stderr_errors"]]
     lines += ["", "Versions: " + ", ".join(f"{key} {value}" for key, value in report["versions"].items()), ""]
     return "\n".join(lines)
 
