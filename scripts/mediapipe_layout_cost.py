@@ -12,6 +12,7 @@ models interleaved in rounds). Writes docs/results/mediapipe_layout_cost.md.
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 import time
@@ -76,6 +77,7 @@ def main() -> int:
     from fnet_keras.models import TextClassifier
 
     rows = []
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="layout-cost-") as directory:
         for length in LENGTHS:
             keras.utils.set_random_seed(0)
@@ -89,6 +91,7 @@ def main() -> int:
             medians = time_models(models, token_ids)
             single, layout = medians["token_ids -> logits"], medians["layout"]
             rows.append(f"| {length} | {single:.3f} | {layout:.3f} | {layout / single:.3f} |")
+    load_after = os.getloadavg()[0]
     command = "PYTHONPATH=. .venv/bin/python scripts/mediapipe_layout_cost.py"
     text = "\n".join(
         [
@@ -104,6 +107,10 @@ def main() -> int:
             "| sequence length | token_ids -> logits (ms) | MediaPipe layout (ms) | ratio |",
             "|---:|---:|---:|---:|",
             *rows,
+            "",
+            f"Machine load (1-minute average) {load_before:.1f} before and {load_after:.1f} after, on "
+            f"{os.cpu_count()} cores: with other work running, absolute times are inflated; the ratio is "
+            f"the result.",
             "",
         ]
     )

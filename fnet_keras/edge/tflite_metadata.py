@@ -365,7 +365,8 @@ def read_associated_files(model_bytes: bytes, path: str | os.PathLike | None = N
                 if info.filename in files:
                     raise MetadataError(f"associated file {info.filename!r} is packed twice", path)
                 files[info.filename] = archive.read(info)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as error:
+    # zipfile raises RuntimeError for an encrypted member, NotImplementedError or ValueError for others.
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, RuntimeError, ValueError) as error:
         reason = f"the associated files (zip after the model) are damaged: {error}"
         raise MetadataError(reason, path) from None
     return files

@@ -197,6 +197,11 @@ def test_compressed_or_repeated_associated_files_are_refused(layout_fp32, attach
         repeated = with_zip(("labels.txt", zipfile.ZIP_STORED), ("labels.txt", zipfile.ZIP_STORED))
     with pytest.raises(MetadataError, match=r"'labels\.txt' is packed twice"):
         read_associated_files(repeated)
+    encrypted = bytearray(attached)
+    directory_entry = attached.rindex(b"PK\x01\x02")  # the central directory entry of labels.txt
+    encrypted[directory_entry + 8] |= 1  # general purpose flag bit 0: encrypted
+    with pytest.raises(MetadataError, match=r"damaged: .*encrypted"):
+        read_associated_files(bytes(encrypted))
 
 
 def test_damaged_bytes_only_ever_give_metadata_errors(attached):
