@@ -30,6 +30,8 @@ from fnet_keras.edge.tflite_metadata import (
     write_classifier_metadata,
 )
 
+# Where the mediapipe 0.10.21 wheel ships the metadata schema.
+SCHEMA_IN_VENV = "lib/python3*/site-packages/mediapipe/tasks/metadata/metadata_schema.fbs"
 TEXT_FIELDS = {
     "name": "tiny FNet", "description": "A test classifier.", "version": "1.2", "author": "tests",
     "license": "Apache-2.0",
@@ -232,3 +234,43 @@ def test_the_module_imports_no_tensorflow():
     completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO_ROOT)
     assert completed.returncode == 0, completed.stderr
     assert json.loads(completed.stdout.strip().splitlines()[-1]) == []
+
+
+def test_the_schema_tables_match_the_metadata_schema_fbs_in_the_mediapipe_wheel():
+    """`_TABLES`, `_ENUMS` and `_UNIONS` against the published schema, parsed from its text."""
+    import re
+
+    from mediapipe_venv import MEDIAPIPE_VENV, mediapipe_python
+
+    from fnet_keras.edge import tflite_metadata
+
+    mediapipe_python()  # skips (fails in CI) without the venv
+    (schema_path,) = MEDIAPIPE_VENV.glob(SCHEMA_IN_VENV)
+    text = re.sub(r"//[^\n]*", "", schema_path.read_text(encoding="utf-8"))
+    scalar_names = {"uint": "uint32", "int": "int32", "float": "float32"}
+
+    def kind(fbs_type: str) -> str:
+        inner = fbs_type.strip("[]")
+        inner = scalar_names.get(inner, inner)
+        return f"[{inner}]" if fbs_type.startswith("[") else inner
+
+    tables = {
+        name: tuple(
+            (field, kind(fbs_type))
+            for field, fbs_type in re.findall(r"(\w+)\s*:\s*([\[\]\w]+)[^;]*;", body)
+        )
+        for name, body in re.findall(r"\btable\s+(\w+)\s*\{([^}]*)\}", text)
+    }
+    enums = {}
+    for name, body in re.findall(r"\benum\s+(\w+)\s*:\s*byte\s*\{([^}]*)\}", text):
+        members = [member.split("=") for member in body.replace("\n", "").split(",") if member.strip()]
+        assert all(int(value) == index for index, (_, value) in enumerate(members)), name
+        enums[name] = tuple(member.strip() for member, _ in members)
+    unions = {
+        name: ("NONE", *(member.strip() for member in body.split(",") if member.strip()))
+        for name, body in re.findall(r"\bunion\s+(\w+)\s*\{([^}]*)\}", text)
+    }
+    assert tables == tflite_metadata._TABLES
+    assert enums == tflite_metadata._ENUMS
+    assert unions == tflite_metadata._UNIONS
+    assert re.search(r'file_identifier\s+"(\w+)"', text).group(1).encode() == b"M001"
