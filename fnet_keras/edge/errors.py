@@ -17,3 +17,13 @@ class BundleError(LocatedError):
 
 class EdgeRuntimeError(RuntimeError):
     """The machine cannot run inference: no LiteRT interpreter installed, or an invoke failed."""
+
+
+class MetadataError(BundleError):
+    """A LiteRT model whose MediaPipe metadata cannot be written or read as asked.
+
+    Raised by `fnet_keras.edge.tflite_metadata` for a model that does not have the layout
+    MediaPipe's text classifier needs (inputs, output type or shape), bad vocabulary or
+    labels, metadata or associated files that are missing or malformed, and embedded files
+    that differ from the bundle's.
+    """

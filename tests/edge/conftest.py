@@ -89,3 +89,32 @@ def bundle_copy(fp32_bundle, tmp_path) -> Path:
 def dynamic_bundle(tmp_path_factory, keras_model) -> BundleFixture:
     tflite_bytes = convert(serving_function(keras_model), "dynamic")
     return _write(tmp_path_factory.mktemp("bundles"), "tiny-dynamic", tflite_bytes, keras_model, "dynamic")
+
+
+@pytest.fixture(scope="session")
+def layout_fp32(keras_model) -> bytes:
+    """The tiny classifier with the MediaPipe layout (three named int32 inputs, probabilities), fp32."""
+    from mediapipe_support import layout_tflite
+
+    return layout_tflite(keras_model)
+
+
+@pytest.fixture(scope="session")
+def layout_recipes(keras_model, layout_fp32) -> dict[str, bytes]:
+    """The MediaPipe layout in every recipe: name -> model bytes (no metadata yet).
+
+    "int8-dft" is today's int8 (DFT mixing in int8), "int8-rfft" keeps the Fourier transform as a
+    float RFFT2D between DEQUANTIZE and QUANTIZE; "int8-output" makes the output int8 (which
+    MediaPipe refuses).
+    """
+    from mediapipe_support import encode, generated_texts, layout_tflite
+
+    calibration = encode(generated_texts(64, seed=5))
+    return {
+        "fp32": layout_fp32,
+        "fp16": layout_tflite(keras_model, "fp16"),
+        "dynamic": layout_tflite(keras_model, "dynamic"),
+        "int8-dft": layout_tflite(keras_model, "int8", "dft", calibration),
+        "int8-rfft": layout_tflite(keras_model, "int8", "rfft", calibration),
+        "int8-output": layout_tflite(keras_model, "int8", "dft", calibration, int8_output=True),
+    }
