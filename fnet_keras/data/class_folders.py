@@ -93,7 +93,7 @@ def read_class_folder(
 
     Args:
         directory: the split's folder, holding one folder per class.
-        name: the split's name; a "train" split needs at least two classes.
+        name: the split's name; a "train" split needs at least two classes, others one.
         class_names: the class folders to read, or None for every class folder.
 
     Raises:
@@ -131,10 +131,16 @@ def list_class_folder(
     loose_files = [entry for entry in entries if entry not in folders]
     classes, notes = _choose_classes(directory, folders, class_names)
     if len(classes) < min_classes:
+        texts = [name for name in loose_files if name.lower().endswith(TEXT_FILE_SUFFIX)]
+        hint = (
+            f"; its {len(texts)} {TEXT_FILE_SUFFIX} file(s) directly inside have no class folder, so no label"
+            if texts
+            else ""
+        )
         raise DataError(
-            f"a folder-per-class training split needs at least {min_classes} class folders, found "
+            f"a folder-per-class split needs at least {min_classes} class folder(s) here, found "
             f"{len(classes)} ({', '.join(classes) or 'none'}): is this the folder that holds one "
-            f"folder per class?",
+            f"folder per class?{hint}",
             directory,
         )
     if loose_files:

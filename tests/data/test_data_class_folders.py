@@ -130,9 +130,12 @@ def test_empty_class_folder_is_an_error(write_file):
 
 def test_a_training_split_needs_two_classes(write_file):
     directory = _classes(write_file, "one", {"only": 3})
-    with pytest.raises(DataError, match="at least 2 class folders, found 1 \\(only\\)"):
+    with pytest.raises(DataError, match="at least 2 class folder\\(s\\) here, found 1 \\(only\\)"):
         load_dataset(directory)
     assert read_class_folder(directory, "test").labels == ["only"] * 3  # a test split may have one
+    flat = write_file("flat/a.txt", "no class folder").parent
+    with pytest.raises(DataError, match="found 0 \\(none\\).*1 .txt file\\(s\\) directly inside"):
+        read_class_folder(flat, "test")
 
 
 def test_non_utf8_file_is_named_with_its_line(write_file):
