@@ -1,16 +1,25 @@
-"""Train/dev/test splits from a file, a GLUE-style directory or `tfds:NAME`, reproducibly.
+"""Train/dev/test splits from a file, a GLUE-style directory, class folders or `tfds:NAME`, reproducibly.
 
 Sources:
 - a directory holding `train.{tsv,csv,jsonl}` and optionally `dev.*` (or `validation.*`)
-  and `test.*`, one file per split;
-- a single `.tsv`/`.csv`/`.jsonl` file: the training data;
+  and `test.*`, one file per split, each maybe gzipped (`train.tsv.gz`); a split may instead
+  be a folder-per-class directory of that name (`train/<label>/*.txt`, `dev/` or
+  `validation/`, `test/`; rules in `fnet_keras.data.class_folders`). One source per split:
+  `train.tsv` next to `train.tsv.gz` or `train/` is an error;
+- a directory with no split files or split folders but with subfolders: one folder per
+  class (`DIR/<label>/*.txt`), the training data;
+- a single `.tsv`/`.csv`/`.jsonl` file (maybe `.gz`): the training data;
 - `tfds:NAME`: a TensorFlow Datasets dataset (needs `tensorflow_datasets`, imported lazily).
 
 When there is no dev split, a seeded fraction of the training rows is held out for dev
 (`random.Random(seed)`, so the same seed and file give the same rows). The test split may be
-unlabelled. `Dataset.source_info()` records every file's absolute path, SHA-256 and row
-count, the columns read and the hold-out, so `load_dataset_from_info` can later rebuild
-exactly the same rows (and refuses if a file changed).
+unlabelled. `Dataset.source_info()` records every file's absolute path, SHA-256 (of the
+bytes on disk, so of the compressed bytes of a `.gz`) and row count, the columns read and
+the hold-out, so `load_dataset_from_info` can later rebuild exactly the same rows (and
+refuses if a file changed). A class folder is one record, its `sha256` the folder digest of
+`fnet_keras.data.files`, with the class folders read under `classes`. The record format is
+still version 1: a record written before gzip and class folders existed reads the same, and
+an older reader refuses a new record (a `.gz` path or a folder) instead of misreading it.
 """
 
 from __future__ import annotations
@@ -18,10 +27,13 @@ from __future__ import annotations
 import copy
 import os
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from fnet_keras.data.class_folders import FOLDER_FORMAT, list_class_folder
 from fnet_keras.data.errors import DataError
+from fnet_keras.data.files import GZIP_SUFFIX, is_hidden
 from fnet_keras.data.readers import (
     EXTENSION_FORMATS,
     ColumnSpec,
@@ -29,10 +41,9 @@ from fnet_keras.data.readers import (
     read_file_bytes,
     read_split,
 )
-from fnet_keras.data.split import Split
+from fnet_keras.data.split import SPLIT_NAMES, SPLIT_STEMS, Split
 
 SOURCE_INFO_VERSION = 1
-SPLIT_FILE_STEMS = {"train": ("train",), "dev": ("dev", "validation"), "test": ("test",)}
 TFDS_PREFIX = "tfds:"
 
 
@@ -76,6 +87,7 @@ def load_dataset(
     header: bool | None = None,
     holdout_seed: int = 0,
     holdout_fraction: float = 0.1,
+    class_names: Sequence[str] | None = None,
 ) -> Dataset:
     """Reads a dataset directory, a single file or a `tfds:NAME` source.
 
@@ -86,6 +98,8 @@ def load_dataset(
         holdout_seed: seed of the dev hold-out (used only when there is no dev split).
         holdout_fraction: fraction of training rows held out for dev, in (0, 1); at least
             one row is held out and at least one is kept.
+        class_names: for folder-per-class splits, the class folders to read (every other
+            folder is excluded with a note); None for every class folder. Refused for files.
 
     Raises:
         DataError: naming the file and line of any fault.
@@ -93,6 +107,8 @@ def load_dataset(
     _check_holdout(holdout_seed, holdout_fraction)
     source_name = os.fspath(source)
     if isinstance(source_name, str) and source_name.startswith(TFDS_PREFIX):
+        if class_names is not None:
+            raise DataError("class_names applies to folder-per-class sources", source_name)
         from fnet_keras.data.tfds_source import load_tfds_splits
 
         splits = load_tfds_splits(
@@ -114,6 +130,7 @@ def load_dataset(
             label_column=label_column,
             header=header,
             require_labels=name != "test",
+            class_names=class_names,
         )
         for name, split_path in paths.items()
     }
@@ -121,26 +138,46 @@ def load_dataset(
 
 
 def find_split_files(directory: str | os.PathLike) -> dict[str, Path]:
-    """`{"train": path, "dev": path, "test": path}` for the split files present in `directory`."""
+    """`{"train": path, "dev": path, "test": path}` for the splits present in `directory`.
+
+    A split is a file (`train.tsv`, `validation.jsonl.gz`, ...) or a folder-per-class
+    directory (`train/`). A directory with neither but with subfolders is itself one folder
+    per class: `{"train": directory}`.
+
+    Raises:
+        DataError: two sources for one split, or no train split.
+    """
     directory = Path(directory)
+    try:
+        present = sorted(entry.name for entry in directory.iterdir())
+    except OSError as error:
+        raise DataError(f"cannot list: {error.strerror}", directory) from None
     found: dict[str, Path] = {}
-    for split, stems in SPLIT_FILE_STEMS.items():
-        candidates = [
-            directory / f"{stem}{extension}"
+    for split, stems in SPLIT_STEMS.items():
+        names = {
+            f"{stem}{extension}{compression}"
             for stem in stems
             for extension in EXTENSION_FORMATS
-            if (directory / f"{stem}{extension}").is_file()
-        ]
+            for compression in ("", GZIP_SUFFIX)
+        }
+        candidates = [directory / name for name in present if name in names]
+        candidates = [path for path in candidates if path.is_file()]
+        candidates += [directory / stem for stem in stems if (directory / stem).is_dir()]
         if len(candidates) > 1:
-            names = ", ".join(candidate.name for candidate in candidates)
-            raise DataError(f"more than one {split} split ({names}): keep one", directory)
+            listed = ", ".join(path.name + ("/" if path.is_dir() else "") for path in candidates)
+            raise DataError(f"more than one {split} split ({listed}): keep one", directory)
         if candidates:
             found[split] = candidates[0]
+    if not found and any((directory / name).is_dir() for name in present if not is_hidden(name)):
+        return {"train": directory}
     if "train" not in found:
-        present = sorted(entry.name for entry in directory.iterdir())
         listing = ", ".join(present[:20]) + (" ..." if len(present) > 20 else "") or "nothing"
+        folders = [f"{path.name}/" for path in found.values() if path.is_dir()]
+        hint = f" (with split folders {', '.join(folders)}, the training classes go in train/)"
+        hint = hint if folders else ""
         raise DataError(
-            f"no train split: expected train.tsv, train.csv or train.jsonl; found {listing}",
+            f"no train split: expected train.tsv, train.csv or train.jsonl (each maybe .gz), a "
+            f"train/ folder of class folders, or only class folders; found {listing}{hint}",
             directory,
         )
     return found
@@ -212,19 +249,28 @@ def _reload_split(name: str, entry: dict, verify_hashes: bool, notes: list[str])
     try:
         path, recorded = entry["path"], entry["sha256"]
         options = {key: entry[key] for key in ("text_column", "label_column", "header")}
-    except (KeyError, TypeError):
+        classes = entry["classes"] if entry.get("format") == FOLDER_FORMAT else None
+    except (KeyError, TypeError, AttributeError):
         raise DataError(f"dataset source_info: incomplete entry for the {name} split: {entry!r}") from None
     try:
-        data, sha256 = read_file_bytes(path)
+        if classes is not None:
+            files = list_class_folder(path, classes)
+            sha256, what = files.sha256, "class folder"
+        else:
+            data, sha256 = read_file_bytes(path)
+            what = "file"
     except DataError as error:
-        raise DataError(f"{error.reason} (the {name} split recorded in the run)", path) from None
+        reason = f"{error.reason} (the {name} split recorded in the run)"
+        raise DataError(reason, error.path, error.line) from None
     if sha256 != recorded:
         _mismatch(
-            f"the {name} split file changed since it was recorded: SHA-256 was {recorded}, now {sha256}",
+            f"the {name} split {what} changed since it was recorded: SHA-256 was {recorded}, now {sha256}",
             path,
             verify_hashes,
             notes,
         )
+    if classes is not None:
+        return files.to_split(name)
     labels = "none" if options["label_column"] is None else "required"
     return parse_split(data, sha256, path, name, labels=labels, **options)
 
@@ -254,6 +300,7 @@ def _assemble(source: str, splits: dict[str, Split], seed: int, fraction: float,
     elif test.labels is None:
         notes.append(f"the test split {test.path} has no labels: it can be classified, not scored")
     for split in splits.values():
+        notes.extend(split.notes)
         if split.header is False:
             notes.append(
                 f"{split.path}: no header line; text column {split.text_column}, label column "
@@ -284,23 +331,32 @@ def _check_holdout(seed: int, fraction: float) -> None:
         raise DataError(f"holdout fraction must be between 0 and 1 (exclusive), got {fraction!r}")
 
 
-SPLIT_NAMES = ("train", "dev", "test")
-
-
 def check_split(split: str | None, data: str | os.PathLike | None) -> str | None:
-    """The split to evaluate: `split` (default "test"), or None when `data` is a file (which is one split).
+    """The split to evaluate: `split` (default "test"), or None when `data` is one split's source (a
+    file, or a folder of class folders), which is scored whole.
 
     Raises:
-        DataError: an unknown split name, or a split given with a file, which would be ignored.
+        DataError: an unknown split name, or a split given with a one-split source, where it would be
+            ignored.
     """
     if split is not None and split not in SPLIT_NAMES:
         raise DataError(f"unknown split {split!r}; expected one of {', '.join(SPLIT_NAMES)}")
-    if data is not None and not Path(data).is_dir():
+    if data is not None and is_one_split(data):
         if split is not None:
-            raise DataError(f"--split {split} applies to a data directory; this is one file, scored whole",
-                            data)
+            raise DataError(
+                f"--split {split} applies to a data directory of splits; this source is one split, scored whole",
+                data,
+            )
         return None
     return split or "test"
+
+
+def is_one_split(data: str | os.PathLike) -> bool:
+    """Whether `data` holds one split (a file, or a folder of class folders) rather than train/dev/test."""
+    path = Path(data)
+    if not path.is_dir():
+        return True
+    return find_split_files(path).get("train") == path
 
 
 def read_evaluation_split(
@@ -309,8 +365,15 @@ def read_evaluation_split(
     *,
     text_column: ColumnSpec = None,
     label_column: ColumnSpec = None,
+    class_names: Sequence[str] | None = None,
 ) -> Split:
-    """The labelled examples to score: a .tsv/.csv/.jsonl file, or split `split` of a data directory.
+    """The labelled examples to score: split `split` of a data directory, or all of a source.
+
+    Args:
+        data: a data directory (its `split` split is read), or a .tsv/.csv/.jsonl file (maybe
+            .gz) or a folder of class folders, read whole whatever `split` says.
+        split: "train", "dev" or "test".
+        text_column, label_column, class_names: as for `load_dataset`.
 
     Raises:
         DataError: no such file or split, no label column, or a malformed file (file and line named).
@@ -320,7 +383,15 @@ def read_evaluation_split(
     path = Path(data)
     if path.is_dir():
         files = find_split_files(path)
-        if split not in files:
-            raise DataError(f"no {split} split here (found: {', '.join(sorted(files))})", path)
-        path = files[split]
-    return read_split(path, split, text_column=text_column, label_column=label_column, require_labels=True)
+        if files.get("train") != path:  # else one folder per class: the examples themselves
+            if split not in files:
+                raise DataError(f"no {split} split here (found: {', '.join(sorted(files))})", path)
+            path = files[split]
+    return read_split(
+        path,
+        split,
+        text_column=text_column,
+        label_column=label_column,
+        require_labels=True,
+        class_names=class_names,
+    )

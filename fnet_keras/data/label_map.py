@@ -15,7 +15,7 @@ from typing import Iterable
 
 from fnet_keras.atomic import write_text_atomic
 from fnet_keras.data.errors import DataError
-from fnet_keras.data.readers import decode_utf8, read_file_bytes
+from fnet_keras.data.files import decode_utf8, read_file_bytes
 from fnet_keras.data.split import Split
 
 _INTEGER = re.compile(r"-?[0-9]+")
@@ -81,7 +81,7 @@ class LabelMap:
         if split.labels is None:
             raise DataError(f"the {split.name} split has no labels to encode", split.path)
         ids = []
-        for label, line in zip(split.labels, split.lines, strict=True):
+        for index, label in enumerate(split.labels):
             class_id = self._ids.get(label)
             if class_id is None:
                 known = ", ".join(repr(known) for known in self.labels[:20])
@@ -89,8 +89,7 @@ class LabelMap:
                 raise DataError(
                     f"label {label!r} of the {split.name} split is not one of the {len(self)} "
                     f"labels of the training split ({known}{more})",
-                    split.path,
-                    line,
+                    *split.location(index),
                 )
             ids.append(class_id)
         return ids

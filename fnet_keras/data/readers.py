@@ -1,10 +1,17 @@
-"""Readers for labelled text files: TSV (GLUE style), CSV and JSON Lines.
+"""Readers for labelled text files: TSV (GLUE style), CSV and JSON Lines, plain or gzipped.
 
-Formats, chosen by the file extension:
+Formats, chosen by the file extension (after a `.gz`, which means gzip: `train.tsv.gz`):
 - `.tsv`: one example per line, fields split on tabs, **no quoting** (GLUE texts contain
   `"` characters that are part of the text, so `csv.QUOTE_NONE` semantics).
-- `.csv`: standard CSV quoting (`"a, b",1`); a quoted field may span lines.
+- `.csv`: standard CSV quoting (`"a, b",1`); a quoted field may span lines and has no
+  length limit (Python's `csv` refuses fields over 131,072 characters unless told; long
+  documents are valid data). Quoting is strict: a quote left open at the end of the file,
+  or text right after a closing quote (`"a"b`), is an error, not a silently merged field.
 - `.jsonl`: one JSON object per line; columns are keys.
+- a directory: a folder-per-class split (`fnet_keras.data.class_folders`).
+
+A gzipped file is decompressed whole; its line numbers are those of the decompressed text,
+and a truncated or corrupt one is a `DataError` naming it.
 
 Columns. The text and label columns are given by name or 0-based index (an `int`, or a
 string of digits as the CLI passes it), or found in the header: the first header cell
@@ -29,15 +36,21 @@ Errors are `DataError`s naming the file and line.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import itertools
 import json
 import os
-from pathlib import Path
-from typing import Iterable, Iterator, Literal, NamedTuple
+from typing import Iterable, Iterator, Literal, NamedTuple, Sequence
 
+from fnet_keras.data.class_folders import read_class_folder
 from fnet_keras.data.errors import DataError
+from fnet_keras.data.files import (  # noqa: F401 (read_file_bytes, decode_utf8: re-exported)
+    decode_utf8,
+    decompress,
+    physical_lines,
+    read_file_bytes,
+    without_gzip_suffix,
+)
 from fnet_keras.data.split import Split
 
 TEXT_COLUMN_CANDIDATES = (
@@ -62,7 +75,9 @@ ColumnSpec = str | int | None
 # "required": a label column must exist; "optional": use one if found; "none": read texts only.
 LabelMode = Literal["required", "optional", "none"]
 
-_CHUNK_BYTES = 1 << 20
+# Python's csv refuses longer fields (default 131,072 characters); 2**31 - 1 is the largest
+# value a C long takes on every platform.
+CSV_FIELD_LIMIT = 2**31 - 1
 
 
 class _Columns(NamedTuple):
@@ -84,21 +99,29 @@ def read_split(
     label_column: ColumnSpec = None,
     header: bool | None = None,
     require_labels: bool = True,
+    class_names: Sequence[str] | None = None,
 ) -> Split:
-    """Reads one labelled text file (`.tsv`, `.csv` or `.jsonl`) into a `Split`.
+    """Reads one labelled text file (`.tsv`, `.csv`, `.jsonl`, each maybe `.gz`) or class folder.
 
     Args:
-        path: the file.
+        path: the file, or a folder-per-class directory (`DIR/<label>/*.txt`; read by
+            `read_class_folder`, and the column and header options do not apply).
         name: the split's name ("train", "dev", "test").
         text_column, label_column: column name or 0-based index (int or digit string);
             None to find it in the header (see the module docstring).
         header: True, False or None (auto-detect; see the module docstring). Ignored for JSONL.
         require_labels: if False, a file without a label column gives a split whose
             `labels` is None (an unlabelled test file) instead of an error.
+        class_names: for a folder-per-class directory, the class folders to read (others are
+            excluded with a note); None for every class folder. Refused for a file.
 
     Raises:
         DataError: naming the file (and line) for anything unreadable or malformed.
     """
+    if os.path.isdir(path):
+        return read_class_folder(path, name, class_names=class_names)
+    if class_names is not None:
+        raise DataError("class_names applies to folder-per-class directories, not to a file", path)
     data, sha256 = read_file_bytes(path)
     return parse_split(
         data,
@@ -112,50 +135,16 @@ def read_split(
     )
 
 
-def read_file_bytes(path: str | os.PathLike) -> tuple[bytes, str]:
-    """The file's bytes and their hex SHA-256, hashed chunk by chunk as they are read."""
-    digest = hashlib.sha256()
-    chunks = []
-    try:
-        with open(path, "rb") as file:
-            while chunk := file.read(_CHUNK_BYTES):
-                digest.update(chunk)
-                chunks.append(chunk)
-    except FileNotFoundError:
-        raise DataError("no such file", path) from None
-    except IsADirectoryError:
-        raise DataError("is a directory, expected a .tsv, .csv or .jsonl file", path) from None
-    except OSError as error:
-        raise DataError(f"cannot read: {error.strerror}", path) from None
-    return b"".join(chunks), digest.hexdigest()
-
-
 def file_format(path: str | os.PathLike) -> str:
-    """ "tsv", "csv" or "jsonl" from the file extension."""
-    suffix = Path(path).suffix.lower()
+    """ "tsv", "csv" or "jsonl" from the file extension (the one before `.gz`, if gzipped)."""
+    suffix = without_gzip_suffix(path).suffix.lower()
     if suffix not in EXTENSION_FORMATS:
         raise DataError(
             f"unknown file type {suffix or '(no extension)'!r}: expected one of "
-            f"{', '.join(EXTENSION_FORMATS)}",
+            f"{', '.join(EXTENSION_FORMATS)}, optionally gzipped (.gz)",
             path,
         )
     return EXTENSION_FORMATS[suffix]
-
-
-def decode_utf8(data: bytes, path: str | os.PathLike) -> str:
-    """Decodes UTF-8 (dropping a byte-order mark); bad bytes are reported by line and offset."""
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        line_start = data.rfind(b"\n", 0, error.start) + 1
-        raise DataError(
-            f"not valid UTF-8: byte 0x{data[error.start]:02x} at byte offset {error.start} of "
-            f"the file (offset {error.start - line_start} in the line, counting from 0)",
-            path,
-            line,
-        ) from None
-    return text[1:] if text.startswith("\ufeff") else text
 
 
 def parse_split(
@@ -171,7 +160,7 @@ def parse_split(
 ) -> Split:
     """`read_split` on bytes already read (so a caller can check their hash first)."""
     file_type = file_format(path)
-    text = decode_utf8(data, path)
+    text = decode_utf8(decompress(data, path), path)
     if file_type == "jsonl":
         parsed = _parse_jsonl(text, path, text_column, label_column, labels)
     else:
@@ -191,31 +180,29 @@ def parse_split(
     )
 
 
-def _physical_lines(text: str) -> Iterator[tuple[int, str]]:
-    """(1-based line number, line without its line break); only "\\n" (or "\\r\\n") ends a line."""
-    pieces = text.split("\n")
-    if pieces and pieces[-1] == "":
-        pieces.pop()
-    for number, line in enumerate(pieces, start=1):
-        yield number, line[:-1] if line.endswith("\r") else line
-
-
 def _tsv_rows(text: str) -> Iterator[tuple[int, list[str]]]:
-    for number, line in _physical_lines(text):
+    for number, line in physical_lines(text):
         if line:
             yield number, line.split("\t")
 
 
 def _csv_rows(text: str, path: str | os.PathLike) -> Iterator[tuple[int, list[str]]]:
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     lines_read = 0
+    # The limit is process-wide state. It is raised, never lowered back: restoring it could cut
+    # short another file being parsed at the same time, and a higher limit harms no other reader.
+    if csv.field_size_limit() < CSV_FIELD_LIMIT:
+        csv.field_size_limit(CSV_FIELD_LIMIT)
     try:
         for fields in reader:
             start, lines_read = lines_read + 1, reader.line_num
             if fields:  # csv yields [] for an empty line
                 yield start, fields
     except csv.Error as error:
-        raise DataError(f"malformed CSV: {error}", path, lines_read + 1) from None
+        hint = ""
+        if "unexpected end of data" in str(error):
+            hint = " (a quoted field opened on this line is never closed)"
+        raise DataError(f"malformed CSV: {error}{hint}", path, lines_read + 1) from None
 
 
 def _parse_table(
@@ -413,7 +400,7 @@ def _parse_jsonl(
     lines: list[int] = []
     text_key = label_key = None
     first_line = 0
-    for number, line in _physical_lines(text):
+    for number, line in physical_lines(text):
         if not line.strip():
             continue
         try:

@@ -264,10 +264,25 @@ def test_jsonl_columns_are_keys_not_indices(write_file):
     assert "not index 0" in _error(path, text_column=0)
 
 
-def test_oversized_csv_field_is_a_data_error(write_file):
-    path = write_file("train.csv", 'text,label\nok,1\n"' + "x" * 200_000 + '",0\n')
+def test_csv_field_longer_than_pythons_default_limit_reads(write_file):
+    # Python's csv refuses fields over 131,072 characters unless told; a long post is valid data.
+    long_text = "a long post, " * 15_385  # 200,005 characters, commas included
+    path = write_file("train.csv", f'text,label\nok,1\n"{long_text}",0\nafter,1\n')
+    split = read_split(path)
+    assert split.texts == ["ok", long_text, "after"]
+    assert split.lines == [2, 3, 4]
+
+
+def test_csv_quote_never_closed_is_an_error_not_a_merged_text(write_file):
+    # Without strict quoting, the rest of the file would silently become this row's text.
+    path = write_file("train.csv", 'label,text\n1,fine\n0,"opened here\n1,swallowed\n')
     message = _error(path)
-    assert "train.csv, line 3" in message and "malformed CSV" in message
+    assert "train.csv, line 3" in message and "never closed" in message
+
+
+def test_csv_text_after_a_closing_quote_is_an_error(write_file):
+    message = _error(write_file("train.csv", 'text,label\n"a"b,1\n'))
+    assert "train.csv, line 2" in message and "malformed CSV" in message
 
 
 def test_missing_file_directory_and_unknown_extension(tmp_path, write_file):
