@@ -11,7 +11,7 @@ $(PY):
 	$(PY) -m pip install --quiet --upgrade pip
 
 $(STAMP): $(PY) setup.cfg pyproject.toml
-	$(PY) -m pip install --quiet -e ".[dev,edge]"
+	$(PY) -m pip install --quiet -e ".[train,dev]"
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
@@ -26,7 +26,7 @@ accuracy: $(STAMP)
 # Exports runs/sst2/mini-fourier (made by `make accuracy`) to fp32/fp16/dynamic/int8 bundles.
 # Writes docs/results/export.md/.json.
 export-sst2: $(STAMP)
-	$(PY) scripts/export_sst2.py
+	$(PY) export/export_sst2.py
 
 # MediaPipe Tasks for Python (parity tests) in its own venv: it pins numpy<2 and protobuf 4.25.
 MP_STAMP := .venv-mediapipe/.installed-$(shell cksum < tests/mediapipe_requirements.txt | cut -d' ' -f1)
@@ -40,7 +40,7 @@ $(MP_STAMP): tests/mediapipe_requirements.txt
 	touch $(MP_STAMP)
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check fnet_keras tests scripts
+	$(VENV)/bin/ruff check fnet_keras tests scripts export
 
 clean:
 	rm -rf $(VENV) .venv-mediapipe build *.egg-info .pytest_cache

@@ -1,19 +1,121 @@
 """fnet-keras: FNet text classifiers in Keras 3, exported to LiteRT for edge devices.
 
-Importing ``fnet_keras`` is cheap and imports no TensorFlow: the TF-free edge runtime
-(``fnet_keras.edge``) lives in the same package and must run where only numpy and a
-LiteRT interpreter are installed. The Keras parts load on first attribute access
-(``fnet_keras.layers``, ``fnet_keras.models``).
+    import fnet_keras
+    result = fnet_keras.fit("../shared/data/sst2", "runs/sst2", fnet_keras.TrainSettings(preset="tiny"))
+    fnet_keras.export_run("runs/sst2", modes=("int8",))
+    classifier = fnet_keras.load("runs/sst2/bundles/int8")   # a bundle, or a run directory
+    classifier.classify("a gorgeous, witty film")            # Prediction: 1 0.9731
+
+Importing `fnet_keras` is cheap and imports no TensorFlow: the TF-free edge runtime
+(`fnet_keras.edge`) is the base install and must run where only numpy and a LiteRT interpreter
+exist. The Keras side loads on first use. Its serializable classes (`TextClassifier`,
+`FNetBackbone`, the layers) register with Keras as soon as both `fnet_keras` and `keras` are
+imported, in either order, so `keras.models.load_model("run/model.keras")` works after a plain
+`import fnet_keras`.
 """
 
+from __future__ import annotations
+
 import importlib
+import importlib.abc
+import importlib.util
+import os
+import sys
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
-_LAZY_SUBMODULES = ("layers", "models", "data", "text", "training", "export", "edge")
+_SUBMODULES = ("layers", "models", "data", "text", "training", "export", "edge", "metrics", "demo")
+# Public functions and classes at the top level -> the module that defines them.
+_NAMES = {
+    "fit": "fnet_keras.training.trainer",
+    "evaluate": "fnet_keras.training.evaluation",
+    "TrainSettings": "fnet_keras.training.settings",
+    "export_run": "fnet_keras.export.pipeline",
+    "load_bundle": "fnet_keras.edge.bundle",
+    "benchmark": "fnet_keras.edge.bench",
+    "RunClassifier": "fnet_keras.training.run_classifier",
+}
+
+
+def load(path: str | os.PathLike, **options):
+    """A classifier from a bundle (`fnet_keras.edge.Bundle`, TF-free) or a run directory
+    (`RunClassifier`, Keras): both have `classify(texts, top_k=None)` and `labels`.
+
+    `options` go to `load_bundle` (`num_threads`, `runtime`) for a bundle.
+    """
+    from pathlib import Path
+
+    from fnet_keras.edge.manifest import MANIFEST_NAME
+    from fnet_keras.errors import LocatedError
+
+    path = Path(path)
+    if (path / MANIFEST_NAME).is_file() or (path.suffix.lower() == ".zip" and path.is_file()):
+        from fnet_keras.edge import load_bundle
+
+        return load_bundle(path, **options)
+    if (path / "config.json").is_file():
+        from fnet_keras.training.run_classifier import RunClassifier
+
+        return RunClassifier.load(path)
+    raise LocatedError("neither a bundle (bundle.json) nor a run directory (config.json)", path)
 
 
 def __getattr__(name):
-    if name in _LAZY_SUBMODULES:
+    if name in _SUBMODULES:
         return importlib.import_module(f"{__name__}.{name}")
+    if name in _NAMES:
+        return getattr(importlib.import_module(_NAMES[name]), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _register_keras_classes(finishing: str | None = None) -> None:
+    """Imports the module whose imports register every fnet_keras Keras class, unless a module of
+    fnet_keras.layers or fnet_keras.models other than `finishing` (the caller, at its end) is still
+    being imported: importing now would meet it half-initialized, and it registers them when it
+    finishes (the modules Keras may first be imported under call this at their end)."""
+    initializing = [
+        name
+        for name, module in list(sys.modules.items())
+        if name.startswith(("fnet_keras.layers", "fnet_keras.models"))
+        and name != finishing
+        and getattr(getattr(module, "__spec__", None), "_initializing", False)
+    ]
+    if not initializing:
+        import fnet_keras.models.text_classifier  # noqa: F401
+
+
+class _RegisterAfterKeras(importlib.abc.MetaPathFinder):
+    """Registers fnet_keras's Keras classes right after `keras` finishes importing.
+
+    Keras finds a saved model's classes only in its registry (it imports modules of keras
+    itself and keras-hub, not of other packages), so registration must not depend on which
+    fnet_keras submodule a user happened to import. Importing Keras here would cost seconds
+    and break the TF-free install, so the registration waits for Keras to be imported.
+    """
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname != "keras":
+            return None
+        sys.meta_path.remove(self)  # find the real spec once, without coming back here
+        try:
+            spec = importlib.util.find_spec("keras")
+        finally:
+            sys.meta_path.insert(0, self)
+        if spec is None or spec.loader is None:
+            return spec
+        loader = spec.loader
+        exec_module = loader.exec_module
+
+        def exec_and_register(module):
+            exec_module(module)
+            sys.meta_path[:] = [finder for finder in sys.meta_path if finder is not self]
+            _register_keras_classes()
+
+        loader.exec_module = exec_and_register
+        return spec
+
+
+if "keras" in sys.modules:
+    _register_keras_classes()
+elif not any(isinstance(finder, _RegisterAfterKeras) for finder in sys.meta_path):
+    sys.meta_path.insert(0, _RegisterAfterKeras())

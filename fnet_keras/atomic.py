@@ -8,6 +8,7 @@ file has the permissions a user expects. Pure Python: the edge runtime uses it t
 from __future__ import annotations
 
 import contextlib
+import datetime
 import os
 import secrets
 from collections.abc import Iterator
@@ -50,3 +51,8 @@ def default_mode(directory: bool = False) -> int:
     umask = os.umask(0)
     os.umask(umask)
     return (0o777 if directory else 0o666) & ~umask
+
+
+def utc_timestamp() -> str:
+    """Now as ISO-8601 UTC to the second, e.g. "2026-11-30T03:12:48Z" (what reports record)."""
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")

@@ -1,40 +1,52 @@
-"""The `fnet-keras` command line: argument parsing only, each subcommand calls one library function.
+"""The `fnet-keras` command line, the package's one parser module: parse, call one library function, print.
 
-Importing this module imports no TensorFlow (the TF-free edge runtime runs `fnet-keras` too):
-each subcommand imports what it needs when it runs. A subcommand is a `Subcommand` entry in
-`SUBCOMMANDS`: its name, a one-line help, `add_arguments(parser)` and `run(args) -> int`.
-`fnet-keras evaluate` picks the evaluator of its target from `EVALUATE_TARGETS`: a run
-directory (Keras) or a bundle (the TF-free edge runtime).
+    fnet-keras [--verbose] SUBCOMMAND ...      (also: python -m fnet_keras)
 
-User errors (bad data, settings or paths: `ValueError` and its subclasses `DataError`,
-`TokenizerError`, `RunDirError`, and `OSError`) print `error: <message>` on stderr and exit
-with status 2, never a traceback.
+Subcommands are `Subcommand` entries in `SUBCOMMANDS`. Importing this module imports no
+TensorFlow: the edge install (numpy + LiteRT) runs `classify`, `evaluate BUNDLE`, `bench` and
+`presets`; the TensorFlow-side subcommands check their arguments first (a bad preset, an
+occupied --out) and only then load TensorFlow, quietly (`fnet_keras.quiet`).
+
+One error handler: an `FnetKerasError` (data, tokenizer, bundle, run-directory, settings and
+export errors, all naming the file and value at fault) prints `error: <message>` on stderr and
+exits with the error's `exit_code` (2 for bad input, 1 for a failed check such as the parity
+gate or a missing interpreter); an `OSError` exits 2; anything else is a bug and keeps its
+traceback. Results go to stdout, progress and notes to stderr.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
+import dataclasses
+import importlib.util
 import json
 import os
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-USER_ERROR_EXIT = 2
-# Options of `train` that are `TrainSettings` fields (None when not given on the command line).
-SETTING_OPTIONS = (
-    "preset", "mixing", "num_attention_layers", "sequence_length", "vocabulary_size", "lowercase",
-    "strip_accents", "split_on_cjk", "epochs", "batch_size", "learning_rate", "warmup_fraction", "decay",
-    "weight_decay", "dropout", "patience", "seed", "fourier_method",
-)
+from fnet_keras.argtypes import positive_int
+from fnet_keras.errors import FnetKerasError, LocatedError
+
+USAGE_ERROR = 2
+INTERRUPTED = 130
+TRAIN_EXTRA = "pip install 'fnet-keras[train]'"
 
 
-@dataclass(frozen=True)
+class UsageError(LocatedError):
+    """A command line that cannot be carried out as given (exit code 2)."""
+
+
+@dataclasses.dataclass(frozen=True)
 class Subcommand:
-    """One `fnet-keras NAME ...` subcommand."""
+    """One `fnet-keras NAME ...` subcommand.
+
+    Attributes:
+        name, help: as shown by `fnet-keras --help`.
+        add_arguments: adds its arguments to its parser.
+        run: carries it out from the parsed arguments; returns the exit status.
+    """
 
     name: str
     help: str
@@ -42,218 +54,791 @@ class Subcommand:
     run: Callable[[argparse.Namespace], int]
 
 
-def _quiet_tensorflow() -> None:
-    # Before TensorFlow is imported: keep its C++ start-up chatter out of the output.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
 
-def _add_column_arguments(parser) -> None:
+def _require_training_extra(command: str) -> None:
+    """Refuses, with the install command, a TensorFlow-side subcommand in an edge-only install."""
+    missing = [
+        name for name in ("tensorflow", "keras", "keras_hub") if importlib.util.find_spec(name) is None
+    ]
+    if missing:
+        raise UsageError(
+            f"`fnet-keras {command}` needs TensorFlow, Keras and keras-hub ({', '.join(missing)} "
+            f"not installed): {TRAIN_EXTRA}"
+        )
+
+
+def _needs_tensorflow(command: str) -> None:
+    """`_require_training_extra`, then TensorFlow loaded quietly."""
+    _require_training_extra(command)
+    from fnet_keras.quiet import load_tensorflow
+
+    load_tensorflow()
+
+
+def _add_column_arguments(parser: argparse.ArgumentParser) -> None:
     for role in ("text", "label"):
-        parser.add_argument(f"--{role}-column",
-                            help=f"{role} column name or 0-based index (default: from the header)")
+        parser.add_argument(
+            f"--{role}-column",
+            help=f"{role} column: a name, or a 0-based index for a file without a header "
+            f"(default: from the header)",
+        )
+
+
+def _add_interpreter_arguments(parser: argparse.ArgumentParser) -> None:
+    from fnet_keras.edge.runtime import RUNTIME_NAMES
+
+    parser.add_argument(
+        "--threads",
+        type=positive_int,
+        metavar="N",
+        help="CPU threads: the LiteRT interpreter's for a bundle (default 1), TensorFlow's for "
+        "a run directory (default: all)",
+    )
+    parser.add_argument(
+        "--runtime",
+        choices=RUNTIME_NAMES,
+        help="LiteRT interpreter package for a bundle (default: ai_edge_litert if installed)",
+    )
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, ensure_ascii=False))
 
 
 # --- train ------------------------------------------------------------------------------
 
+
 def _add_train_arguments(parser: argparse.ArgumentParser) -> None:
-    from fnet_keras.training import settings  # plain Python: the choices live there
+    from fnet_keras.training.settings import STRATEGIES, TrainSettings
 
-    parser.add_argument("--data", help="data directory (train/dev/test files) or a training file")
+    parser.add_argument(
+        "--data",
+        help="data: a directory of train/dev/test files (.tsv/.csv/.jsonl, optionally "
+        ".gz), a folder per class, or one training file",
+    )
     parser.add_argument("--out", help="run directory (default: runs/PRESET-MIXING)")
-    parser.add_argument("--resume", action="store_true",
-                        help="continue the run in --out from its last finished epoch")
-    model = parser.add_argument_group("model")
-    model.add_argument("--preset", help="model size: tiny, mini, small, medium, base, large (default mini)")
-    model.add_argument("--mixing", choices=settings.MIXINGS,
-                       help="token mixing (default fourier; attention = the Transformer twin)")
-    model.add_argument("--num-attention-layers", type=int,
-                       help="attention blocks on top for hybrid (default 1)")
-    model.add_argument("--sequence-length", type=int, help="tokens per example (default 128)")
-    model.add_argument("--vocabulary-size", type=int, help="WordPiece vocabulary size bound (default 8000)")
-    model.add_argument("--dropout", type=float, help="dropout rate (default 0.1)")
-    model.add_argument("--fourier-method", choices=settings.FOURIER_METHODS,
-                       help="how Fourier mixing is computed in training (default auto)")
-    model.add_argument("--backbone-override", action="append", default=[], metavar="KEY=VALUE",
-                       help="replace a preset size, e.g. hidden_dim=64 (repeatable)")
-    tokenizer = parser.add_argument_group("tokenizer")
-    for flag in ("lowercase", "strip-accents", "split-on-cjk"):
-        tokenizer.add_argument(f"--{flag}", action=argparse.BooleanOptionalAction, help="(default on)")
-    optimization = parser.add_argument_group("optimization")
-    optimization.add_argument("--epochs", type=int, help="maximum epochs (default 3)")
-    optimization.add_argument("--batch-size", type=int, help="global batch size (default 64)")
-    optimization.add_argument("--learning-rate", type=float, help="peak AdamW learning rate (default 5e-4)")
-    optimization.add_argument("--warmup-fraction", type=float, help="share of steps warming up (default 0.1)")
-    optimization.add_argument("--decay", choices=settings.DECAYS,
-                              help="decay after warmup (default linear)")
-    optimization.add_argument("--weight-decay", type=float, help="AdamW weight decay (default 0.01)")
-    optimization.add_argument("--patience", type=int,
-                              help="stop after this many epochs without better dev accuracy; 0: never "
-                                   "(default 2)")
-    optimization.add_argument("--seed", type=int, help="random seed (default 0)")
-    optimization.add_argument("--strategy", choices=settings.STRATEGIES, default="default",
-                              help="tf.distribute strategy; multiworker reads TF_CONFIG")
+    parser.add_argument(
+        "--resume", action="store_true", help="continue the run in --out from its last finished epoch"
+    )
+    group = parser.add_argument_group("settings (each recorded in the run's config.json)")
+    for field in dataclasses.fields(TrainSettings):
+        flag = "--" + field.name.replace("_", "-")
+        default = field.default if field.default is not dataclasses.MISSING else None
+        help_text = field.metadata["help"]
+        if field.name == "backbone_overrides":
+            group.add_argument(
+                "--backbone-override",
+                action="append",
+                default=[],
+                metavar="KEY=VALUE",
+                help="replace a preset size, e.g. hidden_dim=64 (repeatable)",
+            )
+        elif field.type in ("bool", bool):
+            group.add_argument(
+                flag, action=argparse.BooleanOptionalAction, help=f"{help_text} (default {default})"
+            )
+        elif field.name == "patience":
+            group.add_argument(flag, type=int, metavar="N", help=f"{help_text}; 0: never (default {default})")
+        else:
+            kind = int if "int" in str(field.type) else float if "float" in str(field.type) else str
+            extra = (
+                {"choices": field.metadata["choices"]} if "choices" in field.metadata else {"metavar": "N"}
+            )
+            if kind is str and "choices" not in field.metadata:
+                extra = {"metavar": "NAME"}
+            group.add_argument(flag, type=kind, help=f"{help_text} (default {default})", **extra)
+    parser.add_argument(
+        "--strategy",
+        choices=STRATEGIES,
+        default="default",
+        help="tf.distribute strategy: mirrored (one machine, several devices) or multiworker "
+        "(TF_CONFIG names the cluster)",
+    )
     _add_column_arguments(parser.add_argument_group("data columns"))
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--quiet", action="store_true", help="no progress output")
 
 
-def _run_train(args: argparse.Namespace) -> int:
-    from fnet_keras.data import load_dataset
-    from fnet_keras.training.settings import HOLDOUT_SEED
+def _given_settings(args: argparse.Namespace) -> dict[str, Any]:
+    from fnet_keras.training.settings import TrainSettings
 
-    given = {name: getattr(args, name) for name in SETTING_OPTIONS if getattr(args, name) is not None}
-    if args.patience == 0:
-        given["patience"] = None  # no early stopping
+    given = {}
+    for field in dataclasses.fields(TrainSettings):
+        value = getattr(args, field.name, None)
+        if field.name != "backbone_overrides" and value is not None:
+            given[field.name] = value
+    if getattr(args, "patience", None) == 0:
+        given["patience"] = None  # never stop early
     if args.backbone_override:
         given["backbone_overrides"] = dict(_key_value(item) for item in args.backbone_override)
-    # Read the data before TensorFlow loads: a data error then costs no start-up time.
-    dataset = None
-    if args.data is not None:
-        dataset = load_dataset(args.data, text_column=args.text_column, label_column=args.label_column,
-                               holdout_seed=HOLDOUT_SEED)
-    _quiet_tensorflow()
-    from fnet_keras.training import RunDir, TrainSettings
-    from fnet_keras.training.trainer import fit
-
-    defaults = TrainSettings()
-    preset, mixing = given.get("preset", defaults.preset), given.get("mixing", defaults.mixing)
-    out = args.out or str(Path("runs") / f"{preset}-{mixing}")
-    recorded = RunDir(out).load().settings if args.resume and RunDir(out).has_started() else None
-    settings = recorded.replace(**given) if recorded else TrainSettings(**given)
-    if dataset is None and recorded is None:
-        raise ValueError("--data is required (except with --resume on a started run)")
-    result = fit(dataset, out, settings, resume=args.resume, strategy=args.strategy,
-                 verbose=_progress_verbosity(args.quiet))
-    test = result.test_metrics
-    print(f"run directory: {result.run_dir}")
-    print(f"best epoch {result.best_epoch} of {len(result.history)}"
-          f"{' (stopped early)' if result.stopped_early else ''}: "
-          f"dev accuracy {result.dev_metrics['accuracy']:.4f}"
-          + (f", test accuracy {test['accuracy']:.4f}" if test else ", no labelled test split"))
-    for note in result.notes:
-        print(f"note: {note}")
-    return 0
-
-
-def _progress_verbosity(quiet: bool) -> int:
-    # Keras' live progress bar on a terminal; one line per epoch into a file or pipe.
-    return 0 if quiet else 1 if sys.stdout.isatty() else 2
+    return given
 
 
 def _key_value(item: str) -> tuple[str, Any]:
     key, separator, value = item.partition("=")
     if not separator or not key:
-        raise ValueError(f"--backbone-override expects KEY=VALUE, got {item!r}")
-    try:
-        return key, int(value)
-    except ValueError:
+        raise UsageError(f"--backbone-override expects KEY=VALUE, got {item!r}")
+    for kind in (int, float):
         try:
-            return key, float(value)
+            return key, kind(value)
         except ValueError:
-            raise ValueError(f"--backbone-override {item!r}: the value must be a number") from None
+            pass
+    raise UsageError(f"--backbone-override {item!r}: the value must be a number")
+
+
+def _run_train(args: argparse.Namespace) -> int:
+    from fnet_keras.data import load_dataset
+    from fnet_keras.training.run_dir import RunDir, RunDirError
+    from fnet_keras.training.settings import HOLDOUT_SEED, TrainSettings
+
+    # Everything a user can get wrong is checked before TensorFlow loads (4-8 s here).
+    _require_training_extra("train")
+    given = _given_settings(args)
+    defaults = TrainSettings()
+    out = args.out or str(
+        Path("runs") / f"{given.get('preset', defaults.preset)}-{given.get('mixing', defaults.mixing)}"
+    )
+    run = RunDir(out)
+    if args.resume:
+        if not run.has_started():
+            raise RunDirError(
+                "no run was started here, so there is nothing to resume; leave out --resume to start one",
+                run.path,
+            )
+        settings = run.load().settings.replace(**given)
+        if run.is_finished():
+            _say(f"note: {run.path} holds a finished run (metrics.json): nothing to resume; its results:")
+    else:
+        settings = TrainSettings(**given)
+        run.check_new()
+        if args.data is None:
+            raise UsageError("--data is required (except with --resume on a started run)")
+    verbose = 0 if args.quiet else 1 if sys.stderr.isatty() else 2
+    say = (lambda message: None) if args.quiet else _say
+    dataset = None
+    if args.data is not None:
+        say(f"reading {args.data}")
+        dataset = load_dataset(
+            args.data, text_column=args.text_column, label_column=args.label_column, holdout_seed=HOLDOUT_SEED
+        )
+    args.interrupt_hint = f"interrupted: continue with fnet-keras train --out {out} --resume"
+    say("loading TensorFlow")
+    _needs_tensorflow("train")
+    from fnet_keras.training.trainer import fit
+
+    result = fit(dataset, out, settings, resume=args.resume, strategy=args.strategy, verbose=verbose)
+    test = result.test_metrics
+    print(f"run directory: {result.run_dir}")
+    print(
+        f"best epoch {result.best_epoch} of {len(result.history)}"
+        f"{' (stopped early)' if result.stopped_early else ''}: "
+        f"dev accuracy {result.dev_metrics['accuracy']:.4f}"
+        + (f", test accuracy {test['accuracy']:.4f}" if test else ", no labelled test split")
+    )
+    return 0
 
 
 # --- evaluate ---------------------------------------------------------------------------
 
+
 def _add_evaluate_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("target", metavar="RUN_DIR_OR_BUNDLE",
-                        help="a run directory written by `fnet-keras train`, or a bundle directory/.zip "
-                             "written by `fnet-keras export` (needs --data)")
-    parser.add_argument("--data", help="labelled file or data directory (default: the run's own data)")
-    parser.add_argument("--split", choices=("train", "dev", "test"),
-                        help="split of a data directory or of the run's data (default test); "
-                             "not with a file")
+    parser.add_argument(
+        "target",
+        metavar="RUN_DIR_OR_BUNDLE",
+        help="a run directory (fnet-keras train) or a bundle directory/.zip (fnet-keras export)",
+    )
+    parser.add_argument(
+        "--data", help="labelled file or data directory (default: a run's own data; a bundle needs it)"
+    )
+    parser.add_argument(
+        "--split",
+        choices=("train", "dev", "test"),
+        help="split of a data directory or of the run's data (default test; not with a file)",
+    )
     _add_column_arguments(parser)
-    parser.add_argument("--json", action="store_true",
-                        help="print one JSON object on stdout and nothing else")
-    from fnet_keras.edge.cli import add_interpreter_arguments
-
-    add_interpreter_arguments(parser.add_argument_group("bundles"))
-
-
-def _is_bundle(path: Path) -> bool:
-    from fnet_keras.edge.cli import is_bundle_path
-
-    return is_bundle_path(path)
-
-
-def _evaluate_bundle(args: argparse.Namespace) -> dict:
-    from fnet_keras.edge.cli import evaluate_from_args
-
-    return evaluate_from_args(args)
-
-
-def _evaluate_run_dir(args: argparse.Namespace) -> dict:
-    _quiet_tensorflow()
-    from fnet_keras.training.evaluation import evaluate
-
-    return evaluate(args.target, args.data, split=args.split, text_column=args.text_column,
-                    label_column=args.label_column)
-
-
-# (is_target(path), evaluate(args) -> metrics dict): the first target that matches is evaluated.
-EVALUATE_TARGETS: list[tuple[Callable[[Path], bool], Callable[[argparse.Namespace], dict]]] = [
-    (_is_bundle, _evaluate_bundle),
-    (lambda path: (path / "config.json").is_file(), _evaluate_run_dir),
-]
+    parser.add_argument(
+        "--json", action="store_true", help="print one JSON object on stdout and nothing else"
+    )
+    _add_interpreter_arguments(parser)
 
 
 def _run_evaluate(args: argparse.Namespace) -> int:
+    from fnet_keras.data import check_split
     from fnet_keras.metrics import format_metrics
 
-    target = Path(args.target)
-    if not target.exists():
-        raise FileNotFoundError(f"{target}: no such run directory or bundle")
-    evaluators = [evaluate for is_target, evaluate in EVALUATE_TARGETS if is_target(target)]
-    if not evaluators:
-        raise ValueError(f"{target}: neither a run directory (config.json) nor a bundle (bundle.json)")
-    # Anything a library prints goes to stderr, so that --json leaves stdout to the JSON.
-    with contextlib.redirect_stdout(sys.stderr):
-        metrics = evaluators[0](args)
-    if args.json:
-        print(json.dumps(metrics, ensure_ascii=False))
+    kind = _target_kind(Path(args.target))
+    check_split(args.split, args.data)
+    if kind == "bundle":
+        from fnet_keras.edge import evaluate_bundle, load_bundle
+
+        if not args.data:
+            raise UsageError("a bundle holds no data of its own; give --data FILE", args.target)
+        bundle = load_bundle(args.target, num_threads=args.threads or 1, runtime=args.runtime)
+        report = evaluate_bundle(
+            bundle, args.data, split=args.split, text_column=args.text_column, label_column=args.label_column
+        )
+        if report["truncated"]:
+            _say(
+                f"note: {report['truncated']} of {report['count']} texts were truncated to sequence_length "
+                f"{bundle.sequence_length}"
+            )
     else:
-        print(f"data: {metrics['data']}" + (f" ({metrics['split']} split)" if metrics["split"] else ""))
-        print(format_metrics(metrics))
+        if args.runtime:
+            raise UsageError(
+                "--runtime chooses a LiteRT interpreter for a bundle; a run directory is evaluated "
+                "with TensorFlow",
+                args.target,
+            )
+        _needs_tensorflow("evaluate")
+        if args.threads:
+            _set_tensorflow_threads(args.threads)
+        from fnet_keras.training.evaluation import evaluate
+
+        report = evaluate(
+            args.target,
+            args.data,
+            split=args.split,
+            text_column=args.text_column,
+            label_column=args.label_column,
+        )
+    if args.json:
+        _print_json(report)
+        return 0
+    print(f"data: {report['data']}" + (f" ({report['split']} split)" if report["split"] else ""))
+    print(format_metrics(report))
+    if "timing" in report:
+        timing = report["timing"]
+        _say(
+            f"tokenization {timing['tokenize_ms_per_example']:.3f} ms, inference "
+            f"{timing['inference_ms_per_example']:.3f} ms per example "
+            f"({report['bundle']['runtime']['name']}, "
+            f"{args.threads or 1} thread(s))"
+        )
     return 0
 
 
-# --- export, classify: thin wrappers over their packages' CLI functions -------------------
+def _set_tensorflow_threads(threads: int) -> None:
+    import tensorflow as tf
+
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
+    except RuntimeError:  # TensorFlow already started in this process (a library caller, not the CLI)
+        if tf.config.threading.get_intra_op_parallelism_threads() != threads:
+            _say(f"note: --threads {threads} not applied: TensorFlow already started in this process")
+
+
+def _target_kind(path: Path) -> str:
+    """ "bundle" or "run" for an existing path; a UsageError naming it otherwise."""
+    from fnet_keras.edge.manifest import MANIFEST_NAME
+
+    if (path / MANIFEST_NAME).is_file() or (path.suffix.lower() == ".zip" and path.is_file()):
+        return "bundle"
+    if (path / "config.json").is_file():
+        return "run"
+    if not path.exists():
+        raise UsageError("no such run directory or bundle", path)
+    raise UsageError("neither a run directory (config.json) nor a bundle (bundle.json)", path)
+
+
+# --- export -----------------------------------------------------------------------------
+
+
+def _quantization_list(text: str) -> tuple[str, ...]:
+    from fnet_keras.export.errors import ExportError
+    from fnet_keras.export.recipes import check_modes
+
+    try:
+        return check_modes(text)
+    except ExportError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+class _DeprecatedMixing(argparse.Action):
+    """`--mixing` (0.1's name of the Fourier method): still accepted for one release, with a note."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        _say(
+            "note: --mixing is deprecated (it names the model's architecture in training); use "
+            f"--fourier-method {values}"
+        )
+        namespace.fourier_method = values
+
+
+class _RemovedInt8Output(argparse.Action):
+    def __call__(self, parser, namespace, values, option_string=None):
+        parser.error(
+            "--int8-output was removed in 0.2: bundles output float32 probabilities (MediaPipe refuses "
+            "an int8 output tensor)"
+        )
+
 
 def _add_export_arguments(parser: argparse.ArgumentParser) -> None:
-    from fnet_keras.export.cli import add_arguments
+    from fnet_keras.edge.manifest import QUANTIZATIONS
+    from fnet_keras.export.recipes import FOURIER_METHOD_CHOICES
 
-    add_arguments(parser)
+    parser.add_argument("run_dir", metavar="RUN_DIR", help="a finished training run")
+    parser.add_argument(
+        "--quant",
+        type=_quantization_list,
+        default=QUANTIZATIONS,
+        metavar="MODES",
+        help=f"comma-separated modes, one bundle each (default {','.join(QUANTIZATIONS)})",
+    )
+    parser.add_argument(
+        "--fourier-method",
+        choices=FOURIER_METHOD_CHOICES,
+        default="auto",
+        help="FourierMixing method in the graph; auto: rfft for float modes at power-of-two sizes, "
+        "dft otherwise; for int8 the faster passing one of int8-rfft and int8-dft",
+    )
+    parser.add_argument(
+        "--mixing", choices=FOURIER_METHOD_CHOICES, action=_DeprecatedMixing, help=argparse.SUPPRESS
+    )
+    parser.add_argument("--int8-output", nargs=0, action=_RemovedInt8Output, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--representative-samples",
+        type=positive_int,
+        default=200,
+        metavar="N",
+        help="training texts that calibrate int8 (default 200)",
+    )
+    parser.add_argument(
+        "--out", metavar="OUT_DIR", help="output directory (default RUN_DIR/bundles); it must be new or empty"
+    )
+    parser.add_argument("--overwrite", action="store_true", help="replace a previous export in --out")
+    parser.add_argument("--data", metavar="PATH", help="data to use instead of the run's recorded data")
+    parser.add_argument("--zip", action="store_true", help="also write MODE.zip next to each bundle")
+    parser.add_argument(
+        "--parity-examples",
+        type=positive_int,
+        default=1000,
+        metavar="N",
+        help="texts the parity gate compares: dev first, topped up with training texts "
+        "(at least 500; default 1000)",
+    )
+    parser.add_argument("--name", help="the bundles' display name (default: the run directory's name)")
+    parser.add_argument(
+        "--rename-labels",
+        type=_renames,
+        metavar="OLD=NEW,...",
+        help="show labels under other names in the bundles (labels.txt and the model's "
+        "metadata); the classes stay the same",
+    )
+
+
+def _renames(text: str) -> dict[str, str]:
+    pairs = [item.partition("=") for item in text.split(",") if item]
+    if not pairs or any(not old or not separator for old, separator, _ in pairs):
+        raise argparse.ArgumentTypeError(f"expected OLD=NEW pairs separated by commas, got {text!r}")
+    return {old: new for old, _, new in pairs}
 
 
 def _run_export(args: argparse.Namespace) -> int:
-    _quiet_tensorflow()
-    from fnet_keras.export.cli import run
+    import shlex
 
-    return run(args)
+    from fnet_keras.export.parity import MIN_PARITY_EXAMPLES
+    from fnet_keras.export.report import BUNDLES_DIR_NAME, check_out_dir
+
+    if args.parity_examples < MIN_PARITY_EXAMPLES:
+        raise UsageError(
+            f"--parity-examples must be at least {MIN_PARITY_EXAMPLES}, got {args.parity_examples}"
+        )
+    _target_kind(Path(args.run_dir))
+    check_out_dir(Path(args.out) if args.out else Path(args.run_dir) / BUNDLES_DIR_NAME, args.overwrite)
+    command = "fnet-keras export " + " ".join(
+        shlex.quote(part)
+        for part in [
+            str(args.run_dir),
+            "--quant",
+            ",".join(args.quant),
+            "--fourier-method",
+            args.fourier_method,
+            "--representative-samples",
+            str(args.representative_samples),
+            "--parity-examples",
+            str(args.parity_examples),
+            *(["--out", str(args.out)] if args.out else []),
+            *(["--data", str(args.data)] if args.data else []),
+            *(["--zip"] if args.zip else []),
+            *(["--overwrite"] if args.overwrite else []),
+            *(["--name", args.name] if args.name else []),
+            *(
+                ["--rename-labels", ",".join(f"{old}={new}" for old, new in args.rename_labels.items())]
+                if args.rename_labels
+                else []
+            ),
+        ]
+    )
+    _say("loading TensorFlow")
+    _needs_tensorflow("export")
+    from fnet_keras.export import ParityGateError, export_run
+
+    try:
+        report = export_run(
+            args.run_dir,
+            args.quant,
+            fourier_method=args.fourier_method,
+            representative_samples=args.representative_samples,
+            out_dir=args.out,
+            data=args.data,
+            make_zip=args.zip,
+            overwrite=args.overwrite,
+            parity_examples=args.parity_examples,
+            name=args.name,
+            rename_labels=args.rename_labels,
+            command=command,
+            progress=lambda line: _say(f"export: {line}"),
+        )
+    except ParityGateError as error:
+        print(error.report.format(), end="")
+        raise
+    print(report.format(), end="")
+    _say(f"bundles and export_report.md/.json written to {report.out_dir}")
+    return 0
+
+
+# --- classify ---------------------------------------------------------------------------
 
 
 def _add_classify_arguments(parser: argparse.ArgumentParser) -> None:
-    from fnet_keras.edge.cli import add_classify_arguments
+    parser.add_argument(
+        "words",
+        nargs="*",
+        metavar="[BUNDLE_OR_RUN_DIR] TEXT",
+        help="a bundle (directory or .zip) or a run directory, then the texts; without a model "
+        "the package's demo bundle answers; without texts, one text per line is read from "
+        "stdin",
+    )
+    parser.add_argument(
+        "--model", metavar="PATH", help="the bundle or run directory (instead of the first word)"
+    )
+    parser.add_argument(
+        "--top-k", type=positive_int, default=1, metavar="K", help="labels to show per text (default 1)"
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    _add_interpreter_arguments(parser)
 
-    add_classify_arguments(parser)
+
+def _classifier_and_texts(args: argparse.Namespace):
+    words = list(args.words)
+    target = args.model
+    if target is None and words and _names_a_model(words[0]):
+        target = words.pop(0)
+    if target is None:
+        from fnet_keras.demo import demo_bundle_path
+
+        target = demo_bundle_path()
+    kind = _target_kind(Path(target))
+    if kind == "bundle":
+        from fnet_keras.edge import load_bundle
+
+        classifier = load_bundle(target, num_threads=args.threads or 1, runtime=args.runtime)
+    else:
+        if args.runtime:
+            raise UsageError(
+                "--runtime chooses a LiteRT interpreter for a bundle; a run directory runs in TensorFlow",
+                target,
+            )
+        _needs_tensorflow("classify RUN_DIR")
+        from fnet_keras.training.run_classifier import RunClassifier
+
+        classifier = RunClassifier.load(target)
+    return classifier, words
+
+
+def _names_a_model(word: str) -> bool:
+    """Whether the first word of `classify` is the model (else it is a text and the demo bundle answers):
+    an existing path, or a word without spaces that looks like one (a separator, or a .zip), so that a
+    mistyped bundle path is an error rather than a text."""
+    path = Path(word)
+    if path.exists():
+        return True
+    return not any(char.isspace() for char in word) and (os.sep in word or word.lower().endswith(".zip"))
 
 
 def _run_classify(args: argparse.Namespace) -> int:
-    from fnet_keras.edge.cli import run_classify
+    from fnet_keras.edge.errors import EmptyTextError
 
-    return run_classify(args)
+    classifier, words = _classifier_and_texts(args)
+    if words:
+        decoded = [decode_replacing(os.fsencode(word)) if _encodable(word) else (word, 0) for word in words]
+        texts, replaced = [text for text, _ in decoded], sum(count for _, count in decoded)
+        from_stdin = False
+    else:
+        texts, replaced = _stdin_texts()
+        from_stdin = True
+    if replaced:
+        _say(f"note: {replaced} undecodable byte(s) in the input were replaced with U+FFFD")
+    try:
+        result = classifier.classify(texts, args.top_k)
+        skipped = []
+    except EmptyTextError as error:
+        if not from_stdin:
+            raise UsageError(f"{error}: give non-empty texts") from None
+        skipped = error.indices  # stdin: mark blank lines in the output, keep the lines aligned
+        kept = [text for index, text in enumerate(texts) if index not in set(skipped)]
+        result = classifier.classify(kept, args.top_k) if kept else None
+    predictions = _aligned(texts, skipped, result)
+    if skipped:
+        _say(
+            f"note: {len(skipped)} empty line(s) not classified "
+            f"(line {', '.join(str(i + 1) for i in skipped[:10])}"
+            f"{' ...' if len(skipped) > 10 else ''})"
+        )
+    truncated = [index for index, prediction in enumerate(predictions) if prediction and prediction.truncated]
+    if truncated:
+        _say(
+            f"note: {len(truncated)} text(s) had more word pieces than fit sequence_length "
+            f"{classifier.sequence_length} and were truncated "
+            f"(text {', '.join(str(i + 1) for i in truncated[:10])})"
+        )
+    timing = {
+        "tokenize_seconds": result.tokenize_seconds if result else 0.0,
+        "inference_seconds": result.inference_seconds if result else 0.0,
+    }
+    if args.json:
+        _print_json(
+            {
+                "model": classifier.describe(),
+                "results": [
+                    {
+                        "index": index,
+                        **(
+                            p.to_dict()
+                            if p
+                            else {"text": texts[index], "label": None, "skipped": "empty text"}
+                        ),
+                    }
+                    for index, p in enumerate(predictions)
+                ],
+                "count": len(texts),
+                "replaced_bytes": replaced,
+                "timing": timing,
+            }
+        )
+    else:
+        for text, prediction in zip(texts, predictions, strict=True):
+            preview = text if len(text) <= 60 else text[:57] + "..."
+            if prediction is None:
+                print(f"-\t(empty: not classified)\t{preview!r}")
+            else:
+                ranking = "  ".join(f"{label} {probability:.4f}" for label, probability in prediction.ranking)
+                print(f"{ranking}\t{preview!r}")
+        count = max(len(texts) - len(skipped), 1)
+        _say(
+            f"{classifier.name}: tokenization {1000 * timing['tokenize_seconds'] / count:.3f} ms + inference "
+            f"{1000 * timing['inference_seconds'] / count:.3f} ms per text"
+        )
+    return 0
+
+
+def _aligned(texts, skipped, result) -> list:
+    predictions = iter(result or [])
+    skipped = set(skipped)
+    return [None if index in skipped else next(predictions) for index in range(len(texts))]
+
+
+def _encodable(word: str) -> bool:
+    try:
+        os.fsencode(word)
+        return True
+    except UnicodeEncodeError:  # a str given in-process with a lone surrogate: the tokenizer names it
+        return False
+
+
+def decode_replacing(data: bytes) -> tuple[str, int]:
+    """UTF-8 `data` decoded with `errors="replace"`, plus the number of bytes replaced by U+FFFD."""
+    # Every byte is either part of a decoded character or one that was replaced, and both decodes
+    # are linear in len(data) (a loop re-decoding the rest after each bad byte was quadratic).
+    kept = len(data.decode("utf-8", "ignore").encode("utf-8"))
+    return data.decode("utf-8", "replace"), len(data) - kept
+
+
+def _stdin_texts() -> tuple[list[str], int]:
+    if sys.stdin is None or sys.stdin.isatty():
+        raise UsageError("no texts: give them as arguments, or one per line on stdin")
+    text, replaced = decode_replacing(sys.stdin.buffer.read())
+    lines = text.split("\n")  # Not splitlines(): U+2028 and friends are text, not line ends.
+    if lines[-1] == "":
+        lines.pop()
+    if not lines:
+        raise UsageError("no texts: stdin was empty")
+    return [line[:-1] if line.endswith("\r") else line for line in lines], replaced
+
+
+# --- bench ------------------------------------------------------------------------------
+
+
+def _add_bench_arguments(parser: argparse.ArgumentParser) -> None:
+    from fnet_keras.edge.bench import DEFAULT_MEMORY_RUNS, DEFAULT_RUNS, DEFAULT_WARMUP, thread_list
+    from fnet_keras.edge.bench_result import OWN_TOOL, TOOLS
+    from fnet_keras.edge.runtime import RUNTIME_NAMES
+
+    parser.add_argument(
+        "models",
+        nargs="*",
+        metavar="MODEL",
+        help="bundle directories or .zip files, or .tflite files (the first is the reference of "
+        "every ratio; default: the package's demo bundle)",
+    )
+    parser.add_argument(
+        "--threads", type=thread_list, default=[1], metavar="N,N", help="thread counts (default 1)"
+    )
+    parser.add_argument(
+        "--runs",
+        type=positive_int,
+        default=DEFAULT_RUNS,
+        metavar="N",
+        help=f"counted runs per model and thread count (default {DEFAULT_RUNS}; p99 needs >= 100)",
+    )
+    parser.add_argument(
+        "--warmup",
+        type=positive_int,
+        default=DEFAULT_WARMUP,
+        metavar="N",
+        help=f"runs before counting; the first is the first inference (default {DEFAULT_WARMUP})",
+    )
+    parser.add_argument(
+        "--round-runs",
+        type=positive_int,
+        metavar="N",
+        help="runs per model per interleaving round (default: about ten rounds)",
+    )
+    parser.add_argument(
+        "--texts", metavar="FILE", help="one text per line: end-to-end latency with tokenization (bundles)"
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of Markdown")
+    parser.add_argument("--save", metavar="PREFIX", help="also write PREFIX.json and PREFIX.md")
+    parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory processes")
+    parser.add_argument(
+        "--memory-runs",
+        type=positive_int,
+        default=DEFAULT_MEMORY_RUNS,
+        metavar="N",
+        help=f"inferences in each peak-memory process (default {DEFAULT_MEMORY_RUNS})",
+    )
+    parser.add_argument(
+        "--tool",
+        choices=TOOLS,
+        default=OWN_TOOL,
+        help="what times the models: this package (default), LiteRT's benchmark_model binary on "
+        "PATH, or ai-edge-litert's Python benchmark script (float-input models only)",
+    )
+    parser.add_argument(
+        "--runtime", choices=RUNTIME_NAMES, help="interpreter package (default: ai_edge_litert)"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic inputs (default 0)")
+
+
+def _run_bench(args: argparse.Namespace) -> int:
+    from fnet_keras.edge.bench import benchmark
+
+    models = args.models
+    if not models:
+        from fnet_keras.demo import demo_bundle_path
+
+        models = [demo_bundle_path()]
+    result = benchmark(
+        models,
+        threads=args.threads,
+        runs=args.runs,
+        warmup=args.warmup,
+        round_runs=args.round_runs,
+        texts=args.texts,
+        memory=not args.no_memory,
+        memory_runs=args.memory_runs,
+        runtime=args.runtime,
+        tool=args.tool,
+        seed=args.seed,
+        progress=lambda line: _say(f"bench: {line}"),
+    )
+    if args.save:
+        json_path, markdown_path = result.save(args.save)
+        _say(f"note: wrote {json_path} and {markdown_path}")
+    for note in result.notes:
+        _say(f"note: {note}")
+    if args.json:
+        _print_json(result.to_dict())
+    else:
+        print(result.format(), end="")
+    return 0
+
+
+# --- presets ----------------------------------------------------------------------------
+
+
+def _add_presets_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--vocabulary-size",
+        type=positive_int,
+        default=8000,
+        metavar="N",
+        help="vocabulary size the parameter counts assume (default 8000)",
+    )
+    parser.add_argument("--classes", type=positive_int, default=2, metavar="N", help="labels (default 2)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def _run_presets(args: argparse.Namespace) -> int:
+    from fnet_keras.presets import PRESETS, count_parameters, preset_table
+
+    if args.classes < 2:
+        raise UsageError(f"--classes must be at least 2, got {args.classes}")
+    if args.json:
+        _print_json(
+            {
+                name: {
+                    **preset,
+                    "parameters": {
+                        mixing: count_parameters(name, args.vocabulary_size, args.classes, mixing)
+                        for mixing in ("fourier", "attention", "hybrid")
+                    },
+                }
+                for name, preset in PRESETS.items()
+            }
+        )
+        return 0
+    print(preset_table(args.vocabulary_size, args.classes))
+    print()
+    for name, preset in PRESETS.items():
+        print(f"{name}: {preset['description']}")
+    return 0
 
 
 # --- the command ------------------------------------------------------------------------
 
 SUBCOMMANDS: list[Subcommand] = [
     Subcommand("train", "train a classifier into a run directory", _add_train_arguments, _run_train),
-    Subcommand("evaluate", "score a run directory or a bundle on labelled data", _add_evaluate_arguments,
-               _run_evaluate),
-    Subcommand("export", "quantize and export a run to LiteRT bundles (builtin ops, parity-gated)",
-               _add_export_arguments, _run_export),
-    Subcommand("classify", "classify texts with a bundle (TF-free)", _add_classify_arguments,
-               _run_classify),
+    Subcommand(
+        "evaluate",
+        "score a run directory or a bundle on labelled data",
+        _add_evaluate_arguments,
+        _run_evaluate,
+    ),
+    Subcommand(
+        "export",
+        "quantize and export a run to LiteRT bundles (builtin ops, parity-gated, MediaPipe-ready)",
+        _add_export_arguments,
+        _run_export,
+    ),
+    Subcommand(
+        "classify", "classify texts with a bundle or a run directory", _add_classify_arguments, _run_classify
+    ),
+    Subcommand(
+        "bench",
+        "time bundles or .tflite models on this device (latency, memory, ops)",
+        _add_bench_arguments,
+        _run_bench,
+    ),
+    Subcommand(
+        "presets",
+        "list the model presets: sizes, parameters, what each is for",
+        _add_presets_arguments,
+        _run_presets,
+    ),
 ]
 
 
@@ -262,6 +847,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(prog="fnet-keras", description="FNet text classifiers for edge devices.")
     parser.add_argument("--version", action="version", version=f"fnet-keras {__version__}")
+    parser.add_argument(
+        "--verbose", action="store_true", help="show the libraries' own start-up and conversion logging"
+    )
     subparsers = parser.add_subparsers(dest="subcommand", metavar="SUBCOMMAND", required=True)
     for subcommand in SUBCOMMANDS:
         subparser = subparsers.add_parser(subcommand.name, help=subcommand.help, description=subcommand.help)
@@ -274,10 +862,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = build_parser()
     args, extras = parser.parse_known_args(argv)
     if extras and args.subcommand == "classify":
-        # `classify BUNDLE --json "text"`: argparse leaves texts after an option unparsed.
-        from fnet_keras.edge.cli import merge_extra_texts
-
-        extras = merge_extra_texts(args, extras)
+        # `classify BUNDLE --json "text"`: argparse leaves words after an option unparsed.
+        words = [extra for extra in extras if not extra.startswith("-") or extra == "-"]
+        args.words = [*args.words, *words]
+        extras = [extra for extra in extras if extra not in words]
     if extras:
         parser.error(f"unrecognized arguments: {' '.join(extras)}")
     return args
@@ -288,21 +876,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parse_args(argv)
     except SystemExit as exit_:  # argparse has printed usage or help
-        return exit_.code if isinstance(exit_.code, int) else USER_ERROR_EXIT
+        return exit_.code if isinstance(exit_.code, int) else USAGE_ERROR
+    from fnet_keras.quiet import VERBOSE_ENVIRONMENT, quiet_native_output
+
+    if args.verbose:
+        os.environ[VERBOSE_ENVIRONMENT] = "1"
     try:
-        return args.run(args)
-    except (ValueError, OSError) as error:
+        # Native library logging (TensorFlow, absl, LiteRT) stays out of the output; it is shown if a
+        # command fails unexpectedly, and always with --verbose.
+        with quiet_native_output(expected=(FnetKerasError, OSError, KeyboardInterrupt)):
+            return args.run(args)
+    except FnetKerasError as error:
         print(f"error: {error}", file=sys.stderr)
-        return USER_ERROR_EXIT
-    except RuntimeError as error:
-        if not type(error).__module__.startswith("fnet_keras"):
-            raise  # a bug, not a user's mistake: keep the traceback
+        return error.exit_code
+    except OSError as error:
         print(f"error: {error}", file=sys.stderr)
-        return 1
+        return USAGE_ERROR
     except KeyboardInterrupt:
-        print("interrupted (a training run continues from its last finished epoch with --resume)",
-              file=sys.stderr)
-        return 130
+        print(getattr(args, "interrupt_hint", None) or "interrupted", file=sys.stderr)
+        return INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""The base of the package's input errors: one that names the file and line at fault.
+"""The package's errors: `FnetKerasError` (exit code 1) and its input errors, `LocatedError` (exit
+code 2), which name the file and line at fault.
 
 Pure Python (the TF-free edge runtime raises these too).
 """
@@ -8,8 +9,14 @@ from __future__ import annotations
 import os
 
 
-class LocatedError(ValueError):
-    """A user-fixable problem, reported as `path, line N: reason` (or `path: reason`).
+class FnetKerasError(Exception):
+    """An error the command line reports as `error: <message>` with `exit_code`, never a traceback."""
+
+    exit_code = 1
+
+
+class LocatedError(FnetKerasError, ValueError):
+    """A user-fixable problem, reported as `path, line N: reason` (or `path: reason`); exit code 2.
 
     Args:
         reason: what is wrong, in words a user can act on.
@@ -19,6 +26,8 @@ class LocatedError(ValueError):
     Attributes `reason`, `path` (a string or None) and `line` keep the parts
     for callers that want to format them differently.
     """
+
+    exit_code = 2
 
     def __init__(self, reason: str, path: str | os.PathLike | None = None, line: int | None = None):
         self.reason = reason

@@ -5,13 +5,13 @@ import subprocess
 import sys
 
 import pytest
-from training.keyword_data import TINY_BACKBONE, write_keyword_data
+from support import TINY_BACKBONE, write_keyword_data
 
 from fnet_keras.cli import main
 
 
 @pytest.fixture(scope="module")
-def exported(tmp_path_factory):
+def pipeline_root(tmp_path_factory):
     root = tmp_path_factory.mktemp("e2e")
     data = write_keyword_data(root / "data")
     overrides = [f"--backbone-override={k}={v}" for k, v in TINY_BACKBONE.items()]
@@ -28,10 +28,10 @@ def exported(tmp_path_factory):
     return root
 
 
-def test_classify_through_the_console_script(exported):
+def test_classify_through_the_console_script(pipeline_root):
     # A real process: the exit code reaches the shell and options may precede the texts.
     result = subprocess.run(
-        [sys.executable, "-m", "fnet_keras.cli", "classify", str(exported / "bundles" / "fp32"),
+        [sys.executable, "-m", "fnet_keras", "classify", str(pipeline_root / "bundles" / "fp32"),
          "--json", "the movie really wonderful", "the plot quite awful"],
         capture_output=True, text=True,
     )
@@ -41,11 +41,11 @@ def test_classify_through_the_console_script(exported):
 
 
 @pytest.mark.parametrize("mode", ["fp32", "int8"])
-def test_bundle_evaluate_agrees_with_the_run(exported, mode, capsys):
-    test_file = str(exported / "data" / "test.tsv")
-    assert main(["evaluate", str(exported / "run"), "--data", test_file, "--json"]) == 0
+def test_bundle_evaluate_agrees_with_the_run(pipeline_root, mode, capsys):
+    test_file = str(pipeline_root / "data" / "test.tsv")
+    assert main(["evaluate", str(pipeline_root / "run"), "--data", test_file, "--json"]) == 0
     keras_metrics = json.loads(capsys.readouterr().out)
-    assert main(["evaluate", str(exported / "bundles" / mode), "--data", test_file, "--json"]) == 0
+    assert main(["evaluate", str(pipeline_root / "bundles" / mode), "--data", test_file, "--json"]) == 0
     bundle_metrics = json.loads(capsys.readouterr().out)
     assert bundle_metrics["count"] == keras_metrics["count"] == 60
     assert keras_metrics["accuracy"] > 0.9

@@ -344,7 +344,7 @@ def check_split(split: str | None, data: str | os.PathLike | None) -> str | None
     if data is not None and is_one_split(data):
         if split is not None:
             raise DataError(
-                f"--split {split} applies to a data directory of splits; this source is one split, scored whole",
+                f"--split {split} applies to a data directory of splits; this is one split, scored whole",
                 data,
             )
         return None

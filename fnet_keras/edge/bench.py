@@ -27,7 +27,7 @@ The result is a `BenchmarkResult` (`fnet_keras.edge.bench_result` documents the 
 `.save(prefix)` writes prefix.json and prefix.md. `--tool benchmark_model` or `--tool
 litert-benchmark` let LiteRT's own benchmarks time the models instead (`bench_tools`).
 
-Command line: `add_arguments(parser)` and `run(args)`; results on stdout (Markdown, or one
+Command line: `fnet-keras bench` (`fnet_keras.cli`); results on stdout (Markdown, or one
 JSON object with --json), progress and notes on stderr.
 """
 
@@ -36,9 +36,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import gc
-import json
 import os
-import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -84,7 +82,6 @@ from fnet_keras.edge.bench_tools import (
     run_litert_benchmark,
 )
 from fnet_keras.edge.device_info import describe_device
-from fnet_keras.edge.errors import BundleError, EdgeRuntimeError
 from fnet_keras.edge.model_ops import (
     SOURCE_INTERPRETER,
     custom_op_counts,
@@ -92,8 +89,8 @@ from fnet_keras.edge.model_ops import (
     op_counts,
     read_ops,
 )
-from fnet_keras.edge.runtime import RUNTIME_NAMES, RuntimeInfo, detect_runtime
-from fnet_keras.text.errors import TokenizerError
+from fnet_keras.edge.runtime import RuntimeInfo, detect_runtime
+from fnet_keras.errors import LocatedError
 
 TIMED = "invoke"
 DEFAULT_RUNS, DEFAULT_WARMUP, DEFAULT_MEMORY_RUNS = 100, 10, 10
@@ -101,7 +98,7 @@ EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 Progress = Callable[[str], None]
 
 
-class BenchUsageError(ValueError):
+class BenchUsageError(LocatedError):
     """Settings that cannot be carried out as given (exit code 2)."""
 
 
@@ -503,109 +500,3 @@ def thread_list(text: str) -> list[int]:
     if len(set(values)) != len(values):
         raise argparse.ArgumentTypeError(f"thread counts repeat: {text!r}")
     return values
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """`bench MODEL... [--threads 1,2,4] [--runs N] [--warmup N] [--round-runs N] [--texts FILE] [--json]
-    [--save PREFIX] [--no-memory] [--memory-runs N] [--tool NAME] [--runtime NAME] [--seed N]`."""
-    parser.add_argument(
-        "models",
-        nargs="+",
-        metavar="MODEL",
-        help="bundle directories or .zip files, or .tflite files (first: reference)",
-    )
-    parser.add_argument(
-        "--threads", type=thread_list, default=[1], metavar="N,N", help="thread counts (default 1)"
-    )
-    parser.add_argument(
-        "--runs",
-        type=positive_int,
-        default=DEFAULT_RUNS,
-        metavar="N",
-        help=f"counted runs per model and thread count (default {DEFAULT_RUNS}; p99 needs >= 100)",
-    )
-    parser.add_argument(
-        "--warmup",
-        type=positive_int,
-        default=DEFAULT_WARMUP,
-        metavar="N",
-        help=f"warmup runs before counting; the first is the first inference (default {DEFAULT_WARMUP})",
-    )
-    parser.add_argument(
-        "--round-runs",
-        type=positive_int,
-        metavar="N",
-        help="runs per model per interleaving round (default: about ten rounds)",
-    )
-    parser.add_argument("--texts", metavar="FILE", help="one text per line: end-to-end latency (bundles)")
-    parser.add_argument("--json", action="store_true", help="print one JSON object instead of Markdown")
-    parser.add_argument("--save", metavar="PREFIX", help="also write PREFIX.json and PREFIX.md")
-    parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory processes")
-    parser.add_argument(
-        "--memory-runs",
-        type=positive_int,
-        default=DEFAULT_MEMORY_RUNS,
-        metavar="N",
-        help=f"inferences in each peak-memory process (default {DEFAULT_MEMORY_RUNS})",
-    )
-    parser.add_argument(
-        "--tool",
-        choices=TOOLS,
-        default=OWN_TOOL,
-        help="what times the models: this package (default), LiteRT's benchmark_model binary on PATH, "
-        "or ai-edge-litert's Python benchmark script (float-input models only)",
-    )
-    parser.add_argument(
-        "--runtime", choices=RUNTIME_NAMES, help="interpreter package (default: ai_edge_litert)"
-    )
-    parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic inputs (default 0)")
-
-
-def run(args: argparse.Namespace) -> int:
-    """Runs the benchmark from parsed arguments; prints the report (stdout) and progress (stderr)."""
-
-    def progress(line: str) -> None:
-        print(f"bench: {line}", file=sys.stderr, flush=True)
-
-    try:
-        result = benchmark(
-            args.models,
-            threads=args.threads,
-            runs=args.runs,
-            warmup=args.warmup,
-            round_runs=args.round_runs,
-            texts=args.texts,
-            memory=not args.no_memory,
-            memory_runs=args.memory_runs,
-            runtime=args.runtime,
-            tool=args.tool,
-            seed=args.seed,
-            progress=progress,
-        )
-        if args.save:
-            json_path, markdown_path = result.save(args.save)
-            print(f"note: wrote {json_path} and {markdown_path}", file=sys.stderr)
-    except (BenchUsageError, BundleError, DataError, TokenizerError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_USAGE
-    except (EdgeRuntimeError, OSError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_FAILURE
-    for note in result.notes:
-        print(f"note: {note}", file=sys.stderr)
-    if args.json:
-        print(json.dumps(result.to_dict(), ensure_ascii=False))
-    else:
-        print(result.format(), end="")
-    return EXIT_OK
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m fnet_keras.edge.bench ...` until the edge CLI wires `bench`."""
-    parser = argparse.ArgumentParser(prog="fnet-keras bench", description=__doc__.split("\n")[0])
-    add_arguments(parser)
-    return run(parser.parse_args(argv))
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

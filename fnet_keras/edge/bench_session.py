@@ -165,7 +165,7 @@ def load_target(path: str | os.PathLike, runtime: RuntimeInfo) -> BenchTarget:
 def _bundle_model_bytes(bundle: Bundle) -> bytes:
     # The bytes load_bundle verified against bundle.json's sha256. Bundle has no public accessor
     # for them yet; this is the one place that reaches in.
-    return bundle._model._model_bytes
+    return bundle.model_bytes
 
 
 def unique_names(names: Sequence[str]) -> list[str]:

@@ -2,10 +2,11 @@
 
 Loading checks, in this order, and raises `BundleError` naming the file and the values at
 fault: bundle.json (format, version, fields), each file's size and SHA-256 against
-bundle.json, labels.txt against bundle.json's labels, the vocabulary, the interpreter
-package against the bundle's runtime requirements, then the .tflite (size and "TFL3"
-identifier before any interpreter sees it; then the interpreter's own verifier) and its
-input/output tensors against bundle.json.
+bundle.json, labels.txt and the vocabulary (format 1: labels.txt against bundle.json's labels;
+format 2: the copies embedded in model.tflite's metadata against the bundle's files, which are
+canonical), the interpreter package against the bundle's runtime requirements, then the
+.tflite (size and "TFL3" identifier before any interpreter sees it; then the interpreter's own
+verifier) and its named input/output tensors against the tokenizer's length and the labels.
 """
 
 from __future__ import annotations
@@ -13,19 +14,17 @@ from __future__ import annotations
 import hashlib
 import math
 import os
-import tempfile
-import time
 import zipfile
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 
 from fnet_keras.data.errors import DataError
 from fnet_keras.data.label_map import LabelMap
-from fnet_keras.edge.classification import Classification
+from fnet_keras.edge.classification import Classification, Prediction, classify_texts, softmax
 from fnet_keras.edge.errors import BundleError
 from fnet_keras.edge.litert_model import LiteRTModel
 from fnet_keras.edge.manifest import (
@@ -37,11 +36,10 @@ from fnet_keras.edge.manifest import (
     Manifest,
 )
 from fnet_keras.edge.runtime import RuntimeInfo, check_runtime, detect_runtime
+from fnet_keras.edge.tflite_metadata import read_classifier_metadata
 from fnet_keras.text.errors import TokenizerError
-from fnet_keras.text.vocabulary import load_vocabulary
-from fnet_keras.text.wordpiece import WordPieceEncoder, pack_token_ids
-
-_Parsed = TypeVar("_Parsed")
+from fnet_keras.text.vocabulary import parse_vocabulary
+from fnet_keras.text.wordpiece import WordPieceEncoder
 
 
 class Bundle:
@@ -53,23 +51,35 @@ class Bundle:
         path: the bundle directory or .zip it was loaded from.
         tokenizer: a `WordPieceEncoder`; `tokenizer.encode(text)` gives the packed ids the
             model receives (`[CLS] ... [SEP] [PAD]...`, `sequence_length` of them).
-        labels: the class labels in logit order.
+        labels: the class labels in output order (labels.txt).
         manifest: bundle.json as a dict.
         runtime: the interpreter package running the model.
 
     Example:
-        bundle = load_bundle("export/sst2-fp32")
-        bundle.classify(["a gorgeous film"], top_k=1)   # [[("1", 0.97)]]
+        bundle = load_bundle("bundles/int8")
+        bundle.classify("a gorgeous film")           # Prediction: pos 0.9731
+        bundle.classify(["a gorgeous film", "dull"]) # Classification: [pos 0.9731, neg 0.8812]
     """
 
-    def __init__(self, path: Path, manifest: Manifest, tokenizer: WordPieceEncoder, model: LiteRTModel):
+    def __init__(
+        self,
+        path: Path,
+        manifest: Manifest,
+        labels: tuple[str, ...],
+        tokenizer: WordPieceEncoder,
+        model: LiteRTModel,
+    ):
         self.path = path
         self.tokenizer = tokenizer
-        self.labels = manifest.labels
+        self.labels = labels
         self.manifest = manifest.data
         self.runtime: RuntimeInfo = model.runtime
         self._manifest = manifest
         self._model = model
+
+    @property
+    def name(self) -> str:
+        return self._manifest.name
 
     @property
     def sequence_length(self) -> int:
@@ -79,76 +89,61 @@ class Bundle:
     def quantization(self) -> str:
         return self._manifest.quantization
 
-    def classify(self, texts: str | Iterable[str], top_k: int | None = None) -> list[list[tuple[str, float]]]:
-        """Per text, `[(label, probability), ...]` highest first (all labels, or the `top_k` best)."""
-        return self.classify_timed(texts, top_k).rankings
+    @property
+    def format_version(self) -> int:
+        return self._manifest.format_version
 
-    def classify_timed(self, texts: str | Iterable[str], top_k: int | None = None) -> Classification:
-        """`classify` plus logits, truncation flags and the seconds spent tokenizing and in inference.
+    @property
+    def model_bytes(self) -> bytes:
+        """model.tflite's bytes (as loaded and verified)."""
+        return self._model.model_bytes
 
-        Args:
-            texts: the texts (a single str counts as one text). An empty text is valid;
-                a text with more tokens than fit is truncated (see `Classification.truncated`).
-            top_k: how many labels each ranking keeps (None: all).
-
-        Raises:
-            TokenizerError: a text is not a str or holds a lone surrogate.
-            BundleError: the model returned NaN or infinite logits.
-            EdgeRuntimeError: the interpreter failed.
-        """
-        texts = [texts] if isinstance(texts, str) else list(texts)
-        if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1):
-            raise ValueError(f"top_k must be a positive integer or None, got {top_k!r}")
-        length = self.sequence_length
-        start = time.perf_counter()
-        token_ids = [self.tokenizer.token_ids(text) for text in texts]
-        packed = [pack_token_ids(ids, length) for ids in token_ids]
-        tokenize_seconds = time.perf_counter() - start
-
-        start = time.perf_counter()
-        logits = [self._model.logits(ids) for ids in packed]
-        inference_seconds = time.perf_counter() - start
-        logits = np.stack(logits) if logits else np.zeros((0, len(self.labels)), np.float32)
-
-        bad = np.flatnonzero(~np.isfinite(logits).all(axis=1))
+    def probabilities(self, token_ids: np.ndarray) -> np.ndarray:
+        """float64 `[n, num_labels]` probabilities of packed ids `[n, sequence_length]`, one invoke each."""
+        token_ids = np.asarray(token_ids, np.int32).reshape(-1, self.sequence_length)
+        rows = [self._model.predict(ids) for ids in token_ids]
+        outputs = np.stack(rows) if rows else np.zeros((0, len(self.labels)), np.float32)
+        bad = np.flatnonzero(~np.isfinite(outputs).all(axis=1))
         if bad.size:
             raise BundleError(
-                f"the model gave non-finite logits {logits[bad[0]].tolist()} for text {int(bad[0])}: the "
+                f"the model gave non-finite outputs {outputs[bad[0]].tolist()} for text {int(bad[0])}: the "
                 f".tflite is broken (one converted with unfrozen variables does this: look for "
                 f"READ_VARIABLE in bundle.json's ops)",
                 self._model.path,
             )
-        probabilities = _softmax(logits)
-        keep = len(self.labels) if top_k is None else min(top_k, len(self.labels))
-        rankings = []
-        for row in probabilities:
-            order = sorted(range(len(self.labels)), key=lambda index: -row[index])[:keep]
-            rankings.append([(self.labels[index], float(row[index])) for index in order])
-        return Classification(
-            rankings=rankings,
-            logits=logits,
-            probabilities=probabilities,
-            token_counts=[len(ids) for ids in token_ids],
-            truncated=[len(ids) > length - 2 for ids in token_ids],
-            tokenize_seconds=tokenize_seconds,
-            inference_seconds=inference_seconds,
+        return softmax(outputs) if self._manifest.output_kind == "logits" else outputs.astype(np.float64)
+
+    def classify(self, texts: str | Iterable[str], top_k: int | None = None) -> Prediction | Classification:
+        """The labels of `texts`, most probable first, with the seconds spent tokenizing and in inference.
+
+        Args:
+            texts: one text (returns a `Prediction`) or an iterable of texts (a `Classification`,
+                a sequence of `Prediction`s). A text with more word pieces than fit is truncated
+                (`Prediction.truncated`).
+            top_k: how many labels each ranking keeps (None: all).
+
+        Raises:
+            EmptyTextError: a text has no word pieces (empty or blank): nothing to classify.
+            TokenizerError: a text is not a str or holds a lone surrogate.
+            BundleError: the model returned NaN or infinite outputs.
+            EdgeRuntimeError: the interpreter failed.
+        """
+        texts = texts if isinstance(texts, str) else list(texts)
+        return classify_texts(
+            texts, self.tokenizer, self.probabilities, self.labels, self.sequence_length, top_k
         )
 
     def describe(self) -> dict[str, Any]:
-        """A short JSON-ready summary: path, quantization, sequence length, labels, runtime."""
+        """A short JSON-ready summary: path, name, quantization, sequence length, labels, runtime."""
         return {
             "path": str(self.path),
+            "name": self.name,
+            "format_version": self.format_version,
             "quantization": self.quantization,
             "sequence_length": self.sequence_length,
             "labels": list(self.labels),
             "runtime": self.runtime.describe(),
         }
-
-
-def _softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = logits.astype(np.float64) - logits.max(axis=1, keepdims=True, initial=-np.inf)
-    exponentials = np.exp(shifted)
-    return exponentials / exponentials.sum(axis=1, keepdims=True)
 
 
 def load_bundle(path: str | os.PathLike, *, num_threads: int = 1, runtime: str | None = None) -> Bundle:
@@ -176,46 +171,44 @@ def load_bundle(path: str | os.PathLike, *, num_threads: int = 1, runtime: str |
     finally:
         source.close()
 
-    labels = _parse_as_file(
-        contents[LABELS_NAME], LABELS_NAME, LabelMap.load, source.name(LABELS_NAME)
-    ).labels
-    if labels != manifest.labels:
+    try:
+        labels = LabelMap.from_bytes(contents[LABELS_NAME], source.name(LABELS_NAME)).labels
+        vocabulary = parse_vocabulary(contents[VOCABULARY_NAME], source.name(VOCABULARY_NAME))
+    except (DataError, TokenizerError) as error:
+        raise BundleError(error.reason, error.path, error.line) from None
+    if manifest.labels is not None and labels != manifest.labels:
         raise BundleError(
             f"labels.txt holds {list(labels)}, but bundle.json's 'labels' are {list(manifest.labels)}",
             source.name(LABELS_NAME),
         )
-    vocabulary = _parse_as_file(
-        contents[VOCABULARY_NAME], VOCABULARY_NAME, load_vocabulary, source.name(VOCABULARY_NAME)
-    )
+    if manifest.embedded_files:
+        read_classifier_metadata(contents[MODEL_NAME], source.name(MODEL_NAME)).check_files(
+            vocabulary, labels, source.name(MODEL_NAME)
+        )
     tokenizer = WordPieceEncoder(vocabulary, manifest.tokenizer)
 
     runtime_info = detect_runtime(runtime)
-    check_runtime(manifest.data, runtime_info.name, runtime_info.version, manifest_name)
+    check_runtime(manifest.quantization, manifest.data["runtime"], runtime_info.name, runtime_info.version,
+                  manifest_name)
     model = LiteRTModel(
-        contents[MODEL_NAME], runtime_info, num_threads=num_threads, path=source.name(MODEL_NAME)
+        contents[MODEL_NAME],
+        runtime_info,
+        num_threads=num_threads,
+        path=source.name(MODEL_NAME),
+        inputs=manifest.inputs,
+        output=manifest.output_name,
+        signature_key=manifest.signature_key,
     )
-    _check_model_matches(model, manifest, source.name(MODEL_NAME))
-    return Bundle(path, manifest, tokenizer, model)
+    model.check_matches(manifest.sequence_length, len(labels))
+    _check_output_quantization(model, manifest, source.name(MODEL_NAME))
+    return Bundle(path, manifest, labels, tokenizer, model)
 
 
-def _check_model_matches(model: LiteRTModel, manifest: Manifest, path: str) -> None:
-    """The tensors of the model are the ones bundle.json describes."""
-    if model.sequence_length != manifest.sequence_length:
-        raise BundleError(
-            f"the model takes {model.sequence_length} token ids, bundle.json's sequence_length is "
-            f"{manifest.sequence_length}",
-            path,
-        )
-    if model.num_classes != len(manifest.labels):
-        raise BundleError(
-            f"the model gives {model.num_classes} logits, bundle.json has {len(manifest.labels)} labels", path
-        )
-    if model.output_dtype != manifest.output_dtype:
-        raise BundleError(
-            f"the model's output is {model.output_dtype}, bundle.json's outputs.logits.dtype is "
-            f"{manifest.output_dtype}",
-            path,
-        )
+def _check_output_quantization(model: LiteRTModel, manifest: Manifest, path: str) -> None:
+    """Format 1's int8 output: the model's scale and zero point are the ones bundle.json gives."""
+    expected = "int8" if manifest.output_quantization is not None else "float32"
+    if model.output_dtype != expected:
+        raise BundleError(f"the model's output is {model.output_dtype}, bundle.json says {expected}", path)
     if manifest.output_quantization is not None:
         scale, zero_point = manifest.output_quantization
         model_scale, model_zero_point = model.output_quantization
@@ -231,26 +224,17 @@ def _verified(source: _Source, name: str, size: int, sha256: str) -> bytes:
     data = source.read(name, size)
     actual = hashlib.sha256(data).hexdigest()
     if actual != sha256:
+        hint = (
+            "; to show the labels under other names, export again with --rename-labels OLD=NEW,..."
+            if name == LABELS_NAME
+            else ""
+        )
         raise BundleError(
-            f"sha256 mismatch: bundle.json says {sha256}, the file has {actual}: corrupted or replaced",
+            f"sha256 mismatch: bundle.json says {sha256}, the file has {actual}: changed since export, "
+            f"corrupted or replaced{hint}",
             source.name(name),
         )
     return data
-
-
-def _parse_as_file(data: bytes, name: str, parse: Callable[[Path], _Parsed], shown_as: str) -> _Parsed:
-    """`parse(path)` on a private copy of verified bytes, so the file read is the file hashed.
-
-    The project's readers take paths; errors are re-labelled with the bundle's own name for
-    the file (a zip member has no path of its own).
-    """
-    with tempfile.TemporaryDirectory(prefix="fnet-keras-bundle-") as directory:
-        copy = Path(directory) / name
-        copy.write_bytes(data)
-        try:
-            return parse(copy)
-        except (DataError, TokenizerError) as error:
-            raise BundleError(error.reason, shown_as, error.line) from None
 
 
 class _Source:

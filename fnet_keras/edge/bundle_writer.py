@@ -1,15 +1,15 @@
 """`write_bundle`: writes a bundle directory (and optionally its .zip) atomically.
 
 Everything is written into a temporary directory next to the target, checked by the same
-`Manifest` validation the loader uses and by loading the model in the interpreter, and only
-then renamed into place; on any failure nothing is left behind. The writer fills the fields
-it owns (format, versions, tokenizer, labels, input/output tensors, file sizes and hashes,
-runtime requirements, creation time); the caller's `metadata` gives the rest.
+`Manifest` validation the loader uses and by the model's own tensors (`LiteRTModel.check_matches`),
+and only then renamed into place; on any failure nothing is left behind. The writer fills the
+fields it owns (format, versions, tokenizer, input/output names, embedded files, file sizes and
+hashes, runtime requirements, creation time); the caller's `metadata` gives the rest. It writes
+format 2 (`fnet_keras.edge.manifest`).
 """
 
 from __future__ import annotations
 
-import datetime
 import hashlib
 import math
 import os
@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 import fnet_keras
-from fnet_keras.atomic import default_mode
+from fnet_keras.atomic import default_mode, utc_timestamp
 from fnet_keras.data.errors import DataError
 from fnet_keras.data.label_map import LabelMap
 from fnet_keras.edge.errors import BundleError
@@ -32,17 +32,16 @@ from fnet_keras.edge.manifest import (
     BUNDLE_FILES,
     FORMAT,
     FORMAT_VERSION,
-    INPUT_DTYPE,
-    INPUT_NAME,
+    INPUTS,
     LABELS_NAME,
     MANIFEST_NAME,
-    MIXINGS,
     MODEL_NAME,
-    OUTPUT_NAME,
+    OUTPUT,
     VOCABULARY_NAME,
     Manifest,
 )
 from fnet_keras.edge.runtime import runtime_requirements
+from fnet_keras.edge.tflite_metadata import read_classifier_metadata, read_metadata_dict
 from fnet_keras.text.config import TokenizerConfig
 from fnet_keras.text.errors import TokenizerError
 from fnet_keras.text.vocabulary import load_vocabulary, save_vocabulary, validate_vocabulary
@@ -52,15 +51,17 @@ WRITER_FIELDS = (
     "format",
     "format_version",
     "package_version",
+    "created",
     "tokenizer",
-    "sequence_length",
-    "labels",
+    "inputs",
+    "output",
+    "embedded_files",
     "files",
     "runtime",
-    "created",
 )
-# Fields metadata must give (the spec's descriptive fields); others are optional.
-REQUIRED_METADATA = ("quantization", "mixing", "model", "ops", "parity")
+# Fields metadata must give; "provenance" and "notes" are optional, other fields are refused.
+REQUIRED_METADATA = ("name", "model", "quantization", "ops", "parity")
+OPTIONAL_METADATA = ("provenance", "notes")
 
 
 def write_bundle(
@@ -73,23 +74,26 @@ def write_bundle(
     metadata: dict[str, Any],
     make_zip: bool = False,
     overwrite: bool = False,
+    model: LiteRTModel | None = None,
 ) -> Path:
     """Writes `out_dir` holding model.tflite, vocab.txt, labels.txt and bundle.json.
 
     Args:
         out_dir: the bundle directory to create.
-        tflite_bytes: the converted model (int32 `[1, sequence_length]` in, `[1, num_classes]` out).
+        tflite_bytes: the converted model in format 2's layout (`manifest.INPUTS` int32
+            `[1, sequence_length]` in, `probabilities` `[1, num_classes]` out), with or without
+            MediaPipe metadata embedding the vocabulary and labels (then they must be equal).
         vocabulary: the WordPiece tokens (special tokens first), or a vocab.txt path.
         labels: the labels in logit order (a list, a `LabelMap`, or a labels.txt path).
         tokenizer_config: the settings the model was trained with (`sequence_length` included).
-        metadata: the other bundle.json fields: required "quantization", "mixing", "model",
-            "ops" (op name -> count, as the exporter lists them), "parity"; optional
-            "float_ops" ({} if absent), "source_run", "input"/"outputs" (read from the model;
-            if given they must match), and any extra fields, kept as given. Numpy scalars and
-            arrays are accepted.
+        metadata: the other bundle.json fields: required "name", "model" (with
+            "fourier_method"), "quantization" (with "mode"), "ops" (op name -> count), "parity";
+            optional "provenance" and "notes". Numpy scalars and arrays are accepted.
         make_zip: also write `<out_dir>.zip` (the bundle folder inside the zip).
         overwrite: replace an existing bundle directory (and zip). A directory that is not a
             bundle (non-empty, no bundle.json) is never replaced.
+        model: these bytes already loaded (the exporter's parity gate ran them), so they are not
+            loaded twice; None loads them here.
 
     Returns:
         `out_dir` as a Path (the zip, if made, is `out_dir.with_name(out_dir.name + ".zip")`).
@@ -104,7 +108,7 @@ def write_bundle(
     tokens = _vocabulary(vocabulary)
     label_map = _label_map(labels)
     config = _tokenizer_config(tokenizer_config)
-    manifest = _manifest(bytes(tflite_bytes), label_map, config, metadata)
+    manifest = _manifest(bytes(tflite_bytes), tokens, label_map, config, metadata, model)
 
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     temp_dir = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}.", suffix=".tmp"))
@@ -130,9 +134,7 @@ def write_bundle(
     return out_dir
 
 
-def check_bundle_target(
-    out_dir: str | os.PathLike, make_zip: bool = False, overwrite: bool = False
-) -> None:
+def check_bundle_target(out_dir: str | os.PathLike, make_zip: bool = False, overwrite: bool = False) -> None:
     """Raises BundleError where `write_bundle` would refuse to write `out_dir` (and its .zip)."""
     out_dir = Path(out_dir)
     zip_path = _zip_path(out_dir) if make_zip else None
@@ -182,7 +184,12 @@ def _tokenizer_config(config: TokenizerConfig | dict[str, Any]) -> TokenizerConf
 
 
 def _manifest(
-    tflite_bytes: bytes, label_map: LabelMap, config: TokenizerConfig, metadata: dict[str, Any]
+    tflite_bytes: bytes,
+    vocabulary: list[str],
+    label_map: LabelMap,
+    config: TokenizerConfig,
+    metadata: dict[str, Any],
+    model: LiteRTModel | None,
 ) -> dict:
     """bundle.json without "files" (filled once the files are written)."""
     if not isinstance(metadata, dict):
@@ -194,72 +201,47 @@ def _manifest(
     missing = [key for key in REQUIRED_METADATA if key not in metadata]
     if missing:
         raise BundleError(f"metadata lacks {missing} (required: {list(REQUIRED_METADATA)})")
-    if metadata["mixing"] not in MIXINGS:
-        raise BundleError(f"metadata['mixing'] is {metadata['mixing']!r}, expected one of {list(MIXINGS)}")
-    for key in ("model", "ops", "parity"):
+    unknown = [key for key in metadata if key not in REQUIRED_METADATA + OPTIONAL_METADATA]
+    if unknown:
+        raise BundleError(
+            f"metadata has unknown fields {unknown} (known: {list(REQUIRED_METADATA + OPTIONAL_METADATA)})"
+        )
+    for key in ("model", "quantization", "ops", "parity"):
         if not isinstance(metadata[key], dict):
             raise BundleError(f"metadata[{key!r}] must be a dict, got {metadata[key]!r:.80}")
 
-    # The model is opened once here: its real tensors fill "input"/"outputs" and are checked
-    # against the tokenizer and labels, so a bundle cannot describe a model it does not hold.
-    model = LiteRTModel(tflite_bytes, path=MODEL_NAME)
-    length = config.sequence_length
-    if model.input_shape != (1, length):
-        raise BundleError(
-            f"the model takes ids of shape {list(model.input_shape)}, the tokenizer gives [1, {length}]",
-            MODEL_NAME,
+    # The model is checked against the tokenizer and labels, so a bundle cannot describe a model
+    # it does not hold; its embedded copies of the vocabulary and labels must equal the files.
+    if model is None:
+        model = LiteRTModel(tflite_bytes, path=MODEL_NAME, inputs=INPUTS, output=OUTPUT["name"])
+    model.check_matches(config.sequence_length, len(label_map))
+    embedded = []
+    if read_metadata_dict(tflite_bytes, MODEL_NAME) is not None:
+        read_classifier_metadata(tflite_bytes, MODEL_NAME).check_files(
+            vocabulary, label_map.labels, MODEL_NAME
         )
-    if model.num_classes != len(label_map):
-        raise BundleError(
-            f"the model gives {model.num_classes} logits for {len(label_map)} labels", MODEL_NAME
-        )
-    logits: dict[str, Any] = {"dtype": model.output_dtype, "shape": [1, model.num_classes]}
-    if model.output_quantization is not None:
-        scale, zero_point = model.output_quantization
-        logits["quantization"] = {"scale": scale, "zero_point": zero_point}
-    computed = {
-        "input": {"name": INPUT_NAME, "dtype": INPUT_DTYPE, "shape": [1, length]},
-        "outputs": {OUTPUT_NAME: logits},
-    }
-    for key, value in computed.items():
-        if key in metadata and not _same(metadata[key], value):
-            raise BundleError(f"metadata[{key!r}] is {metadata[key]!r}, but the model has {value!r}")
-
-    quantization = metadata["quantization"]
+        embedded = [VOCABULARY_NAME, LABELS_NAME]
+    mode = metadata["quantization"].get("mode")
     manifest: dict[str, Any] = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
+        "name": metadata["name"],
         "package_version": fnet_keras.__version__,
-        "quantization": quantization,
-        "mixing": metadata["mixing"],
+        "created": utc_timestamp(),
         "model": metadata["model"],
-        "ops": metadata["ops"],
-        "float_ops": metadata.get("float_ops", {}),
+        "quantization": metadata["quantization"],
         "tokenizer": config.to_dict(),
-        "sequence_length": length,
-        "labels": list(label_map.labels),
-        **computed,
-        "files": {},
+        "inputs": dict(INPUTS),
+        "output": dict(OUTPUT),
+        "embedded_files": embedded,
+        "ops": metadata["ops"],
         "parity": metadata["parity"],
-        "runtime": runtime_requirements(quantization) if isinstance(quantization, str) else None,
-        "source_run": metadata.get("source_run"),
-        "created": datetime.datetime.now(datetime.timezone.utc)
-        .isoformat(timespec="seconds")
-        .replace("+00:00", "Z"),
+        "runtime": runtime_requirements(mode) if isinstance(mode, str) else None,
+        "provenance": metadata.get("provenance", {}),
+        "notes": metadata.get("notes", []),
+        "files": {},
     }
-    manifest.update({key: value for key, value in metadata.items() if key not in manifest})
     return manifest
-
-
-def _same(given: Any, computed: Any) -> bool:
-    """Equal, with floats compared to a relative 1e-6 (a scale may round-trip through float32)."""
-    if isinstance(given, dict) and isinstance(computed, dict):
-        return given.keys() == computed.keys() and all(_same(given[key], computed[key]) for key in given)
-    if isinstance(given, list) and isinstance(computed, list):
-        return len(given) == len(computed) and all(_same(a, b) for a, b in zip(given, computed, strict=True))
-    if isinstance(given, float) or isinstance(computed, float):
-        return isinstance(given, (int, float)) and math.isclose(given, computed, rel_tol=1e-6)
-    return given == computed
 
 
 def _json_ready(value: Any, where: str = "metadata") -> Any:

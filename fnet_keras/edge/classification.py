@@ -1,36 +1,185 @@
-"""`Classification`: what classifying a batch of texts gave, with the time spent in each stage."""
+"""Classification results: `Prediction` (one text) and `Classification` (a batch), and the softmax.
+
+Both print well (`str(prediction)` is `pos 0.9731`) and serialize to the JSON the CLI writes
+(`to_dict()`). Pure numpy: the Keras path (a run directory) and the edge path (a bundle)
+return the same objects.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
 
-@dataclasses.dataclass
-class Classification:
-    """The results of `Bundle.classify_timed` for a list of texts, in input order.
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise softmax in float64 (the one in the package)."""
+    logits = np.asarray(logits, dtype=np.float64)
+    shifted = logits - logits.max(axis=-1, keepdims=True, initial=-np.inf)
+    exponentials = np.exp(shifted)
+    return exponentials / exponentials.sum(axis=-1, keepdims=True)
+
+
+@dataclasses.dataclass(frozen=True)
+class Prediction:
+    """What a classifier says about one text.
 
     Attributes:
-        rankings: per text, `[(label, probability), ...]` sorted by probability, highest
-            first (ties keep label order), cut to `top_k` if one was given.
-        logits: float32 `[num_texts, num_classes]` (an int8 output dequantized).
-        probabilities: float64 `[num_texts, num_classes]`, the softmax of `logits`.
-        token_counts: per text, its WordPiece tokens before packing ([CLS]/[SEP] not counted).
-        truncated: per text, whether it had more tokens than fit (`sequence_length - 2`).
-        tokenize_seconds: wall time spent turning the texts into ids.
-        inference_seconds: wall time spent in the interpreter (set input, invoke, read output).
+        text: the text classified.
+        label: the most probable label.
+        probability: its probability.
+        ranking: `(label, probability)` pairs, most probable first (all labels, or the top k).
+        tokens: the text's word pieces before packing ([CLS]/[SEP] not counted).
+        truncated: whether it had more pieces than fit the model's sequence length.
     """
 
-    rankings: list[list[tuple[str, float]]]
-    logits: np.ndarray
-    probabilities: np.ndarray
-    token_counts: list[int]
-    truncated: list[bool]
+    text: str
+    label: str
+    probability: float
+    ranking: tuple[tuple[str, float], ...]
+    tokens: int
+    truncated: bool
+
+    def __str__(self) -> str:
+        return f"{self.label} {self.probability:.4f}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "label": self.label,
+            "probability": self.probability,
+            "ranking": [{"label": label, "probability": probability} for label, probability in self.ranking],
+            "tokens": self.tokens,
+            "truncated": self.truncated,
+        }
+
+
+@dataclasses.dataclass(frozen=True)
+class Classification(Sequence[Prediction]):
+    """The predictions for a batch of texts, in input order, with the time spent in each stage.
+
+    A sequence of `Prediction`s (`result[0].label`, `for prediction in result`).
+
+    Attributes:
+        predictions: one `Prediction` per text.
+        probabilities: float64 `[num_texts, num_classes]`, in label order.
+        labels: the class labels in probability-column order.
+        tokenize_seconds: wall time turning the texts into ids.
+        inference_seconds: wall time in the model.
+    """
+
+    predictions: tuple[Prediction, ...]
+    probabilities: np.ndarray = dataclasses.field(repr=False)
+    labels: tuple[str, ...]
     tokenize_seconds: float
     inference_seconds: float
 
+    def __len__(self) -> int:
+        return len(self.predictions)
+
+    def __getitem__(self, index):
+        return self.predictions[index]
+
+    def __iter__(self) -> Iterator[Prediction]:
+        return iter(self.predictions)
+
     @property
-    def predictions(self) -> list[int]:
-        """The class id with the highest logit, per text."""
-        return [int(index) for index in np.argmax(self.logits, axis=1)] if len(self.logits) else []
+    def predicted_ids(self) -> list[int]:
+        """The class id of each text's top label."""
+        return [self.labels.index(prediction.label) for prediction in self.predictions]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "results": [{"index": index, **prediction.to_dict()} for index, prediction in enumerate(self)],
+            "count": len(self),
+            "truncated": sum(prediction.truncated for prediction in self),
+            "timing": {
+                "tokenize_seconds": self.tokenize_seconds,
+                "inference_seconds": self.inference_seconds,
+            },
+        }
+
+    @classmethod
+    def from_probabilities(
+        cls,
+        texts: Sequence[str],
+        probabilities: np.ndarray,
+        labels: Sequence[str],
+        token_counts: Sequence[int],
+        sequence_length: int,
+        top_k: int | None = None,
+        tokenize_seconds: float = 0.0,
+        inference_seconds: float = 0.0,
+    ) -> Classification:
+        """Rankings from a `[num_texts, num_classes]` probability matrix (ties keep label order)."""
+        labels = tuple(labels)
+        keep = len(labels) if top_k is None else min(top_k, len(labels))
+        predictions = []
+        for text, row, count in zip(texts, probabilities, token_counts, strict=True):
+            order = sorted(range(len(labels)), key=lambda index: -row[index])[:keep]
+            ranking = tuple((labels[index], float(row[index])) for index in order)
+            predictions.append(
+                Prediction(
+                    text, ranking[0][0], ranking[0][1], ranking, int(count), count > sequence_length - 2
+                )
+            )
+        return cls(tuple(predictions), np.asarray(probabilities), labels, tokenize_seconds, inference_seconds)
+
+
+def classify_texts(
+    texts: str | Sequence[str],
+    tokenizer,
+    probabilities_of,
+    labels: Sequence[str],
+    sequence_length: int,
+    top_k: int | None = None,
+) -> Prediction | Classification:
+    """Tokenizes `texts`, gets their probabilities and ranks the labels: the one classify of the package.
+
+    Args:
+        texts: one text (then a `Prediction` is returned) or a sequence of texts (a `Classification`).
+        tokenizer: has `token_ids(text) -> list[int]` (unpacked word-piece ids).
+        probabilities_of: int32 packed ids `[n, sequence_length]` -> probabilities `[n, num_classes]`.
+        labels: the labels in probability-column order.
+        sequence_length: the packed length.
+        top_k: how many labels each ranking keeps (None: all).
+
+    Raises:
+        EmptyTextError: a text has no word pieces (empty, blank or only dropped characters): there
+            is nothing to classify, and a label for it would be a confident answer about nothing.
+        TokenizerError: a text is not a str or holds a lone surrogate.
+    """
+    import time
+
+    from fnet_keras.edge.errors import EmptyTextError
+    from fnet_keras.text.wordpiece import pack_token_ids
+
+    single = isinstance(texts, str)
+    texts = [texts] if single else list(texts)
+    if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1):
+        raise ValueError(f"top_k must be a positive integer or None, got {top_k!r}")
+    start = time.perf_counter()
+    token_ids = [tokenizer.token_ids(text) for text in texts]
+    empty = [index for index, ids in enumerate(token_ids) if not ids]
+    if empty:
+        raise EmptyTextError(empty, texts)
+    packed = np.asarray([pack_token_ids(ids, sequence_length) for ids in token_ids], np.int32).reshape(
+        len(texts), sequence_length
+    )
+    tokenize_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    probabilities = np.asarray(probabilities_of(packed), np.float64).reshape(len(texts), len(labels))
+    inference_seconds = time.perf_counter() - start
+    result = Classification.from_probabilities(
+        texts,
+        probabilities,
+        labels,
+        [len(ids) for ids in token_ids],
+        sequence_length,
+        top_k,
+        tokenize_seconds,
+        inference_seconds,
+    )
+    return result[0] if single else result

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fnet_keras.errors import LocatedError
+from fnet_keras.errors import FnetKerasError, LocatedError
 
 
 class BundleError(LocatedError):
@@ -15,8 +15,8 @@ class BundleError(LocatedError):
     """
 
 
-class EdgeRuntimeError(RuntimeError):
-    """The machine cannot run inference: no LiteRT interpreter installed, or an invoke failed."""
+class EdgeRuntimeError(FnetKerasError, RuntimeError):
+    """The machine cannot run inference: no LiteRT interpreter installed, or an invoke failed (exit 1)."""
 
 
 class MetadataError(BundleError):
@@ -27,3 +27,21 @@ class MetadataError(BundleError):
     labels, metadata or associated files that are missing or malformed, and embedded files
     that differ from the bundle's.
     """
+
+
+class EmptyTextError(LocatedError):
+    """Texts with no word pieces (empty, blank, or only characters the tokenizer drops): nothing to classify.
+
+    Attributes:
+        indices: the 0-based positions of those texts in the input.
+    """
+
+    def __init__(self, indices, texts=None):
+        self.indices = list(indices)
+        shown = ", ".join(
+            f"{index}" + (f" ({texts[index]!r:.20})" if texts is not None and texts[index] else "")
+            for index in self.indices[:10]
+        ) + (" ..." if len(self.indices) > 10 else "")
+        super().__init__(
+            f"{len(self.indices)} text(s) with nothing to classify (no word pieces): text {shown}"
+        )

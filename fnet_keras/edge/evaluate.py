@@ -47,15 +47,15 @@ def evaluate_bundle(
         data, split or "test", text_column=text_column, label_column=label_column
     )
     true_ids = LabelMap(bundle.labels).encode(examples)
-    result = bundle.classify_timed(examples.texts)
-    metrics = classification_metrics(true_ids, result.predictions, bundle.labels)
+    result = bundle.classify(examples.texts)
+    metrics = classification_metrics(true_ids, result.predicted_ids, bundle.labels)
     count = len(examples)
     return {
         **metrics,
         "split": split,
         "data": examples.path,
         "bundle": bundle.describe(),
-        "truncated": sum(result.truncated),
+        "truncated": sum(prediction.truncated for prediction in result),
         "timing": {
             "tokenize_seconds": result.tokenize_seconds,
             "inference_seconds": result.inference_seconds,

@@ -1,11 +1,39 @@
 """`Manifest`: bundle.json, the description of a bundle, validated the same way on write and on load.
 
 A bundle is a directory (optionally also zipped) holding `model.tflite`, `vocab.txt`,
-`labels.txt` and `bundle.json`; the fields are described in the project's bundle spec and
-summarised in `fnet_keras/edge/__init__.py`. `Manifest.from_dict` checks every field the edge
-runtime relies on (format, version, quantization, labels, tokenizer, input/output tensors,
-file sizes and hashes, runtime requirements); the informational fields (`model`, `ops`,
-`parity`, `source_run`, ...) are kept as written.
+`labels.txt` and `bundle.json`.
+
+Format 2 (written since fnet-keras 0.2), each fact once:
+    format, format_version     "fnet-keras-bundle", 2
+    name                       a display name ("sst2 tiny FNet, int8")
+    package_version, created   the exporter's version; ISO-8601 UTC time
+    model                      preset, mixing, num_attention_layers, parameters, fourier_method
+                               (the FourierMixing method in the graph: "rfft", "dft" or null)
+    quantization               {"mode": fp32|fp16|dynamic|int8, "recipe": how it was made,
+                                "float_ops": ops still computing in float (the float islands)}
+    tokenizer                  `TokenizerConfig.to_dict()`; its sequence_length is the length of
+                               every model input
+    inputs                     role -> signature input name: {"token_ids": "input_word_ids",
+                               "mask": "input_mask", "segment_ids": "input_type_ids"} (MediaPipe's
+                               BERT layout; all int32 [1, sequence_length]; the converter orders
+                               tensors as it likes, so inputs are bound by name)
+    output                     {"name": "probabilities", "kind": "probabilities"}: float32
+                               [1, number of labels]
+    embedded_files             files model.tflite also carries in its TFLite metadata (MediaPipe
+                               reads them there); the bundle's own files are canonical, and the
+                               loader refuses a model whose copies differ
+    ops                        op name -> count, from the flatbuffer
+    parity                     the export's parity gate figures
+    runtime                    which interpreters run it (`runtime_requirements`)
+    provenance                 where it came from (run directory, config hash; pre-training, teacher)
+    notes                      free-form facts (test accuracy, latency, ...)
+    files                      name -> {"bytes", "sha256"} of model.tflite, vocab.txt, labels.txt
+The labels are labels.txt (not repeated here).
+
+Format 1 (fnet-keras 0.1) is read too: one `token_ids` input and a `logits` output (float32, or
+int8 with its scale and zero point), `quantization` a string, `mixing` the Fourier method,
+`labels` and `sequence_length` repeated beside labels.txt and the tokenizer (checked equal).
+`Manifest` gives both formats the same typed view.
 """
 
 from __future__ import annotations
@@ -20,23 +48,27 @@ from typing import Any
 from fnet_keras.data.errors import DataError
 from fnet_keras.data.label_map import LabelMap
 from fnet_keras.edge.errors import BundleError
+from fnet_keras.edge.tflite_metadata import INPUT_MASK, INPUT_TYPE_IDS, INPUT_WORD_IDS, SIGNATURE_KEY
 from fnet_keras.text.config import TokenizerConfig
 from fnet_keras.text.errors import TokenizerError
 
 FORMAT = "fnet-keras-bundle"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_FORMAT_VERSIONS = (1, 2)
 MANIFEST_NAME = "bundle.json"
 MODEL_NAME = "model.tflite"
 VOCABULARY_NAME = "vocab.txt"
 LABELS_NAME = "labels.txt"
 BUNDLE_FILES = (MODEL_NAME, VOCABULARY_NAME, LABELS_NAME)
 QUANTIZATIONS = ("fp32", "fp16", "dynamic", "int8")
-# FourierMixing method in the .tflite graph ("none": no Fourier mixing, e.g. attention-only).
-MIXINGS = ("rfft", "dft", "none")
-INPUT_NAME = "token_ids"
-INPUT_DTYPE = "int32"
-OUTPUT_NAME = "logits"
-OUTPUT_DTYPES = ("float32", "int8")
+FOURIER_METHODS_IN_GRAPH = ("rfft", "dft", None)  # None: the model has no Fourier mixing
+# Format 2's model tensors: MediaPipe's BERT text classifier layout.
+INPUTS = {"token_ids": INPUT_WORD_IDS, "mask": INPUT_MASK, "segment_ids": INPUT_TYPE_IDS}
+OUTPUT = {"name": "probabilities", "kind": "probabilities"}
+OUTPUT_KINDS = ("probabilities", "logits")
+# Format 1's.
+FORMAT1_INPUTS = {"token_ids": "token_ids"}
+FORMAT1_OUTPUT_NAME = "logits"
 # A manifest is a few kilobytes; anything far larger is not one (and is not read whole).
 MAX_MANIFEST_BYTES = 4 << 20
 
@@ -49,27 +81,40 @@ class Manifest:
 
     Attributes:
         data: the JSON object as read (or about to be written).
+        format_version: 1 or 2.
         quantization: "fp32", "fp16", "dynamic" or "int8".
-        labels: the class labels in logit order.
         tokenizer: the tokenizer settings (sequence length included).
-        output_dtype: "float32" or "int8".
-        output_quantization: `(scale, zero_point)` of an int8 output, else None.
+        inputs: role ("token_ids", "mask", "segment_ids") -> the model's signature input name.
+        output_name, output_kind: the signature output and what it holds ("probabilities" or
+            "logits").
+        output_quantization: `(scale, zero_point)` of a format-1 int8 output, else None.
+        labels: format 1's recorded labels (checked against labels.txt), None in format 2.
+        embedded_files: the bundle files model.tflite also carries in its metadata.
         files: file name -> `(bytes, sha256)` for each bundle file.
         path: where the manifest came from, named in errors.
     """
 
     data: dict[str, Any]
+    format_version: int
     quantization: str
-    labels: tuple[str, ...]
     tokenizer: TokenizerConfig
-    output_dtype: str
+    inputs: dict[str, str]
+    output_name: str
+    output_kind: str
     output_quantization: tuple[float, int] | None
+    labels: tuple[str, ...] | None
+    embedded_files: tuple[str, ...]
     files: dict[str, tuple[int, str]]
     path: str | None = None
+    signature_key: str = SIGNATURE_KEY
 
     @property
     def sequence_length(self) -> int:
         return self.tokenizer.sequence_length
+
+    @property
+    def name(self) -> str:
+        return str(self.data.get("name") or self.data.get("model", {}).get("preset") or "bundle")
 
     @classmethod
     def from_bytes(cls, data: bytes, path: str | os.PathLike | None = None) -> Manifest:
@@ -98,35 +143,93 @@ class Manifest:
                 f"'format' is {data.get('format')!r}, expected {FORMAT!r}: not an fnet-keras bundle", path
             )
         version = data.get("format_version")
-        if version != FORMAT_VERSION or isinstance(version, bool):
+        if version not in READABLE_FORMAT_VERSIONS or isinstance(version, bool):
             raise BundleError(
-                f"format_version {version!r} is not supported: this fnet_keras reads version "
-                f"{FORMAT_VERSION} (a newer exporter wrote it? upgrade fnet-keras)",
+                f"format_version {version!r} is not supported: this fnet_keras reads versions "
+                f"{', '.join(map(str, READABLE_FORMAT_VERSIONS))} (a newer exporter wrote it? upgrade "
+                f"fnet-keras)",
                 path,
             )
-        quantization = _field(data, "quantization", str, path)
-        if quantization not in QUANTIZATIONS:
-            raise BundleError(
-                f"'quantization' is {quantization!r}, expected one of {list(QUANTIZATIONS)}", path
-            )
-        labels = _labels(_field(data, "labels", list, path), path)
         tokenizer = _tokenizer(_field(data, "tokenizer", dict, path), path)
-        sequence_length = _field(data, "sequence_length", int, path)
-        if sequence_length != tokenizer.sequence_length:
-            raise BundleError(
-                f"'sequence_length' {sequence_length} differs from tokenizer.sequence_length "
-                f"{tokenizer.sequence_length}",
-                path,
-            )
-        _check_input(_field(data, "input", dict, path), sequence_length, path)
-        output_dtype, output_quantization = _output(_field(data, "outputs", dict, path), len(labels), path)
         files = _files(_field(data, "files", dict, path), path)
         _check_runtime_field(_field(data, "runtime", dict, path), path)
-        return cls(data, quantization, labels, tokenizer, output_dtype, output_quantization, files, path)
+        if version == 1:
+            return _format1(data, tokenizer, files, path)
+        quantization = _field(data, "quantization", dict, path)
+        mode = quantization.get("mode")
+        if mode not in QUANTIZATIONS:
+            raise BundleError(f"'quantization.mode' is {mode!r}, expected one of {list(QUANTIZATIONS)}", path)
+        inputs = _field(data, "inputs", dict, path)
+        if inputs != INPUTS:
+            raise BundleError(f"'inputs' is {inputs!r:.200}, expected {INPUTS}", path)
+        output = _field(data, "output", dict, path)
+        if output != OUTPUT:
+            raise BundleError(f"'output' is {output!r:.200}, expected {OUTPUT}", path)
+        embedded = _field(data, "embedded_files", list, path)
+        if any(name not in (VOCABULARY_NAME, LABELS_NAME) for name in embedded):
+            raise BundleError(
+                f"'embedded_files' is {embedded!r}, expected names among {[VOCABULARY_NAME, LABELS_NAME]}",
+                path,
+            )
+        model = _field(data, "model", dict, path)
+        if model.get("fourier_method") not in FOURIER_METHODS_IN_GRAPH:
+            raise BundleError(
+                f"'model.fourier_method' is {model.get('fourier_method')!r}, expected one of "
+                f"{list(FOURIER_METHODS_IN_GRAPH)}",
+                path,
+            )
+        return cls(
+            data,
+            2,
+            mode,
+            tokenizer,
+            dict(INPUTS),
+            OUTPUT["name"],
+            OUTPUT["kind"],
+            None,
+            None,
+            tuple(embedded),
+            files,
+            path,
+        )
 
     def to_json(self) -> str:
         """bundle.json's text: UTF-8 JSON, indent 2, a final newline."""
         return json.dumps(self.data, indent=2, ensure_ascii=False) + "\n"
+
+
+def _format1(data: dict, tokenizer: TokenizerConfig, files: dict, path: str | None) -> Manifest:
+    quantization = _field(data, "quantization", str, path)
+    if quantization not in QUANTIZATIONS:
+        raise BundleError(f"'quantization' is {quantization!r}, expected one of {list(QUANTIZATIONS)}", path)
+    labels = _labels(_field(data, "labels", list, path), path)
+    sequence_length = _field(data, "sequence_length", int, path)
+    if sequence_length != tokenizer.sequence_length:
+        raise BundleError(
+            f"'sequence_length' {sequence_length} differs from tokenizer.sequence_length "
+            f"{tokenizer.sequence_length}",
+            path,
+        )
+    spec = _field(data, "input", dict, path)
+    expected = {"name": "token_ids", "dtype": "int32", "shape": [1, sequence_length]}
+    for key, value in expected.items():
+        if spec.get(key) != value:
+            raise BundleError(f"field 'input.{key}' is {spec.get(key)!r}, expected {value!r}", path)
+    output_quantization = _format1_output(_field(data, "outputs", dict, path), len(labels), path)
+    return Manifest(
+        data,
+        1,
+        quantization,
+        tokenizer,
+        dict(FORMAT1_INPUTS),
+        FORMAT1_OUTPUT_NAME,
+        "logits",
+        output_quantization,
+        labels,
+        (),
+        files,
+        path,
+    )
 
 
 def _field(data: dict, key: str, kind: type, path: str | None) -> Any:
@@ -146,10 +249,9 @@ def _json_kind(kind: type) -> str:
 
 def _labels(labels: list, path: str | None) -> tuple[str, ...]:
     try:
-        label_map = LabelMap(tuple(labels))
+        return LabelMap(tuple(labels)).labels
     except DataError as error:
         raise BundleError(f"field 'labels': {error.reason}", path) from None
-    return label_map.labels
 
 
 def _tokenizer(settings: dict, path: str | None) -> TokenizerConfig:
@@ -159,21 +261,14 @@ def _tokenizer(settings: dict, path: str | None) -> TokenizerConfig:
         raise BundleError(f"field 'tokenizer': {error.reason}", path) from None
 
 
-def _check_input(spec: dict, sequence_length: int, path: str | None) -> None:
-    expected = {"name": INPUT_NAME, "dtype": INPUT_DTYPE, "shape": [1, sequence_length]}
-    for key, value in expected.items():
-        if spec.get(key) != value:
-            raise BundleError(f"field 'input.{key}' is {spec.get(key)!r}, expected {value!r}", path)
-
-
-def _output(outputs: dict, num_labels: int, path: str | None) -> tuple[str, tuple[float, int] | None]:
-    spec = outputs.get(OUTPUT_NAME)
+def _format1_output(outputs: dict, num_labels: int, path: str | None) -> tuple[float, int] | None:
+    spec = outputs.get(FORMAT1_OUTPUT_NAME)
     if not isinstance(spec, dict):
-        raise BundleError(f"field 'outputs' must hold an object {OUTPUT_NAME!r}, found {outputs!r:.80}", path)
+        raise BundleError(f"field 'outputs' must hold an object 'logits', found {outputs!r:.80}", path)
     dtype = spec.get("dtype")
-    if dtype not in OUTPUT_DTYPES:
+    if dtype not in ("float32", "int8"):
         raise BundleError(
-            f"field 'outputs.logits.dtype' is {dtype!r}, expected one of {list(OUTPUT_DTYPES)}", path
+            f"field 'outputs.logits.dtype' is {dtype!r}, expected one of ['float32', 'int8']", path
         )
     if spec.get("shape") != [1, num_labels]:
         raise BundleError(
@@ -182,7 +277,7 @@ def _output(outputs: dict, num_labels: int, path: str | None) -> tuple[str, tupl
             path,
         )
     if dtype == "float32":
-        return dtype, None
+        return None
     quantization = spec.get("quantization")
     scale = quantization.get("scale") if isinstance(quantization, dict) else None
     zero_point = quantization.get("zero_point") if isinstance(quantization, dict) else None
@@ -200,7 +295,7 @@ def _output(outputs: dict, num_labels: int, path: str | None) -> tuple[str, tupl
             f'number, "zero_point": an integer in [-128, 127]}}, found {quantization!r}',
             path,
         )
-    return dtype, (float(scale), zero_point)
+    return float(scale), zero_point
 
 
 def _files(files: dict, path: str | None) -> dict[str, tuple[int, str]]:

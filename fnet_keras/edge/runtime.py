@@ -122,18 +122,21 @@ def runtime_requirements(quantization: str) -> dict[str, Any]:
 
 
 def check_runtime(
-    manifest: dict[str, Any], runtime_name: str, runtime_version: str, path: str | None = None
+    quantization: str,
+    requirements: dict[str, Any],
+    runtime_name: str,
+    runtime_version: str,
+    path: str | None = None,
 ) -> None:
     """Refuses (BundleError) a bundle that the named interpreter package and version cannot run.
 
     Args:
-        manifest: a validated bundle.json object (`quantization` and `runtime` are read).
+        quantization: the bundle's mode ("fp32", "fp16", "dynamic" or "int8").
+        requirements: bundle.json's validated `runtime` field (`runtime_requirements`).
         runtime_name: "ai_edge_litert" or "tflite_runtime".
         runtime_version: its version string.
         path: the bundle.json named in errors.
     """
-    quantization = manifest["quantization"]
-    requirements = manifest["runtime"]
     found = parse_version(runtime_version)
     if runtime_name == AI_EDGE_LITERT:
         needed = requirements["min_ai_edge_litert"]

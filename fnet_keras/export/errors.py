@@ -1,4 +1,4 @@
-"""The export's exceptions: bad input (`ExportError`) and failed checks (the two subclasses)."""
+"""The export's exceptions: bad input (`ExportError`, exit 2) and failed checks (its subclasses, exit 1)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,8 @@ class ExportError(LocatedError):
     """An export that cannot go ahead as asked, reported as `path: reason` (`LocatedError`).
 
     Raised for a missing or inconsistent run directory, data that cannot be found, bad
-    options, or a conversion that fails. `exit_code` is what `fnet-keras export` returns.
+    options, or a conversion that fails.
     """
-
-    exit_code = 2
 
 
 class UnsupportedOpsError(ExportError):
@@ -30,17 +28,25 @@ class UnsupportedOpsError(ExportError):
 
 
 class ParityGateError(ExportError):
-    """At least one exported model disagrees with the Keras model beyond its thresholds.
+    """At least one mode's exported model disagrees with the Keras model beyond its thresholds.
 
-    Nothing was written. Attributes:
-        report: the `ExportReport` with every mode's figures (`report.passed` is False).
+    The modes that passed were written (with the report); the failed ones were not.
+    Attributes:
+        report: the saved `ExportReport` with every mode's figures.
     """
 
     exit_code = 1
 
     def __init__(self, report):
+        from fnet_keras.export.report import GATE_ADVICE
+
         self.report = report
-        failed = ", ".join(mode.quantization for mode in report.modes if not mode.parity.passed)
+        failed = report.failed_modes
+        written = [mode.mode for mode in report.modes if mode.passed]
+        advice = "; ".join(f"{mode}: {GATE_ADVICE[mode]}" for mode in failed)
         super().__init__(
-            f"parity gate failed for {failed}; no bundle was written.\n\n{report.format_table()}"
+            f"parity gate failed for {', '.join(failed)}: no bundle written for "
+            f"{'it' if len(failed) == 1 else 'them'}"
+            + (f" ({', '.join(written)} written to {report.out_dir})" if written else "")
+            + f". What to try: {advice}.\n\n{report.format_table()}"
         )

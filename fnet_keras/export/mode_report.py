@@ -1,4 +1,4 @@
-"""`ModeReport`: what one quantization mode's export produced and measured."""
+"""`ModeReport`: what one mode's export produced and measured."""
 
 from __future__ import annotations
 
@@ -15,33 +15,38 @@ class ModeReport:
     """One exported model: its recipe, size, ops, parity and test accuracy.
 
     Attributes:
-        quantization: "fp32", "fp16", "dynamic" or "int8".
-        mixing: FourierMixing method traced ("rfft", "dft", or "none").
+        mode: "fp32", "fp16", "dynamic" or "int8".
+        recipe: the recipe kept (`fnet_keras.export.recipes`), e.g. "int8-rfft".
+        fourier_method: the FourierMixing method in the graph ("rfft", "dft" or None).
         size_bytes: bytes of model.tflite.
         ops: op name -> count, from the flatbuffer.
-        float_ops: int8 only: ops that still compute in float, name -> count ({} otherwise).
-        parity: the gate's figures on the dev examples.
+        float_ops: ops that still compute in float in a quantized model (its float islands).
+        parity: the gate's figures.
         test_accuracy: accuracy on the run's labelled test split, or None.
-        test_examples: number of test examples scored (0 without a labelled test split).
-        input, outputs: bundle.json's `input` and `outputs` objects.
-        convert_seconds: wall time of tracing and conversion.
+        p50_ms: median latency measured here when recipes were compared by speed, else None.
+        alternatives: the other recipes tried for this mode: name -> {"passed", "p50_ms", "reason"}.
         tflite_bytes: the flatbuffer (not serialised into reports).
-        bundle_dir: where the bundle was written, once it is.
+        loaded_model: the `LiteRTModel` the gate ran (the bundle writer reuses it).
+        bundle_dir: where the bundle was written, once it is (None if the gate failed).
     """
 
-    quantization: str
-    mixing: str
+    mode: str
+    recipe: str
+    fourier_method: str | None
     size_bytes: int
     ops: dict[str, int]
     float_ops: dict[str, int]
     parity: ParityResult
     test_accuracy: float | None
-    test_examples: int
-    input: dict[str, Any]
-    outputs: dict[str, Any]
-    convert_seconds: float
+    p50_ms: float | None = None
+    alternatives: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
     tflite_bytes: bytes = dataclasses.field(repr=False, default=b"")
+    loaded_model: Any = dataclasses.field(repr=False, default=None)
     bundle_dir: Path | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.parity.passed
 
     @property
     def op_count(self) -> int:
@@ -49,23 +54,21 @@ class ModeReport:
 
     @property
     def float_matmul_fft_ops(self) -> dict[str, int]:
-        """The float ops on the matmul/FFT path (the int8 goal is none)."""
+        """The float ops on the matmul/FFT path (for int8-dft the goal is none)."""
         return {name: count for name, count in self.float_ops.items() if name in MATMUL_FFT_OPS}
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "quantization": self.quantization,
-            "mixing": self.mixing,
+            "mode": self.mode,
+            "recipe": self.recipe,
+            "fourier_method": self.fourier_method,
             "size_bytes": self.size_bytes,
             "op_count": self.op_count,
             "ops": dict(self.ops),
             "float_ops": dict(self.float_ops),
-            "float_matmul_fft_ops": self.float_matmul_fft_ops,
             "parity": self.parity.to_dict(),
             "test_accuracy": self.test_accuracy,
-            "test_examples": self.test_examples,
-            "input": self.input,
-            "outputs": self.outputs,
-            "convert_seconds": round(self.convert_seconds, 3),
+            "p50_ms": self.p50_ms,
+            "alternatives": self.alternatives,
             "bundle_dir": None if self.bundle_dir is None else str(self.bundle_dir),
         }

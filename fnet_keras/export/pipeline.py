@@ -1,278 +1,433 @@
-"""`export_run`: a training run -> one LiteRT bundle per quantization mode, gated on parity.
+"""`export_run`: a training run -> one LiteRT bundle per mode, each gated on parity with the Keras model.
 
-    report = export_run("runs/sst2/mini-fourier", quantizations=("fp32", "int8"))
-    print(report)       # the table: size and ratio to fp32, ops, parity, test accuracy
+    report = export_run("runs/sst2/mini-fourier", modes=("fp32", "int8"))
+    print(report)       # the table: recipe, size and ratio to fp32, ops, parity, test accuracy
 
-Steps for each mode: choose the FourierMixing method (`mixing.choose_mixing`), set it on
-the loaded model, trace a fresh serving function, convert with builtin ops only
-(`convert`), list the ops from the flatbuffer and refuse Flex/custom ops (`tflite_ops`),
-run the model in LiteRT on the dev examples and compare with the Keras reference
-(`parity`), and score the test split. Only when every mode passes its gate are the bundles
-written (`fnet_keras.edge.write_bundle`, atomic per bundle) and the report saved.
+For each mode the candidate recipes (`recipes.candidates`) are converted in MediaPipe's layout
+(`convert`), their ops read from the flatbuffer and refused if not builtin or not runnable in
+MediaPipe 0.10.21, MediaPipe metadata (vocabulary and labels) attached, and the final bytes run
+in LiteRT on the gate's texts (`parity`) and on the test split. Where two recipes pass (int8),
+both are timed here, interleaved, and the faster is kept. Bundles are written for the modes that
+pass; a mode that fails is reported with what to try and written nowhere (`ParityGateError`,
+after the passing ones are written). Everything goes to a staging directory first and replaces
+`out_dir` in one rename, so the report always describes exactly the bundles beside it.
 """
 
 from __future__ import annotations
 
-import datetime
 import os
+import shutil
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 
 import fnet_keras
-from fnet_keras.export.convert import (
-    QUANTIZATIONS,
-    check_quantizations,
-    convert_saved_model,
-    write_saved_model,
-)
+from fnet_keras.atomic import utc_timestamp
+from fnet_keras.data import DataError, Dataset, LabelMap, load_dataset, load_dataset_from_info
+from fnet_keras.edge import BundleError, LiteRTModel, write_bundle
+from fnet_keras.edge.classification import softmax
+from fnet_keras.edge.manifest import INPUTS, OUTPUT, QUANTIZATIONS
+from fnet_keras.edge.tflite_metadata import write_classifier_metadata
+from fnet_keras.export import mediapipe_layout
+from fnet_keras.export.convert import convert, write_saved_model
 from fnet_keras.export.errors import ExportError, ParityGateError
-from fnet_keras.export.inputs import ExportInputs, check_counts, prepare_inputs
-from fnet_keras.export.mixing import MIXING_CHOICES, apply_mixing, choose_mixing, fourier_shapes
+from fnet_keras.export.mixing import rfft_possible
 from fnet_keras.export.mode_report import ModeReport
-from fnet_keras.export.parity import compare_logits, tflite_runner
-from fnet_keras.export.report import ExportReport
-from fnet_keras.export.run_source import RunSource, load_run
+from fnet_keras.export.parity import (
+    DEFAULT_PARITY_EXAMPLES,
+    check_parity_examples,
+    compare_probabilities,
+    gate_texts,
+)
+from fnet_keras.export.recipes import FOURIER_METHOD_CHOICES, Recipe, candidates, check_modes
+from fnet_keras.export.report import BUNDLES_DIR_NAME, ExportReport, check_out_dir
 from fnet_keras.export.tflite_ops import check_builtin_only, float_op_counts, op_counts, read_ops
+from fnet_keras.text import WordPieceEncoder
+from fnet_keras.training.pipeline import predict_logits
+from fnet_keras.training.run_dir import Run, RunDir
 
-BUNDLES_DIR_NAME = "bundles"
-# Why an op is left in float by TF 2.21's int8 quantizer, for the report's notes.
+DEFAULT_REPRESENTATIVE_SAMPLES = 200
+# Interleaved timing of two passing recipes: enough runs for a stable median of a small model.
+RECIPE_TIMING_RUNS, RECIPE_TIMING_WARMUP = 60, 5
 FLOAT_OP_REASONS = {
     "NEG": "the negated mean inside LayerNormalization; the quantizer keeps NEG in float "
     "(per-token [1, seq, 1] tensors, negligible work)",
-    "RFFT2D": "no int8 kernel; mixing 'dft' keeps the Fourier transform in int8",
+    "RFFT2D": "no int8 kernel: the Fourier transform is a float island (int8-rfft)",
 }
-
-
-def load_model(run_dir: str | os.PathLike):
-    """A freshly loaded model.keras (safe mode), with fnet_keras's layers registered."""
-    import keras
-
-    # Importing the classifier imports the backbone and layers, registering every serializable class.
-    from fnet_keras.models import TextClassifier  # noqa: F401
-
-    path = Path(run_dir) / "model.keras"
-    try:
-        return keras.saving.load_model(path, safe_mode=True)
-    except Exception as error:  # Keras raises ValueError, TypeError, OSError, zipfile errors...
-        raise ExportError(f"cannot load the Keras model: {type(error).__name__}: {error}", path) from None
+Progress = Callable[[str], None]
 
 
 def export_run(
     run_dir: str | os.PathLike,
-    quantizations: str | Sequence[str] = QUANTIZATIONS,
-    mixing: str = "auto",
-    representative_samples: int = 200,
+    modes: str | Sequence[str] = QUANTIZATIONS,
+    *,
+    fourier_method: str = "auto",
+    representative_samples: int = DEFAULT_REPRESENTATIVE_SAMPLES,
     out_dir: str | os.PathLike | None = None,
     data: str | os.PathLike | None = None,
-    *,
-    int8_output: bool = False,
     make_zip: bool = False,
-    parity_examples: int = 1000,
+    overwrite: bool = False,
+    parity_examples: int = DEFAULT_PARITY_EXAMPLES,
+    name: str | None = None,
+    rename_labels: dict[str, str] | None = None,
     command: str | None = None,
+    progress: Progress | None = None,
 ) -> ExportReport:
-    """Exports a training run to one bundle per quantization mode.
+    """Exports a training run to one bundle per mode.
 
     Args:
         run_dir: the training run (model.keras, vocab.txt, labels.txt, config.json).
-        quantizations: any of "fp32", "fp16", "dynamic", "int8" (a sequence or "fp32,int8").
-        mixing: "auto" (rfft for float modes at power-of-two sizes, else dft; dft for int8),
-            or "rfft" / "dft" for every mode.
+        modes: any of "fp32", "fp16", "dynamic", "int8" (a sequence or "fp32,int8").
+        fourier_method: "auto" (rfft for float modes at power-of-two sizes, else dft; for int8
+            the faster of int8-rfft and int8-dft that passes), or "rfft" / "dft" for every mode.
         representative_samples: training texts used to calibrate int8.
-        out_dir: where bundles go, one subdirectory per mode (default RUN_DIR/bundles).
+        out_dir: where bundles go, one subdirectory per mode (default RUN_DIR/bundles). It must
+            be absent or empty, or hold a previous export and `overwrite` be set.
         data: read the data from here instead of the run's record.
-        int8_output: int8 only: int8 logits (scale and zero point in bundle.json).
         make_zip: also write `<mode>.zip` next to each bundle directory.
-        parity_examples: dev examples for the gate (>= 500; all of dev if fewer).
+        overwrite: replace a previous export in `out_dir` (the whole of it).
+        parity_examples: texts for the gate (>= 500; see `fnet_keras.export.parity`).
+        name: the bundles' display name (default: the run directory's name).
+        rename_labels: old label -> new label, to show the classes under other names in the bundles
+            (labels.txt and the model's metadata); the classes and their order stay.
         command: the command line, recorded in the report.
+        progress: called with a line for each stage (the CLI prints them on stderr).
 
     Returns:
-        The `ExportReport`, already saved as export_report.md/.json in `out_dir`.
+        The `ExportReport`, saved as export_report.md/.json in `out_dir`.
 
     Raises:
-        ExportError: bad run directory, data or options (exit code 2 on the command line).
+        ExportError, RunDirError, DataError: bad run directory, data or options (exit code 2).
         UnsupportedOpsError: a model needs Flex/custom ops (exit code 1).
-        ParityGateError: a mode failed its gate; nothing was written (exit code 1).
+        ParityGateError: a mode failed its gate; the others were written (exit code 1).
     """
-    quantizations = check_quantizations(quantizations)
-    if mixing not in MIXING_CHOICES:
-        raise ExportError(f"mixing must be one of {', '.join(MIXING_CHOICES)}, got {mixing!r}")
-    check_counts(parity_examples, representative_samples)
-    source = load_run(run_dir, data)
-    out_dir = Path(out_dir) if out_dir is not None else source.run_dir / BUNDLES_DIR_NAME
-    _check_targets(out_dir, quantizations, make_zip)
-    model = load_model(source.run_dir)
-    inputs = prepare_inputs(model, source, parity_examples, representative_samples)
-    return export_model(
-        model,
-        source,
-        inputs,
-        quantizations,
-        out_dir,
-        mixing=mixing,
-        int8_output=int8_output,
-        make_zip=make_zip,
-        command=command,
+    say = progress or (lambda line: None)
+    modes = check_modes(modes)
+    if fourier_method not in FOURIER_METHOD_CHOICES:
+        raise ExportError(
+            f"--fourier-method must be one of {', '.join(FOURIER_METHOD_CHOICES)}, got {fourier_method!r}"
+        )
+    check_parity_examples(parity_examples)
+    if (
+        isinstance(representative_samples, bool)
+        or not isinstance(representative_samples, int)
+        or (representative_samples < 1)
+    ):
+        raise ExportError(
+            f"--representative-samples must be a positive integer, got {representative_samples!r}"
+        )
+    run_path = Path(run_dir).resolve()
+    out_dir = Path(out_dir) if out_dir is not None else run_path / BUNDLES_DIR_NAME
+    check_out_dir(out_dir, overwrite)
+
+    say(f"reading the run {run_path}")
+    run = RunDir(run_path).load()
+    bundle_labels = _renamed(run.label_map, rename_labels or {})
+    model = run.load_model()
+    dataset, data_source = _dataset(run, data)
+    encoder = WordPieceEncoder(run.vocabulary, run.tokenizer_config)
+
+    def encode(texts: list[str]) -> np.ndarray:
+        return np.asarray(encoder.encode_batch(texts), np.int32).reshape(len(texts), run.sequence_length)
+
+    seed = run.settings.seed
+    gate = gate_texts(dataset.dev.texts, dataset.train.texts, parity_examples, seed)
+    say(f"computing the Keras reference on {gate.describe()}")
+    gate_ids = encode(gate.texts)
+    reference = softmax(predict_logits(model, gate_ids))
+    picked = np.random.default_rng(seed).permutation(len(dataset.train))[:representative_samples]
+    calibration_ids = encode([dataset.train.texts[i] for i in sorted(picked)])
+    test = (
+        dataset.test if dataset.test is not None and dataset.test.has_labels and len(dataset.test) else None
     )
+    test_ids = test_labels = keras_test_accuracy = None
+    if test is not None:
+        test_labels = np.asarray(run.label_map.encode(test), np.int64)
+        test_ids = encode(test.texts)
+        keras_test_accuracy = float(np.mean(predict_logits(model, test_ids).argmax(axis=1) == test_labels))
 
-
-def export_model(
-    model,
-    source: RunSource,
-    inputs: ExportInputs,
-    quantizations: Sequence[str],
-    out_dir: str | os.PathLike,
-    *,
-    mixing: str = "auto",
-    int8_output: bool = False,
-    make_zip: bool = False,
-    command: str | None = None,
-) -> ExportReport:
-    """Converts, checks and gates every mode of `model`, then writes the bundles and report.
-
-    `inputs.reference_logits` must come from this model before any mixing switch
-    (`prepare_inputs`); the gate compares against them, so a model changed since then
-    fails it. See `export_run` for the arguments and errors.
-    """
-    quantizations = check_quantizations(quantizations)
-    out_dir = Path(out_dir)
-    _check_targets(out_dir, quantizations, make_zip)
-    shapes = fourier_shapes(model)
-    modes = []
-    with tempfile.TemporaryDirectory(prefix="fnet-keras-export-") as temp:
-        saved_models: dict[str, Path] = {}  # one SavedModel per mixing method
-        for quantization in quantizations:
-            started = time.perf_counter()
-            method = choose_mixing(quantization, mixing, shapes)
-            if method not in saved_models:
-                apply_mixing(model, method)
-                saved_models[method] = write_saved_model(model, source.sequence_length, Path(temp) / method)
-            tflite_bytes = convert_saved_model(
-                saved_models[method],
-                quantization,
-                representative_ids=inputs.calibration_ids if quantization == "int8" else None,
-                int8_output=int8_output and quantization == "int8",
+    rfft_ok = rfft_possible(model)
+    mode_reports = []
+    with tempfile.TemporaryDirectory(prefix="fnet-keras-export-") as workdir:
+        for mode in modes:
+            mode_reports.append(
+                _export_mode(
+                    mode,
+                    candidates(mode, fourier_method, rfft_ok),
+                    model,
+                    run,
+                    workdir,
+                    calibration_ids,
+                    gate_ids,
+                    reference,
+                    test_ids,
+                    test_labels,
+                    bundle_labels,
+                    say,
+                )
             )
-            seconds = time.perf_counter() - started
-            modes.append(_check_mode(tflite_bytes, quantization, method, inputs, seconds))
-    report = ExportReport(
-        run_dir=source.run_dir,
-        out_dir=out_dir,
-        modes=modes,
-        keras_test_accuracy=inputs.keras_test_accuracy,
-        test_examples=0 if inputs.test_ids is None else len(inputs.test_ids),
-        parity_split="dev",
-        parity_examples=len(inputs.gate_ids),
-        data_source=source.data_source,
-        notes=_notes(source, modes),
-        created=datetime.datetime.now(datetime.timezone.utc)
-        .isoformat(timespec="seconds")
-        .replace("+00:00", "Z"),
-        package_version=fnet_keras.__version__,
-        command=command,
-    )
+        report = ExportReport(
+            run_dir=run_path,
+            out_dir=out_dir,
+            modes=mode_reports,
+            keras_test_accuracy=keras_test_accuracy,
+            test_examples=0 if test is None else len(test),
+            gate=gate.describe(),
+            data_source=data_source,
+            notes=_notes(dataset, mode_reports),
+            created=utc_timestamp(),
+            package_version=fnet_keras.__version__,
+            command=command,
+        )
+        staging = Path(
+            tempfile.mkdtemp(
+                dir=out_dir.parent if out_dir.parent.exists() else None,
+                prefix=f".{out_dir.name}.",
+                suffix=".tmp",
+            )
+        )
+        try:
+            for mode_report in mode_reports:
+                if mode_report.passed:
+                    say(f"writing the {mode_report.mode} bundle")
+                    mode_report.bundle_dir = out_dir / mode_report.mode
+                    _write_bundle(
+                        staging / mode_report.mode, mode_report, model, run, bundle_labels, name, make_zip
+                    )
+            report.save(staging)
+            _install(staging, out_dir)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
     if not report.passed:
         raise ParityGateError(report)
-    for mode in modes:
-        mode.bundle_dir = _write_bundle(out_dir / mode.quantization, mode, model, source, make_zip)
-    report.save()
     return report
 
 
-def _check_mode(
-    tflite_bytes: bytes, quantization: str, method: str, inputs: ExportInputs, seconds: float
+def _install(staging: Path, out_dir: Path) -> None:
+    """Puts `staging` in place of `out_dir` (moving a previous export aside and deleting it after)."""
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    if out_dir.is_dir() and not any(out_dir.iterdir()):
+        out_dir.rmdir()
+    if not out_dir.exists():
+        os.rename(staging, out_dir)
+        return
+    backup = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}.", suffix=".old"))
+    os.rmdir(backup)
+    os.rename(out_dir, backup)
+    try:
+        os.rename(staging, out_dir)
+    except BaseException:
+        os.rename(backup, out_dir)
+        raise
+    shutil.rmtree(backup, ignore_errors=True)
+
+
+def _dataset(run: Run, data) -> tuple[Dataset, str]:
+    if data is not None:
+        try:
+            return load_dataset(data), f"{os.fspath(data)} (--data)"
+        except DataError as error:
+            raise ExportError(f"cannot read the data given with --data: {error}") from None
+    if run.data_info is None:
+        raise ExportError(
+            "the run records no data, so calibration and parity texts are unknown; pass --data PATH",
+            run.path / "config.json",
+        )
+    try:
+        dataset = load_dataset_from_info(run.data_info)
+    except DataError as error:
+        raise ExportError(
+            f"cannot read the run's recorded data: {error}. Pass --data PATH to use another copy of it"
+        ) from None
+    return dataset, f"{run.data_info.get('source')} (recorded in config.json)"
+
+
+def _export_mode(
+    mode,
+    recipes,
+    model,
+    run,
+    workdir,
+    calibration_ids,
+    gate_ids,
+    reference,
+    test_ids,
+    test_labels,
+    labels,
+    say,
 ) -> ModeReport:
-    """Builtin-ops check, parity gate and test accuracy of one converted model."""
-    ops = read_ops(tflite_bytes)
-    check_builtin_only(ops, f"the {quantization} model")
-    runner = tflite_runner(tflite_bytes)
-    parity = compare_logits(runner.logits(inputs.gate_ids), inputs.reference_logits, quantization)
-    test_accuracy = None
-    if inputs.test_ids is not None:
-        predictions = runner.logits(inputs.test_ids).argmax(axis=1)
-        test_accuracy = float(np.mean(predictions == inputs.test_labels))
-    model_input, outputs = runner.io_spec()
-    return ModeReport(
-        quantization=quantization,
-        mixing=method,
-        size_bytes=len(tflite_bytes),
-        ops=op_counts(ops),
-        float_ops=float_op_counts(ops) if quantization == "int8" else {},
-        parity=parity,
-        test_accuracy=test_accuracy,
-        test_examples=0 if inputs.test_ids is None else len(inputs.test_ids),
-        input=model_input,
-        outputs=outputs,
-        convert_seconds=seconds,
-        tflite_bytes=tflite_bytes,
+    tried = []
+    for recipe in recipes:
+        say(f"{mode}: converting ({recipe.name}: {recipe.description})")
+        started = time.perf_counter()
+        saved = write_saved_model(model, run.sequence_length, recipe, Path(workdir))
+        raw = convert(saved, recipe, calibration_ids if recipe.calibrated else None)
+        ops = read_ops(raw)
+        check_builtin_only(ops, f"the {recipe.name} model")
+        mediapipe_layout.check_mediapipe_ops(ops, f"the {recipe.name} model")
+        try:
+            tflite_bytes = write_classifier_metadata(
+                raw,
+                run.vocabulary,
+                list(labels.labels),
+                name=run.path.name,
+                version=fnet_keras.__version__,
+                path="model.tflite",
+            )
+            loaded = LiteRTModel(tflite_bytes, path="model.tflite", inputs=INPUTS, output=OUTPUT["name"])
+        except BundleError as error:
+            raise ExportError(f"the {recipe.name} model: {error}") from None
+        say(
+            f"{mode}: parity gate on {len(gate_ids)} texts ({time.perf_counter() - started:.1f} s to convert)"
+        )
+        parity = compare_probabilities(_run(loaded, gate_ids), reference, mode)
+        test_accuracy = None
+        if test_ids is not None:
+            test_accuracy = float(np.mean(_run(loaded, test_ids).argmax(axis=1) == test_labels))
+        say(
+            f"{mode}: {recipe.name} {'passed' if parity.passed else 'FAILED'} (top-label agreement "
+            f"{100 * parity.agreement:.2f}%, max |Δp| {parity.max_abs_probability_diff:.2e})"
+        )
+        tried.append(
+            (
+                recipe,
+                ModeReport(
+                    mode=mode,
+                    recipe=recipe.name,
+                    fourier_method=recipe.fourier_method,
+                    size_bytes=len(tflite_bytes),
+                    ops=op_counts(ops),
+                    float_ops=float_op_counts(ops) if mode != "fp32" else {},
+                    parity=parity,
+                    test_accuracy=test_accuracy,
+                    tflite_bytes=tflite_bytes,
+                ),
+                loaded,
+            )
+        )
+    passing = [entry for entry in tried if entry[1].passed]
+    if len(passing) > 1:
+        timings = _time_recipes([report for _, report, _ in passing], workdir, say)
+        for (_, report, _), p50 in zip(passing, timings, strict=True):
+            report.p50_ms = p50
+        passing.sort(key=lambda entry: entry[1].p50_ms)
+    chosen = passing[0] if passing else tried[0]
+    chosen_report = chosen[1]
+    chosen_report.loaded_model = chosen[2]  # the bundle writer reuses it instead of loading the bytes again
+    for recipe, report, _ in tried:
+        if report is chosen_report:
+            continue
+        if report.passed:
+            reason = (
+                f"passed the gate, {report.p50_ms:.3f} ms p50 here against {chosen_report.p50_ms:.3f} ms "
+                f"for {chosen_report.recipe}: kept the faster"
+            )
+        else:
+            reason = (
+                f"failed the gate (top-label agreement {100 * report.parity.agreement:.2f}%, max |Δp| "
+                f"{report.parity.max_abs_probability_diff:.2e})"
+            )
+        chosen_report.alternatives[recipe.name] = {
+            "passed": report.passed,
+            "p50_ms": report.p50_ms,
+            "reason": reason,
+        }
+    return chosen_report
+
+
+def _run(model: LiteRTModel, token_ids: np.ndarray) -> np.ndarray:
+    rows = [model.predict(ids) for ids in token_ids]
+    return np.stack(rows) if rows else np.zeros((0, model.num_classes), np.float32)
+
+
+def _time_recipes(reports: list[ModeReport], workdir, say) -> list[float]:
+    """Median latency (ms, batch 1, 1 thread) of each model, timed interleaved (`fnet_keras.edge.bench`)."""
+    from fnet_keras.edge.bench import benchmark
+
+    paths = []
+    for report in reports:
+        path = Path(workdir) / f"{report.recipe}.tflite"
+        path.write_bytes(report.tflite_bytes)
+        paths.append(path)
+    say(
+        f"timing {', '.join(report.recipe for report in reports)} "
+        f"(interleaved, {RECIPE_TIMING_RUNS} runs each)"
     )
+    result = benchmark(paths, runs=RECIPE_TIMING_RUNS, warmup=RECIPE_TIMING_WARMUP, memory=False)
+    data = result.to_dict()
+    by_name = {model["path"]: model["name"] for model in data["models"]}
+    cells = {cell["model"]: cell for cell in data["cells"]}
+    return [cells[by_name[str(path)]]["inference_p50"] / 1000.0 for path in paths]
 
 
-def _write_bundle(bundle_dir: Path, mode: ModeReport, model, source: RunSource, make_zip: bool) -> Path:
-    from fnet_keras.edge import BundleError, write_bundle
-
+def _write_bundle(
+    bundle_dir: Path, report: ModeReport, model, run: Run, labels: LabelMap, name: str | None, make_zip: bool
+) -> None:
+    recipe = Recipe(report.mode, report.fourier_method)
     metadata = {
-        "quantization": mode.quantization,
-        "mixing": mode.mixing,
+        "name": f"{name or run.path.name} ({report.mode})",
         "model": {
-            "preset": source.config.get("preset"),
-            "mixing": source.config.get("mixing"),
+            "preset": run.settings.preset,
+            "mixing": run.settings.mixing,
+            "num_attention_layers": run.settings.num_attention_layers,
             "parameters": int(model.count_params()),
+            "fourier_method": report.fourier_method,
         },
-        "ops": mode.ops,
-        "float_ops": mode.float_ops,
-        "input": mode.input,
-        "outputs": mode.outputs,
-        "parity": mode.parity.to_bundle_dict(),
-        "source_run": {"run_dir": str(source.run_dir), "config_sha256": source.config_sha256},
+        "quantization": {
+            "mode": report.mode,
+            "recipe": report.recipe,
+            "description": recipe.description,
+            "float_ops": report.float_ops,
+        },
+        "ops": report.ops,
+        "parity": report.parity.to_dict(),
+        "provenance": {"run": {"path": str(run.path), "config_sha256": run.config_sha256}},
+        "notes": [] if report.test_accuracy is None else [f"test accuracy {100 * report.test_accuracy:.2f}%"],
     }
     try:
-        return write_bundle(
+        write_bundle(
             bundle_dir,
-            tflite_bytes=mode.tflite_bytes,
-            vocabulary=source.vocabulary,
-            labels=source.label_map,
-            tokenizer_config=source.tokenizer_config,
+            tflite_bytes=report.tflite_bytes,
+            vocabulary=run.vocabulary,
+            labels=labels,
+            tokenizer_config=run.tokenizer_config,
             metadata=metadata,
             make_zip=make_zip,
-            overwrite=True,
+            model=report.loaded_model,
         )
     except BundleError as error:
-        raise ExportError(f"cannot write the {mode.quantization} bundle: {error}") from None
+        raise ExportError(f"cannot write the {report.mode} bundle: {error}") from None
 
 
-def _check_targets(out_dir: Path, quantizations: Sequence[str], make_zip: bool) -> None:
-    """Refuses, before any work, targets the bundle writer would refuse to replace."""
-    from fnet_keras.edge import BundleError
-    from fnet_keras.edge.bundle_writer import check_bundle_target
+def _renamed(label_map: LabelMap, renames: dict[str, str]) -> LabelMap:
+    """The labels the bundles show: `renames` applied, the classes and their order unchanged."""
+    unknown = [old for old in renames if old not in label_map]
+    if unknown:
+        raise ExportError(
+            f"--rename-labels: {', '.join(map(repr, unknown))} not among the run's labels "
+            f"{list(label_map.labels)}"
+        )
+    try:
+        return LabelMap(tuple(renames.get(label, label) for label in label_map.labels))
+    except DataError as error:
+        raise ExportError(f"--rename-labels: {error.reason}") from None
 
-    if out_dir.exists() and not out_dir.is_dir():
-        raise ExportError("exists and is not a directory", out_dir)
-    for quantization in quantizations:
-        try:
-            check_bundle_target(out_dir / quantization, make_zip, overwrite=True)
-        except BundleError as error:
-            raise ExportError(f"{error} (choose another --out)") from None
 
-
-def _notes(source: RunSource, modes: list[ModeReport]) -> list[str]:
-    notes = list(source.dataset.notes)
+def _notes(dataset: Dataset, modes: list[ModeReport]) -> list[str]:
+    notes = list(dataset.notes)
     for mode in modes:
-        if mode.quantization != "int8":
+        if mode.mode != "int8":
             continue
         if not mode.float_ops:
-            notes.append("int8: every op computes in int8 (apart from QUANTIZE/DEQUANTIZE at the edges)")
+            notes.append(f"int8 ({mode.recipe}): every op computes in int8 (apart from QUANTIZE/DEQUANTIZE)")
             continue
         listing = ", ".join(f"{name} x{count}" for name, count in mode.float_ops.items())
-        on_path = mode.float_matmul_fft_ops
-        notes.append(
-            f"int8: ops left in float: {listing}; on the matmul/FFT path: "
-            + (", ".join(f"{name} x{count}" for name, count in on_path.items()) if on_path else "none")
-        )
-        for name in mode.float_ops:
-            if name in FLOAT_OP_REASONS:
-                notes.append(f"int8: {name} stays float: {FLOAT_OP_REASONS[name]}")
+        notes.append(f"int8 ({mode.recipe}): ops left in float: {listing}")
+        for op_name in mode.float_ops:
+            if op_name in FLOAT_OP_REASONS:
+                notes.append(f"int8: {op_name} stays float: {FLOAT_OP_REASONS[op_name]}")
     return notes

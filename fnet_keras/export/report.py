@@ -1,4 +1,4 @@
-"""`ExportReport`: the figures of one `fnet-keras export`, printable and saved next to the bundles."""
+"""`ExportReport`: the figures of one export, printable and saved next to the bundles."""
 
 from __future__ import annotations
 
@@ -9,24 +9,35 @@ from pathlib import Path
 from typing import Any
 
 from fnet_keras.atomic import write_text_atomic
+from fnet_keras.edge.manifest import MANIFEST_NAME, QUANTIZATIONS
+from fnet_keras.export.errors import ExportError
 from fnet_keras.export.mode_report import ModeReport
 
 REPORT_NAME = "export_report"
+BUNDLES_DIR_NAME = "bundles"  # an export's default --out, inside the run directory
+# What to try when a mode fails its gate, by mode.
+GATE_ADVICE = {
+    "fp32": "a float32 model should match; this points at a conversion problem worth reporting",
+    "fp16": "export fp32 instead, or check the model for values outside float16's range",
+    "dynamic": "try int8, or fp16",
+    "int8": "raise --representative-samples (more calibration texts), try --fourier-method dft or rfft "
+    "(the other int8 recipe), or use the dynamic mode",
+}
 
 
 @dataclasses.dataclass
 class ExportReport:
-    """Every mode's size, ops, parity and test accuracy against the Keras model.
+    """Every mode's recipe, size, ops, parity and test accuracy against the Keras model.
 
     Attributes:
         run_dir: the training run exported.
         out_dir: where the bundles (one subdirectory per mode) and the report go.
-        modes: one `ModeReport` per quantization, in the order asked.
+        modes: one `ModeReport` per mode, in the order asked.
         keras_test_accuracy: the Keras model's accuracy on the labelled test split, or None.
         test_examples: size of that split (0 if there is none).
-        parity_split: the split the gate compared on ("dev") and `parity_examples` its size.
+        gate: where the gate's texts came from (`GateTexts.describe()`).
         data_source: where the data came from (the run's record or `--data`).
-        notes: facts worth reading (held-out dev, unlabelled test, float ops left in int8).
+        notes: facts worth reading (held-out dev, float ops left in int8, recipe choices).
         created: ISO-8601 UTC time; package_version: the exporter's version.
         command: the command line, if the CLI ran it.
     """
@@ -36,8 +47,7 @@ class ExportReport:
     modes: list[ModeReport]
     keras_test_accuracy: float | None
     test_examples: int
-    parity_split: str
-    parity_examples: int
+    gate: str
     data_source: str
     notes: list[str]
     created: str
@@ -46,17 +56,21 @@ class ExportReport:
 
     @property
     def passed(self) -> bool:
-        return all(mode.parity.passed for mode in self.modes)
+        return all(mode.passed for mode in self.modes)
 
-    def mode(self, quantization: str) -> ModeReport:
+    @property
+    def failed_modes(self) -> list[str]:
+        return [mode.mode for mode in self.modes if not mode.passed]
+
+    def mode(self, name: str) -> ModeReport:
         for mode in self.modes:
-            if mode.quantization == quantization:
+            if mode.mode == name:
                 return mode
-        raise KeyError(quantization)
+        raise KeyError(name)
 
     def size_ratio(self, mode: ModeReport) -> float | None:
         """`mode`'s size over the fp32 model's, or None when fp32 was not exported."""
-        fp32 = [other for other in self.modes if other.quantization == "fp32"]
+        fp32 = [other for other in self.modes if other.mode == "fp32"]
         return mode.size_bytes / fp32[0].size_bytes if fp32 else None
 
     def to_dict(self) -> dict[str, Any]:
@@ -77,9 +91,10 @@ class ExportReport:
             "created": self.created,
             "package_version": self.package_version,
             "data_source": self.data_source,
-            "parity": {"split": self.parity_split, "examples": self.parity_examples},
+            "gate": self.gate,
             "keras": {"test_accuracy": self.keras_test_accuracy, "test_examples": self.test_examples},
             "passed": self.passed,
+            "failed_modes": self.failed_modes,
             "modes": modes,
             "notes": list(self.notes),
         }
@@ -87,13 +102,12 @@ class ExportReport:
     def format_table(self) -> str:
         """The per-mode summary as a markdown table."""
         rows = [
-            "| mode | mixing | bytes | × fp32 | ops | float ops | argmax agree | max abs Δlogit "
-            "| test acc | Δ vs Keras (pts) | gate |",
-            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+            "| mode | recipe | bytes | × fp32 | ops | float ops | top-label agree | max abs Δp "
+            "| test acc | Δ vs Keras (pts) | p50 ms | gate |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
         ]
         for mode in self.modes:
             ratio = self.size_ratio(mode)
-            float_ops = sum(mode.float_ops.values()) if mode.quantization == "int8" else "-"
             accuracy = "-" if mode.test_accuracy is None else f"{100 * mode.test_accuracy:.2f}%"
             delta = (
                 "-"
@@ -101,10 +115,12 @@ class ExportReport:
                 else f"{100 * (mode.test_accuracy - self.keras_test_accuracy):+.2f}"
             )
             rows.append(
-                f"| {mode.quantization} | {mode.mixing} | {mode.size_bytes:,} | "
-                f"{'-' if ratio is None else f'{ratio:.3f}'} | {mode.op_count} | {float_ops} | "
-                f"{100 * mode.parity.argmax_agreement:.2f}% | {mode.parity.max_abs_logit_diff:.2e} | "
-                f"{accuracy} | {delta} | {'pass' if mode.parity.passed else 'FAIL'} |"
+                f"| {mode.mode} | {mode.recipe} | {mode.size_bytes:,} "
+                f"| {'-' if ratio is None else f'{ratio:.3f}'} "
+                f"| {mode.op_count} | {sum(mode.float_ops.values()) if mode.mode != 'fp32' else '-'} "
+                f"| {100 * mode.parity.agreement:.2f}% | {mode.parity.max_abs_probability_diff:.2e} "
+                f"| {accuracy} | {delta} | {'-' if mode.p50_ms is None else f'{mode.p50_ms:.3f}'} "
+                f"| {'pass' if mode.passed else 'FAIL'} |"
             )
         return "\n".join(rows)
 
@@ -115,29 +131,34 @@ class ExportReport:
             if self.keras_test_accuracy is None
             else f"{100 * self.keras_test_accuracy:.2f}% on {self.test_examples} test examples"
         )
-        lines = [
-            f"# Export of {self.run_dir}",
-            "",
-        ]
+        if self.passed:
+            result = "all gates passed"
+        else:
+            written = [mode.mode for mode in self.modes if mode.passed]
+            result = (
+                f"GATE FAILED for {', '.join(self.failed_modes)} (no bundle written for "
+                f"{'it' if len(self.failed_modes) == 1 else 'them'})"
+                + (f"; written: {', '.join(written)}" if written else "")
+            )
+        lines = [f"# Export of {self.run_dir}", ""]
         if self.command:
             lines += ["```", self.command, "```", ""]
         lines += [
             f"- bundles: {self.out_dir} (one directory per mode)",
             f"- data: {self.data_source}",
             f"- Keras model: {keras}",
-            f"- parity gate: LiteRT (batch 1) vs Keras on {self.parity_examples} "
-            f"{self.parity_split} examples",
-            f"- result: {'all gates passed' if self.passed else 'GATE FAILED: nothing written'}",
+            f"- parity gate: LiteRT (batch 1) vs Keras probabilities on {self.gate}",
+            f"- result: {result}",
             f"- created {self.created} by fnet-keras {self.package_version}",
             "",
             self.format_table(),
             "",
             "Gate thresholds: "
             + "; ".join(
-                f"{mode.quantization}: agreement >= {100 * mode.parity.thresholds['argmax_agreement']:g}%"
+                f"{mode.mode}: top-label agreement >= {100 * mode.parity.thresholds['agreement']:g}%"
                 + (
-                    f", max abs Δlogit <= {mode.parity.thresholds['max_abs_logit_diff']:g}"
-                    if mode.parity.thresholds["max_abs_logit_diff"] is not None
+                    f", max abs Δp <= {mode.parity.thresholds['max_abs_probability_diff']:g}"
+                    if mode.parity.thresholds["max_abs_probability_diff"] is not None
                     else ""
                 )
                 for mode in self.modes
@@ -146,12 +167,13 @@ class ExportReport:
         ]
         for mode in self.modes:
             ops = ", ".join(f"{name} {count}" for name, count in mode.ops.items())
-            lines.append(f"- {mode.quantization} ops ({mode.op_count}): {ops}")
-            if mode.quantization == "int8":
-                float_ops = ", ".join(f"{name} {count}" for name, count in mode.float_ops.items()) or "none"
-                on_path = ", ".join(f"{name} {count}" for name, count in mode.float_matmul_fft_ops.items())
-                lines.append(f"  - float ops left: {float_ops}")
-                lines.append(f"  - float on the matmul/FFT path: {on_path or 'none'}")
+            lines.append(f"- {mode.mode} ({mode.recipe}) ops ({mode.op_count}): {ops}")
+            if mode.mode != "fp32" and mode.float_ops:
+                lines.append(f"  - float ops: {', '.join(f'{n} {c}' for n, c in mode.float_ops.items())}")
+            for name, alternative in mode.alternatives.items():
+                lines.append(f"  - also tried {name}: {alternative['reason']}")
+        if self.failed_modes:
+            lines += ["", "What to try:"] + [f"- {mode}: {GATE_ADVICE[mode]}" for mode in self.failed_modes]
         if self.notes:
             lines += ["", "Notes:"] + [f"- {note}" for note in self.notes]
         return "\n".join(lines) + "\n"
@@ -170,3 +192,29 @@ class ExportReport:
         return markdown, json_path
 
 
+def check_out_dir(out_dir: Path, overwrite: bool) -> None:
+    """Refuses, before any work, an `out_dir` that is not absent, empty, or (overwrite) a previous export."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ExportError("exists and is not a directory; choose another --out", out_dir)
+    if not out_dir.is_dir() or not any(out_dir.iterdir()):
+        return
+    if not overwrite:
+        raise ExportError(
+            "is not empty; choose another --out, or pass --overwrite to replace the previous export there",
+            out_dir,
+        )
+    foreign = [entry.name for entry in out_dir.iterdir() if not _is_export_output(entry)]
+    if foreign:
+        raise ExportError(
+            f"holds files an export did not write ({', '.join(sorted(foreign)[:5])}); not "
+            f"replacing them: choose another --out",
+            out_dir,
+        )
+
+
+def _is_export_output(entry: Path) -> bool:
+    if entry.name in (f"{REPORT_NAME}.md", f"{REPORT_NAME}.json"):
+        return entry.is_file()
+    if entry.suffix == ".zip" and entry.stem in QUANTIZATIONS:
+        return entry.is_file()
+    return entry.is_dir() and entry.name in QUANTIZATIONS and (entry / MANIFEST_NAME).is_file()

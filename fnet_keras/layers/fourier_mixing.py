@@ -11,11 +11,8 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-METHODS = ("auto", "fft", "dft", "rfft")
-
-
-def is_power_of_two(n: int) -> bool:
-    return n > 0 and n & (n - 1) == 0
+from fnet_keras.presets import FOURIER_METHODS as METHODS
+from fnet_keras.presets import is_power_of_two
 
 
 def dft_matrices(length, dtype="float32"):

@@ -1,16 +1,10 @@
-"""FNet models: the backbone, the classifier head, and the presets.
+"""FNet models: the backbone and the classifier head (Keras; importing this package imports TensorFlow).
 
-The presets are plain data and load with the package; the Keras models load on first access,
-so that `TrainSettings` (which checks preset names) and the CLI stay free of TensorFlow.
+The presets (model sizes) are plain data in `fnet_keras.presets`.
 """
 
-from fnet_keras.lazy import lazy_getattr
-from fnet_keras.models.presets import PRESETS, count_parameters, get_preset
-
-_LAZY = {
-    "FNetBackbone": "fnet_keras.models.fnet_backbone",
-    "TextClassifier": "fnet_keras.models.text_classifier",
-}
-__getattr__ = lazy_getattr(__name__, _LAZY)
+from fnet_keras.models.fnet_backbone import FNetBackbone
+from fnet_keras.models.text_classifier import TextClassifier
+from fnet_keras.presets import PRESETS, count_parameters, get_preset
 
 __all__ = ["FNetBackbone", "PRESETS", "TextClassifier", "count_parameters", "get_preset"]

@@ -3,7 +3,7 @@
 import keras
 
 from fnet_keras.models.fnet_backbone import FNetBackbone
-from fnet_keras.models.presets import BACKBONE_KEYS, get_preset
+from fnet_keras.presets import BACKBONE_KEYS, get_preset
 
 
 @keras.saving.register_keras_serializable(package="fnet_keras")

@@ -76,6 +76,11 @@ def load_vocabulary(path: str | os.PathLike) -> list[str]:
         data = Path(path).read_bytes()
     except OSError as error:
         raise TokenizerError(f"cannot read vocabulary file: {error.strerror}", path) from None
+    return parse_vocabulary(data, path)
+
+
+def parse_vocabulary(data: bytes, path: str | os.PathLike | None = None) -> list[str]:
+    """The tokens of a vocabulary file's bytes (`path` is named in errors)."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:

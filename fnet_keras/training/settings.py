@@ -10,10 +10,15 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from fnet_keras.errors import LocatedError
+from fnet_keras.presets import FOURIER_METHODS, MIXINGS, PRESETS
 from fnet_keras.text.config import TokenizerConfig
 
-MIXINGS = ("fourier", "attention", "hybrid", "linear")
-FOURIER_METHODS = ("auto", "fft", "dft", "rfft")
+
+class SettingsError(LocatedError):
+    """A training setting with a value it cannot have (named, with the value)."""
+
+
 DECAYS = ("linear", "cosine")
 STRATEGIES = ("default", "mirrored", "multiworker")
 # Seed of the dev hold-out when the data has no dev split: fixed, so that runs with different
@@ -23,56 +28,60 @@ HOLDOUT_SEED = 0
 OVERRIDABLE = ("num_layers", "hidden_dim", "intermediate_dim", "embedding_dim", "num_heads", "mixing_dropout")
 
 
+def _setting(default: Any, help: str, **metadata: Any) -> Any:
+    """A TrainSettings field: its default and its help, the one place both are written (the CLI's
+    flags and the class docstring are made from them)."""
+    if isinstance(default, dict):
+        return dataclasses.field(default_factory=lambda: dict(default), metadata={"help": help, **metadata})
+    return dataclasses.field(default=default, metadata={"help": help, **metadata})
+
+
 @dataclasses.dataclass(frozen=True)
 class TrainSettings:
-    """Model, tokenizer and optimisation settings of one training run.
-
-    Args:
-        preset: model size, a key of `fnet_keras.models.PRESETS`.
-        mixing: `"fourier"` (FNet), `"attention"` (its Transformer twin), `"hybrid"` or `"linear"`.
-        num_attention_layers: attention blocks at the top for `"hybrid"` (default 1).
-        sequence_length: packed token length, [CLS] and [SEP] included.
-        vocabulary_size: upper bound of the learned WordPiece vocabulary.
-        lowercase, strip_accents, split_on_cjk: tokenizer rules (`TokenizerConfig`).
-        epochs: maximum number of epochs.
-        batch_size: global batch size (split across replicas by a strategy).
-        learning_rate: peak learning rate of AdamW.
-        warmup_fraction: share of all steps spent warming up linearly from 0.
-        decay: `"linear"` or `"cosine"` decay to 0 after the warmup.
-        weight_decay: AdamW decoupled weight decay (not applied to biases, LayerNorm, embeddings).
-        dropout: dropout of the backbone and the head.
-        patience: stop after this many epochs without a better dev accuracy (None: never).
-        seed: seeds weights, dropout and the order of the training examples.
-        fourier_method: `FourierMixing` method used in training (`"rfft"` needs power-of-two
-            sequence length and hidden size).
-        backbone_overrides: preset values to replace, e.g. `{"hidden_dim": 32}` for tests.
-    """
-
-    preset: str = "mini"
-    mixing: str = "fourier"
-    num_attention_layers: int | None = None
-    sequence_length: int = 128
-    vocabulary_size: int = 8000
-    lowercase: bool = True
-    strip_accents: bool = True
-    split_on_cjk: bool = True
-    epochs: int = 3
-    batch_size: int = 64
-    learning_rate: float = 5e-4
-    warmup_fraction: float = 0.1
-    decay: str = "linear"
-    weight_decay: float = 0.01
-    dropout: float = 0.1
-    patience: int | None = 2
-    seed: int = 0
-    fourier_method: str = "auto"
-    backbone_overrides: dict[str, Any] = dataclasses.field(default_factory=dict)
+    preset: str = _setting("mini", "model size (fnet-keras presets lists them)")
+    mixing: str = _setting(
+        "fourier",
+        "token mixing: fourier (FNet), attention (its Transformer twin), hybrid "
+        "(attention in the top blocks) or linear",
+        choices=MIXINGS,
+    )
+    num_attention_layers: int | None = _setting(None, "attention blocks at the top for hybrid (default 1)")
+    sequence_length: int = _setting(
+        128,
+        "packed tokens per text, [CLS] and [SEP] included; Fourier mixing "
+        "mixes padding too, so every text is padded to this length",
+    )
+    vocabulary_size: int = _setting(
+        8000, "upper bound of the learned WordPiece vocabulary (keras-hub's learner returns somewhat fewer)"
+    )
+    lowercase: bool = _setting(True, "tokenizer: case-fold words")
+    strip_accents: bool = _setting(True, "tokenizer: remove accents")
+    split_on_cjk: bool = _setting(True, "tokenizer: every CJK ideograph is a word")
+    epochs: int = _setting(3, "maximum number of epochs")
+    batch_size: int = _setting(64, "global batch size (split across replicas by a strategy)")
+    learning_rate: float = _setting(5e-4, "peak learning rate of AdamW")
+    warmup_fraction: float = _setting(0.1, "share of all steps spent warming up linearly from 0")
+    decay: str = _setting("linear", "learning-rate decay to 0 after the warm-up", choices=DECAYS)
+    weight_decay: float = _setting(
+        0.01, "AdamW decoupled weight decay (not on biases, LayerNorm, embeddings)"
+    )
+    dropout: float = _setting(0.1, "dropout of the backbone and the head")
+    patience: int | None = _setting(
+        2, "stop after this many epochs without a better dev accuracy (none: never stop early)"
+    )
+    seed: int = _setting(0, "seeds the weights, dropout and the order of the training examples")
+    fourier_method: str = _setting(
+        "auto",
+        "how FourierMixing is computed in training (rfft needs power-of-two sequence length and hidden size)",
+        choices=FOURIER_METHODS,
+    )
+    backbone_overrides: dict[str, Any] = _setting(
+        {}, "preset sizes to replace, e.g. {'hidden_dim': 32} (tests, ablations)"
+    )
 
     def __post_init__(self):
-        from fnet_keras.models.presets import PRESETS  # imported here: fnet_keras.models loads Keras
-
         if self.preset not in PRESETS:
-            raise ValueError(f"unknown preset {self.preset!r}; known presets: {', '.join(PRESETS)}")
+            raise SettingsError(f"unknown preset {self.preset!r}; known presets: {', '.join(PRESETS)}")
         _one_of("mixing", self.mixing, MIXINGS)
         _one_of("fourier_method", self.fourier_method, FOURIER_METHODS)
         _one_of("decay", self.decay, DECAYS)
@@ -82,7 +91,7 @@ class TrainSettings:
                 object.__setattr__(self, "num_attention_layers", 1)
             _integer("num_attention_layers", self.num_attention_layers, 1, num_layers)
         elif self.num_attention_layers is not None:
-            raise ValueError(
+            raise SettingsError(
                 f"num_attention_layers applies to mixing 'hybrid' only; got mixing {self.mixing!r} "
                 f"with num_attention_layers={self.num_attention_layers}"
             )
@@ -98,7 +107,7 @@ class TrainSettings:
         _number("dropout", self.dropout, 0.0, 1.0, high_open=True)
         unknown = sorted(set(self.backbone_overrides) - set(OVERRIDABLE))
         if unknown:
-            raise ValueError(f"backbone_overrides: unknown key(s) {unknown}; allowed: {list(OVERRIDABLE)}")
+            raise SettingsError(f"backbone_overrides: unknown key(s) {unknown}; allowed: {list(OVERRIDABLE)}")
         object.__setattr__(self, "backbone_overrides", dict(self.backbone_overrides))
         self.tokenizer_config()  # validates sequence_length and the tokenizer flags
 
@@ -118,7 +127,7 @@ class TrainSettings:
         known = {field.name for field in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
-            raise ValueError(f"unknown training setting(s) {unknown}; known: {sorted(known)}")
+            raise SettingsError(f"unknown training setting(s) {unknown}; known: {sorted(known)}")
         return cls(**data)
 
     def replace(self, **changes: Any) -> TrainSettings:
@@ -130,16 +139,24 @@ class TrainSettings:
         return [f"{name}: {mine[name]!r} != {theirs[name]!r}" for name in mine if mine[name] != theirs[name]]
 
 
+TrainSettings.__doc__ = (
+    "Model, tokenizer and optimisation settings of one training run.\n\n    Args:\n"
+    + "".join(
+        f"        {field.name}: {field.metadata['help']}.\n" for field in dataclasses.fields(TrainSettings)
+    )
+)
+
+
 def _one_of(name: str, value: Any, allowed: tuple[str, ...]) -> None:
     if value not in allowed:
-        raise ValueError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
+        raise SettingsError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
 
 
 def _integer(name: str, value: Any, low: int, high: int | None = None) -> None:
     is_int = isinstance(value, int) and not isinstance(value, bool)
     if not is_int or value < low or (high is not None and value > high):
         bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
-        raise ValueError(f"{name} must be an integer {bounds}; got {value!r}")
+        raise SettingsError(f"{name} must be an integer {bounds}; got {value!r}")
 
 
 def _number(
@@ -153,4 +170,4 @@ def _number(
     if not ok:
         low_text = f"{'>' if low_open else '>='} {low}"
         high_text = "" if high is None else f" and {'<' if high_open else '<='} {high}"
-        raise ValueError(f"{name} must be a number {low_text}{high_text}; got {value!r}")
+        raise SettingsError(f"{name} must be a number {low_text}{high_text}; got {value!r}")

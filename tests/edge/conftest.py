@@ -1,28 +1,31 @@
-"""Bundles for the edge tests, made once per session with TensorFlow (the runtime itself never imports it).
+"""Fixtures of the edge tests: the session export's bundles, and a tiny model in MediaPipe's layout.
 
-A tiny TextClassifier (1 block, 32 hidden, RFFT2D mixing) over a tiny vocabulary, converted to
-LiteRT with builtin ops only, fp32 and int8 (int8 output), written with `write_bundle`.
-Tests that change a bundle copy it first (`bundle_copy`).
+`fp32_bundle`, `int8_bundle` and `dynamic_bundle` are the bundles `export_run` wrote for the session's
+trained run (tests/conftest.py). `keras_model` is a tiny random classifier over the fixed vocabulary of
+`mediapipe_support`, converted by the package's own converter into each recipe (`layout_recipes`)
+for the metadata and MediaPipe tests, which need models without metadata.
 """
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
-import numpy as np
 import pytest
-from edge_support import (
-    LABELS,
-    SEQUENCE_LENGTH,
-    VOCABULARY,
-    BundleFixture,
-    convert,
-    metadata,
-    serving_function,
-)
+from mediapipe_support import LABELS, SEQUENCE_LENGTH, VOCABULARY
+from support import BundleFixture
 
-from fnet_keras.text import TokenizerConfig
+
+@pytest.fixture(scope="session")
+def fp32_bundle(exported, trained_run) -> BundleFixture:
+    return BundleFixture(exported, "fp32", trained_run.model)
+
+
+@pytest.fixture(scope="session")
+def int8_bundle(exported, trained_run) -> BundleFixture:
+    return BundleFixture(exported, "int8", trained_run.model)
+
+
+@pytest.fixture(scope="session")
+def dynamic_bundle(exported, trained_run) -> BundleFixture:
+    return BundleFixture(exported, "dynamic", trained_run.model)
 
 
 @pytest.fixture(scope="session")
@@ -33,62 +36,9 @@ def keras_model():
 
     keras.utils.set_random_seed(0)
     return TextClassifier.from_preset(
-        "tiny",
-        vocabulary_size=len(VOCABULARY),
-        num_classes=len(LABELS),
-        sequence_length=SEQUENCE_LENGTH,
-        num_layers=1,
-        hidden_dim=32,
-        intermediate_dim=64,
-        embedding_dim=32,
-        num_heads=2,
-        fourier_method="rfft",
+        "tiny", vocabulary_size=len(VOCABULARY), num_classes=len(LABELS), sequence_length=SEQUENCE_LENGTH,
+        num_layers=1, hidden_dim=32, intermediate_dim=64, embedding_dim=32, num_heads=2,
     )
-
-
-def _write(tmp_root: Path, name: str, tflite_bytes: bytes, model, quantization: str) -> BundleFixture:
-    from fnet_keras.edge import write_bundle
-
-    directory = write_bundle(
-        tmp_root / name,
-        tflite_bytes=tflite_bytes,
-        vocabulary=VOCABULARY,
-        labels=list(LABELS),
-        tokenizer_config=TokenizerConfig(sequence_length=SEQUENCE_LENGTH),
-        metadata=metadata(tflite_bytes, quantization),
-        make_zip=True,
-    )
-    return BundleFixture(directory, directory.with_name(name + ".zip"), tflite_bytes, model)
-
-
-@pytest.fixture(scope="session")
-def fp32_bundle(tmp_path_factory, keras_model) -> BundleFixture:
-    tflite_bytes = convert(serving_function(keras_model))
-    return _write(tmp_path_factory.mktemp("bundles"), "tiny-fp32", tflite_bytes, keras_model, "fp32")
-
-
-@pytest.fixture(scope="session")
-def int8_bundle(tmp_path_factory, keras_model) -> BundleFixture:
-    rng = np.random.default_rng(0)
-
-    def representative_dataset():
-        for _ in range(32):
-            yield [rng.integers(0, len(VOCABULARY), (1, SEQUENCE_LENGTH)).astype(np.int32)]
-
-    tflite_bytes = convert(serving_function(keras_model), "int8", representative_dataset)
-    return _write(tmp_path_factory.mktemp("bundles"), "tiny-int8", tflite_bytes, keras_model, "int8")
-
-
-@pytest.fixture
-def bundle_copy(fp32_bundle, tmp_path) -> Path:
-    """A private copy of the fp32 bundle directory, free to damage."""
-    return Path(shutil.copytree(fp32_bundle.directory, tmp_path / "bundle"))
-
-
-@pytest.fixture(scope="session")
-def dynamic_bundle(tmp_path_factory, keras_model) -> BundleFixture:
-    tflite_bytes = convert(serving_function(keras_model), "dynamic")
-    return _write(tmp_path_factory.mktemp("bundles"), "tiny-dynamic", tflite_bytes, keras_model, "dynamic")
 
 
 @pytest.fixture(scope="session")

@@ -14,8 +14,14 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from edge_support import REPO_ROOT, SEQUENCE_LENGTH, VOCABULARY, WORDS
+from support import REPO_ROOT
 
+from fnet_keras.text import SPECIAL_TOKENS
+
+SEQUENCE_LENGTH = 16
+LABELS = ("negative", "neutral", "positive")
+WORDS = "the a movie film plot acting was is not very good great bad awful fine , . !".split()
+VOCABULARY = [*SPECIAL_TOKENS, *WORDS, "##s", "##ly", "##ing"]
 MEDIAPIPE_WORKER = REPO_ROOT / "tests" / "mediapipe_tasks_worker.py"
 UNKNOWN_WORDS = ("zebra", "quixotic")  # not in VOCABULARY: [UNK] for both tokenizers
 
@@ -27,37 +33,38 @@ def layout_tflite(
     representative_ids: np.ndarray | None = None,
     int8_output: bool = False,
 ) -> bytes:
-    """`model` with the MediaPipe layout, converted (fp32, fp16, dynamic or int8) with `mixing`."""
-    import tensorflow as tf
+    """`model` in MediaPipe's layout, converted by the package's converter (`fnet_keras.export.convert`).
 
-    from fnet_keras.export import mediapipe_layout as layout
-    from fnet_keras.export.mixing import apply_mixing
+    `int8_output` (which the package no longer makes: MediaPipe refuses it) converts an int8 model
+    with an int8 output tensor, for the tests that show why.
+    """
+    from fnet_keras.export.convert import convert, write_saved_model
+    from fnet_keras.export.mixing import apply_fourier_method
+    from fnet_keras.export.recipes import Recipe
 
-    apply_mixing(model, mixing)
+    recipe = Recipe(quantization, mixing)
     try:
         with tempfile.TemporaryDirectory(prefix="fnet-keras-layout-") as directory:
-            saved = layout.write_saved_model(model, SEQUENCE_LENGTH, Path(directory) / "saved")
+            saved = write_saved_model(model, SEQUENCE_LENGTH, recipe, Path(directory))
+            if not int8_output:
+                return convert(saved, recipe, representative_ids)
+            import tensorflow as tf
+
+            from fnet_keras.export import mediapipe_layout as layout
+
             converter = tf.lite.TFLiteConverter.from_saved_model(
                 str(saved), signature_keys=[layout.SIGNATURE_KEY]
             )
-            converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
-            if quantization != "fp32":
-                converter.optimizations = [tf.lite.Optimize.DEFAULT]
-            if quantization == "fp16":
-                converter.target_spec.supported_types = [tf.float16]
-            if quantization == "int8":
-                converter.target_spec.supported_ops = [
-                    tf.lite.OpsSet.TFLITE_BUILTINS_INT8,
-                    tf.lite.OpsSet.TFLITE_BUILTINS,
-                ]
-                converter.representative_dataset = layout.representative_dataset(representative_ids)
-                if int8_output:
-                    converter.inference_output_type = tf.int8
+            converter.optimizations = [tf.lite.Optimize.DEFAULT]
+            ops = tf.lite.OpsSet
+            converter.target_spec.supported_ops = [ops.TFLITE_BUILTINS_INT8, ops.TFLITE_BUILTINS]
+            converter.representative_dataset = layout.representative_dataset(representative_ids)
+            converter.inference_output_type = tf.int8
             with warnings.catch_warnings():  # the int8 calibrator's own tf.lite.Interpreter warns
                 warnings.filterwarnings("ignore", message=r".*tf\.lite\.Interpreter is deprecated")
                 return converter.convert()
     finally:
-        apply_mixing(model, "rfft")  # the session model other tests share was built with rfft
+        apply_fourier_method(model, "rfft")  # the session model other tests share
 
 
 def generated_texts(count: int, seed: int) -> list[str]:

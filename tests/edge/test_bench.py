@@ -14,7 +14,7 @@ import sys
 
 import numpy as np
 import pytest
-from edge_support import REPO_ROOT, convert
+from support import convert_function as convert
 
 from fnet_keras.edge import BundleError, detect_runtime, load_bundle
 from fnet_keras.edge.bench import BenchUsageError, benchmark
@@ -32,7 +32,6 @@ from fnet_keras.edge.model_ops import op_counts, read_ops
 from fnet_keras.text import PAD_ID
 
 TEXTS = ["a good film", "an awful plot . not very good", "", "great acting , fine plot !"]
-VOCABULARY_ROWS = 24
 needs_memory = pytest.mark.skipif(not memory_supported(), reason="needs os.wait4 and os.posix_spawn (POSIX)")
 
 
@@ -42,12 +41,17 @@ def model_dir(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def three_input_model(model_dir):
+def vocabulary_rows(trained_run) -> int:
+    return len(trained_run.vocabulary)  # the tokenizer of the session's bundles fits this table
+
+
+@pytest.fixture(scope="module")
+def three_input_model(model_dir, vocabulary_rows):
     """MediaPipe's layout (bundle format 2): input_word_ids, input_mask, input_type_ids -> probabilities."""
     import tensorflow as tf
 
     rng = np.random.default_rng(0)
-    words = tf.constant(rng.normal(size=(VOCABULARY_ROWS, 32)).astype(np.float32))
+    words = tf.constant(rng.normal(size=(vocabulary_rows, 32)).astype(np.float32))
     types = tf.constant(rng.normal(size=(2, 32)).astype(np.float32))
     dense = tf.constant(rng.normal(size=(32, 3)).astype(np.float32))
     names = ("input_word_ids", "input_mask", "input_type_ids")
@@ -108,11 +112,11 @@ def sweep(fp32_bundle, int8_bundle, three_input_model):
 def test_every_cell_is_measured_and_its_statistics_match_its_samples(sweep):
     result, progress = sweep
     assert [(cell["model"], cell["threads"]) for cell in result.cells] == [
-        ("tiny-fp32", 1),
-        ("tiny-int8", 1),
+        ("fp32", 1),
+        ("int8", 1),
         ("three-inputs", 1),
-        ("tiny-fp32", 2),
-        ("tiny-int8", 2),
+        ("fp32", 2),
+        ("int8", 2),
         ("three-inputs", 2),
     ]
     for cell in result.cells:
@@ -137,8 +141,8 @@ def test_delegate_is_what_the_default_resolver_applied(sweep, fp32_bundle, int8_
 
     result, _ = sweep
     files = {
-        "tiny-fp32": fp32_bundle.tflite_bytes,
-        "tiny-int8": int8_bundle.tflite_bytes,
+        "fp32": fp32_bundle.tflite_bytes,
+        "int8": int8_bundle.tflite_bytes,
         "three-inputs": three_input_model.read_bytes(),
     }
     for cell in result.cells:
@@ -147,24 +151,24 @@ def test_delegate_is_what_the_default_resolver_applied(sweep, fp32_bundle, int8_
         partitions = [op["op_name"] for op in interpreter._get_ops_details()].count("DELEGATE")
         assert cell["delegate_partitions"] == partitions
         assert cell["delegate"] == ("XNNPACK" if partitions else "none")
-    assert result.cell("tiny-fp32", 1)["delegate"] == "XNNPACK"
+    assert result.cell("fp32", 1)["delegate"] == "XNNPACK"
 
 
-def test_models_carry_their_own_op_histogram_and_inputs(sweep, fp32_bundle, three_input_model):
-    from fnet_keras.export import tflite_ops
-
+def test_models_carry_their_own_op_histogram_and_inputs(
+    sweep, fp32_bundle, three_input_model, vocabulary_rows
+):
     result, _ = sweep
     fp32, int8, three = result.models
-    assert fp32["ops"] == tflite_ops.op_counts(tflite_ops.read_ops(fp32_bundle.tflite_bytes))
+    assert fp32["ops"] == json.loads((fp32_bundle.directory / "bundle.json").read_text())["ops"]
     assert "DELEGATE" not in fp32["ops"] and fp32["op_count"] == sum(fp32["ops"].values())
     assert (fp32["kind"], fp32["quantization"], fp32["sequence_length"]) == ("bundle", "fp32", 16)
     assert (int8["kind"], int8["quantization"], int8["path"].endswith(".zip")) == ("bundle", "int8", True)
     assert three["kind"] == "tflite" and three["quantization"] is None
     assert three["ops"] == op_counts(read_ops(three_input_model.read_bytes()))
-    assert [(spec["name"], spec["role"], spec["fill"]) for spec in three["inputs"]] == [
-        ("input_word_ids", "token_ids", f"random ids in [1, {VOCABULARY_ROWS})"),
-        ("input_mask", "mask", "ones"),
-        ("input_type_ids", "type_ids", "zeros"),
+    assert sorted((spec["name"], spec["role"], spec["fill"]) for spec in three["inputs"]) == [
+        ("serving_default_input_mask:0", "mask", "ones"),
+        ("serving_default_input_type_ids:0", "type_ids", "zeros"),
+        ("serving_default_input_word_ids:0", "token_ids", f"random ids in [1, {vocabulary_rows})"),
     ]
     assert fp32["inputs"][0]["role"] == "token_ids" and fp32["outputs"][0]["shape"] == [1, 3]
 
@@ -173,9 +177,9 @@ def test_ratios_are_medians_over_the_first_model(sweep):
     result, _ = sweep
     assert [comparison["threads"] for comparison in result.comparisons] == [1, 2]
     for comparison in result.comparisons:
-        assert comparison["reference"] == "tiny-fp32"
+        assert comparison["reference"] == "fp32"
         threads = comparison["threads"]
-        reference = result.cell("tiny-fp32", threads)
+        reference = result.cell("fp32", threads)
         for entry in comparison["models"]:
             cell = result.cell(entry["model"], threads)
             expected = np.median(cell["inference_samples"]) / np.median(reference["inference_samples"])
@@ -183,7 +187,7 @@ def test_ratios_are_medians_over_the_first_model(sweep):
             per_round = np.array(cell["round_p50"]) / np.array(reference["round_p50"])
             assert entry["round_ratio"]["min"] == pytest.approx(per_round.min(), rel=1e-5)
             assert entry["round_ratio"]["max"] == pytest.approx(per_round.max(), rel=1e-5)
-        assert [entry["model"] for entry in comparison["models"]] == ["tiny-int8", "three-inputs"]
+        assert [entry["model"] for entry in comparison["models"]] == ["int8", "three-inputs"]
 
 
 def test_end_to_end_for_bundles_only(sweep):
@@ -229,27 +233,29 @@ def test_runs_follow_the_interleaved_schedule(fp32_bundle, float_model, monkeypa
 
     monkeypatch.setattr(TimedModel, "invoke_us", recording_invoke)
     benchmark([fp32_bundle.directory, float_model], runs=5, warmup=2, round_runs=2, memory=False)
-    names = ["tiny-fp32", "float"]
+    names = ["fp32", "float"]
     # The untimed first run of the process, then the warmups, each right after its model loads.
-    expected = ["tiny-fp32"] + ["tiny-fp32"] * 2 + ["float"] * 2
+    expected = ["fp32"] + ["fp32"] * 2 + ["float"] * 2
     for _, model, count in interleaved_schedule(2, 5, 2):
         expected += [names[model]] * count
     assert order == expected
     # Rounds of 2, 2 and 1 runs: A A B B | B B A A | A B.
-    assert expected[5:] == ["tiny-fp32"] * 2 + ["float"] * 4 + ["tiny-fp32"] * 3 + ["float"]
+    assert expected[5:] == ["fp32"] * 2 + ["float"] * 4 + ["fp32"] * 3 + ["float"]
 
 
-def test_three_named_inputs_are_filled_by_role_and_fed_from_a_tokenizer(fp32_bundle, three_input_model):
+def test_three_named_inputs_are_filled_by_role_and_fed_from_a_tokenizer(
+    fp32_bundle, three_input_model, vocabulary_rows
+):
     runtime = detect_runtime()
     bundle = load_bundle(fp32_bundle.directory)
     # The three-input model (sequence length 16) with the fp32 bundle's tokenizer: format 2's coupling.
     target = BenchTarget("three", str(three_input_model), "tflite", three_input_model.read_bytes(), bundle)
     session = TimedModel(target, runtime, threads=1)
-    roles = {spec.name: spec for spec in session.specs}
-    assert roles["input_word_ids"].id_limit == VOCABULARY_ROWS  # found through the GATHER's table
+    roles = {spec.name.removeprefix("serving_default_").removesuffix(":0"): spec for spec in session.specs}
+    assert roles["input_word_ids"].id_limit == vocabulary_rows  # found through the GATHER's table
     arrays = synthetic_inputs(session.specs, seed=3)
     ids = arrays[roles["input_word_ids"].index]
-    assert ids.dtype == np.int32 and ids.min() >= 1 and ids.max() < VOCABULARY_ROWS
+    assert ids.dtype == np.int32 and ids.min() >= 1 and ids.max() < vocabulary_rows
     assert (arrays[roles["input_mask"].index] == 1).all() and (
         arrays[roles["input_type_ids"].index] == 0
     ).all()
@@ -269,7 +275,7 @@ def test_texts_need_token_inputs(fp32_bundle, float_model):
     bundle = load_bundle(fp32_bundle.directory)
     target = BenchTarget("float", str(float_model), "tflite", float_model.read_bytes(), bundle)
     session = TimedModel(target, detect_runtime(), threads=1)
-    with pytest.raises(BundleError, match="'features' .* is not token ids, a mask or type ids"):
+    with pytest.raises(BundleError, match="'serving_default_features:0' .* is not token ids, a mask or type"):
         session.check_text_inputs()
 
 
@@ -311,12 +317,12 @@ def test_result_round_trips_through_json_and_saves_markdown(sweep, tmp_path):
     assert markdown == result.format()
     for heading in (
         "## Latency (us)",
-        "## Ratios of medians (relative to tiny-fp32)",
+        "## Ratios of medians (relative to fp32)",
         "## End to end",
         "## Models",
     ):
         assert heading in markdown
-    assert "| tiny-int8 | 2 |" in markdown
+    assert "| int8 | 2 |" in markdown
 
 
 def _broken(sweep, change):
@@ -375,14 +381,9 @@ def test_settings_are_checked_before_anything_runs(float_model):
 
 
 def _run_cli(*args, env=None):
-    environment = {**os.environ, "PYTHONPATH": str(REPO_ROOT), **(env or {})}
-    return subprocess.run(
-        [sys.executable, "-m", "fnet_keras.edge.bench", *args],
-        capture_output=True,
-        env=environment,
-        cwd=REPO_ROOT,
-        timeout=300,
-    )
+    from support import run_cli
+
+    return run_cli("bench", *args, env=env)
 
 
 def test_cli_prints_one_json_object_and_progress_on_stderr(fp32_bundle, tmp_path):
@@ -406,7 +407,7 @@ def test_cli_prints_one_json_object_and_progress_on_stderr(fp32_bundle, tmp_path
     assert result.cells[0]["inference_count"] == 3 and result.cells[0]["memory"] is None
     assert result.cells[0]["end_to_end"]["text_count"] == 2  # the blank line is skipped
     stderr = completed.stderr.decode()
-    assert "bench: [1/1] tiny-fp32, 1 thread(s): p50" in stderr
+    assert "bench: [1/1] fp32, 1 thread(s): p50" in stderr
     assert "note: peak memory not measured (turned off)" in stderr
 
 

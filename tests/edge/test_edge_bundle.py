@@ -1,4 +1,4 @@
-"""load_bundle + classify: agreement with the Keras model, and every refusal the loader promises."""
+"""load_bundle + classify on the session's exported bundles: agreement with Keras, results, every refusal."""
 
 from __future__ import annotations
 
@@ -11,121 +11,100 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from edge_support import (
-    LABELS,
-    SEQUENCE_LENGTH,
-    VOCABULARY,
-    convert,
-    metadata,
-    replace_file_keeping_hashes_valid,
-    rewrite_manifest,
-    run_edge_cli,
-)
+from support import replace_file_keeping_hashes_valid, rewrite_manifest, run_cli
 
-from fnet_keras.edge import BundleError, load_bundle, write_bundle
-from fnet_keras.text import CLS_ID, PAD_ID, SEP_ID, TokenizerConfig
+from fnet_keras.edge import BundleError, EmptyTextError, Prediction, load_bundle
+from fnet_keras.text import CLS_ID, PAD_ID, SEP_ID
 
-TEXTS = [
-    "The movie was very good!",
-    "an awful, awful plot.",
-    "Acting is fine",
-    "",
-    "unknown words only: zebra xylophone",
-]
-
-
-def _softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
-    return shifted / shifted.sum(axis=1, keepdims=True)
+TEXTS = ["the movie was superb", "an awful, dreadful plot.", "Quite average", "zebra xylophone words"]
 
 
 def test_classify_matches_the_keras_model(fp32_bundle):
     bundle = load_bundle(fp32_bundle.directory)
-    result = bundle.classify_timed(TEXTS)
-    ids = [bundle.tokenizer.encode(text) for text in TEXTS]
-    expected = _softmax(fp32_bundle.keras_logits(ids))
-    np.testing.assert_allclose(result.probabilities, expected, atol=1e-4)
-    assert result.predictions == list(np.argmax(expected, axis=1))
-    for ranking, row in zip(result.rankings, expected, strict=True):
-        assert [label for label, _ in ranking] == [LABELS[i] for i in np.argsort(-row, kind="stable")]
-        probabilities = [probability for _, probability in ranking]
-        assert probabilities == sorted(probabilities, reverse=True)
-        assert sum(probabilities) == pytest.approx(1.0)
+    result = bundle.classify(TEXTS)
+    expected = fp32_bundle.keras_probabilities([bundle.tokenizer.encode(text) for text in TEXTS])
+    np.testing.assert_allclose(result.probabilities, expected, atol=1e-5)
+    labels = bundle.labels
+    assert [prediction.label for prediction in result] == [labels[i] for i in expected.argmax(axis=1)]
+    for prediction, row in zip(result, expected, strict=True):
+        order = np.argsort(-row, kind="stable")
+        assert [label for label, _ in prediction.ranking] == [labels[i] for i in order]
+        assert prediction.probability == prediction.ranking[0][1] == pytest.approx(row.max())
+        assert sum(probability for _, probability in prediction.ranking) == pytest.approx(1.0)
     assert result.tokenize_seconds > 0 and result.inference_seconds > 0
-    assert bundle.classify(TEXTS) == result.rankings
 
 
-def test_tokenizer_gives_the_packed_ids_the_model_receives(fp32_bundle):
+def test_results_are_objects_that_print_and_serialize(fp32_bundle):
     bundle = load_bundle(fp32_bundle.directory)
-    ids = bundle.tokenizer.encode("the film was good")
-    good = VOCABULARY.index("good")
-    assert ids[:6] == [
-        CLS_ID,
-        VOCABULARY.index("the"),
-        VOCABULARY.index("film"),
-        VOCABULARY.index("was"),
-        good,
-        SEP_ID,
-    ]
-    assert ids[6:] == [PAD_ID] * (SEQUENCE_LENGTH - 6)
-    assert bundle.labels == LABELS
-    assert bundle.manifest["labels"] == list(LABELS)
-    assert bundle.sequence_length == SEQUENCE_LENGTH
-
-
-def test_zip_bundle_classifies_like_the_directory(fp32_bundle):
-    from_zip = load_bundle(fp32_bundle.zip_path).classify_timed(TEXTS)
-    from_directory = load_bundle(fp32_bundle.directory).classify_timed(TEXTS)
-    np.testing.assert_array_equal(from_zip.logits, from_directory.logits)
-    with zipfile.ZipFile(fp32_bundle.zip_path) as archive:
-        assert sorted(archive.namelist()) == sorted(
-            f"tiny-fp32/{name}" for name in ("bundle.json", "model.tflite", "vocab.txt", "labels.txt")
-        )
-
-
-def test_zip_with_files_at_the_top_level_loads(fp32_bundle, tmp_path):
-    flat = tmp_path / "flat.zip"
-    with zipfile.ZipFile(flat, "w") as archive:
-        for path in fp32_bundle.directory.iterdir():
-            archive.write(path, path.name)
-    assert load_bundle(flat).classify("good")[0][0][0] in LABELS
-
-
-def test_empty_text_and_overlong_text(fp32_bundle):
-    bundle = load_bundle(fp32_bundle.directory)
-    words = " ".join(["good", "bad", "film"] * 10)  # 30 tokens, 14 fit.
-    kept = " ".join(words.split()[: SEQUENCE_LENGTH - 2])
-    result = bundle.classify_timed(["", words, kept])
-    assert result.token_counts == [0, 30, SEQUENCE_LENGTH - 2]
-    assert result.truncated == [False, True, False]
-    np.testing.assert_array_equal(result.logits[1], result.logits[2])  # Truncation keeps the first tokens.
-    assert bundle.tokenizer.encode("") == [CLS_ID, SEP_ID] + [PAD_ID] * (SEQUENCE_LENGTH - 2)
-    assert len(result.rankings[0]) == len(LABELS)
-
-
-def test_top_k_and_a_single_string(fp32_bundle):
-    bundle = load_bundle(fp32_bundle.directory)
-    assert [len(ranking) for ranking in bundle.classify(TEXTS[:2], top_k=2)] == [2, 2]
-    assert len(bundle.classify("good film", top_k=10)[0]) == len(LABELS)
-    assert bundle.classify("good film") == bundle.classify(["good film"])
+    single = bundle.classify("the movie was superb")
+    assert isinstance(single, Prediction) and single.label == "pos"
+    assert str(single) == f"pos {single.probability:.4f}"
+    batch = bundle.classify(["the movie was superb", "a dreadful plot"], top_k=2)
+    assert len(batch) == 2 and batch[1].label == "neg" and len(batch[0].ranking) == 2
+    data = json.loads(json.dumps(batch.to_dict()))
+    assert data["count"] == 2 and data["results"][1]["label"] == "neg"
+    assert data["results"][0]["ranking"][0] == {"label": "pos", "probability": batch[0].probability}
+    assert batch.predicted_ids == [bundle.labels.index("pos"), bundle.labels.index("neg")]
     with pytest.raises(ValueError, match="top_k"):
         bundle.classify("good", top_k=0)
 
 
-def test_int8_output_is_dequantized(int8_bundle):
-    bundle = load_bundle(int8_bundle.directory)
-    scale, zero_point = bundle.manifest["outputs"]["logits"]["quantization"].values()
-    assert bundle.manifest["outputs"]["logits"]["dtype"] == "int8"
-    result = bundle.classify_timed(TEXTS)
-    steps = result.logits / scale + zero_point
-    np.testing.assert_allclose(steps, np.round(steps), atol=1e-3)  # Whole quantization steps, dequantized.
-    keras_logits = int8_bundle.keras_logits([bundle.tokenizer.encode(text) for text in TEXTS])
-    np.testing.assert_allclose(result.logits, keras_logits, atol=0.25)
+def test_tokenizer_gives_the_packed_ids_the_model_receives(fp32_bundle, trained_run):
+    bundle = load_bundle(fp32_bundle.directory)
+    vocabulary = trained_run.vocabulary
+    ids = bundle.tokenizer.encode("the movie was superb")
+    assert ids[0] == CLS_ID and ids[1] == vocabulary.index("the") and ids[2] == vocabulary.index("movie")
+    end = ids.index(SEP_ID)
+    assert ids[end + 1 :] == [PAD_ID] * (bundle.sequence_length - end - 1)
+    assert bundle.labels == ("neg", "neu", "pos") == trained_run.labels
+    assert bundle.format_version == 2 and bundle.quantization == "fp32"
+
+
+def test_zip_bundle_classifies_like_the_directory(fp32_bundle, tmp_path):
+    from_zip = load_bundle(fp32_bundle.zip_path).classify(TEXTS)
+    from_directory = load_bundle(fp32_bundle.directory).classify(TEXTS)
+    np.testing.assert_array_equal(from_zip.probabilities, from_directory.probabilities)
+    with zipfile.ZipFile(fp32_bundle.zip_path) as archive:
+        assert sorted(archive.namelist()) == sorted(
+            f"fp32/{name}" for name in ("bundle.json", "model.tflite", "vocab.txt", "labels.txt")
+        )
+    flat = tmp_path / "flat.zip"
+    with zipfile.ZipFile(flat, "w") as archive:
+        for path in fp32_bundle.directory.iterdir():
+            archive.write(path, path.name)
+    assert load_bundle(flat).classify("superb").label in ("neg", "neu", "pos")
+
+
+def test_empty_texts_are_refused_and_long_ones_truncated(fp32_bundle):
+    bundle = load_bundle(fp32_bundle.directory)
+    with pytest.raises(EmptyTextError, match=r"2 text\(s\) with nothing to classify .*text 1, 3"):
+        bundle.classify(["superb", "", "great", " \t "])
+    words = " ".join(["superb", "awful", "film"] * 10)  # 30 pieces; 14 fit
+    kept = " ".join(words.split()[: bundle.sequence_length - 2])
+    result = bundle.classify([words, kept])
+    assert [prediction.tokens for prediction in result] == [30, bundle.sequence_length - 2]
+    assert [prediction.truncated for prediction in result] == [True, False]
+    np.testing.assert_array_equal(result.probabilities[0], result.probabilities[1])  # the first pieces count
+
+
+def test_every_mode_loads_and_the_manifest_describes_format_2(exported):
+    for mode in ("fp32", "fp16", "dynamic", "int8"):
+        bundle = load_bundle(exported.out_dir / mode)
+        manifest = bundle.manifest
+        assert manifest["format_version"] == 2 and manifest["quantization"]["mode"] == mode
+        assert manifest["inputs"] == {"token_ids": "input_word_ids", "mask": "input_mask",
+                                      "segment_ids": "input_type_ids"}
+        assert manifest["output"] == {"name": "probabilities", "kind": "probabilities"}
+        assert manifest["embedded_files"] == ["vocab.txt", "labels.txt"]
+        assert "labels" not in manifest and "sequence_length" not in manifest  # each fact once
+        assert manifest["tokenizer"]["sequence_length"] == bundle.sequence_length == 16
+        assert manifest["name"] == f"run ({mode})"
+        assert bundle.classify("the movie was superb").label == "pos"
 
 
 def test_sha256_mismatch_is_refused_naming_file_and_hashes(bundle_copy):
     vocabulary = bundle_copy / "vocab.txt"
-    data = vocabulary.read_bytes().replace(b"good", b"goad")
+    data = vocabulary.read_bytes().replace(b"superb", b"superv")
     recorded = json.loads((bundle_copy / "bundle.json").read_text())["files"]["vocab.txt"]["sha256"]
     vocabulary.write_bytes(data)
     with pytest.raises(BundleError, match="sha256 mismatch") as error:
@@ -144,11 +123,13 @@ def test_truncated_model_is_a_size_mismatch(bundle_copy):
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("format_version", 2, "format_version 2 is not supported"),
+        ("format_version", 3, "format_version 3 is not supported: this fnet_keras reads versions 1, 2"),
         ("format", "something-else", "not an fnet-keras bundle"),
-        ("quantization", "int4", "'quantization' is 'int4'"),
-        ("sequence_length", 32, "differs from tokenizer.sequence_length 16"),
-        ("labels", ["negative", "positive"], "expected \\[1, 2\\]"),
+        ("quantization", {"mode": "int4"}, "'quantization.mode' is 'int4'"),
+        ("inputs", {"token_ids": "token_ids"}, "'inputs' is"),
+        ("output", {"name": "logits", "kind": "logits"}, "'output' is"),
+        ("embedded_files", ["notes.txt"], "'embedded_files' is"),
+        ("tokenizer", {"version": 1}, "field 'tokenizer': tokenizer config lacks"),
     ],
 )
 def test_bad_manifest_fields_are_refused(bundle_copy, field, value, message):
@@ -156,6 +137,13 @@ def test_bad_manifest_fields_are_refused(bundle_copy, field, value, message):
     with pytest.raises(BundleError, match=message) as error:
         load_bundle(bundle_copy)
     assert "bundle.json" in str(error.value)
+
+
+def test_a_tokenizer_length_that_is_not_the_models_is_refused(bundle_copy):
+    rewrite_manifest(bundle_copy, lambda manifest: manifest["tokenizer"].__setitem__("sequence_length", 32))
+    expected = "model.tflite: the model takes 16 token ids, the tokenizer packs 32"
+    with pytest.raises(BundleError, match=expected):
+        load_bundle(bundle_copy)
 
 
 def test_manifest_that_is_not_json(bundle_copy):
@@ -170,16 +158,18 @@ def test_missing_file_is_named(bundle_copy):
         load_bundle(bundle_copy)
 
 
-def test_labels_file_must_agree_with_the_manifest(bundle_copy):
-    replace_file_keeping_hashes_valid(bundle_copy, "labels.txt", b"negative\npositive\nneutral\n")
-    with pytest.raises(BundleError, match="labels.txt holds \\['negative', 'positive', 'neutral'\\]"):
+def test_edited_labels_differ_from_the_copy_inside_the_model(bundle_copy):
+    # labels.txt is canonical; the model's embedded copy (what MediaPipe shows) must say the same.
+    replace_file_keeping_hashes_valid(bundle_copy, "labels.txt", b"negative\nneutral\npositive\n")
+    with pytest.raises(BundleError, match="model.tflite.*labels.txt.*line 1"):
         load_bundle(bundle_copy)
 
 
 def test_bad_vocabulary_is_reported_with_its_line(bundle_copy):
-    data = (bundle_copy / "vocab.txt").read_bytes().replace(b"movie\n", b"the\n")
-    replace_file_keeping_hashes_valid(bundle_copy, "vocab.txt", data)
-    with pytest.raises(BundleError, match="vocab.txt, line 8: vocabulary token 'the' repeats line 6"):
+    lines = (bundle_copy / "vocab.txt").read_text().split("\n")
+    lines[7] = lines[6]
+    replace_file_keeping_hashes_valid(bundle_copy, "vocab.txt", "\n".join(lines).encode())
+    with pytest.raises(BundleError, match=f"vocab.txt, line 8: vocabulary token '{lines[6]}' repeats line 7"):
         load_bundle(bundle_copy)
 
 
@@ -198,24 +188,31 @@ def test_not_a_bundle(tmp_path):
         load_bundle(empty_zip)
 
 
-def test_non_finite_logits_are_an_error(tmp_path):
+def test_non_finite_outputs_are_an_error(tmp_path, trained_run):
     import tensorflow as tf
+    from support import convert_function
 
-    @tf.function(input_signature=[tf.TensorSpec([1, SEQUENCE_LENGTH], tf.int32, name="token_ids")])
-    def nan_logits(token_ids):
-        return {"logits": tf.cast(token_ids[:, : len(LABELS)], tf.float32) * float("nan")}
+    from fnet_keras.edge import write_bundle
 
-    tflite_bytes = convert(nan_logits)
+    names = ("input_word_ids", "input_mask", "input_type_ids")
+
+    @tf.function(input_signature=[tf.TensorSpec([1, 16], tf.int32, name=name) for name in names])
+    def nan_outputs(input_word_ids, input_mask, input_type_ids):
+        mixed = input_word_ids * input_mask * (1 - input_type_ids)
+        return {"probabilities": tf.cast(mixed[:, :3], tf.float32) * float("nan")}
+
     directory = write_bundle(
-        tmp_path / "nan",
-        tflite_bytes=tflite_bytes,
-        vocabulary=VOCABULARY,
-        labels=list(LABELS),
-        tokenizer_config=TokenizerConfig(sequence_length=SEQUENCE_LENGTH),
-        metadata=metadata(tflite_bytes),
+        tmp_path / "nan", tflite_bytes=convert_function(nan_outputs), vocabulary=trained_run.vocabulary,
+        labels=list(trained_run.labels), tokenizer_config=load_bundle_config(trained_run),
+        metadata={"name": "nan", "model": {"fourier_method": None}, "quantization": {"mode": "fp32"},
+                  "ops": {}, "parity": {}},
     )
-    with pytest.raises(BundleError, match="model.tflite: the model gave non-finite logits"):
-        load_bundle(directory).classify("good")
+    with pytest.raises(BundleError, match="model.tflite: the model gave non-finite outputs"):
+        load_bundle(directory).classify("superb")
+
+
+def load_bundle_config(trained_run):
+    return trained_run.settings.tokenizer_config()
 
 
 def _corruptions(good: bytes) -> dict[str, bytes]:
@@ -235,10 +232,8 @@ def _corruptions(good: bytes) -> dict[str, bytes]:
 def test_corrupted_model_with_matching_hash_fails_cleanly_in_the_cli(fp32_bundle, tmp_path, case):
     directory = Path(shutil.copytree(fp32_bundle.directory, tmp_path / "bundle"))
     replace_file_keeping_hashes_valid(directory, "model.tflite", _corruptions(fp32_bundle.tflite_bytes)[case])
-    completed = run_edge_cli("classify", str(directory), "a good film")
+    completed = run_cli("classify", str(directory), "a good film")
     stderr = completed.stderr.decode("utf-8", "replace")
-    assert completed.returncode == 2, (
-        f"return code {completed.returncode} (negative: a crash); stderr: {stderr}"
-    )
+    assert completed.returncode == 2, f"return code {completed.returncode} (negative: a crash): {stderr}"
     assert "error: " in stderr and "model.tflite" in stderr
     assert completed.stdout == b""

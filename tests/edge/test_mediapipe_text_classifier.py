@@ -15,8 +15,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from edge_support import LABELS, VOCABULARY
-from mediapipe_support import MEDIAPIPE_WORKER, encode, generated_texts, litert_probabilities
+from mediapipe_support import (
+    LABELS,
+    MEDIAPIPE_WORKER,
+    VOCABULARY,
+    encode,
+    generated_texts,
+    litert_probabilities,
+)
 
 from fnet_keras.edge.errors import MetadataError
 from fnet_keras.edge.tflite_metadata import (

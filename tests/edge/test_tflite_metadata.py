@@ -16,8 +16,8 @@ import zipfile
 
 import numpy as np
 import pytest
-from edge_support import LABELS, REPO_ROOT, VOCABULARY
-from mediapipe_support import encode, generated_texts, litert_probabilities
+from mediapipe_support import LABELS, VOCABULARY, encode, generated_texts, litert_probabilities
+from support import REPO_ROOT
 
 from fnet_keras.edge.errors import BundleError, MetadataError
 from fnet_keras.edge.tflite_metadata import (
@@ -154,10 +154,11 @@ def test_write_refuses_bad_arguments_naming_what_is_wrong(layout_fp32, arguments
         write_classifier_metadata(layout_fp32, **call)
 
 
-def test_write_refuses_models_it_cannot_describe(fp32_bundle, attached):
-    # Today's bundle layout: one token_ids input, logits out.
+def test_write_refuses_models_it_cannot_describe(attached):
+    # Format 1's layout: one token_ids input, logits out.
+    single_input = (REPO_ROOT / "tests" / "fixtures" / "format1" / "bundle" / "model.tflite").read_bytes()
     with pytest.raises(MetadataError, match=r"the model's inputs are \['.*token_ids.*'\]"):
-        write_classifier_metadata(fp32_bundle.tflite_bytes, VOCABULARY, list(LABELS))
+        write_classifier_metadata(single_input, VOCABULARY, list(LABELS))
     with pytest.raises(MetadataError, match=r"already carries TFLite metadata \(TFLITE_METADATA\)"):
         write_classifier_metadata(attached, VOCABULARY, list(LABELS))
     with pytest.raises(MetadataError, match=r"not a LiteRT model: 5 bytes"):

@@ -1,45 +1,45 @@
-"""The FourierMixing method each target gets, including non-power-of-two sizes."""
+"""The recipes each mode tries, and a non-power-of-two sequence (the DFT path)."""
 
 import pytest
 
-from fnet_keras.export import ExportError, choose_mixing, export_run, read_ops
+from fnet_keras.edge.model_ops import read_ops
+from fnet_keras.export import ExportError, Recipe, candidates
 
 
 @pytest.mark.parametrize(
-    ("quantization", "requested", "shape", "expected"),
+    ("mode", "requested", "rfft_possible", "expected"),
     [
-        ("fp32", "auto", (None, 16, 32), "rfft"),
-        ("fp16", "auto", (None, 64, 128), "rfft"),
-        ("dynamic", "auto", (None, 64, 128), "rfft"),
-        ("int8", "auto", (None, 64, 128), "dft"),
-        ("fp32", "auto", (None, 24, 32), "dft"),
-        ("fp32", "auto", (None, 16, 48), "dft"),
-        ("fp32", "auto", (None, None, 32), "dft"),
-        ("int8", "rfft", (None, 16, 32), "rfft"),
-        ("fp32", "dft", (None, 16, 32), "dft"),
+        ("fp32", "auto", True, ["fp32-rfft"]),
+        ("fp16", "auto", True, ["fp16-rfft"]),
+        ("dynamic", "auto", True, ["dynamic-rfft"]),
+        ("int8", "auto", True, ["int8-rfft", "int8-dft"]),
+        ("int8", "auto", False, ["int8-dft"]),
+        ("fp32", "auto", False, ["fp32-dft"]),
+        ("int8", "rfft", True, ["int8-rfft"]),
+        ("fp32", "dft", True, ["fp32-dft"]),
+        ("fp32", "auto", None, ["fp32"]),  # a model without Fourier mixing
+        ("int8", "dft", None, ["int8"]),
     ],
 )
-def test_choose_mixing(quantization, requested, shape, expected):
-    assert choose_mixing(quantization, requested, [shape, shape]) == expected
+def test_candidates(mode, requested, rfft_possible, expected):
+    assert [recipe.name for recipe in candidates(mode, requested, rfft_possible)] == expected
 
 
-def test_a_model_without_fourier_mixing_records_none():
-    assert choose_mixing("fp32", "auto", []) == "none"
-    assert choose_mixing("int8", "rfft", []) == "none"
+def test_rfft_at_a_non_power_of_two_size_is_refused_before_converting():
+    with pytest.raises(ExportError, match="fourier_method 'rfft' needs power-of-two"):
+        candidates("fp32", "rfft", False)
+    assert Recipe("int8", "rfft").description.endswith("float RFFT2D island between DEQUANTIZE and QUANTIZE")
 
 
 def test_non_power_of_two_sequence_exports_with_dft(odd_run_dir, tmp_path):
-    report = export_run(odd_run_dir, quantizations=("fp32", "dynamic"), out_dir=tmp_path)
-    assert [mode.mixing for mode in report.modes] == ["dft", "dft"]
+    from fnet_keras.export.pipeline import export_run
+
+    report = export_run(odd_run_dir, ("fp32", "int8"), out_dir=tmp_path / "out", parity_examples=500)
+    assert [mode.recipe for mode in report.modes] == ["fp32-dft", "int8-dft"]
     for mode in report.modes:
-        names = {op.name for op in read_ops((tmp_path / mode.quantization / "model.tflite").read_bytes())}
+        names = {op.name for op in read_ops((tmp_path / "out" / mode.mode / "model.tflite").read_bytes())}
         assert "RFFT2D" not in names and "BATCH_MATMUL" in names
-        assert mode.outputs == {"logits": {"dtype": "float32", "shape": [1, 3]}}
-        assert mode.input["shape"] == [1, 24]
-    assert report.mode("fp32").parity.max_abs_logit_diff <= 1e-3
-
-
-def test_rfft_forced_on_a_non_power_of_two_sequence_is_a_clear_error(odd_run_dir, tmp_path):
-    with pytest.raises(ExportError, match=r"cannot use mixing 'rfft'.*power-of-two.*24"):
-        export_run(odd_run_dir, quantizations=("fp32",), mixing="rfft", out_dir=tmp_path / "out")
-    assert not (tmp_path / "out").exists()
+    assert report.mode("fp32").parity.max_abs_probability_diff <= 1e-4
+    with pytest.raises(ExportError, match="fourier_method 'rfft' needs power-of-two"):
+        export_run(odd_run_dir, ("fp32",), fourier_method="rfft", out_dir=tmp_path / "x", parity_examples=500)
+    assert not (tmp_path / "x").exists()

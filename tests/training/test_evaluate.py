@@ -4,7 +4,7 @@ import random
 
 import numpy as np
 import pytest
-from keyword_data import FILLER, KEYWORDS, write_tsv
+from support import FILLER, KEYWORDS, write_tsv
 
 from fnet_keras.data import DataError, read_split
 from fnet_keras.text import TokenizerConfig, WordPieceEncoder
@@ -55,11 +55,11 @@ def test_metrics_match_numpy_on_the_models_predictions(trained_run, tmp_path):
     assert metrics["macro_f1"] == pytest.approx(np.mean(f1s))
 
 
-def test_recorded_data_and_directories(trained_run):
+def test_recorded_data_and_directories(trained_run, keyword_data_dir):
     recorded = evaluate(trained_run.run_dir)  # the test split of the data the run recorded
     assert recorded["split"] == "test" and recorded["count"] == 60
     assert recorded["accuracy"] == pytest.approx(trained_run.test_metrics["accuracy"])
-    dev = evaluate(trained_run.run_dir, trained_run.run_dir.parent / "data", split="dev")
+    dev = evaluate(trained_run.run_dir, keyword_data_dir, split="dev")
     assert dev["split"] == "dev" and dev["accuracy"] == pytest.approx(trained_run.dev_metrics["accuracy"])
 
 

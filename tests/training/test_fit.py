@@ -7,7 +7,7 @@ import shutil
 import keras
 import numpy as np
 import pytest
-from keyword_data import TINY_BACKBONE, TINY_SETTINGS
+from support import TINY_BACKBONE, TINY_SETTINGS
 
 import fnet_keras
 from fnet_keras.data import DataError
@@ -16,7 +16,7 @@ from fnet_keras.training import RunDirError, TrainSettings, fit
 from fnet_keras.training.run_dir import RunDir
 
 
-def test_run_directory_holds_everything(trained_run):
+def test_run_directory_holds_everything(trained_run, keyword_data_dir):
     run = RunDir(trained_run.run_dir)
     assert sorted(p.name for p in run.path.iterdir()) == [
         "config.json", "history.json", "labels.txt", "metrics.json", "model.keras", "vocab.txt",
@@ -32,7 +32,7 @@ def test_run_directory_holds_everything(trained_run):
     assert loaded.tokenizer_config == TokenizerConfig(sequence_length=16) and loaded.sequence_length == 16
     assert loaded.settings == trained_run.settings == TrainSettings.from_dict(config["settings"])
     for name, entry in config["data"]["files"].items():
-        path = trained_run.run_dir.parent / "data" / f"{name}.tsv"
+        path = keyword_data_dir / f"{name}.tsv"
         assert entry["path"] == str(path) and entry["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
 
     history = json.loads(run.history.read_text())
@@ -51,9 +51,9 @@ def test_run_directory_holds_everything(trained_run):
     assert getattr(model, "optimizer", None) is None  # the saved model is for inference, no optimizer state
 
 
-def test_a_used_run_directory_is_refused(trained_run, tmp_path):
+def test_a_used_run_directory_is_refused(trained_run, keyword_data_dir, tmp_path):
     with pytest.raises(RunDirError, match="already holds a finished run"):
-        fit(trained_run.run_dir.parent / "data", trained_run.run_dir, trained_run.settings, verbose=0)
+        fit(keyword_data_dir, trained_run.run_dir, trained_run.settings, verbose=0)
     # --resume on a finished run returns it as it is, without training.
     again = fit(None, trained_run.run_dir, resume=True, verbose=0)
     assert again.history == trained_run.history and again.test_metrics == trained_run.test_metrics

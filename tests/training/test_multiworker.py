@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import numpy as np
-from keyword_data import TINY_SETTINGS
+from support import TINY_SETTINGS
 
 from fnet_keras.training import TrainSettings, fit
 

@@ -1,5 +1,5 @@
 import numpy as np
-from keyword_data import keyword_rows
+from support import keyword_rows
 
 from fnet_keras.text import TokenizerConfig, WordPieceEncoder
 from fnet_keras.text.tf_tokenizer import make_tf_tokenizer

@@ -2,10 +2,9 @@ from pathlib import Path
 
 import pytest
 
-from fnet_keras.models import PRESETS, get_preset
-from fnet_keras.models.presets import preset_table
+from fnet_keras.presets import PRESETS, get_preset, preset_table
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+README = Path(__file__).resolve().parents[1] / "README.md"
 
 
 def test_readme_preset_table_is_current():

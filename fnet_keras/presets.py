@@ -1,9 +1,25 @@
-"""Model sizes as plain data: one entry per preset.
+"""What models can be built, as plain data (no TensorFlow): the presets (sizes), the mixing
+architectures, the FourierMixing methods, and the parameter count of each.
+
+The CLI and `TrainSettings` check choices against these before TensorFlow loads; the layers and
+models import them, so each name list is written once.
 
 `embedding_dim` below `hidden_dim` factorizes the embeddings (ALBERT-style): on a
 small model the token table is half or more of the parameters, so it is the main
 lever on device size. `base` and `large` are the paper's sizes.
 """
+
+# The token mixing of a model: FNet, its Transformer twin, hybrid (attention in the top blocks),
+# the paper's learned linear mixing.
+MIXINGS = ("fourier", "attention", "hybrid", "linear")
+# How FourierMixing computes the transform (`fnet_keras.layers.FourierMixing` documents each).
+FOURIER_METHODS = ("auto", "fft", "dft", "rfft")
+
+
+def is_power_of_two(n) -> bool:
+    """Whether `n` is a positive power of two (LiteRT's RFFT2D runs only at such lengths)."""
+    return isinstance(n, int) and not isinstance(n, bool) and n > 0 and n & (n - 1) == 0
+
 
 PRESETS = {
     "tiny": {

@@ -1,8 +1,8 @@
 """Exports the SST-2 `mini` FNet run to all four bundles and records the figures against the targets.
 
-Command (from the repository root, after the lead's training run exists):
+Command (from the repository root, after `make accuracy` trained the run):
 
-    .venv/bin/python scripts/export_sst2.py
+    .venv/bin/python export/export_sst2.py      (or: make export-sst2)
 
 which runs `fnet-keras export runs/sst2/mini-fourier --quant fp32,fp16,dynamic,int8
 --out runs/sst2/mini-fourier-bundles` through the library and writes docs/results/export.md
@@ -18,14 +18,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shlex
 import sys
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-from fnet_keras.export import ExportError, export_run  # noqa: E402
+from fnet_keras.errors import FnetKerasError
+from fnet_keras.quiet import load_tensorflow
 
 REPO = Path(__file__).resolve().parents[1]
 QUANTIZATIONS = ("fp32", "fp16", "dynamic", "int8")
@@ -91,16 +89,22 @@ def main(argv: list[str] | None = None) -> int:
         help="results path without suffix: writes .md and .json",
     )
     args = parser.parse_args(argv)
-    command = shlex.join(["python", "scripts/export_sst2.py", *(sys.argv[1:] if argv is None else argv)])
+    command = shlex.join(["python", "export/export_sst2.py", *(sys.argv[1:] if argv is None else argv)])
+    load_tensorflow()
+    from fnet_keras.export import export_run
+
     try:
         report = export_run(
             args.run_dir,
-            quantizations=QUANTIZATIONS,
+            QUANTIZATIONS,
             out_dir=args.out,
-            command=f"fnet-keras export {args.run_dir} --quant {','.join(QUANTIZATIONS)} --out {args.out}",
+            overwrite=True,
+            command=f"fnet-keras export {args.run_dir} --quant {','.join(QUANTIZATIONS)} --out {args.out} "
+            f"--overwrite",
+            progress=lambda line: print(f"export: {line}", file=sys.stderr, flush=True),
         )
-    except ExportError as error:
-        print(f"export_sst2: {error}", file=sys.stderr)
+    except FnetKerasError as error:
+        print(f"error: {error}", file=sys.stderr)
         return error.exit_code
     rows = targets(report)
     args.results.parent.mkdir(parents=True, exist_ok=True)
