@@ -1,6 +1,7 @@
 """TokenizerConfig: defaults, dict round trip through JSON, and clear errors for bad dicts."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -130,3 +131,12 @@ def test_version_and_keys_must_agree(data, message):
     with pytest.raises(TokenizerError) as error:
         TokenizerConfig.from_dict(data, path="bundle.json")
     assert message in str(error.value) and str(error.value).startswith("bundle.json: ")
+
+
+def test_the_frozen_format_1_run_and_bundle_read_as_keras_hub_rules():
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures" / "format1"
+    for path in (fixtures / "bundle" / "bundle.json", fixtures / "run" / "config.json"):
+        data = json.loads(path.read_text(encoding="utf-8"))["tokenizer"]
+        assert data["version"] == 1 and "rules" not in data
+        config = TokenizerConfig.from_dict(data, path)
+        assert config == TokenizerConfig(rules="keras_hub", sequence_length=16)
