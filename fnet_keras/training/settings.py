@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from fnet_keras.text.config import TokenizerConfig
+from fnet_keras.text.config import DEFAULT_RULES, KERAS_HUB_RULES, TokenizerConfig
 
 MIXINGS = ("fourier", "attention", "hybrid", "linear")
 FOURIER_METHODS = ("auto", "fft", "dft", "rfft")
@@ -33,7 +33,10 @@ class TrainSettings:
         num_attention_layers: attention blocks at the top for `"hybrid"` (default 1).
         sequence_length: packed token length, [CLS] and [SEP] included.
         vocabulary_size: upper bound of the learned WordPiece vocabulary.
-        lowercase, strip_accents, split_on_cjk: tokenizer rules (`TokenizerConfig`).
+        tokenizer_rules: `"mediapipe"` (MediaPipe Tasks' own BERT tokenizer, so bundles give
+            the same ids in MediaPipe) or `"keras_hub"` (`TokenizerConfig.rules`).
+        lowercase, strip_accents, split_on_cjk: tokenizer flags (`TokenizerConfig`); None:
+            the rules' values (fixed under `"mediapipe"`). Recorded resolved.
         epochs: maximum number of epochs.
         batch_size: global batch size (split across replicas by a strategy).
         learning_rate: peak learning rate of AdamW.
@@ -53,9 +56,10 @@ class TrainSettings:
     num_attention_layers: int | None = None
     sequence_length: int = 128
     vocabulary_size: int = 8000
-    lowercase: bool = True
-    strip_accents: bool = True
-    split_on_cjk: bool = True
+    tokenizer_rules: str = DEFAULT_RULES
+    lowercase: bool | None = None
+    strip_accents: bool | None = None
+    split_on_cjk: bool | None = None
     epochs: int = 3
     batch_size: int = 64
     learning_rate: float = 5e-4
@@ -100,10 +104,13 @@ class TrainSettings:
         if unknown:
             raise ValueError(f"backbone_overrides: unknown key(s) {unknown}; allowed: {list(OVERRIDABLE)}")
         object.__setattr__(self, "backbone_overrides", dict(self.backbone_overrides))
-        self.tokenizer_config()  # validates sequence_length and the tokenizer flags
+        config = self.tokenizer_config()  # validates sequence_length and the tokenizer settings
+        for flag in ("lowercase", "strip_accents", "split_on_cjk"):  # recorded resolved
+            object.__setattr__(self, flag, getattr(config, flag))
 
     def tokenizer_config(self) -> TokenizerConfig:
         return TokenizerConfig(
+            rules=self.tokenizer_rules,
             lowercase=self.lowercase,
             strip_accents=self.strip_accents,
             split_on_cjk=self.split_on_cjk,
@@ -115,11 +122,12 @@ class TrainSettings:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainSettings:
+        """Reads `to_dict` output. Settings recorded before `tokenizer_rules` existed read as "keras_hub"."""
         known = {field.name for field in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
             raise ValueError(f"unknown training setting(s) {unknown}; known: {sorted(known)}")
-        return cls(**data)
+        return cls(**{"tokenizer_rules": KERAS_HUB_RULES, **data})
 
     def replace(self, **changes: Any) -> TrainSettings:
         return dataclasses.replace(self, **changes)
