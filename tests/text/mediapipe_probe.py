@@ -18,7 +18,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from mediapipe_venv import run_in_mediapipe
+from mediapipe_venv import mediapipe_python, run_in_mediapipe
 
 from fnet_keras.text import save_vocabulary
 
@@ -84,6 +84,7 @@ def mediapipe_token_ids(
     vocabulary: Sequence[str], texts: Sequence[str], sequence_length: int, directory: Path
 ) -> list[list[int]]:
     """The packed ids MediaPipe's `TextClassifier` feeds a model of length `sequence_length`."""
+    mediapipe_python()  # skips (fails in CI) without MediaPipe's venv, before any work
     directory.mkdir(parents=True, exist_ok=True)
     model_path = directory / f"probe_{sequence_length}.tflite"
     model_path.write_bytes(probe_model(sequence_length))
