@@ -136,9 +136,10 @@ def _add_train_arguments(parser: argparse.ArgumentParser) -> None:
                 metavar="KEY=VALUE",
                 help="replace a preset size, e.g. hidden_dim=64 (repeatable)",
             )
-        elif field.type in ("bool", bool):
+        elif "bool" in str(field.type):
+            shown = "the rules' choice" if default is None else default
             group.add_argument(
-                flag, action=argparse.BooleanOptionalAction, help=f"{help_text} (default {default})"
+                flag, action=argparse.BooleanOptionalAction, help=f"{help_text} (default: {shown})"
             )
         elif field.name == "patience":
             group.add_argument(flag, type=int, metavar="N", help=f"{help_text}; 0: never (default {default})")
@@ -149,7 +150,12 @@ def _add_train_arguments(parser: argparse.ArgumentParser) -> None:
             )
             if kind is str and "choices" not in field.metadata:
                 extra = {"metavar": "NAME"}
-            group.add_argument(flag, type=kind, help=f"{help_text} (default {default})", **extra)
+            group.add_argument(
+                flag,
+                type=kind,
+                help=help_text + ("" if default is None else f" (default {default})"),
+                **extra,
+            )
     parser.add_argument(
         "--strategy",
         choices=STRATEGIES,

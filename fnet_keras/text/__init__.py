@@ -1,6 +1,11 @@
 """Text to token ids: WordPiece vocabularies, the tokenizer rules, packing to a fixed length.
 
-Two halves that give identical ids (rules: `fnet_keras/text/wordpiece.py`):
+Two rule sets (`TokenizerConfig.rules`): "mediapipe", the default, is MediaPipe Tasks' own BERT
+tokenizer (`fnet_keras/text/mediapipe_rules.py`), so a bundle's ids are the same in training, in
+`fnet_keras.edge` and in MediaPipe's `TextClassifier`; "keras_hub" is keras-hub's WordPiece
+rules (`fnet_keras/text/wordpiece.py`), the only rules before tokenizer settings version 2.
+
+Two halves that give identical ids under either rule set:
   - pure Python, standard library only (imported here, safe for the TF-free edge runtime):
     `TokenizerConfig`, `WordPieceEncoder`, `load_vocabulary`, `save_vocabulary`;
   - TensorFlow, for training (imported on first use): `learn_vocabulary`, `make_tf_tokenizer`,
@@ -13,7 +18,14 @@ Two halves that give identical ids (rules: `fnet_keras/text/wordpiece.py`):
 """
 
 from fnet_keras.lazy import lazy_getattr
-from fnet_keras.text.config import RULES_VERSION, TokenizerConfig
+from fnet_keras.text.config import (
+    DEFAULT_RULES,
+    KERAS_HUB_RULES,
+    MEDIAPIPE_RULES,
+    RULES_VERSION,
+    TOKENIZER_RULES,
+    TokenizerConfig,
+)
 from fnet_keras.text.errors import TokenizerError
 from fnet_keras.text.vocabulary import (
     CLS_ID,
@@ -42,11 +54,15 @@ __getattr__ = lazy_getattr(__name__, _LAZY)
 
 __all__ = [
     "CLS_ID",
+    "DEFAULT_RULES",
+    "KERAS_HUB_RULES",
+    "MEDIAPIPE_RULES",
     "MASK_ID",
     "PAD_ID",
     "RULES_VERSION",
     "SEP_ID",
     "SPECIAL_TOKENS",
+    "TOKENIZER_RULES",
     "TokenizerConfig",
     "TokenizerError",
     "UNK_ID",

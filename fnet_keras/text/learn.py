@@ -7,9 +7,9 @@ from collections.abc import Sequence
 import keras_hub
 import tensorflow as tf
 
-from fnet_keras.text.config import TokenizerConfig
+from fnet_keras.text.config import MEDIAPIPE_RULES, TokenizerConfig
 from fnet_keras.text.errors import TokenizerError
-from fnet_keras.text.tf_tokenizer import map_unicode_spaces_tf
+from fnet_keras.text.tf_tokenizer import map_unicode_spaces_tf, mediapipe_words_tf
 from fnet_keras.text.vocabulary import SPECIAL_TOKENS, SUFFIX_INDICATOR, validate_vocabulary
 
 _BATCH_SIZE = 1024  # Texts per pre-tokenization call; batching makes learning several times faster.
@@ -21,15 +21,19 @@ def learn_vocabulary(
     """Learns a WordPiece vocabulary of at most `vocabulary_size` tokens, special tokens first.
 
     keras-hub's `compute_word_piece_vocabulary` is approximate and usually returns somewhat
-    fewer tokens than asked for. Texts are pre-tokenized by the same rules as the tokenizers
-    (space mapping, then keras-hub's pre-tokenization with `config`'s settings). Learned tokens
-    that contain whitespace (possible after NFKC case folding, e.g. from U+00B4) are dropped:
-    a vocabulary file holds one token per line.
+    fewer tokens than asked for. Texts are pre-tokenized by the same rules as the tokenizers:
+    under "mediapipe" rules into words in-graph (`mediapipe_words_tf`, the twin of
+    `pretokenize_mediapipe`), which the learner takes as they are (`split=False`, no
+    lower-casing or accent stripping of its own); under "keras_hub" rules by the space mapping,
+    then keras-hub's pre-tokenization with `config`'s settings. Learned tokens that contain
+    whitespace (`str.isspace`: under "mediapipe" rules e.g. U+00A0 or U+000B inside a word;
+    under "keras_hub" rules after NFKC case folding, e.g. from U+00B4) are dropped: a
+    vocabulary file holds one token per line.
 
     Args:
         texts: the training texts.
         vocabulary_size: the upper bound on the vocabulary size, special tokens included.
-        config: the tokenizer settings; only lowercase, strip_accents and split_on_cjk matter.
+        config: the tokenizer settings; only rules, lowercase, strip_accents and split_on_cjk matter.
     """
     config = TokenizerConfig() if config is None else config
     if (
@@ -46,15 +50,22 @@ def learn_vocabulary(
         if not isinstance(text, str):
             raise TokenizerError(f"text {index} to learn from is not a str: {text!r:.80}")
     dataset = tf.data.Dataset.from_tensor_slices(tf.constant(texts, dtype=tf.string, shape=[len(texts)]))
-    dataset = dataset.batch(_BATCH_SIZE).map(map_unicode_spaces_tf)
+    if config.rules == MEDIAPIPE_RULES:
+        dataset = dataset.batch(_BATCH_SIZE).map(mediapipe_words_tf)
+        learner_rules = {"lowercase": False, "strip_accents": False, "split": False}
+    else:
+        dataset = dataset.batch(_BATCH_SIZE).map(map_unicode_spaces_tf)
+        learner_rules = {
+            "lowercase": config.lowercase,
+            "strip_accents": config.strip_accents,
+            "split": True,
+            "split_on_cjk": config.split_on_cjk,
+        }
     try:
         vocabulary = keras_hub.tokenizers.compute_word_piece_vocabulary(
             dataset,
             vocabulary_size,
-            lowercase=config.lowercase,
-            strip_accents=config.strip_accents,
-            split=True,
-            split_on_cjk=config.split_on_cjk,
+            **learner_rules,
             suffix_indicator=SUFFIX_INDICATOR,
             reserved_tokens=list(SPECIAL_TOKENS),
         )

@@ -10,6 +10,7 @@ Learning a vocabulary needs TensorFlow and lives in `fnet_keras.text.learn`.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -21,6 +22,8 @@ SPECIAL_TOKENS = (PAD_TOKEN, UNK_TOKEN, CLS_TOKEN, SEP_TOKEN, MASK_TOKEN)
 PAD_ID, UNK_ID, CLS_ID, SEP_ID, MASK_ID = range(len(SPECIAL_TOKENS))
 # The prefix of a word piece that continues a word ("play", "##ing").
 SUFFIX_INDICATOR = "##"
+# `re`'s `\s` on str is `str.isspace` (Py_UNICODE_ISSPACE); a search is faster than a loop.
+_WHITESPACE = re.compile(r"\s")
 
 
 def validate_vocabulary(tokens: Iterable[str], path: str | os.PathLike | None = None) -> list[str]:
@@ -40,7 +43,7 @@ def validate_vocabulary(tokens: Iterable[str], path: str | os.PathLike | None = 
                 raise TokenizerError(
                     f"vocabulary token {token!r} holds a lone surrogate", path, line
                 ) from None
-        if any(char.isspace() for char in token):
+        if _WHITESPACE.search(token):
             hint = " (CRLF line endings?)" if token.endswith("\r") else ""
             raise TokenizerError(f"vocabulary token {token!r} contains whitespace{hint}", path, line)
         if index < len(SPECIAL_TOKENS) and token != SPECIAL_TOKENS[index]:

@@ -1,12 +1,20 @@
-"""Pure-Python WordPiece tokenizer and packer: the tokenizer rules, written down once.
+"""Pure-Python WordPiece tokenizer and packer, and the "keras_hub" tokenizer rules, written down once.
 
 Standard library only (no numpy, TensorFlow, Keras or `regex`), so the TF-free edge runtime can
 import it and a Java 17 port can follow it rule by rule. It produces the same ids as the
-in-graph tokenizer used for training (`fnet_keras.text.tf_tokenizer`: a space mapping, then
-keras-hub's `WordPieceTokenizer` and `StartEndPacker`); `tests/text/test_text_parity.py` checks that.
+in-graph tokenizer used for training (`fnet_keras.text.tf_tokenizer`);
+`tests/text/test_text_parity.py` and `tests/text/test_text_mediapipe.py` check that.
 
-The rules
-=========
+Two rule sets, chosen by `TokenizerConfig.rules`, share steps 5 and 6 below:
+  - "mediapipe" (the default): MediaPipe Tasks' own BERT tokenizer; its steps before
+    WordPiece are written down in `fnet_keras/text/mediapipe_rules.py`;
+  - "keras_hub": the rules below (in-graph: a space mapping, then keras-hub's
+    `WordPieceTokenizer` and `StartEndPacker`). MediaPipe tokenizes differently (no NFKC,
+    no accent stripping, no space mapping, controls kept), so these do not suit bundles
+    meant for MediaPipe.
+
+The "keras_hub" rules
+=====================
 A text is a sequence of Unicode code points (the TF half reads its UTF-8 bytes). Surrogate
 code points cannot be UTF-8 encoded and are refused. `config` is a `TokenizerConfig`.
 
@@ -48,7 +56,7 @@ code points cannot be UTF-8 encoded and are refused. `config` is a `TokenizerCon
    NFKC_Casefold or full case folding in the JDK (`toLowerCase` differs for U+00DF, U+03C2,
    Cherokee, ...); generate a table of m(c) != c with `nfkc_casefold_char` here (6,560
    of the Unicode 13.0 code points), then use java.text.Normalizer for NFC.
-5. WordPiece, word by word. A word of more than `max_word_bytes` (100) UTF-8 bytes becomes
+5. WordPiece, word by word (both rule sets). A word of more than `max_word_bytes` (100) UTF-8 bytes becomes
    the single token [UNK]. Otherwise, greedy longest-match-first: from position 0, take the
    longest prefix that is a vocabulary token; from any later position p, take the longest
    w[p:e] such that "##" + w[p:e] is a token; if at some position nothing matches, the
@@ -57,12 +65,12 @@ code points cannot be UTF-8 encoded and are refused. `config` is a `TokenizerCon
    never matches a token. (tf_text's FastWordpiece treats a word that starts with "##"
    specially; no word here contains "#" except the one-code-point word "#", so the plain
    greedy rule is exact.)
-6. Packing: [CLS] (id 2), the first `sequence_length - 2` token ids, [SEP] (id 3), then [PAD]
+6. Packing (both rule sets): [CLS] (id 2), the first `sequence_length - 2` token ids, [SEP] (id 3), then [PAD]
    (id 0) up to `sequence_length`. An empty text gives [CLS] [SEP] [PAD] ... . Special tokens
    written in the text ("[CLS]") are ordinary text: "[", "cls", "]".
 
-Unicode versions: the guarantee
-===============================
+Unicode versions: the guarantee of the "keras_hub" rules
+========================================================
 Steps 2-4 read Unicode tables: Python 3.11's `unicodedata` is Unicode 14.0, Java 17's is
 13.0, and TensorFlow's RE2 and ICU tables are newer than both. The two halves here give
 identical ids for every text whose code points are assigned in Unicode 13.0 (General_Category
@@ -88,8 +96,10 @@ import os
 import unicodedata
 from collections.abc import Iterable, Sequence
 
-from fnet_keras.text.config import TokenizerConfig
+from fnet_keras.text.charsets import ASCII_PUNCTUATION_RANGES, CJK_RANGES, in_ranges
+from fnet_keras.text.config import MEDIAPIPE_RULES, TokenizerConfig
 from fnet_keras.text.errors import TokenizerError
+from fnet_keras.text.mediapipe_rules import pretokenize_mediapipe
 from fnet_keras.text.vocabulary import (
     CLS_ID,
     PAD_ID,
@@ -105,19 +115,9 @@ UNICODE_SPACES = "\u00a0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u
 MAPPED_TO_SPACE = "\x00" + UNICODE_SPACES
 _SPACE_TRANSLATION = {ord(char): " " for char in MAPPED_TO_SPACE}
 
-# Step 3: RE2's `\s` (U+000B is gc Cc, so it drops out with the controls).
+# Step 3: RE2's `\s` (U+000B is gc Cc, so it drops out with the controls). The kept
+# delimiters ASCII_PUNCTUATION_RANGES and CJK_RANGES live in `fnet_keras.text.charsets`.
 ASCII_WHITESPACE = " \t\n\f\r"
-ASCII_PUNCTUATION_RANGES = ((0x21, 0x2F), (0x3A, 0x40), (0x5B, 0x60), (0x7B, 0x7E))
-CJK_RANGES = (
-    (0x4E00, 0x9FFF),
-    (0x3400, 0x4DBF),
-    (0x20000, 0x2A6DF),
-    (0x2A700, 0x2B73F),
-    (0x2B740, 0x2B81F),
-    (0x2B820, 0x2CEAF),
-    (0xF900, 0xFAFF),
-    (0x2F800, 0x2FA1F),
-)
 
 # Step 4: Default_Ignorable_Code_Point, from Unicode's DerivedCoreProperties.txt (the same
 # ranges in 13.0 and 14.0 apart from U+180F, added in 14.0 and already in the 13.0 range).
@@ -144,13 +144,9 @@ DEFAULT_IGNORABLE_RANGES = (
 _WORD, _DROP, _KEEP = 0, 1, 2
 
 
-def _in_ranges(code_point: int, ranges: Sequence[tuple[int, int]]) -> bool:
-    return any(low <= code_point <= high for low, high in ranges)
-
-
 def is_cjk(char: str) -> bool:
     """Whether `char` is in the CJK ranges of step 3."""
-    return _in_ranges(ord(char), CJK_RANGES)
+    return in_ranges(ord(char), CJK_RANGES)
 
 
 def map_unicode_spaces(text: str) -> str:
@@ -172,9 +168,9 @@ def _char_class(char: str, split_on_cjk: bool) -> int:
     category = unicodedata.category(char)
     if char in ASCII_WHITESPACE or category in ("Cc", "Cf"):
         return _DROP
-    if _in_ranges(code_point, ASCII_PUNCTUATION_RANGES) or category.startswith("P"):
+    if in_ranges(code_point, ASCII_PUNCTUATION_RANGES) or category.startswith("P"):
         return _KEEP
-    if split_on_cjk and _in_ranges(code_point, CJK_RANGES):
+    if split_on_cjk and in_ranges(code_point, CJK_RANGES):
         return _KEEP
     return _WORD
 
@@ -199,7 +195,7 @@ def split_words(text: str, split_on_cjk: bool = True) -> list[str]:
 
 
 def _remove_default_ignorables(text: str) -> str:
-    return "".join(char for char in text if not _in_ranges(ord(char), DEFAULT_IGNORABLE_RANGES))
+    return "".join(char for char in text if not in_ranges(ord(char), DEFAULT_IGNORABLE_RANGES))
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -223,7 +219,9 @@ def nfkc_casefold(word: str) -> str:
 
 
 def pretokenize(text: str, config: TokenizerConfig) -> list[str]:
-    """Steps 1-4: the words that step 5 cuts into word pieces."""
+    """The words that step 5 cuts into word pieces: steps 1-4, or MediaPipe's steps 1-3."""
+    if config.rules == MEDIAPIPE_RULES:
+        return pretokenize_mediapipe(text)
     text = map_unicode_spaces(text)
     if config.strip_accents:
         text = strip_accents(text)
@@ -240,16 +238,19 @@ def pack_token_ids(token_ids: Sequence[int], sequence_length: int) -> list[int]:
 
 
 class WordPieceEncoder:
-    """Text to WordPiece tokens and packed ids, in pure Python (the rules: module docstring).
+    """Text to WordPiece tokens and packed ids, in pure Python, under either rule set.
+
+    The rules: `fnet_keras/text/mediapipe_rules.py` ("mediapipe") or this module's docstring
+    ("keras_hub"); steps 5-6 (here) are shared.
 
     Args:
         vocabulary: the tokens, special tokens first (see `fnet_keras.text.vocabulary`).
         config: the tokenizer settings the vocabulary was learned with.
 
     Example:
-        encoder = WordPieceEncoder.from_files("run/vocab.txt", TokenizerConfig())
-        encoder.tokenize("Héllo, world")  # ['hello', ',', 'world'] with a suitable vocabulary
-        encoder.encode("Héllo, world")    # [2, id('hello'), id(','), id('world'), 3, 0, 0, ...]
+        encoder = WordPieceEncoder.from_files("run/vocab.txt", TokenizerConfig())  # MediaPipe's rules
+        encoder.tokenize("Héllo, World")  # ['héllo', ',', 'world'] with a suitable vocabulary
+        encoder.encode("Héllo, World")    # [2, id('héllo'), id(','), id('world'), 3, 0, 0, ...]
     """
 
     def __init__(self, vocabulary: Sequence[str], config: TokenizerConfig | None = None):
@@ -258,6 +259,8 @@ class WordPieceEncoder:
         self._token_to_id = {token: index for index, token in enumerate(self.vocabulary)}
         # No candidate piece longer than the longest token can match, so the greedy search starts there.
         self._max_token_length = max(len(token) for token in self.vocabulary)
+        # Words repeat (Zipf): caching their ids makes long texts several times faster.
+        self._word_ids = functools.lru_cache(maxsize=1 << 16)(self._word_ids_uncached)
 
     @classmethod
     def from_files(
@@ -289,6 +292,11 @@ class WordPieceEncoder:
 
     def tokenize(self, text: str) -> list[str]:
         """The word pieces of `text`, unpacked (no [CLS], [SEP], padding or truncation)."""
+        self._check_text(text)
+        return [piece for word in pretokenize(text, self.config) for piece in self._word_pieces(word)]
+
+    @staticmethod
+    def _check_text(text: str) -> None:
         if not isinstance(text, str):
             raise TokenizerError(f"text to tokenize must be a str, got {type(text).__name__}: {text!r:.80}")
         try:
@@ -298,11 +306,14 @@ class WordPieceEncoder:
                 f"text has a lone surrogate U+{ord(text[error.start]):04X} at index {error.start}, "
                 f"which is not Unicode text: {text!r:.80}"
             ) from None
-        return [piece for word in pretokenize(text, self.config) for piece in self._word_pieces(word)]
+
+    def _word_ids_uncached(self, word: str) -> tuple[int, ...]:
+        return tuple(self._token_to_id[piece] for piece in self._word_pieces(word))
 
     def token_ids(self, text: str) -> list[int]:
         """The ids of `tokenize(text)`, unpacked."""
-        return [self._token_to_id[piece] for piece in self.tokenize(text)]
+        self._check_text(text)
+        return [token_id for word in pretokenize(text, self.config) for token_id in self._word_ids(word)]
 
     def encode(self, text: str) -> list[int]:
         """`sequence_length` ids: [CLS] token ids [SEP] [PAD]..., truncated to fit."""

@@ -32,6 +32,7 @@ from fnet_keras.atomic import write_text_atomic
 from fnet_keras.data import DataError, LabelMap, Split, load_dataset_from_info, read_evaluation_split
 from fnet_keras.errors import LocatedError
 from fnet_keras.text import TokenizerConfig, TokenizerError, load_vocabulary
+from fnet_keras.text.config import KERAS_HUB_RULES, SUPPORTED_RULES_VERSIONS
 from fnet_keras.training.settings import TrainSettings
 
 CONFIG_FORMAT_VERSION = 2
@@ -223,10 +224,14 @@ class RunDir:
             where = getattr(error, "path", None) or self.config
             reason = getattr(error, "reason", None) or f"unreadable settings: {error}"
             raise RunDirError(reason, where, getattr(error, "line", None)) from None
-        if config.get("tokenizer_rules_version") != tokenizer_config.to_dict()["version"]:
+        rules_version = config.get("tokenizer_rules_version")
+        # Version 1 had the keras_hub rules only (settings without "tokenizer_rules" read so).
+        if rules_version not in SUPPORTED_RULES_VERSIONS or isinstance(rules_version, bool) or (
+            rules_version == 1 and tokenizer_config.rules != KERAS_HUB_RULES
+        ):
             raise RunDirError(
-                f"tokenizer rules version {config.get('tokenizer_rules_version')!r} is not the one this "
-                f"fnet-keras implements ({tokenizer_config.to_dict()['version']})",
+                f"tokenizer rules version {rules_version!r} with rules {tokenizer_config.rules!r} is not "
+                f"one this fnet-keras implements (versions {SUPPORTED_RULES_VERSIONS})",
                 self.config,
             )
         return Run(

@@ -12,7 +12,7 @@ from typing import Any
 
 from fnet_keras.errors import LocatedError
 from fnet_keras.presets import FOURIER_METHODS, MIXINGS, PRESETS
-from fnet_keras.text.config import TokenizerConfig
+from fnet_keras.text.config import DEFAULT_RULES, KERAS_HUB_RULES, TOKENIZER_RULES, TokenizerConfig
 
 
 class SettingsError(LocatedError):
@@ -54,9 +54,17 @@ class TrainSettings:
     vocabulary_size: int = _setting(
         8000, "upper bound of the learned WordPiece vocabulary (keras-hub's learner returns somewhat fewer)"
     )
-    lowercase: bool = _setting(True, "tokenizer: case-fold words")
-    strip_accents: bool = _setting(True, "tokenizer: remove accents")
-    split_on_cjk: bool = _setting(True, "tokenizer: every CJK ideograph is a word")
+    tokenizer_rules: str = _setting(
+        DEFAULT_RULES,
+        "tokenizer rules: mediapipe (MediaPipe Tasks' own BERT tokenizer, so bundles give the same ids "
+        "there) or keras_hub (NFKC case folding, accents stripped)",
+        choices=TOKENIZER_RULES,
+    )
+    lowercase: bool | None = _setting(None, "tokenizer: lower-case words (fixed on under mediapipe)")
+    strip_accents: bool | None = _setting(None, "tokenizer: remove accents (fixed off under mediapipe)")
+    split_on_cjk: bool | None = _setting(
+        None, "tokenizer: every CJK ideograph is a word (fixed on under mediapipe)"
+    )
     epochs: int = _setting(3, "maximum number of epochs")
     batch_size: int = _setting(64, "global batch size (split across replicas by a strategy)")
     learning_rate: float = _setting(5e-4, "peak learning rate of AdamW")
@@ -109,10 +117,13 @@ class TrainSettings:
         if unknown:
             raise SettingsError(f"backbone_overrides: unknown key(s) {unknown}; allowed: {list(OVERRIDABLE)}")
         object.__setattr__(self, "backbone_overrides", dict(self.backbone_overrides))
-        self.tokenizer_config()  # validates sequence_length and the tokenizer flags
+        config = self.tokenizer_config()  # validates sequence_length and the tokenizer settings
+        for flag in ("lowercase", "strip_accents", "split_on_cjk"):  # recorded resolved
+            object.__setattr__(self, flag, getattr(config, flag))
 
     def tokenizer_config(self) -> TokenizerConfig:
         return TokenizerConfig(
+            rules=self.tokenizer_rules,
             lowercase=self.lowercase,
             strip_accents=self.strip_accents,
             split_on_cjk=self.split_on_cjk,
@@ -124,11 +135,13 @@ class TrainSettings:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainSettings:
+        """Reads `to_dict` output. Settings recorded before `tokenizer_rules` existed read as "keras_hub"."""
         known = {field.name for field in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
             raise SettingsError(f"unknown training setting(s) {unknown}; known: {sorted(known)}")
-        return cls(**data)
+        # Recorded before the tokenizer rules were a setting: today's keras_hub rules.
+        return cls(**{"tokenizer_rules": KERAS_HUB_RULES, **data})
 
     def replace(self, **changes: Any) -> TrainSettings:
         return dataclasses.replace(self, **changes)

@@ -185,8 +185,12 @@ def test_written_files_round_trip_through_the_readers(tmp_path):
 def test_vocabulary_gives_one_token_per_symbol():
     vocabulary = validate_vocabulary(listops_vocabulary())  # special tokens first
     text = "max 4 3 min 2 3 ] 1 0 med 1 5 8 9 2 ] sm 0 9 ] ]"
-    for lowercase in (True, False):
-        encoder = WordPieceEncoder(vocabulary, TokenizerConfig(lowercase=lowercase))
+    for config in (
+        TokenizerConfig(),
+        TokenizerConfig(rules="keras_hub"),
+        TokenizerConfig(rules="keras_hub", lowercase=False),
+    ):
+        encoder = WordPieceEncoder(vocabulary, config)
         assert encoder.tokenize(text) == text.split()
     # Why not LRA's surface form: "[MAX" splits into "[" and a word under these rules.
     bert_like = WordPieceEncoder(vocabulary, TokenizerConfig())

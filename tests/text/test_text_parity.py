@@ -1,4 +1,4 @@
-"""Parity: the in-graph tokenizer (keras-hub, TensorFlow) and the pure-Python one give identical ids.
+"""Parity under the "keras_hub" rules: the in-graph tokenizer (keras-hub) and the pure-Python one agree.
 
 Checked on every code point of the guaranteed set (Unicode 13.0) at the word level, on
 FastWordpiece against the greedy rule, on 5,000 generated texts per setting end to end, and
@@ -24,11 +24,14 @@ from fnet_keras.text import (
 )
 from fnet_keras.text.wordpiece import UNICODE_SPACES
 
+KERAS_HUB = TokenizerConfig(rules="keras_hub")
 CONFIGS = [
-    TokenizerConfig(),
-    TokenizerConfig(strip_accents=False),
-    TokenizerConfig(lowercase=False),
-    TokenizerConfig(lowercase=False, strip_accents=False, split_on_cjk=False, sequence_length=16),
+    KERAS_HUB,
+    TokenizerConfig(rules="keras_hub", strip_accents=False),
+    TokenizerConfig(rules="keras_hub", lowercase=False),
+    TokenizerConfig(
+        rules="keras_hub", lowercase=False, strip_accents=False, split_on_cjk=False, sequence_length=16
+    ),
 ]
 CONFIG_IDS = ["default", "no-strip", "no-lowercase", "raw-no-cjk-len16"]
 # Generated texts per setting: 5,000 for the default one, 1,000 for each of the others.
@@ -75,7 +78,7 @@ def parity_vocabulary() -> list[str]:
     letters = [c for c in INTERESTING if c.isalpha()]
     words = COMMON_WORDS + ["".join(rng.choice(letters) for _ in range(rng.randint(2, 6))) for _ in range(60)]
     corpus = [" ".join(rng.choice(words) for _ in range(rng.randint(3, 12))) for _ in range(600)]
-    vocabulary = learn_vocabulary(corpus, vocabulary_size=2000)
+    vocabulary = learn_vocabulary(corpus, vocabulary_size=2000, config=KERAS_HUB)
     extra = []
     for config in CONFIGS:
         for char in INTERESTING:
@@ -124,7 +127,7 @@ def test_fast_wordpiece_is_greedy_longest_match_first(tokens, suffixes, words):
         no_pretokenization=True,
         support_detokenization=True,
     )
-    raw = TokenizerConfig(lowercase=False, strip_accents=False, split_on_cjk=False)
+    raw = TokenizerConfig(rules="keras_hub", lowercase=False, strip_accents=False, split_on_cjk=False)
     encoder = WordPieceEncoder(vocabulary, raw)
     expected = fast.tokenize(tf.constant(words)).to_list()
     assert [encoder.token_ids(word) for word in words] == expected
@@ -186,8 +189,8 @@ def test_generated_texts_get_identical_ids(config, name, parity_vocabulary, guar
 def test_sst2_test_sentences_get_identical_ids_through_tf_data(sst2_test_sentences):
     sentences = sst2_test_sentences
     # Learning from 400 sentences (about a second) gives a small vocabulary: many words split into pieces.
-    vocabulary = learn_vocabulary(sentences[:400], vocabulary_size=8000)
-    config = TokenizerConfig(sequence_length=64)
+    vocabulary = learn_vocabulary(sentences[:400], vocabulary_size=8000, config=KERAS_HUB)
+    config = TokenizerConfig(rules="keras_hub", sequence_length=64)
     tokenizer = make_tf_tokenizer(vocabulary, config)
     dataset = tf.data.Dataset.from_tensor_slices(sentences).batch(256).map(tokenizer)
     tf_ids = [row for batch in dataset.as_numpy_iterator() for row in batch.tolist()]
@@ -199,7 +202,7 @@ def test_sst2_test_sentences_get_identical_ids_through_tf_data(sst2_test_sentenc
 
 
 def test_outside_the_guarantee_the_halves_can_differ(keras_hub_words):
-    config = TokenizerConfig()
+    config = KERAS_HUB
     # U+1C89 CYRILLIC CAPITAL LETTER TJE (Unicode 16): ICU folds it, Python 3.11 does not know it.
     assert keras_hub_words(["\u1c89"], config) == [["\u1c8a"]]
     assert pretokenize("\u1c89", config) == ["\u1c89"]
@@ -214,12 +217,12 @@ def test_the_space_mapping_is_needed(keras_hub_words):
     texts = ["a\u00a0b", "a\x00b c"]
     bare = keras_hub_pretokenize(tf.constant(texts), lowercase=True, strip_accents=True).to_list()
     assert bare == [["a b".encode()], [b"a"]], "NBSP: one word with a space; NUL: the rest is lost"
-    assert keras_hub_words(texts, TokenizerConfig()) == [["a", "b"], ["a", "b", "c"]]
-    assert [pretokenize(text, TokenizerConfig()) for text in texts] == [["a", "b"], ["a", "b", "c"]]
+    assert keras_hub_words(texts, KERAS_HUB) == [["a", "b"], ["a", "b", "c"]]
+    assert [pretokenize(text, KERAS_HUB) for text in texts] == [["a", "b"], ["a", "b", "c"]]
 
 
 def test_packing_short_exact_overlong_and_empty_texts_alike(parity_vocabulary):
-    config = TokenizerConfig(sequence_length=8)
+    config = TokenizerConfig(rules="keras_hub", sequence_length=8)
     tokenizer = make_tf_tokenizer(parity_vocabulary, config)
     encoder = WordPieceEncoder(parity_vocabulary, config)
     texts = ["", " \u3000 ", "the film", "a b c d e f", "a b c d e f g", "x " * 20, "東" * 300]

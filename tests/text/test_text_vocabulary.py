@@ -12,6 +12,7 @@ from fnet_keras.text import (
     save_vocabulary,
     validate_vocabulary,
 )
+from fnet_keras.text.mediapipe_rules import pretokenize_mediapipe
 from fnet_keras.text.wordpiece import nfkc_casefold
 
 WORDS = [
@@ -46,10 +47,13 @@ def learn_vocabulary():
     return learn_vocabulary
 
 
+KERAS_HUB = TokenizerConfig(rules="keras_hub")
+
+
 def test_learned_vocabulary_starts_with_specials_and_respects_the_bound(learn_vocabulary):
     corpus = make_corpus(400)
-    small = learn_vocabulary(corpus, vocabulary_size=40)
-    large = learn_vocabulary(corpus, vocabulary_size=400)
+    small = learn_vocabulary(corpus, vocabulary_size=40, config=KERAS_HUB)
+    large = learn_vocabulary(corpus, vocabulary_size=400, config=KERAS_HUB)
     assert tuple(small[:5]) == SPECIAL_TOKENS == tuple(large[:5])
     assert len(small) <= 40 < len(large) <= 400
     assert len(set(large)) == len(large)
@@ -59,14 +63,36 @@ def test_learned_vocabulary_starts_with_specials_and_respects_the_bound(learn_vo
     assert {"東", "京", "日", "本", "語", "cafe", "strasse"} <= set(large), "CJK alone; ß folds to ss"
 
 
+def test_learning_under_mediapipe_rules_gives_the_twins_pieces(learn_vocabulary):
+    corpus = make_corpus(400) + ["CAFÉ ﬁlm ｆｉｌｍ CLICHÉ a\u00a0b Hello\x0bWorld"] * 40
+    vocabulary = learn_vocabulary(corpus, vocabulary_size=400, config=TokenizerConfig())
+    words = {word for text in corpus for word in pretokenize_mediapipe(text)}
+    for token in vocabulary[len(SPECIAL_TOKENS) :]:
+        piece = token.removeprefix("##")
+        if len(piece) == 1:  # the learner adds each character of the words, alone and after "##"
+            assert any(piece in word for word in words), token
+        elif token.startswith("##"):  # a continuation: inside a word, after its start
+            assert any(piece in word[1:] for word in words), token
+        else:  # a word start
+            assert any(word.startswith(piece) for word in words), token
+    # Only A-Z is lower-cased; accents, NFKC forms and non-ASCII capitals stay.
+    kept = {"café", "cafÉ", "clichÉ", "ﬁlm", "ｆｉｌｍ", "Über", "straße", "Καλημέρα", "東", "京"}
+    assert kept <= set(vocabulary)
+    assert not {"cafe", "film", "über", "καλημέρα", "東京"} & set(vocabulary)
+    assert not any("A" <= char <= "Z" for token in vocabulary[len(SPECIAL_TOKENS) :] for char in token)
+    # "a\u00a0b" and "hello\x0bworld" are words, but no vocabulary line can hold them.
+    assert {"a\u00a0b", "hello\x0bworld"} <= words
+    assert not any(char.isspace() for token in vocabulary for char in token)
+
+
 def test_learning_follows_the_config(learn_vocabulary):
-    config = TokenizerConfig(lowercase=False, strip_accents=False, split_on_cjk=False)
+    config = TokenizerConfig(rules="keras_hub", lowercase=False, strip_accents=False, split_on_cjk=False)
     vocabulary = learn_vocabulary(make_corpus(400), vocabulary_size=400, config=config)
     assert {"Café", "Über", "東京", "日本語"} <= set(vocabulary)
 
 
 def test_learning_maps_unicode_spaces_first(learn_vocabulary):
-    vocabulary = learn_vocabulary(["alpha\u00a0beta\u3000gamma"] * 30, vocabulary_size=100)
+    vocabulary = learn_vocabulary(["alpha\u00a0beta\u3000gamma"] * 30, vocabulary_size=100, config=KERAS_HUB)
     assert {"alpha", "beta", "gamma"} <= set(vocabulary)
 
 
@@ -84,7 +110,7 @@ def test_learned_tokens_with_whitespace_are_dropped(learn_vocabulary):
         reserved_tokens=list(SPECIAL_TOKENS),
     )
     assert any(" " in token for token in raw), "keras-hub's learner does learn such tokens"
-    vocabulary = learn_vocabulary(corpus, vocabulary_size=100)
+    vocabulary = learn_vocabulary(corpus, vocabulary_size=100, config=KERAS_HUB)
     assert not any(char.isspace() for token in vocabulary for char in token)
     assert set(vocabulary) == {token for token in raw if " " not in token}
 
@@ -101,7 +127,7 @@ def test_learned_tokens_with_whitespace_are_dropped(learn_vocabulary):
 )
 def test_learning_rejects_bad_input(learn_vocabulary, texts, size, message):
     with pytest.raises(TokenizerError) as error:
-        learn_vocabulary(texts, vocabulary_size=size)
+        learn_vocabulary(texts, vocabulary_size=size, config=KERAS_HUB)
     assert message in str(error.value)
 
 
@@ -166,3 +192,8 @@ def test_validate_rejects_non_strings_and_lone_surrogates():
         validate_vocabulary([*SPECIAL_TOKENS, 3], path="v.txt")
     with pytest.raises(TokenizerError, match="lone surrogate"):
         validate_vocabulary([*SPECIAL_TOKENS, "\ud800"])
+
+
+def test_learning_under_mediapipe_rules_rejects_texts_without_words(learn_vocabulary):
+    with pytest.raises(TokenizerError, match="no words to learn a vocabulary from in 3 text"):
+        learn_vocabulary(["  ", "\t\n\r\f", "\x00text after U+0000"], vocabulary_size=100)

@@ -25,10 +25,11 @@ VOCABULARY = [
     *"hello world , ! [ ] play ##ing ##s cafe café a ##a b strasse σασ i".split(),
     *"東 京 ##京 å ##å ŉ ##ŉ ʼn ##ʼn".split(),
 ]
-RAW = TokenizerConfig(lowercase=False, strip_accents=False, split_on_cjk=False)
+KERAS_HUB = TokenizerConfig(rules="keras_hub")
+RAW = TokenizerConfig(rules="keras_hub", lowercase=False, strip_accents=False, split_on_cjk=False)
 
 
-def tokens(text: str, config: TokenizerConfig | None = None) -> list[str]:
+def tokens(text: str, config: TokenizerConfig = KERAS_HUB) -> list[str]:
     return WordPieceEncoder(VOCABULARY, config).tokenize(text)
 
 
@@ -50,13 +51,14 @@ def tokens(text: str, config: TokenizerConfig | None = None) -> list[str]:
         (" \t\n\u200d ", []),
     ],
 )
-def test_default_rules(text, expected):
+def test_keras_hub_rules(text, expected):
     assert tokens(text) == expected
 
 
 def test_settings_off():
     assert tokens("café Café CAFE", RAW) == ["café", "[UNK]", "[UNK]"]  # Neither folded nor stripped.
-    assert tokens("Café", TokenizerConfig(lowercase=False)) == ["[UNK]"]  # "Cafe": stripped, not folded.
+    no_lowercase = TokenizerConfig(rules="keras_hub", lowercase=False)
+    assert tokens("Café", no_lowercase) == ["[UNK]"]  # "Cafe": stripped, not folded.
     assert tokens("東京", RAW) == ["東", "##京"]  # One word when CJK is not split.
 
 
@@ -64,7 +66,8 @@ def test_word_length_limit_counts_utf8_bytes_after_case_folding():
     assert tokens("a" * 100) == ["a"] + ["##a"] * 99
     assert tokens("a" * 101) == ["[UNK]"]
     # U+212B ANGSTROM SIGN: 3 bytes, folds to U+00E5 (2 bytes): 102 bytes in, 68 bytes tokenized.
-    assert tokens("\u212b" * 34, TokenizerConfig(strip_accents=False)) == ["å"] + ["##å"] * 33
+    no_strip = TokenizerConfig(rules="keras_hub", strip_accents=False)
+    assert tokens("\u212b" * 34, no_strip) == ["å"] + ["##å"] * 33
     # U+0149 (2 bytes) folds to U+02BC U+006E (3 bytes): 80 bytes in, 120 after folding.
     assert tokens("ŉ" * 40) == ["[UNK]"]
     assert tokens("ŉ" * 40, RAW) == ["ŉ"] + ["##ŉ"] * 39
@@ -72,7 +75,7 @@ def test_word_length_limit_counts_utf8_bytes_after_case_folding():
 
 
 def test_encode_packs_truncates_and_pads():
-    encoder = WordPieceEncoder(VOCABULARY, TokenizerConfig(sequence_length=6))
+    encoder = WordPieceEncoder(VOCABULARY, TokenizerConfig(rules="keras_hub", sequence_length=6))
     a, b = VOCABULARY.index("a"), VOCABULARY.index("b")
     assert encoder.encode("") == [CLS_ID, SEP_ID, PAD_ID, PAD_ID, PAD_ID, PAD_ID]
     assert encoder.encode("a b") == [CLS_ID, a, b, SEP_ID, PAD_ID, PAD_ID]
@@ -86,7 +89,7 @@ def test_encode_packs_truncates_and_pads():
 
 def test_from_files(tmp_path):
     path = save_vocabulary(VOCABULARY, tmp_path / "vocab.txt")
-    encoder = WordPieceEncoder.from_files(path, TokenizerConfig(sequence_length=8))
+    encoder = WordPieceEncoder.from_files(path, TokenizerConfig(rules="keras_hub", sequence_length=8))
     assert encoder.vocabulary == VOCABULARY
     assert encoder.encode("Hello") == [CLS_ID, VOCABULARY.index("hello"), SEP_ID] + [PAD_ID] * 5
 
@@ -101,7 +104,7 @@ def test_bad_text_is_a_tokenizer_error():
 
 PACKAGE = Path(fnet_keras.__file__).parent
 PURE_MODULES = ["text/errors", "text/config", "text/vocabulary", "text/wordpiece", "text/__init__",
-                "errors", "atomic", "lazy"]
+                "text/charsets", "text/mediapipe_rules", "errors", "atomic", "lazy"]
 
 
 @pytest.mark.parametrize("name", PURE_MODULES)
@@ -120,8 +123,10 @@ def test_pure_modules_import_only_the_standard_library(name):
                 "fnet_keras.atomic",  # stdlib-only, checked below
                 "fnet_keras.errors",
                 "fnet_keras.lazy",  # stdlib-only, checked below
+                "fnet_keras.text.charsets",
                 "fnet_keras.text.config",
                 "fnet_keras.text.errors",
+                "fnet_keras.text.mediapipe_rules",
                 "fnet_keras.text.vocabulary",
                 "fnet_keras.text.wordpiece",
             }, f"{name}.py imports {module}"

@@ -44,3 +44,21 @@ def test_settings_load_no_tensorflow():
     # The CLI checks settings before it imports the trainer: a bad preset fails fast.
     statements = "from fnet_keras.training.settings import TrainSettings; TrainSettings(preset='tiny')"
     assert packages_loaded_by(statements) == []
+
+
+def test_tokenizer_rules_default_to_mediapipe_and_old_records_read_as_keras_hub():
+    from fnet_keras.text import TokenizerConfig, TokenizerError
+
+    settings = TrainSettings(preset="tiny", sequence_length=32)
+    assert settings.tokenizer_config() == TokenizerConfig(sequence_length=32)  # rules "mediapipe"
+    recorded = settings.to_dict()
+    flags = (recorded["tokenizer_rules"], recorded["lowercase"], recorded["strip_accents"])
+    assert flags == ("mediapipe", True, False)  # recorded resolved
+    assert TrainSettings.from_dict(recorded) == settings
+    keras_hub = TrainSettings(preset="tiny", tokenizer_rules="keras_hub", strip_accents=False)
+    assert keras_hub.tokenizer_config() == TokenizerConfig(rules="keras_hub", strip_accents=False)
+    # Recorded before the rules existed: no "tokenizer_rules", flags as they were.
+    old = {key: value for key, value in keras_hub.to_dict().items() if key != "tokenizer_rules"}
+    assert TrainSettings.from_dict(old) == keras_hub
+    with pytest.raises(TokenizerError, match="'strip_accents' must be false under rules 'mediapipe'"):
+        TrainSettings(strip_accents=True)
