@@ -29,6 +29,7 @@ import secrets
 import shutil
 import sys
 import time
+import zlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
@@ -66,7 +67,10 @@ from fnet_keras.training.pretrain_settings import PretrainSettings
 from fnet_keras.training.run_dir import RunDirError, atomic_output, read_json, write_json
 from fnet_keras.training.schedule import WarmupDecay
 
-__all__ = ["PretrainResult", "PretrainSettings", "build_masked_lm", "init_classifier_from", "pretrain"]
+__all__ = [
+    "PretrainLoop", "PretrainResult", "PretrainSettings", "build_masked_lm", "init_classifier_from",
+    "learning_rate_schedule", "pretrain",
+]
 
 # AdamW does not decay these (BERT's convention), as in fine-tuning.
 NO_WEIGHT_DECAY = ["bias", "gamma", "beta", "embeddings"]
@@ -233,7 +237,8 @@ def pretrain(
     if recorded is None and chief:
         _write_config(pre, settings, strategy, documents, windows, vocabulary, model)
     state = _load_checkpoint(pre.checkpoint, model, optimizer) or PretrainState()
-    loop = _Loop(distribution, model, optimizer, settings, windows, len(vocabulary))
+    _check_workers_agree(distribution, state.step, vocabulary, len(windows))
+    loop = PretrainLoop(distribution, model, optimizer, settings, windows, len(vocabulary))
     progress = _Progress(settings, _verbosity(verbose) if chief else 0)
     writer = pre if chief else None
     loop.run(state, writer, progress, checkpoint_steps, checkpoint_minutes, on_step)
@@ -258,8 +263,21 @@ def pretrain(
                           model, vocabulary, windows.summary())
 
 
-class _Loop:
-    """The distributed training step and the loop around it."""
+class PretrainLoop:
+    """The distributed masked-LM training step, its input pipeline, and the loop around them.
+
+    Args:
+        strategy: the `tf.distribute` strategy the model and optimizer were built under.
+        model, optimizer: from `build_masked_lm`.
+        settings: the run's settings.
+        windows: the corpus.
+        vocabulary_size: the number of token ids.
+
+    Example (timing steps, as scripts/pretrain_speed.py does):
+        loop = PretrainLoop(strategy, model, optimizer, settings, windows, len(vocabulary))
+        batches = iter(loop.dataset(first_step=0))
+        loss_sum, correct, predictions, clock = loop.step(batches, clock=0.0)
+    """
 
     def __init__(self, strategy, model, optimizer, settings: PretrainSettings, windows: Windows,
                  vocabulary_size: int):
@@ -270,7 +288,16 @@ class _Loop:
         self.loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction=None)
         self._step = tf.function(self._distributed_step)
 
+    def step(self, iterator, clock: float) -> tuple[tf.Tensor, ...]:
+        """One optimizer step on the next global batch; `clock` is this worker's step or milliseconds.
+
+        Returns the global sums of the loss and of the correct predictions, the number of masked
+        pieces, and the clock all replicas agreed on (which set the learning rate).
+        """
+        return self._step(iterator, tf.constant(clock, tf.float32))
+
     def dataset(self, first_step: int):
+        """The distributed batches from global step `first_step` on."""
         settings = self.settings
 
         def dataset_fn(context):
@@ -325,9 +352,8 @@ class _Loop:
         while True:
             elapsed = elapsed_before + time.perf_counter() - session_start
             clock = float(state.step) if budget_ms is None else elapsed * 1000
-            loss_sum, correct, predictions, agreed_clock = (
-                float(value) for value in self._step(iterator, tf.constant(clock, tf.float32))
-            )
+            results = self.step(iterator, clock)
+            loss_sum, correct, predictions, agreed_clock = (float(value) for value in results)
             state.step += 1
             state.elapsed_seconds = elapsed_before + time.perf_counter() - session_start
             interval = state.interval
@@ -522,6 +548,30 @@ def _write_config(pre: PretrainDir, settings, strategy, documents, windows, voca
         "data": {**documents.source_info(), "windows": windows.summary()},
         "strategy": strategy,
     })
+
+
+def _check_workers_agree(strategy, step: int, vocabulary: list[str], num_windows: int) -> None:
+    """Refuses to train when the workers of a cluster start from different steps, vocabularies or texts.
+
+    A worker that cannot read the chief's PRE_DIR on `--resume` would start from step 0 (with
+    its own fresh variables) while the others continue: the replicas would silently diverge.
+    """
+    if strategy.num_replicas_in_sync == 1:
+        return
+    facts = tf.constant([step, zlib.crc32("\n".join(vocabulary).encode()), num_windows], tf.int64)
+
+    @tf.function
+    def gather():
+        context = lambda: tf.distribute.get_replica_context().all_gather(facts[None, :], axis=0)  # noqa: E731
+        return strategy.experimental_local_results(strategy.run(context))[0]
+
+    everyone = gather().numpy()
+    if not (everyone == everyone[0]).all():
+        raise RunDirError(
+            "the workers disagree on (step, vocabulary checksum, windows): "
+            f"{[tuple(int(v) for v in row) for row in everyone]}; every worker must read the same text "
+            "and, on --resume, the same pre-training directory (a shared filesystem)"
+        )
 
 
 def _save_weights_atomic(backbone: keras.Model, path: Path) -> None:

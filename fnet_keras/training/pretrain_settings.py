@@ -33,7 +33,8 @@ class PretrainSettings:
             or shorter: positions beyond it keep their random initial embeddings.
         vocabulary_size: upper bound of the learned WordPiece vocabulary.
         tokenizer: `TokenizerConfig` settings other than `sequence_length` (e.g.
-            `{"strip_accents": False}`); unset ones take `TokenizerConfig`'s defaults.
+            `{"strip_accents": False}`); unset ones take `TokenizerConfig`'s defaults, and
+            values equal to a default are dropped (`{"lowercase": True}` is `{}`).
         steps: optimizer steps to run; or
         hours: a time budget in hours (exactly one of `steps` and `hours`). The learning rate
             schedule then runs on the training clock (elapsed / budget), which a resumed run
@@ -85,12 +86,15 @@ class PretrainSettings:
         unknown = sorted(set(self.tokenizer) - set(TOKENIZER_KEYS))
         if unknown:
             raise ValueError(f"tokenizer: unknown setting(s) {unknown}; known: {list(TOKENIZER_KEYS)}")
-        object.__setattr__(self, "tokenizer", dict(self.tokenizer))
+        TokenizerConfig(**self.tokenizer)  # checks the values (TokenizerError names the setting)
+        # Only choices that differ from TokenizerConfig's defaults: {"lowercase": True} == {}.
+        defaults = TokenizerConfig()
+        chosen = {key: value for key, value in self.tokenizer.items() if getattr(defaults, key) != value}
+        object.__setattr__(self, "tokenizer", chosen)
         object.__setattr__(self, "backbone_overrides", dict(self.backbone_overrides))
         # The shared checks (preset, sizes, rates, hybrid layers, tokenizer values) are TrainSettings'.
         hybrid = self.as_train_settings()
         object.__setattr__(self, "num_attention_layers", hybrid.num_attention_layers)
-        self.tokenizer_config()  # checks the values of tokenizer settings TrainSettings lacks
 
     def as_train_settings(self, **changes: Any) -> TrainSettings:
         """The `TrainSettings` with this model, tokenizer and optimiser (for shared checks)."""

@@ -68,6 +68,7 @@ def capture_weights(model):
     return [np.array(variable.numpy()) for variable in model.variables]
 
 
+@pytest.mark.slow
 def test_resume_after_a_kill_equals_an_uninterrupted_run(tmp_path):
     text = write_text(tmp_path / "text.txt", cycle_documents(120, seed=1))
     # Hybrid with dropout: Fourier and attention blocks, and dropout seed states to restore.
@@ -128,6 +129,9 @@ def test_time_budget_drives_the_schedule_and_the_stop(tmp_path, capsys):
 
 
 def test_settings_are_checked():
+    chosen = PretrainSettings(steps=1, tokenizer={"lowercase": True, "strip_accents": False})
+    assert chosen.tokenizer == {"strip_accents": False}  # a default value is no choice
+    assert chosen == PretrainSettings(steps=1, tokenizer={"strip_accents": False})
     with pytest.raises(ValueError, match="exactly one of steps and hours"):
         PretrainSettings(steps=10, hours=1.0)
     with pytest.raises(ValueError, match="exactly one of steps and hours"):
