@@ -515,8 +515,9 @@ def _read_text(text, recorded: dict | None) -> Documents:
 def _write_config(pre: PretrainDir, settings, strategy, documents, windows, vocabulary, model) -> None:
     pre.path.mkdir(parents=True, exist_ok=True)
     save_vocabulary(vocabulary, pre.vocabulary)
+    # The backbone's arguments, less those the settings already record.
     backbone = {key: value for key, value in model.backbone.get_config().items()
-                if key not in ("name", "trainable", "dtype")}
+                if key not in ("name", "trainable", "dtype", "sequence_length", "dropout", "fourier_method")}
     schedule = learning_rate_schedule(settings)
     write_json(pre.config, {
         "format_version": PRETRAIN_FORMAT_VERSION,

@@ -1,16 +1,19 @@
 """The pre-training directory: what `pretrain` leaves behind, and what fine-tuning reads. No TensorFlow.
 
     PRE_DIR/
-      config.json           written first: format version, kind, package version, settings, model
-                            (backbone arguments), tokenizer, vocabulary (size, SHA-256), masking
-                            rules, data provenance (files with SHA-256, windows), strategy
+      config.json           written first: format version, kind, package version, settings,
+                            backbone (its other arguments), tokenizer, vocabulary (size, SHA-256),
+                            masking rules, optimization (schedule in steps or milliseconds), where
+                            the initial weights came from (random, seed), data provenance (files
+                            with SHA-256, windows), strategy of the first session
       vocab.txt             the WordPiece vocabulary learned on the text
       history.json          one record per `log_every` steps: step, loss, masked_accuracy,
                             learning_rate, elapsed_seconds, steps_per_second
       checkpoint/           while running: state.json + variables-SSSSSSSSS.npz (removed at the end)
       backbone.weights.h5   the pre-trained backbone (Keras weights file; no MLM head)
       result.json           written last, marks the run finished: steps, elapsed seconds, what
-                            stopped it, final loss and masked accuracy, SHA-256 of backbone.weights.h5
+                            stopped it, last record's loss and masked accuracy, the weights file
+                            and its SHA-256, the package version that wrote it
 
 Each fact is in one file. `load_pretrained(PRE_DIR)` checks the format and returns what
 fine-tuning needs (`Pretrained`); `fnet_keras.training.pretrain.init_classifier_from` loads the
@@ -115,8 +118,8 @@ class Pretrained:
     Attributes:
         path: the directory.
         settings: the pre-training settings.
-        backbone: the `FNetBackbone` arguments it was trained with (`WEIGHT_SHAPING` ones fix
-            the weights' shapes; sequence_length, dropout and fourier_method do not).
+        backbone: the `FNetBackbone` arguments it was trained with, less sequence_length,
+            dropout and fourier_method (in `settings`); the `WEIGHT_SHAPING` ones fix the weights.
         vocabulary: the WordPiece tokens.
         tokenizer: the tokenizer settings (sequence_length: the pre-training length).
         weights: path of backbone.weights.h5.

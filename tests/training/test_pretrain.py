@@ -43,7 +43,8 @@ def test_pretraining_directory_holds_each_fact(pretrained_run):
     assert config["data"]["windows"]["documents"] == 400
     backbone = config["backbone"]
     assert {key: backbone[key] for key in TINY_BACKBONE} == TINY_BACKBONE
-    assert backbone["vocabulary_size"] == len(vocabulary) and backbone["sequence_length"] == 16
+    assert backbone["vocabulary_size"] == len(vocabulary) and backbone["mixing"] == "fourier"
+    assert "sequence_length" not in backbone  # a setting, recorded once
     assert config["masking"]["predictions_per_sequence"] == 2  # round(0.15 * 14)
 
     result = json.loads(pre.result.read_text())
