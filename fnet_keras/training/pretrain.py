@@ -1,0 +1,647 @@
+"""Pre-train a backbone with masked-language modelling into a pre-training directory; resume it.
+
+    result = pretrain(["../shared/data/imdb/unsup.txt.gz"], "pre/imdb-mini",
+                      PretrainSettings(preset="mini", steps=20000))
+    pretrained = load_pretrained("pre/imdb-mini")      # fine-tuning: same vocabulary and tokenizer,
+    init_classifier_from(pretrained, classifier)       # the backbone's weights, a fresh head
+
+`pretrain` learns a WordPiece vocabulary on the text (keras-hub, as `fit` does), cuts the
+documents into windows (`pretrain_data`), and trains `MaskedLM` (the backbone plus a head on the
+masked positions only) with AdamW to predict the masked pieces (`masking`: BERT's 15%, 80/10/10).
+One custom loop runs every strategy (`default`, `mirrored`, `multiworker` from `TF_CONFIG`):
+each replica takes its slice of each global batch, the loss is divided by the global number of
+masked pieces, and the clock that drives the learning rate is agreed on by all replicas (the
+largest), so every worker takes the same step and stops at the same step.
+
+Checkpoints (model and optimizer variables, step, clock, history) are written every
+`checkpoint_steps` steps and every `checkpoint_minutes` minutes, atomically; `resume=True`
+continues from the last one exactly: the batches and masks of step `s` depend on `(seed, s)`
+alone and the learning rate on the restored step (or the restored clock with `hours`).
+The layout of the directory is in `fnet_keras.training.pretrain_dir`.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import os
+import secrets
+import shutil
+import sys
+import time
+import zlib
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+import fnet_keras
+from fnet_keras.data import DataError
+from fnet_keras.models.masked_lm import MaskedLM
+from fnet_keras.text import load_vocabulary, save_vocabulary
+from fnet_keras.text.learn import learn_vocabulary
+from fnet_keras.text.tf_tokenizer import make_tf_tokenizer
+from fnet_keras.training import masking
+from fnet_keras.training.distribute import is_chief, make_strategy
+from fnet_keras.training.pretrain_data import (
+    Documents,
+    Windows,
+    cut_windows,
+    pretraining_dataset,
+    read_documents,
+    steps_per_epoch,
+    tokenize_documents,
+)
+from fnet_keras.training.pretrain_dir import (
+    KIND,
+    PRETRAIN_FORMAT_VERSION,
+    WEIGHTS_FILE,
+    PretrainDir,
+    Pretrained,
+    file_sha256,
+)
+from fnet_keras.training.pretrain_settings import PretrainSettings
+from fnet_keras.training.run_dir import RunDirError, atomic_output, read_json, write_json
+from fnet_keras.training.schedule import WarmupDecay
+
+__all__ = [
+    "PretrainLoop", "PretrainResult", "PretrainSettings", "build_masked_lm", "init_classifier_from",
+    "learning_rate_schedule", "pretrain",
+]
+
+# AdamW does not decay these (BERT's convention), as in fine-tuning.
+NO_WEIGHT_DECAY = ["bias", "gamma", "beta", "embeddings"]
+STATE_VERSION = 1
+MILLISECONDS_PER_HOUR = 3_600_000
+WEIGHTS_SUFFIX = ".weights.h5"  # Keras' required ending of a weights file
+
+
+@dataclasses.dataclass
+class PretrainState:
+    """What the loop needs besides variables to continue where it stopped.
+
+    Attributes:
+        step: optimizer steps done (the next step, 0-based).
+        elapsed_seconds: training time so far, over all sessions (the clock of `hours`).
+        history: one record per `log_every` steps.
+        interval: sums over the steps since the last record (`loss_sum`, `correct`,
+            `predictions`, `steps`), so that a resumed run's next record equals an
+            uninterrupted run's.
+    """
+
+    step: int = 0
+    elapsed_seconds: float = 0.0
+    history: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    interval: dict[str, float] = dataclasses.field(
+        default_factory=lambda: {"loss_sum": 0.0, "correct": 0.0, "predictions": 0.0, "steps": 0}
+    )
+
+
+@dataclasses.dataclass
+class PretrainResult:
+    """What `pretrain` returns.
+
+    Attributes:
+        pre_dir: the pre-training directory.
+        settings: the settings trained with.
+        history: the history records.
+        steps: optimizer steps run in all.
+        elapsed_seconds: training time in all sessions.
+        stopped_by: `"steps"` or `"hours"`.
+        model: the `MaskedLM` (its `backbone` is what fine-tuning loads).
+        vocabulary: the WordPiece tokens.
+        windows: corpus counts (documents, pieces, windows, full_windows, mean_window_pieces).
+    """
+
+    pre_dir: Path
+    settings: PretrainSettings
+    history: list[dict[str, Any]]
+    steps: int
+    elapsed_seconds: float
+    stopped_by: str
+    model: MaskedLM | None
+    vocabulary: list[str]
+    windows: dict[str, Any]
+
+
+def build_masked_lm(
+    settings: PretrainSettings, vocabulary_size: int
+) -> tuple[MaskedLM, keras.optimizers.AdamW]:
+    """The model `pretrain` trains and its AdamW (built); build them inside a strategy's scope."""
+    model = MaskedLM.from_preset(
+        settings.preset,
+        vocabulary_size=vocabulary_size,
+        mixing=settings.mixing,
+        sequence_length=settings.sequence_length,
+        num_attention_layers=settings.num_attention_layers,
+        dropout=settings.dropout,
+        fourier_method=settings.fourier_method,
+        **settings.backbone_overrides,
+    )
+    slots = masking.max_predictions(settings.sequence_length)
+    model({"token_ids": np.zeros((1, settings.sequence_length), np.int32),
+           "mask_positions": np.zeros((1, slots), np.int32)})  # creates the head's variables
+    # A float rate (a variable the loop sets each step from its clock), not a schedule of
+    # `iterations`: with `hours` the schedule runs on time.
+    # No next-sentence task trains the pooler: it keeps its initial weights (fine-tuning trains it).
+    model.backbone.get_layer("pooled_dense").trainable = False
+    optimizer = keras.optimizers.AdamW(
+        learning_rate=settings.learning_rate, weight_decay=settings.weight_decay
+    )
+    optimizer.exclude_from_weight_decay(var_names=NO_WEIGHT_DECAY)
+    optimizer.build(model.trainable_variables)
+    return model, optimizer
+
+
+def learning_rate_schedule(settings: PretrainSettings) -> WarmupDecay:
+    """The rate as a function of the clock: the step (`steps`) or elapsed milliseconds (`hours`)."""
+    total = settings.steps if settings.steps is not None else round(settings.hours * MILLISECONDS_PER_HOUR)
+    warmup = min(round(settings.warmup_fraction * total), total - 1)
+    return WarmupDecay(settings.learning_rate, warmup, total, settings.decay)
+
+
+def pretrain(
+    text: str | os.PathLike | Sequence[str | os.PathLike] | None,
+    out: str | os.PathLike,
+    settings: PretrainSettings | None = None,
+    *,
+    resume: bool = False,
+    strategy: str = "default",
+    checkpoint_steps: int | None = 1000,
+    checkpoint_minutes: float | None = 10.0,
+    verbose: str | int = "auto",
+    on_step: Callable[[int], None] | None = None,
+) -> PretrainResult:
+    """Pre-trains a backbone on unlabelled text into the pre-training directory `out`.
+
+    Args:
+        text: `.txt` / `.txt.gz` files (one document per line) or folders of them; None to
+            resume on the files recorded in `out`.
+        out: the pre-training directory: new or empty, or (with `resume`) a started one.
+        settings: the settings (with `steps` or `hours`); on resume, the recorded ones,
+            which any given settings must equal.
+        resume: continue the run in `out` from its last checkpoint. A finished run is
+            returned as it is; an empty or missing `out` starts a new run.
+        strategy: `"default"`, `"mirrored"` or `"multiworker"` (cluster from `TF_CONFIG`;
+            only the chief writes `out`; every worker reads the text and `out` on resume).
+        checkpoint_steps, checkpoint_minutes: checkpoint every so many steps and every so
+            many minutes of training (None: not by that measure); the end is always saved.
+        verbose: 0 silent; 1 a progress line rewritten in place; 2 a line per history
+            record; "auto": 1 on a terminal, else 2. Progress goes to stderr.
+        on_step: called with the number of steps done after each step (and its checkpoint).
+
+    Raises:
+        DataError, TokenizerError: unreadable text or vocabulary, naming file and line.
+        RunDirError: `out` is unusable as asked (finished, not empty, settings differ).
+        ValueError: bad settings, or too little text for one batch.
+    """
+    # The strategy comes first: MultiWorkerMirroredStrategy must exist before TF runs ops.
+    distribution = make_strategy(strategy)
+    chief = is_chief(distribution)
+    pre = PretrainDir(out)
+    recorded = pre.read_config() if resume and pre.has_started() else None
+    settings = _resolve_settings(settings, recorded, pre)
+    if recorded is not None and pre.is_finished():
+        return _finished_result(pre, recorded)
+    if recorded is None and chief:
+        pre.check_new()
+    for name, value in (("checkpoint_steps", checkpoint_steps), ("checkpoint_minutes", checkpoint_minutes)):
+        if value is not None and not value > 0:
+            raise ValueError(f"{name} must be > 0 or None; got {value!r}")
+
+    documents = _read_text(text, recorded)
+    tokenizer_config = settings.tokenizer_config()
+    if recorded is not None:
+        vocabulary = load_vocabulary(pre.vocabulary)
+    else:
+        vocabulary = learn_vocabulary(documents.texts, settings.vocabulary_size, tokenizer_config)
+    if len(vocabulary) <= masking.FIRST_ORDINARY_ID:
+        raise DataError("the vocabulary learned holds only the special tokens; the text is too small",
+                        documents.files[0]["path"])
+    tokenizer = make_tf_tokenizer(vocabulary, tokenizer_config)
+    windows = cut_windows(tokenize_documents(tokenizer, documents.texts), settings.sequence_length)
+    replicas = distribution.num_replicas_in_sync
+    if settings.batch_size < replicas:
+        raise ValueError(f"batch_size {settings.batch_size} is smaller than the {replicas} replicas")
+    if steps_per_epoch(len(windows), settings.batch_size) < 1:
+        raise DataError(f"the text gives {len(windows)} window(s) of up to {settings.sequence_length - 2} "
+                        f"pieces, fewer than one batch of {settings.batch_size}",
+                        documents.files[0]["path"])
+
+    keras.utils.set_random_seed(settings.seed)
+    with distribution.scope():
+        model, optimizer = build_masked_lm(settings, len(vocabulary))
+    if recorded is None and chief:
+        _write_config(pre, settings, strategy, documents, windows, vocabulary, model)
+    state = _load_checkpoint(pre.checkpoint, model, optimizer) or PretrainState()
+    _check_workers_agree(distribution, state.step, vocabulary, len(windows))
+    loop = PretrainLoop(distribution, model, optimizer, settings, windows, len(vocabulary))
+    progress = _Progress(settings, _verbosity(verbose) if chief else 0)
+    writer = pre if chief else None
+    loop.run(state, writer, progress, checkpoint_steps, checkpoint_minutes, on_step)
+
+    stopped_by = "steps" if settings.steps is not None else "hours"
+    if writer is not None:
+        _save_weights_atomic(model.backbone, pre.weights)
+        write_json(pre.history, state.history)
+        metrics = state.history[-1] if state.history else {}
+        write_json(pre.result, {
+            "steps": state.step,
+            "elapsed_seconds": state.elapsed_seconds,
+            "stopped_by": stopped_by,
+            "loss": metrics.get("loss"),
+            "masked_accuracy": metrics.get("masked_accuracy"),
+            "weights": WEIGHTS_FILE,
+            "weights_sha256": file_sha256(pre.weights),
+            "fnet_keras_version": fnet_keras.__version__,
+        })
+        shutil.rmtree(pre.checkpoint, ignore_errors=True)
+    return PretrainResult(pre.path, settings, state.history, state.step, state.elapsed_seconds, stopped_by,
+                          model, vocabulary, windows.summary())
+
+
+class PretrainLoop:
+    """The distributed masked-LM training step, its input pipeline, and the loop around them.
+
+    Args:
+        strategy: the `tf.distribute` strategy the model and optimizer were built under.
+        model, optimizer: from `build_masked_lm`.
+        settings: the run's settings.
+        windows: the corpus.
+        vocabulary_size: the number of token ids.
+
+    Example (timing steps, as scripts/pretrain_speed.py does):
+        loop = PretrainLoop(strategy, model, optimizer, settings, windows, len(vocabulary))
+        batches = iter(loop.dataset(first_step=0))
+        loss_sum, correct, predictions, clock = loop.step(batches, clock=0.0)
+    """
+
+    def __init__(self, strategy, model, optimizer, settings: PretrainSettings, windows: Windows,
+                 vocabulary_size: int):
+        self.strategy, self.model, self.optimizer, self.settings = strategy, model, optimizer, settings
+        self.windows, self.vocabulary_size = windows, vocabulary_size
+        self.schedule = learning_rate_schedule(settings)
+        self.slots = masking.max_predictions(settings.sequence_length)
+        self.loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction=None)
+        self._step = tf.function(self._distributed_step)
+
+    def step(self, iterator, clock: float) -> tuple[tf.Tensor, ...]:
+        """One optimizer step on the next global batch; `clock` is this worker's step or milliseconds.
+
+        Returns the global sums of the loss and of the correct predictions, the number of masked
+        pieces, and the clock all replicas agreed on (which set the learning rate).
+        """
+        return self._step(iterator, tf.constant(clock, tf.float32))
+
+    def dataset(self, first_step: int):
+        """The distributed batches from global step `first_step` on."""
+        settings = self.settings
+
+        def dataset_fn(context):
+            replicas = context.num_replicas_in_sync
+            local = replicas // context.num_input_pipelines
+            first = context.input_pipeline_id * local
+            # One slice of each global batch per local replica, in turn (round robin).
+            return tf.data.Dataset.range(local).interleave(
+                lambda r: pretraining_dataset(self.windows, settings.batch_size, settings.seed, first_step,
+                                              self.vocabulary_size, self.slots, part=(first + r, replicas)),
+                cycle_length=local,
+                block_length=1,
+            )
+
+        return self.strategy.distribute_datasets_from_function(dataset_fn)
+
+    def _replica_step(self, batch, clock):
+        context = tf.distribute.get_replica_context()
+        # One clock for all workers, the latest (exact: a max, not a float sum).
+        clock = tf.reduce_max(context.all_gather(tf.reshape(clock, [1]), axis=0))
+        self.optimizer.learning_rate.assign(self.schedule(clock))
+        weights = batch["mask_weights"]
+        predictions = tf.reduce_sum(weights)
+        global_predictions = tf.maximum(context.all_reduce(tf.distribute.ReduceOp.SUM, predictions), 1.0)
+        inputs = {"token_ids": batch["token_ids"], "mask_positions": batch["mask_positions"]}
+        with tf.GradientTape() as tape:
+            logits = self.model(inputs, training=True)
+            loss_sum = tf.reduce_sum(self.loss_fn(batch["mask_ids"], logits) * weights)
+            loss = loss_sum / global_predictions
+        variables = self.model.trainable_variables
+        self.optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
+        hits = tf.cast(tf.equal(tf.argmax(logits, -1, output_type=tf.int32), batch["mask_ids"]), tf.float32)
+        return loss_sum, tf.reduce_sum(hits * weights), predictions, clock
+
+    def _distributed_step(self, iterator, clock):
+        results = self.strategy.run(self._replica_step, args=(next(iterator), clock))
+        loss_sum, correct, predictions, clock = results
+        total = lambda value: self.strategy.reduce(tf.distribute.ReduceOp.SUM, value, axis=None)  # noqa: E731
+        agreed_clock = self.strategy.experimental_local_results(clock)[0]  # equal on every replica
+        return total(loss_sum), total(correct), total(predictions), agreed_clock
+
+    def run(self, state: PretrainState, writer: PretrainDir | None, progress: _Progress,
+            checkpoint_steps: int | None, checkpoint_minutes: float | None, on_step) -> None:
+        settings = self.settings
+        budget_ms = None if settings.hours is None else settings.hours * MILLISECONDS_PER_HOUR
+        if self._done(state, budget_ms, state.elapsed_seconds * 1000):
+            return
+        iterator = iter(self.dataset(state.step))
+        session_start, elapsed_before = time.perf_counter(), state.elapsed_seconds
+        last_checkpoint = session_start
+        progress.start()
+        while True:
+            elapsed = elapsed_before + time.perf_counter() - session_start
+            clock = float(state.step) if budget_ms is None else elapsed * 1000
+            results = self.step(iterator, clock)
+            loss_sum, correct, predictions, agreed_clock = (float(value) for value in results)
+            state.step += 1
+            state.elapsed_seconds = elapsed_before + time.perf_counter() - session_start
+            interval = state.interval
+            interval["loss_sum"] += loss_sum
+            interval["correct"] += correct
+            interval["predictions"] += predictions
+            interval["steps"] += 1
+            done = self._done(state, budget_ms, agreed_clock)
+            progress.step_done()
+            learning_rate = float(self.optimizer.learning_rate.numpy())
+            record = None
+            if interval["steps"] == settings.log_every or done:
+                predictions_so_far = max(interval["predictions"], 1.0)
+                record = {
+                    "step": state.step,
+                    "loss": interval["loss_sum"] / predictions_so_far,
+                    "masked_accuracy": interval["correct"] / predictions_so_far,
+                    "learning_rate": learning_rate,
+                    "elapsed_seconds": state.elapsed_seconds,
+                    "steps_per_second": progress.interval_rate(),
+                }
+                state.history.append(record)
+                state.interval = PretrainState().interval
+                if writer is not None:
+                    write_json(writer.history, state.history)
+            progress.show(state, loss_sum / max(predictions, 1.0), correct / max(predictions, 1.0),
+                          learning_rate, record)
+            now = time.perf_counter()
+            due = (checkpoint_steps is not None and state.step % checkpoint_steps == 0) or (
+                checkpoint_minutes is not None and now - last_checkpoint >= 60 * checkpoint_minutes)
+            if writer is not None and due and not done:
+                _save_checkpoint(writer.checkpoint, self.model, self.optimizer, state)
+                last_checkpoint = now
+            if on_step is not None:
+                on_step(state.step)
+            if done:
+                break
+        progress.finish()
+
+    def _done(self, state: PretrainState, budget_ms: float | None, clock_ms: float) -> bool:
+        if budget_ms is None:
+            return state.step >= self.settings.steps
+        return clock_ms >= budget_ms
+
+
+class _Progress:
+    """Steps/s, loss, masked accuracy and an ETA on stderr: one line in place, or a line per record.
+
+    Args:
+        settings: the run's settings (steps or hours: what the ETA counts down).
+        verbosity: 0 nothing, 1 a line rewritten in place (a terminal), 2 a line per record.
+        stream: where to write (default stderr).
+    """
+
+    def __init__(self, settings: PretrainSettings, verbosity: int, stream: TextIO | None = None):
+        self.settings, self.verbosity = settings, verbosity
+        self.stream = stream or sys.stderr
+        self._times: collections.deque = collections.deque(maxlen=51)
+        self._interval_start = self._last_print = 0.0
+        self._interval_steps = 0
+
+    def start(self) -> None:
+        now = time.perf_counter()
+        self._times.clear()
+        self._times.append(now)
+        self._interval_start, self._interval_steps = now, 0
+
+    def step_done(self) -> None:
+        self._times.append(time.perf_counter())
+        self._interval_steps += 1
+
+    def rate(self) -> float:
+        """Steps per second over the last (up to 50) steps of this session."""
+        if len(self._times) < 2:
+            return 0.0
+        return (len(self._times) - 1) / max(self._times[-1] - self._times[0], 1e-9)
+
+    def interval_rate(self) -> float:
+        """Steps per second since the last call (or the start of the session); restarts the count."""
+        now = self._times[-1]
+        rate = self._interval_steps / max(now - self._interval_start, 1e-9)
+        self._interval_start, self._interval_steps = now, 0
+        return rate
+
+    def show(self, state: PretrainState, loss: float, accuracy: float, learning_rate: float,
+             record: dict[str, Any] | None) -> None:
+        if self.verbosity == 2 and record is not None:
+            loss, accuracy = record["loss"], record["masked_accuracy"]
+        elif self.verbosity != 1 or self._times[-1] - self._last_print < 0.25:
+            return
+        rate = self.rate()
+        if self.settings.steps is not None:
+            position = f"{state.step}/{self.settings.steps}"
+            remaining = (self.settings.steps - state.step) / rate if rate else float("nan")
+        else:
+            position = f"{state.step}"
+            remaining = self.settings.hours * 3600 - state.elapsed_seconds
+        line = (f"step {position}  {rate:.2f} steps/s  loss {loss:.4f}  masked acc {accuracy:.4f}  "
+                f"lr {learning_rate:.2e}  ETA {_duration(remaining)}")
+        self.stream.write(("\r" + line + "\x1b[K") if self.verbosity == 1 else line + "\n")
+        self.stream.flush()
+        self._last_print = self._times[-1]
+
+    def finish(self) -> None:
+        if self.verbosity == 1:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _duration(seconds: float) -> str:
+    if not np.isfinite(seconds):
+        return "?"
+    seconds = max(0, round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}h{rest // 60:02d}m" if hours else f"{rest // 60}m{rest % 60:02d}s"
+
+
+def _verbosity(verbose: str | int) -> int:
+    if verbose == "auto":
+        return 1 if sys.stderr.isatty() else 2
+    if verbose not in (0, 1, 2):
+        raise ValueError(f"verbose must be 0, 1, 2 or 'auto'; got {verbose!r}")
+    return int(verbose)
+
+
+def _resolve_settings(
+    settings: PretrainSettings | None, recorded: dict | None, pre: PretrainDir
+) -> PretrainSettings:
+    if recorded is None:
+        if settings is None:
+            raise ValueError("pre-training needs settings with steps or hours")
+        return settings
+    before = PretrainSettings.from_dict(recorded["settings"])
+    if settings is not None and settings != before:
+        raise RunDirError(
+            f"{pre.path}: cannot resume with other settings than the run was started with "
+            f"(given != recorded): {'; '.join(settings.differences(before))}"
+        )
+    return before
+
+
+def _read_text(text, recorded: dict | None) -> Documents:
+    if text is None:
+        if recorded is None:
+            raise ValueError("no text given (--text)")
+        documents = read_documents([entry["path"] for entry in recorded["data"]["files"]])
+    else:
+        documents = read_documents(text)
+    if recorded is not None:
+        before = [(entry["path"], entry["sha256"]) for entry in recorded["data"]["files"]]
+        now = [(entry["path"], entry["sha256"]) for entry in documents.files]
+        if [sha for _, sha in before] != [sha for _, sha in now]:
+            raise DataError("the text differs from the text the run was started on (SHA-256 of "
+                            f"{[path for path, _ in before]}); resume with the same files, or without --text",
+                            documents.files[0]["path"])
+    return documents
+
+
+def _write_config(pre: PretrainDir, settings, strategy, documents, windows, vocabulary, model) -> None:
+    pre.path.mkdir(parents=True, exist_ok=True)
+    save_vocabulary(vocabulary, pre.vocabulary)
+    # The backbone's arguments, less those the settings already record.
+    backbone = {key: value for key, value in model.backbone.get_config().items()
+                if key not in ("name", "trainable", "dtype", "sequence_length", "dropout", "fourier_method")}
+    schedule = learning_rate_schedule(settings)
+    write_json(pre.config, {
+        "format_version": PRETRAIN_FORMAT_VERSION,
+        "kind": KIND,
+        "fnet_keras_version": fnet_keras.__version__,
+        "settings": settings.to_dict(),
+        "backbone": backbone,
+        "tokenizer": settings.tokenizer_config().to_dict(),
+        "vocabulary": {"file": "vocab.txt", "size": len(vocabulary), "sha256": file_sha256(pre.vocabulary)},
+        "masking": {
+            "selection_rate": masking.SELECTION_RATE,
+            "mask": masking.MASK_PROBABILITY,
+            "random": masking.RANDOM_PROBABILITY,
+            "keep": round(1 - masking.MASK_PROBABILITY - masking.RANDOM_PROBABILITY, 6),
+            "never_masked": list(masking.NEVER_MASKED),
+            "predictions_per_sequence": masking.max_predictions(settings.sequence_length),
+            "rules": "fnet_keras.training.masking",
+        },
+        "optimization": {
+            "optimizer": "AdamW",
+            "schedule": f"linear warmup then {settings.decay} decay to 0 over "
+                        + ("the steps" if settings.steps is not None else "the time budget (milliseconds)"),
+            "warmup": schedule.warmup_steps,
+            "total": schedule.total_steps,
+            "no_weight_decay": NO_WEIGHT_DECAY,
+            "steps_per_epoch": steps_per_epoch(len(windows), settings.batch_size),
+        },
+        "initialization": {"kind": "random", "seed": settings.seed},
+        "data": {**documents.source_info(), "windows": windows.summary()},
+        "strategy": strategy,
+    })
+
+
+def _check_workers_agree(strategy, step: int, vocabulary: list[str], num_windows: int) -> None:
+    """Refuses to train when the workers of a cluster start from different steps, vocabularies or texts.
+
+    A worker that cannot read the chief's PRE_DIR on `--resume` would start from step 0 (with
+    its own fresh variables) while the others continue: the replicas would silently diverge.
+    """
+    if strategy.num_replicas_in_sync == 1:
+        return
+    facts = tf.constant([step, zlib.crc32("\n".join(vocabulary).encode()), num_windows], tf.int64)
+
+    @tf.function
+    def gather():
+        context = lambda: tf.distribute.get_replica_context().all_gather(facts[None, :], axis=0)  # noqa: E731
+        return strategy.experimental_local_results(strategy.run(context))[0]
+
+    everyone = gather().numpy()
+    if not (everyone == everyone[0]).all():
+        raise RunDirError(
+            "the workers disagree on (step, vocabulary checksum, windows): "
+            f"{[tuple(int(v) for v in row) for row in everyone]}; every worker must read the same text "
+            "and, on --resume, the same pre-training directory (a shared filesystem)"
+        )
+
+
+def _save_weights_atomic(backbone: keras.Model, path: Path) -> None:
+    # Keras insists on a name ending in .weights.h5, which atomic_output's temporary names lack.
+    temp = path.with_name(f".{secrets.token_hex(4)}.tmp{WEIGHTS_SUFFIX}")
+    try:
+        backbone.save_weights(temp)
+        os.replace(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+def _save_checkpoint(directory: Path, model, optimizer, state: PretrainState) -> None:
+    """Variables of `model` and `optimizer`, then state.json naming them (the commit point)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    name = f"variables-{state.step:09d}.npz"
+    arrays = {f"model_{i:05d}": np.asarray(v.numpy()) for i, v in enumerate(model.variables)}
+    arrays.update({f"optimizer_{i:05d}": np.asarray(v.numpy()) for i, v in enumerate(optimizer.variables)})
+    with atomic_output(directory / name) as temp:
+        with open(temp, "wb") as file:
+            np.savez(file, **arrays)
+    write_json(directory / "state.json",
+               {"version": STATE_VERSION, "variables": name, "state": dataclasses.asdict(state)})
+    for old in directory.glob("variables-*.npz"):
+        if old.name != name:
+            old.unlink(missing_ok=True)
+
+
+def _load_checkpoint(directory: Path, model, optimizer) -> PretrainState | None:
+    state_path = directory / "state.json"
+    if not state_path.is_file():
+        return None
+    record = read_json(state_path)
+    if not isinstance(record, dict) or record.get("version") != STATE_VERSION:
+        raise RunDirError(f"{state_path}: not a pre-training checkpoint state of version {STATE_VERSION}")
+    variables_path = directory / record["variables"]
+    try:
+        with np.load(variables_path) as archive:
+            arrays = {key: archive[key] for key in archive.files}
+    except OSError as error:
+        raise RunDirError(f"{variables_path}: cannot read checkpoint variables: {error}") from None
+    for prefix, variables in (("model", model.variables), ("optimizer", optimizer.variables)):
+        values = [arrays[key] for key in sorted(arrays) if key.startswith(prefix + "_")]
+        if [value.shape for value in values] != [tuple(v.shape) for v in variables]:
+            raise RunDirError(f"{variables_path}: the checkpoint's {prefix} variables do not match this "
+                              f"{prefix}; it was made with other settings")
+        for variable, value in zip(variables, values, strict=True):
+            variable.assign(value)
+    return PretrainState(**record["state"])
+
+
+def _finished_result(pre: PretrainDir, config: dict) -> PretrainResult:
+    result = read_json(pre.result)
+    return PretrainResult(pre.path, PretrainSettings.from_dict(config["settings"]), read_json(pre.history),
+                          result["steps"], result["elapsed_seconds"], result["stopped_by"], None,
+                          load_vocabulary(pre.vocabulary), config["data"]["windows"])
+
+
+def init_classifier_from(pretrained: Pretrained, model: keras.Model) -> None:
+    """Loads the pre-trained backbone weights into `model` (a `TextClassifier`, or a backbone).
+
+    The head stays as built (fresh). Call it after building the model (inside the strategy's
+    scope is fine) and before training.
+
+    Raises:
+        PretrainedMismatchError: a backbone whose sizes, mixing or vocabulary size differ.
+    Warns:
+        PretrainedLengthWarning: another sequence length than the pre-training's.
+    """
+    backbone = getattr(model, "backbone", model)
+    pretrained.check_backbone(backbone.get_config())
+    backbone.load_weights(pretrained.weights)

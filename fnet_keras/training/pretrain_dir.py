@@ -1,0 +1,267 @@
+"""The pre-training directory: what `pretrain` leaves behind, and what fine-tuning reads. No TensorFlow.
+
+    PRE_DIR/
+      config.json           written first: format version, kind, package version, settings,
+                            backbone (its other arguments), tokenizer, vocabulary (size, SHA-256),
+                            masking rules, optimization (schedule in steps or milliseconds), where
+                            the initial weights came from (random, seed), data provenance (files
+                            with SHA-256, windows), strategy of the first session
+      vocab.txt             the WordPiece vocabulary learned on the text
+      history.json          one record per `log_every` steps: step, loss, masked_accuracy,
+                            learning_rate, elapsed_seconds, steps_per_second
+      checkpoint/           while running: state.json + variables-SSSSSSSSS.npz (removed at the end)
+      backbone.weights.h5   the pre-trained backbone (Keras weights file; no MLM head)
+      result.json           written last, marks the run finished: steps, elapsed seconds, what
+                            stopped it, last record's loss and masked accuracy, the weights file
+                            and its SHA-256, the package version that wrote it
+
+Each fact is in one file. `load_pretrained(PRE_DIR)` checks the format and returns what
+fine-tuning needs (`Pretrained`); `fnet_keras.training.pretrain.init_classifier_from` loads the
+weights into a classifier. Every file is written atomically (`fnet_keras.atomic`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import warnings
+from pathlib import Path
+from typing import Any
+
+from fnet_keras.errors import LocatedError
+from fnet_keras.text import TokenizerConfig, load_vocabulary
+from fnet_keras.training.pretrain_settings import TOKENIZER_KEYS, PretrainSettings
+from fnet_keras.training.run_dir import RunDirError, read_json
+from fnet_keras.training.settings import TrainSettings
+
+PRETRAIN_FORMAT_VERSION = 1
+KIND = "fnet-keras pre-training"
+WEIGHTS_FILE = "backbone.weights.h5"
+# Backbone arguments that shape the weights; fine-tuning must build the same ones.
+WEIGHT_SHAPING = (
+    "vocabulary_size", "num_layers", "hidden_dim", "intermediate_dim", "embedding_dim", "num_heads",
+    "max_sequence_length", "mixing", "num_attention_layers", "num_segments",
+)
+
+
+class PretrainedMismatchError(LocatedError):
+    """Fine-tuning settings that do not fit a pre-training directory (names the setting)."""
+
+
+class PretrainedLengthWarning(UserWarning):
+    """Fine-tuning at another sequence length than the backbone was pre-trained at."""
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        while chunk := file.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class PretrainDir:
+    """Paths and state of one pre-training directory.
+
+    Args:
+        path: the directory (need not exist yet).
+    """
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+
+    config = property(lambda self: self.path / "config.json")
+    vocabulary = property(lambda self: self.path / "vocab.txt")
+    history = property(lambda self: self.path / "history.json")
+    checkpoint = property(lambda self: self.path / "checkpoint")
+    weights = property(lambda self: self.path / WEIGHTS_FILE)
+    result = property(lambda self: self.path / "result.json")
+
+    def has_started(self) -> bool:
+        return self.config.is_file()
+
+    def is_finished(self) -> bool:
+        return self.result.is_file()
+
+    def check_new(self) -> None:
+        """Refuses a directory that already holds anything."""
+        if self.path.exists() and not self.path.is_dir():
+            raise RunDirError(f"{self.path}: exists and is not a directory")
+        if self.is_finished():
+            raise RunDirError(f"{self.path} already holds a finished pre-training run; choose another --out")
+        if self.has_started():
+            raise RunDirError(f"{self.path} holds an unfinished pre-training run; pass --resume to continue "
+                              f"it, or choose another --out")
+        if self.path.is_dir() and any(self.path.iterdir()):
+            raise RunDirError(f"{self.path} is not empty; pre-training writes into a new or empty directory")
+
+    def read_config(self) -> dict[str, Any]:
+        """config.json, checked to be a pre-training config of this format version."""
+        if not self.path.is_dir():
+            raise RunDirError(f"{self.path}: no such pre-training directory")
+        if not self.config.is_file():
+            raise RunDirError(f"{self.path}: not a pre-training directory (no config.json)")
+        config = read_json(self.config)
+        if not isinstance(config, dict) or config.get("kind") != KIND:
+            raise RunDirError(f"{self.config}: not a pre-training config (a training run's directory?)")
+        if config.get("format_version") != PRETRAIN_FORMAT_VERSION:
+            raise RunDirError(f"{self.config}: pre-training format version {config.get('format_version')!r}; "
+                              f"this fnet_keras reads version {PRETRAIN_FORMAT_VERSION}")
+        return config
+
+
+@dataclasses.dataclass(frozen=True)
+class Pretrained:
+    """A finished pre-training directory, as fine-tuning needs it.
+
+    Attributes:
+        path: the directory.
+        settings: the pre-training settings.
+        backbone: the `FNetBackbone` arguments it was trained with, less sequence_length,
+            dropout and fourier_method (in `settings`); the `WEIGHT_SHAPING` ones fix the weights.
+        vocabulary: the WordPiece tokens.
+        tokenizer: the tokenizer settings (sequence_length: the pre-training length).
+        weights: path of backbone.weights.h5.
+        weights_sha256: its SHA-256, as recorded and as checked on loading.
+        result: result.json (steps, elapsed_seconds, final loss, ...).
+    """
+
+    path: Path
+    settings: PretrainSettings
+    backbone: dict[str, Any]
+    vocabulary: list[str]
+    tokenizer: TokenizerConfig
+    weights: Path
+    weights_sha256: str
+    result: dict[str, Any]
+    _warned_lengths: set = dataclasses.field(default_factory=set, compare=False, repr=False)
+
+    @property
+    def sequence_length(self) -> int:
+        return self.settings.sequence_length
+
+    def provenance(self) -> dict[str, Any]:
+        """What a fine-tuned run (and its bundles) records about where its weights came from."""
+        return {
+            "pretrained_dir": str(self.path.resolve()),
+            "weights_sha256": self.weights_sha256,
+            "vocabulary_sha256": file_sha256(self.path / "vocab.txt"),
+            "preset": self.settings.preset,
+            "mixing": self.settings.mixing,
+            "sequence_length": self.sequence_length,
+            "steps": self.result["steps"],
+            "elapsed_seconds": self.result["elapsed_seconds"],
+            "fnet_keras_version": self.result["fnet_keras_version"],
+        }
+
+    def fine_tuning_settings(self, **given: Any) -> TrainSettings:
+        """`TrainSettings` for fine-tuning from here: the model and tokenizer taken from the
+        pre-training, `given` for the rest (epochs, batch_size, ...); `sequence_length` defaults
+        to the pre-training length. A given model or tokenizer setting that differs is a
+        `PretrainedMismatchError`; see `check_settings`.
+        """
+        inherited = self.settings.as_train_settings(vocabulary_size=len(self.vocabulary)).to_dict()
+        model_keys = ("preset", "mixing", "num_attention_layers", "backbone_overrides", "sequence_length",
+                      "vocabulary_size", *[key for key in TOKENIZER_KEYS if key in inherited])
+        values = {key: inherited[key] for key in model_keys}
+        values.update(given)
+        settings = TrainSettings(**values)
+        self.check_settings(settings)
+        return settings
+
+    def check_settings(self, settings: TrainSettings) -> None:
+        """Refuses fine-tuning settings that do not fit these weights or this vocabulary.
+
+        Raises:
+            PretrainedMismatchError: another preset, mixing, hybrid depth, backbone size or
+                tokenizer setting (the vocabulary is the pre-training's whichever
+                `vocabulary_size` is given; a smaller one than it holds is refused).
+        Warns:
+            PretrainedLengthWarning: another sequence length.
+        """
+        problems = []
+        for name in ("preset", "mixing", "num_attention_layers", "backbone_overrides"):
+            mine, theirs = getattr(self.settings, name), getattr(settings, name)
+            if mine != theirs:
+                problems.append(f"{name} {theirs!r} (pre-trained: {mine!r})")
+        if settings.vocabulary_size < len(self.vocabulary):
+            problems.append(f"vocabulary_size {settings.vocabulary_size} is below the pre-trained "
+                            f"vocabulary's {len(self.vocabulary)} tokens")
+        pretrained_tokenizer = _without_length(self.tokenizer.to_dict())
+        fine_tuning_tokenizer = _without_length(settings.tokenizer_config().to_dict())
+        for key in pretrained_tokenizer:
+            if pretrained_tokenizer[key] != fine_tuning_tokenizer.get(key):
+                problems.append(f"tokenizer {key} {fine_tuning_tokenizer.get(key)!r} "
+                                f"(pre-trained: {pretrained_tokenizer[key]!r})")
+        if problems:
+            raise PretrainedMismatchError(
+                "cannot fine-tune from this pre-training: " + "; ".join(problems), self.path / "config.json"
+            )
+        self.check_sequence_length(settings.sequence_length)
+
+    def check_backbone(self, backbone_config: dict[str, Any]) -> None:
+        """Refuses a backbone (its `get_config()`) whose weights differ in shape or kind from these."""
+        problems = [
+            f"{key} {backbone_config.get(key)!r} (pre-trained: {self.backbone.get(key)!r})"
+            for key in WEIGHT_SHAPING
+            if backbone_config.get(key) != self.backbone.get(key)
+        ]
+        if problems:
+            raise PretrainedMismatchError(
+                "the model's backbone does not match the pre-trained one: " + "; ".join(problems),
+                self.path / "config.json",
+            )
+        self.check_sequence_length(backbone_config.get("sequence_length"))
+
+    def check_sequence_length(self, sequence_length: int | None) -> None:
+        """Warns (once per length) when fine-tuning at another length than the pre-training's."""
+        if sequence_length != self.sequence_length and sequence_length not in self._warned_lengths:
+            self._warned_lengths.add(sequence_length)
+            warnings.warn(
+                f"fine-tuning at sequence length {sequence_length}, but {self.path} was pre-trained at "
+                f"{self.sequence_length}: FNet's outputs depend on the padded length, and positions beyond "
+                f"{self.sequence_length} were never trained",
+                PretrainedLengthWarning,
+                stacklevel=3,
+            )
+
+
+def _without_length(tokenizer: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in tokenizer.items() if key != "sequence_length"}
+
+
+def load_pretrained(path: str | os.PathLike) -> Pretrained:
+    """Reads a finished pre-training directory and checks its files against config.json.
+
+    Raises:
+        RunDirError: not a pre-training directory, another format version, unfinished, or a
+            weights or vocabulary file that differs from what was recorded.
+    """
+    pre = PretrainDir(path)
+    config = pre.read_config()
+    if not pre.is_finished():
+        raise RunDirError(f"{pre.path}: the pre-training has not finished (no result.json); resume it "
+                          f"with `fnet-keras pretrain --out {pre.path} --resume`")
+    result = read_json(pre.result)
+    vocabulary = load_vocabulary(pre.vocabulary)
+    vocabulary_sha256 = file_sha256(pre.vocabulary)
+    if vocabulary_sha256 != config["vocabulary"]["sha256"]:
+        raise RunDirError(f"{pre.vocabulary}: changed since pre-training (SHA-256 {vocabulary_sha256}, "
+                          f"recorded {config['vocabulary']['sha256']})")
+    if not pre.weights.is_file():
+        raise RunDirError(f"{pre.weights}: no such file")
+    weights_sha256 = file_sha256(pre.weights)
+    if weights_sha256 != result["weights_sha256"]:
+        raise RunDirError(f"{pre.weights}: changed since pre-training (SHA-256 {weights_sha256}, "
+                          f"recorded {result['weights_sha256']})")
+    return Pretrained(
+        path=pre.path,
+        settings=PretrainSettings.from_dict(config["settings"]),
+        backbone=config["backbone"],
+        vocabulary=vocabulary,
+        tokenizer=TokenizerConfig.from_dict(config["tokenizer"], pre.config),
+        weights=pre.weights,
+        weights_sha256=weights_sha256,
+        result=result,
+    )
