@@ -9,17 +9,17 @@ from __future__ import annotations
 import dataclasses
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from web_demo_support import (
-    SERVE_SCRIPT,
     TRAIN_ROWS,
+    DemoServer,
+    chromium_path,
     demo_vocabulary,
     encode,
     mediapipe_tflite,
+    node_path,
     read_sst2,
     require_npm_packages,
     train_tiny_classifier,
@@ -64,38 +64,22 @@ def demo_bundles(tmp_path_factory) -> DemoBundles:
     return DemoBundles(bundles["fp32"], bundles["int8"], without_manifest, stale_manifest, broken_model)
 
 
-class DemoServer:
-    """`python web_demo/serve.py BUNDLE --port 0`, stopped by `stop()`; `url` is the URL it printed."""
+@pytest.fixture(scope="session")
+def npm_packages() -> None:
+    """serve.py serves web_demo/node_modules: skips (fails in CI) without them, before any training."""
+    require_npm_packages()
 
-    def __init__(self, bundle_dir: Path, log_path: Path):
-        self._log = open(log_path, "wb")  # access log; a pipe nobody reads would fill and block it
-        self.process = subprocess.Popen(
-            [sys.executable, str(SERVE_SCRIPT), str(bundle_dir), "--port", "0"],
-            stdout=subprocess.PIPE,
-            stderr=self._log,
-            text=True,
-        )
-        self.printed = []
-        for line in self.process.stdout:
-            self.printed.append(line)
-            if line.strip().startswith("http://"):
-                self.url = line.strip()
-                break
-        else:
-            self.stop()
-            raise AssertionError(f"serve.py printed no URL: {self.printed}, log: {log_path.read_text()}")
 
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=10)
-        self.process.stdout.close()
-        self._log.close()
+@pytest.fixture(scope="session")
+def browser_tools() -> None:
+    """Chromium and Node: skips (fails in CI) without them, before any training."""
+    chromium_path()
+    node_path()
 
 
 @pytest.fixture(scope="module")
-def demo_servers(demo_bundles, tmp_path_factory):
+def demo_servers(npm_packages, demo_bundles, tmp_path_factory):
     """A running server per bundle: field name -> DemoServer."""
-    require_npm_packages()  # serve.py serves web_demo/node_modules: skip (fail in CI), naming the fix
     logs = tmp_path_factory.mktemp("web-demo-logs")
     servers = {}
     try:

@@ -15,6 +15,7 @@ import os
 import shutil
 import string
 import subprocess
+import sys
 import tempfile
 import warnings
 from pathlib import Path
@@ -199,8 +200,8 @@ def chromium_path() -> str:
     path = shutil.which(CHROMIUM)
     if path is None:
         skip_or_fail(
-            "Chromium is not installed (`apt-get install -y chromium`, as root; `make test` does it "
-            "where it runs as root)"
+            "Chromium is not installed: `apt-get install -y chromium` as root (`make test` does it "
+            "when it runs as root)"
         )
     return path
 
@@ -242,3 +243,35 @@ def drive_page(visits: list[dict], timeout: float = 300) -> list[dict]:
         f"page driver failed:\n{completed.stdout[-2000:]}\n{completed.stderr[-4000:]}"
     )
     return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+class DemoServer:
+    """`python web_demo/serve.py BUNDLE --port 0 ARGS` until `stop()`; `url`: the first URL it printed."""
+
+    def __init__(self, bundle_dir: Path, log_path: Path, *args: str):
+        self._log = open(log_path, "wb")  # access log; a pipe nobody reads would fill and block it
+        self.process = subprocess.Popen(
+            [sys.executable, str(SERVE_SCRIPT), str(bundle_dir), "--port", "0", *args],
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            text=True,
+        )
+        self.printed = []
+        for line in self.process.stdout:
+            self.printed.append(line)
+            if line.startswith("Press Ctrl+C"):
+                break
+        self.urls = [line.strip() for line in self.printed if line.strip().startswith("http://")]
+        if not self.urls:
+            self.stop()
+            raise AssertionError(f"serve.py printed no URL: {self.printed}, log: {log_path.read_text()}")
+
+    @property
+    def url(self) -> str:
+        return self.urls[0]
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+        self.process.stdout.close()
+        self._log.close()
