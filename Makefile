@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: test lint accuracy export-sst2 clean mediapipe-venv
+.PHONY: test lint accuracy export-sst2 clean mediapipe-venv web-deps chromium web-demo
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +15,7 @@ $(STAMP): $(PY) setup.cfg pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
-test: lint mediapipe-venv
+test: lint mediapipe-venv web-deps chromium
 	$(PY) -m pytest -q tests
 
 # SST-2 from scratch: FNet vs Transformer twin vs hybrid, tiny and mini (about 2.5 h on 2 cores).
@@ -40,7 +40,29 @@ $(MP_STAMP): tests/mediapipe_requirements.txt
 	touch $(MP_STAMP)
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check fnet_keras tests scripts export
+	$(VENV)/bin/ruff check fnet_keras tests scripts export web_demo android_demo
 
 clean:
-	rm -rf $(VENV) .venv-mediapipe build *.egg-info .pytest_cache
+	rm -rf $(VENV) .venv-mediapipe web_demo/node_modules build *.egg-info .pytest_cache
+
+# The web demo's npm packages (MediaPipe Tasks for Web; playwright-core for the browser test), as locked.
+WEB_STAMP := web_demo/node_modules/.installed-$(shell cksum < web_demo/package-lock.json | cut -d' ' -f1)
+
+web-deps: $(WEB_STAMP)
+
+$(WEB_STAMP): web_demo/package.json web_demo/package-lock.json
+	npm ci --prefix web_demo --no-audit --no-fund
+	touch $(WEB_STAMP)
+
+# Headless Chromium for the browser test: Debian's package (no browser download). Needs root; without
+# it the browser tests skip (and fail in CI).
+chromium:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+	  else echo "chromium is missing and this is not root: the browser tests will skip" \
+	    "(sudo apt-get install -y chromium)"; fi; }
+
+# Serves the web demo with the demo bundle on http://127.0.0.1:8000/ (prints the URL).
+# From a phone on the same network: make web-demo ARGS="--host 0.0.0.0"; another bundle: ARGS=path/to/bundle
+web-demo: web-deps
+	$(PYTHON) web_demo/serve.py $(ARGS)

@@ -123,6 +123,12 @@ def _add_train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--resume", action="store_true", help="continue the run in --out from its last finished epoch"
     )
+    parser.add_argument(
+        "--init-from",
+        metavar="PRE_DIR",
+        help="start from a pre-trained backbone (fnet-keras pretrain): its vocabulary, tokenizer and "
+        "weights, a fresh head; model and tokenizer settings default to the pre-training's",
+    )
     group = parser.add_argument_group("settings (each recorded in the run's config.json)")
     for field in dataclasses.fields(TrainSettings):
         flag = "--" + field.name.replace("_", "-")
@@ -216,6 +222,11 @@ def _run_train(args: argparse.Namespace) -> int:
         settings = run.load().settings.replace(**given)
         if run.is_finished():
             _say(f"note: {run.path} holds a finished run (metrics.json): nothing to resume; its results:")
+    elif args.init_from:
+        from fnet_keras.training.pretrain_dir import load_pretrained
+
+        settings = load_pretrained(args.init_from).fine_tuning_settings(**given)
+        run.check_new()
     else:
         settings = TrainSettings(**given)
         run.check_new()
@@ -234,7 +245,15 @@ def _run_train(args: argparse.Namespace) -> int:
     _needs_tensorflow("train")
     from fnet_keras.training.trainer import fit
 
-    result = fit(dataset, out, settings, resume=args.resume, strategy=args.strategy, verbose=verbose)
+    result = fit(
+        dataset,
+        out,
+        settings,
+        resume=args.resume,
+        strategy=args.strategy,
+        verbose=verbose,
+        init_from=args.init_from if not args.resume else None,
+    )
     test = result.test_metrics
     print(f"run directory: {result.run_dir}")
     print(
@@ -243,6 +262,188 @@ def _run_train(args: argparse.Namespace) -> int:
         f"dev accuracy {result.dev_metrics['accuracy']:.4f}"
         + (f", test accuracy {test['accuracy']:.4f}" if test else ", no labelled test split")
     )
+    return 0
+
+
+# --- pretrain ---------------------------------------------------------------------------
+
+# Options that are PretrainSettings fields (None when not given on the command line).
+PRETRAIN_SETTING_OPTIONS = (
+    "preset",
+    "mixing",
+    "num_attention_layers",
+    "sequence_length",
+    "vocabulary_size",
+    "steps",
+    "hours",
+    "batch_size",
+    "learning_rate",
+    "warmup_fraction",
+    "decay",
+    "weight_decay",
+    "dropout",
+    "seed",
+    "fourier_method",
+    "log_every",
+)
+
+
+def _add_pretrain_arguments(parser: argparse.ArgumentParser) -> None:
+    from fnet_keras.presets import FOURIER_METHODS
+    from fnet_keras.text.config import TOKENIZER_RULES
+    from fnet_keras.training.pretrain_settings import PRETRAIN_MIXINGS
+    from fnet_keras.training.settings import DECAYS, STRATEGIES
+
+    parser.add_argument(
+        "--text",
+        nargs="+",
+        metavar="FILE_OR_DIR",
+        help="unlabelled text: .txt or .txt.gz files, one document per line, or folders of "
+        "them (not needed with --resume)",
+    )
+    parser.add_argument("--out", required=True, metavar="PRE_DIR", help="the pre-training directory to write")
+    parser.add_argument(
+        "--resume", action="store_true", help="continue the run in --out from its last checkpoint"
+    )
+    length = parser.add_mutually_exclusive_group()
+    length.add_argument("--steps", type=positive_int, help="optimizer steps to run")
+    length.add_argument(
+        "--hours",
+        type=float,
+        help="time budget in hours; the learning rate schedule runs on the training clock",
+    )
+    model = parser.add_argument_group("model")
+    model.add_argument("--preset", help="model size (fnet-keras presets lists them; default mini)")
+    model.add_argument("--mixing", choices=PRETRAIN_MIXINGS, help="token mixing (default fourier)")
+    model.add_argument(
+        "--num-attention-layers", type=int, help="attention blocks on top for hybrid (default 1)"
+    )
+    model.add_argument(
+        "--sequence-length",
+        type=int,
+        help="window length in pieces with [CLS] and [SEP] (default 256); pre-train at the "
+        "longest length you will fine-tune at",
+    )
+    model.add_argument("--vocabulary-size", type=int, help="WordPiece vocabulary size bound (default 8000)")
+    model.add_argument("--dropout", type=float, help="dropout rate (default 0.1)")
+    model.add_argument(
+        "--fourier-method",
+        choices=FOURIER_METHODS,
+        help="how Fourier mixing is computed in training (default auto)",
+    )
+    model.add_argument(
+        "--backbone-override",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="replace a preset size, e.g. hidden_dim=64 (repeatable)",
+    )
+    tokenizer = parser.add_argument_group("tokenizer")
+    tokenizer.add_argument(
+        "--tokenizer-rules",
+        choices=TOKENIZER_RULES,
+        help="mediapipe (default: MediaPipe Tasks' own BERT tokenizer) or keras_hub",
+    )
+    for key in ("lowercase", "strip_accents", "split_on_cjk"):
+        tokenizer.add_argument(
+            f"--{key.replace('_', '-')}",
+            action=argparse.BooleanOptionalAction,
+            help="(default: the rules' choice)",
+        )
+    optimization = parser.add_argument_group("optimization")
+    optimization.add_argument("--batch-size", type=int, help="global batch size in windows (default 64)")
+    optimization.add_argument("--learning-rate", type=float, help="peak AdamW learning rate (default 5e-4)")
+    optimization.add_argument(
+        "--warmup-fraction", type=float, help="share of the steps or time warming up (default 0.05)"
+    )
+    optimization.add_argument("--decay", choices=DECAYS, help="decay after warmup (default linear)")
+    optimization.add_argument("--weight-decay", type=float, help="AdamW weight decay (default 0.01)")
+    optimization.add_argument("--seed", type=int, help="random seed: weights, order, masks (default 0)")
+    optimization.add_argument(
+        "--strategy",
+        choices=STRATEGIES,
+        default="default",
+        help="tf.distribute strategy; multiworker reads TF_CONFIG (README: several machines)",
+    )
+    output = parser.add_argument_group("checkpoints and progress")
+    output.add_argument(
+        "--checkpoint-steps",
+        type=int,
+        default=1000,
+        help="checkpoint every N steps (default 1000; 0: not by steps)",
+    )
+    output.add_argument(
+        "--checkpoint-minutes",
+        type=float,
+        default=10.0,
+        help="checkpoint every M minutes of training (default 10; 0: not by time)",
+    )
+    output.add_argument("--log-every", type=positive_int, help="steps per history record (default 50)")
+    output.add_argument("--quiet", action="store_true", help="no progress output")
+
+
+def pretrain_settings_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    """The `PretrainSettings` fields given on the command line."""
+    given = {
+        name: getattr(args, name)
+        for name in PRETRAIN_SETTING_OPTIONS
+        if getattr(args, name, None) is not None
+    }
+    tokenizer = {
+        key: getattr(args, key)
+        for key in ("lowercase", "strip_accents", "split_on_cjk")
+        if getattr(args, key, None) is not None
+    }
+    if args.tokenizer_rules is not None:
+        tokenizer["rules"] = args.tokenizer_rules
+    if tokenizer:
+        given["tokenizer"] = tokenizer
+    if args.backbone_override:
+        given["backbone_overrides"] = dict(_key_value(item) for item in args.backbone_override)
+    return given
+
+
+def _run_pretrain(args: argparse.Namespace) -> int:
+    from fnet_keras.training.pretrain_dir import PretrainDir
+    from fnet_keras.training.pretrain_settings import PretrainSettings
+
+    _require_training_extra("pretrain")
+    given = pretrain_settings_from_args(args)
+    pre = PretrainDir(args.out)
+    if args.resume and pre.has_started():
+        recorded = PretrainSettings.from_dict(pre.read_config()["settings"])
+        settings = recorded.replace(**given) if given else None
+    else:
+        if args.text is None:
+            raise UsageError("--text is required (except with --resume on a started run)")
+        settings = PretrainSettings(**given)
+    args.interrupt_hint = f"interrupted: continue with fnet-keras pretrain --out {args.out} --resume"
+    if not args.quiet:
+        _say("loading TensorFlow")
+    _needs_tensorflow("pretrain")
+    from fnet_keras.training.pretrain import pretrain
+
+    result = pretrain(
+        args.text,
+        args.out,
+        settings,
+        resume=args.resume,
+        strategy=args.strategy,
+        checkpoint_steps=args.checkpoint_steps or None,
+        checkpoint_minutes=args.checkpoint_minutes or None,
+        verbose=0 if args.quiet else "auto",
+    )
+    last = result.history[-1] if result.history else {}
+    print(f"pre-training directory: {Path(result.pre_dir)}")
+    print(
+        f"{result.steps} steps in {result.elapsed_seconds / 60:.1f} min (stopped by {result.stopped_by}); "
+        f"{result.windows['windows']} windows of {result.windows['documents']} documents"
+    )
+    if last:
+        print(
+            f"last {result.settings.log_every} steps: loss {last['loss']:.4f}, "
+            f"masked accuracy {last['masked_accuracy']:.4f}"
+        )
     return 0
 
 
@@ -773,6 +974,64 @@ def _run_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- listops -----------------------------------------------------------------------------
+
+def _add_listops_arguments(parser: argparse.ArgumentParser) -> None:
+    from fnet_keras.data.listops import PRESETS
+
+    parser.add_argument("--out", required=True, metavar="DIR", help="directory for train/dev/test.tsv")
+    parser.add_argument(
+        "--preset",
+        choices=sorted(PRESETS),
+        default="lra",
+        help="lra: Long Range Arena's task (lengths 501-1999, lists nest up to 9 deep); shallow: a "
+        "quick demo (lengths 4-60, nesting up to 2); flat: lists of digits only (lengths 4-12) "
+        "(default: lra)",
+    )
+    for name, default, what in (
+        ("train", 96_000, "training"),
+        ("dev", 2_000, "dev"),
+        ("test", 2_000, "test"),
+    ):
+        parser.add_argument(
+            f"--{name}",
+            type=positive_int,
+            default=default,
+            metavar="N",
+            help=f"{what} expressions (default {default})",
+        )
+    parser.add_argument(
+        "--min-length", type=positive_int, metavar="N", help="shortest expression, in symbols"
+    )
+    parser.add_argument("--max-length", type=positive_int, metavar="N", help="longest expression, in symbols")
+    parser.add_argument("--max-depth", type=int, metavar="N", help="deepest list nesting")
+    parser.add_argument("--max-args", type=int, metavar="N", help="most arguments of a list (at least 2)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+
+
+def _run_listops(args: argparse.Namespace) -> int:
+    from fnet_keras.data.listops import PRESETS, write_listops
+
+    written = write_listops(
+        args.out,
+        train=args.train,
+        dev=args.dev,
+        test=args.test,
+        config=PRESETS[args.preset],
+        min_length=args.min_length,
+        max_length=args.max_length,
+        max_depth=args.max_depth,
+        max_args=args.max_args,
+        seed=args.seed,
+    )
+    settings = json.loads(written["settings"].read_text(encoding="utf-8"))
+    print(f"ListOps ({args.preset}, seed {args.seed}) written to {args.out}: {settings['config']}")
+    for name in ("train", "dev", "test"):
+        counts = settings["label_counts"][name]
+        print(f"  {written[name].name}: {sum(counts)} rows, labels 0-9: {counts}")
+    return 0
+
+
 # --- presets ----------------------------------------------------------------------------
 
 
@@ -818,6 +1077,18 @@ def _run_presets(args: argparse.Namespace) -> int:
 
 SUBCOMMANDS: list[Subcommand] = [
     Subcommand("train", "train a classifier into a run directory", _add_train_arguments, _run_train),
+    Subcommand(
+        "pretrain",
+        "pre-train a backbone with masked-language modelling on unlabelled text",
+        _add_pretrain_arguments,
+        _run_pretrain,
+    ),
+    Subcommand(
+        "listops",
+        "write a ListOps data set (Long Range Arena's nested MAX/MIN/MED/SM expressions)",
+        _add_listops_arguments,
+        _run_listops,
+    ),
     Subcommand(
         "evaluate",
         "score a run directory or a bundle on labelled data",

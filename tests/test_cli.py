@@ -434,3 +434,122 @@ def test_usage_errors(capsys):
     for command in (["evaluate", "bundle"], ["classify", "bundle", "text"]):
         assert main([*command, "--threads", "0"]) == 2
         assert "--threads: expected a positive integer, got 0" in capsys.readouterr().err
+
+
+# --- pretrain ---------------------------------------------------------------------------
+
+
+def test_pretrain_steps_and_hours_exclude_each_other(capsys):
+    code, _, err = _run(capsys, "pretrain", "--text", "a.txt", "--out", "pre", "--steps", "5", "--hours", "1")
+    assert code == 2 and "not allowed with argument" in err
+
+
+def test_pretrain_arguments_become_settings():
+    from fnet_keras.cli import pretrain_settings_from_args
+
+    args = parse_args(
+        [
+            "pretrain",
+            "--text",
+            "a.txt",
+            "b",
+            "--out",
+            "pre",
+            "--hours",
+            "0.5",
+            "--preset",
+            "tiny",
+            "--mixing",
+            "hybrid",
+            "--tokenizer-rules",
+            "keras_hub",
+            "--no-strip-accents",
+            "--backbone-override",
+            "hidden_dim=64",
+            "--log-every",
+            "7",
+        ]
+    )
+    assert args.text == ["a.txt", "b"]
+    assert pretrain_settings_from_args(args) == {
+        "preset": "tiny",
+        "mixing": "hybrid",
+        "hours": 0.5,
+        "log_every": 7,
+        "tokenizer": {"strip_accents": False, "rules": "keras_hub"},
+        "backbone_overrides": {"hidden_dim": 64},
+    }
+
+
+def test_a_pretraining_run_and_its_resume(tmp_path, capsys):
+    sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent / "training"))
+    from pretrain_text import cycle_documents, write_text
+
+    text = write_text(tmp_path / "text.txt", cycle_documents(60, seed=4))
+    out = tmp_path / "pre"
+    arguments = [
+        "pretrain",
+        "--text",
+        text,
+        "--out",
+        out,
+        "--steps",
+        "3",
+        "--preset",
+        "tiny",
+        "--quiet",
+        "--sequence-length",
+        "16",
+        "--vocabulary-size",
+        "100",
+        "--batch-size",
+        "8",
+        "--tokenizer-rules",
+        "keras_hub",
+        "--no-lowercase",
+        "--backbone-override",
+        "num_layers=1",
+        "--backbone-override",
+        "hidden_dim=32",
+    ]
+    code, out_text, err = _run(capsys, *arguments)
+    assert code == 0, err
+    assert f"pre-training directory: {out}" in out_text and "3 steps in" in out_text
+    assert err == ""  # --quiet
+    config = json.loads((out / "config.json").read_text())
+    assert config["settings"]["tokenizer"] == {"rules": "keras_hub", "lowercase": False}
+    assert config["tokenizer"]["lowercase"] is False and config["backbone"]["hidden_dim"] == 32
+    # --resume on a finished run reports it without training; other settings are refused.
+    code, out_text, _ = _run(capsys, "pretrain", "--out", out, "--resume", "--quiet")
+    assert code == 0 and "3 steps in" in out_text
+    code, _, err = _run(capsys, "pretrain", "--out", out, "--resume", "--steps", "4")
+    assert code == 2 and "steps: 4 != 3" in err
+    code, _, err = _run(capsys, "pretrain", "--out", tmp_path / "new", "--steps", "4")
+    assert code == 2 and "--text is required" in err
+
+
+# --- listops ----------------------------------------------------------------------------
+
+
+def test_listops_writes_a_data_set_the_readers_take(tmp_path, capsys):
+    from fnet_keras.data import load_dataset
+
+    code, out, _ = _run(
+        capsys,
+        "listops",
+        "--out",
+        tmp_path / "out",
+        "--preset",
+        "shallow",
+        "--train",
+        "30",
+        "--dev",
+        "5",
+        "--test",
+        "5",
+    )
+    assert code == 0 and "train.tsv: 30 rows" in out and "test.tsv: 5 rows" in out
+    dataset = load_dataset(tmp_path / "out")
+    assert (len(dataset.train), len(dataset.dev), len(dataset.test)) == (30, 5, 5)
+    code, _, err = _run(capsys, "listops", "--out", "x", "--train", "0")
+    assert code == 2 and "--train" in err

@@ -30,7 +30,6 @@ References:
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import os
@@ -39,7 +38,6 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from fnet_keras.argtypes import positive_int
 from fnet_keras.atomic import write_text_atomic
 from fnet_keras.data.errors import DataError
 from fnet_keras.text.vocabulary import SPECIAL_TOKENS
@@ -321,57 +319,3 @@ def _label_counts(examples: list[tuple[str, int]], counts: dict[str, int], name:
             return [tally[value] for value in range(NUM_CLASSES)]
         start += count
     raise KeyError(name)
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Adds the `listops` subcommand's arguments to `parser`."""
-    parser.add_argument("--out", required=True, metavar="DIR", help="directory for train/dev/test.tsv")
-    parser.add_argument(
-        "--preset",
-        choices=sorted(PRESETS),
-        default="lra",
-        help="lra: Long Range Arena's task (lengths 501-1999, lists nest up to 9 deep); shallow: a "
-        "quick demo (lengths 4-60, nesting up to 2); flat: lists of digits only (lengths 4-12) "
-        "(default: lra)",
-    )
-    for name, default, what in (
-        ("train", 96_000, "training"),
-        ("dev", 2_000, "dev"),
-        ("test", 2_000, "test"),
-    ):
-        parser.add_argument(
-            f"--{name}",
-            type=positive_int,
-            default=default,
-            metavar="N",
-            help=f"{what} expressions (default {default})",
-        )
-    parser.add_argument(
-        "--min-length", type=positive_int, metavar="N", help="shortest expression, in symbols"
-    )
-    parser.add_argument("--max-length", type=positive_int, metavar="N", help="longest expression, in symbols")
-    parser.add_argument("--max-depth", type=int, metavar="N", help="deepest list nesting")
-    parser.add_argument("--max-args", type=int, metavar="N", help="most arguments of a list (at least 2)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-
-
-def run(args: argparse.Namespace) -> int:
-    """Writes the data set and prints what was written; returns the exit code (errors raise ValueError)."""
-    written = write_listops(
-        args.out,
-        train=args.train,
-        dev=args.dev,
-        test=args.test,
-        config=PRESETS[args.preset],
-        min_length=args.min_length,
-        max_length=args.max_length,
-        max_depth=args.max_depth,
-        max_args=args.max_args,
-        seed=args.seed,
-    )
-    settings = json.loads(written["settings"].read_text(encoding="utf-8"))
-    print(f"ListOps ({args.preset}, seed {args.seed}) written to {args.out}: {settings['config']}")
-    for name in ("train", "dev", "test"):
-        counts = settings["label_counts"][name]
-        print(f"  {written[name].name}: {sum(counts)} rows, labels 0-9: {counts}")
-    return 0

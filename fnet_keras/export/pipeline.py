@@ -385,7 +385,10 @@ def _write_bundle(
         },
         "ops": report.ops,
         "parity": report.parity.to_dict(),
-        "provenance": {"run": {"path": str(run.path), "config_sha256": run.config_sha256}},
+        "provenance": {
+            "run": {"path": str(run.path), "config_sha256": run.config_sha256},
+            "init": run.init,  # the pre-training the weights started from, or None
+        },
         "notes": [] if report.test_accuracy is None else [f"test accuracy {100 * report.test_accuracy:.2f}%"],
     }
     try:

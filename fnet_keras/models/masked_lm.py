@@ -5,7 +5,7 @@ from keras import ops
 
 from fnet_keras.layers.fnet_encoder import gelu_approximate
 from fnet_keras.models.fnet_backbone import FNetBackbone
-from fnet_keras.models.presets import BACKBONE_KEYS, get_preset
+from fnet_keras.presets import BACKBONE_KEYS, get_preset
 
 
 @keras.saving.register_keras_serializable(package="fnet_keras")

@@ -39,6 +39,7 @@ import numpy as np
 import tensorflow as tf
 
 import fnet_keras
+from fnet_keras.atomic import atomic_output
 from fnet_keras.data import DataError
 from fnet_keras.models.masked_lm import MaskedLM
 from fnet_keras.text import load_vocabulary, save_vocabulary
@@ -47,11 +48,12 @@ from fnet_keras.text.tf_tokenizer import make_tf_tokenizer
 from fnet_keras.training import masking
 from fnet_keras.training.distribute import is_chief, make_strategy
 from fnet_keras.training.pretrain_data import (
-    Documents,
+    Corpus,
     Windows,
     cut_windows,
     pretraining_dataset,
-    read_documents,
+    read_corpus,
+    reload_corpus,
     steps_per_epoch,
     tokenize_documents,
 )
@@ -64,7 +66,7 @@ from fnet_keras.training.pretrain_dir import (
     file_sha256,
 )
 from fnet_keras.training.pretrain_settings import PretrainSettings
-from fnet_keras.training.run_dir import RunDirError, atomic_output, read_json, write_json
+from fnet_keras.training.run_dir import RunDirError, read_json, write_json
 from fnet_keras.training.schedule import WarmupDecay
 
 __all__ = [
@@ -220,7 +222,7 @@ def pretrain(
         vocabulary = learn_vocabulary(documents.texts, settings.vocabulary_size, tokenizer_config)
     if len(vocabulary) <= masking.FIRST_ORDINARY_ID:
         raise DataError("the vocabulary learned holds only the special tokens; the text is too small",
-                        documents.files[0]["path"])
+                        documents.files()[0][0])
     tokenizer = make_tf_tokenizer(vocabulary, tokenizer_config)
     windows = cut_windows(tokenize_documents(tokenizer, documents.texts), settings.sequence_length)
     replicas = distribution.num_replicas_in_sync
@@ -229,7 +231,7 @@ def pretrain(
     if steps_per_epoch(len(windows), settings.batch_size) < 1:
         raise DataError(f"the text gives {len(windows)} window(s) of up to {settings.sequence_length - 2} "
                         f"pieces, fewer than one batch of {settings.batch_size}",
-                        documents.files[0]["path"])
+                        documents.files()[0][0])
 
     keras.utils.set_random_seed(settings.seed)
     with distribution.scope():
@@ -495,21 +497,19 @@ def _resolve_settings(
     return before
 
 
-def _read_text(text, recorded: dict | None) -> Documents:
+def _read_text(text, recorded: dict | None) -> Corpus:
     if text is None:
         if recorded is None:
-            raise ValueError("no text given (--text)")
-        documents = read_documents([entry["path"] for entry in recorded["data"]["files"]])
-    else:
-        documents = read_documents(text)
-    if recorded is not None:
-        before = [(entry["path"], entry["sha256"]) for entry in recorded["data"]["files"]]
-        now = [(entry["path"], entry["sha256"]) for entry in documents.files]
-        if [sha for _, sha in before] != [sha for _, sha in now]:
-            raise DataError("the text differs from the text the run was started on (SHA-256 of "
-                            f"{[path for path, _ in before]}); resume with the same files, or without --text",
-                            documents.files[0]["path"])
-    return documents
+            raise DataError("no text given (--text)")
+        return reload_corpus(recorded["data"])
+    corpus = read_corpus(text)
+    if recorded is not None and corpus.files() != reload_corpus(recorded["data"]).files():
+        raise DataError(
+            "the text differs from the text the run was started on; resume with the same files, or without "
+            "--text to use the recorded ones",
+            corpus.files()[0][0],
+        )
+    return corpus
 
 
 def _write_config(pre: PretrainDir, settings, strategy, documents, windows, vocabulary, model) -> None:

@@ -18,83 +18,58 @@ at step `s` gets exactly the batches an uninterrupted run gets there.
 from __future__ import annotations
 
 import dataclasses
-import gzip
 import os
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
 
-from fnet_keras.data import DataError
-from fnet_keras.data.readers import decode_utf8, read_file_bytes
+from fnet_keras.data import load_documents_from_info, read_documents
 from fnet_keras.text.vocabulary import CLS_ID, PAD_ID, SEP_ID
 from fnet_keras.training.masking import example_seed, mask_sequence
 
-TEXT_SUFFIXES = (".txt", ".txt.gz")
 TOKENIZE_BATCH = 256  # documents per tokenizer call: long documents make big ragged batches
 
 
 @dataclasses.dataclass(frozen=True)
-class Documents:
-    """Unlabelled documents and where they came from.
+class Corpus:
+    """The documents of every `--text` source (`fnet_keras.data.read_documents`), in order.
 
     Attributes:
-        texts: one document per non-blank line of the files, in file order.
-        files: per file, `{"path", "sha256", "documents"}` (the absolute path; SHA-256 of the
-            file as stored).
+        texts: one document per non-blank line, source after source.
+        sources: each source's `Documents.source_info()` (paths, SHA-256, document counts).
     """
 
     texts: list[str]
-    files: list[dict]
+    sources: list[dict]
 
     def source_info(self) -> dict:
-        return {"files": self.files}
+        return {"sources": self.sources}
+
+    def files(self) -> list[tuple[str, str]]:
+        """(path, sha256) of every source (a folder has one digest over its files), to compare a
+        resumed run's text with the recorded one."""
+        return [(info["path"], info["sha256"]) for info in self.sources]
 
 
-# TODO(data): replace with fnet_keras.data's reader of unlabelled documents once it is merged.
-def read_documents(sources: Sequence[str | os.PathLike]) -> Documents:
-    """Reads `.txt` / `.txt.gz` files (one document per line) and folders of them.
-
-    A folder contributes its files ending in `.txt` or `.txt.gz`, sorted by name, not its
-    subfolders. Blank lines are skipped; text is UTF-8 (a byte-order mark is dropped).
+def read_corpus(sources: Sequence[str | os.PathLike] | str | os.PathLike) -> Corpus:
+    """Reads every source: a `.txt`/`.txt.gz` file (one document per line) or a folder of them.
 
     Raises:
-        DataError: a missing source, an empty folder, another file type, bad gzip or UTF-8
-            (naming the file and line), or no document at all.
+        DataError: a missing or unreadable source, naming the file and line.
     """
     if isinstance(sources, (str, os.PathLike)):
         sources = [sources]
-    paths = []
-    for source in sources:
-        path = Path(source)
-        if path.is_dir():
-            found = sorted(p for p in path.iterdir() if p.is_file() and p.name.endswith(TEXT_SUFFIXES))
-            if not found:
-                raise DataError(f"no {' or '.join(TEXT_SUFFIXES)} files in this folder", path)
-            paths.extend(found)
-        elif not path.exists():
-            raise DataError("no such file or folder", path)
-        elif not path.name.endswith(TEXT_SUFFIXES):
-            raise DataError(f"unknown file type: expected {' or '.join(TEXT_SUFFIXES)} (one document per "
-                            f"line) or a folder of them", path)
-        else:
-            paths.append(path)
-    texts: list[str] = []
-    files = []
-    for path in paths:
-        data, sha256 = read_file_bytes(path)
-        if path.name.endswith(".gz"):
-            try:
-                data = gzip.decompress(data)
-            except (OSError, EOFError) as error:
-                raise DataError(f"not a readable gzip file: {error}", path) from None
-        before = len(texts)
-        texts.extend(line for line in decode_utf8(data, path).split("\n") if line.strip())
-        files.append({"path": str(path.resolve()), "sha256": sha256, "documents": len(texts) - before})
-    if not texts:
-        raise DataError("no documents (every line is blank)", ", ".join(str(p) for p in paths))
-    return Documents(texts, files)
+    read = [read_documents(source) for source in sources]
+    return Corpus([text for documents in read for text in documents.texts],
+                  [documents.source_info() for documents in read])
+
+
+def reload_corpus(info: dict) -> Corpus:
+    """The corpus a run recorded (`Corpus.source_info()`), checked against its SHA-256s."""
+    read = [load_documents_from_info(source) for source in info["sources"]]
+    return Corpus([text for documents in read for text in documents.texts],
+                  [documents.source_info() for documents in read])
 
 
 @dataclasses.dataclass(frozen=True)

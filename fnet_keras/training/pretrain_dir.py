@@ -162,8 +162,10 @@ class Pretrained:
         `PretrainedMismatchError`; see `check_settings`.
         """
         inherited = self.settings.as_train_settings(vocabulary_size=len(self.vocabulary)).to_dict()
-        model_keys = ("preset", "mixing", "num_attention_layers", "backbone_overrides", "sequence_length",
-                      "vocabulary_size", *[key for key in TOKENIZER_KEYS if key in inherited])
+        model_keys = (
+            "preset", "mixing", "num_attention_layers", "backbone_overrides", "sequence_length",
+            "vocabulary_size", "tokenizer_rules", *[key for key in TOKENIZER_KEYS if key in inherited],
+        )
         values = {key: inherited[key] for key in model_keys}
         values.update(given)
         settings = TrainSettings(**values)

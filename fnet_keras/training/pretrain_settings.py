@@ -12,7 +12,7 @@ import math
 from typing import Any
 
 from fnet_keras.text.config import TokenizerConfig
-from fnet_keras.training.settings import TrainSettings
+from fnet_keras.training.settings import SettingsError, TrainSettings
 
 PRETRAIN_MIXINGS = ("fourier", "attention", "hybrid")  # linear mixing's weights depend on the length
 # TokenizerConfig fields a run chooses; sequence_length is the model's, set from `sequence_length`.
@@ -72,24 +72,26 @@ class PretrainSettings:
 
     def __post_init__(self):
         if self.mixing not in PRETRAIN_MIXINGS:
-            raise ValueError(f"mixing must be one of {', '.join(PRETRAIN_MIXINGS)} for pre-training; "
+            raise SettingsError(f"mixing must be one of {', '.join(PRETRAIN_MIXINGS)} for pre-training; "
                              f"got {self.mixing!r}")
         if (self.steps is None) == (self.hours is None):
-            raise ValueError("give exactly one of steps and hours (the length of the pre-training run)")
+            raise SettingsError("give exactly one of steps and hours (the length of the pre-training run)")
         if self.steps is not None:
             _positive_int("steps", self.steps)
         hours = self.hours
         is_number = isinstance(hours, (int, float)) and not isinstance(hours, bool)
         if hours is not None and not (is_number and 0 < hours < math.inf):  # NaN fails too
-            raise ValueError(f"hours must be a number > 0; got {hours!r}")
+            raise SettingsError(f"hours must be a number > 0; got {hours!r}")
         _positive_int("log_every", self.log_every)
         unknown = sorted(set(self.tokenizer) - set(TOKENIZER_KEYS))
         if unknown:
-            raise ValueError(f"tokenizer: unknown setting(s) {unknown}; known: {list(TOKENIZER_KEYS)}")
+            raise SettingsError(f"tokenizer: unknown setting(s) {unknown}; known: {list(TOKENIZER_KEYS)}")
         TokenizerConfig(**self.tokenizer)  # checks the values (TokenizerError names the setting)
         # Only choices that differ from TokenizerConfig's defaults: {"lowercase": True} == {}.
-        defaults = TokenizerConfig()
-        chosen = {key: value for key, value in self.tokenizer.items() if getattr(defaults, key) != value}
+        # (A flag's default depends on the rules: compare with the chosen rules' own defaults.)
+        defaults = TokenizerConfig(rules=self.tokenizer.get("rules", TokenizerConfig().rules))
+        chosen = {key: value for key, value in self.tokenizer.items()
+                  if key == "rules" and value != TokenizerConfig().rules or getattr(defaults, key) != value}
         object.__setattr__(self, "tokenizer", chosen)
         object.__setattr__(self, "backbone_overrides", dict(self.backbone_overrides))
         # The shared checks (preset, sizes, rates, hybrid layers, tokenizer values) are TrainSettings'.
@@ -105,6 +107,7 @@ class PretrainSettings:
             warmup_fraction=self.warmup_fraction,
             decay=self.decay, weight_decay=self.weight_decay, dropout=self.dropout, seed=self.seed,
             fourier_method=self.fourier_method, backbone_overrides=self.backbone_overrides,
+            tokenizer_rules=self.tokenizer_config().rules,
             **{key: value for key, value in self.tokenizer.items() if key in _TRAIN_TOKENIZER_FIELDS},
         )
         values.update(changes)
@@ -121,7 +124,7 @@ class PretrainSettings:
         known = {field.name for field in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
-            raise ValueError(f"unknown pre-training setting(s) {unknown}; known: {sorted(known)}")
+            raise SettingsError(f"unknown pre-training setting(s) {unknown}; known: {sorted(known)}")
         return cls(**data)
 
     def replace(self, **changes: Any) -> PretrainSettings:
@@ -141,4 +144,4 @@ _TRAIN_TOKENIZER_FIELDS = tuple(
 
 def _positive_int(name: str, value: Any) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be an integer at least 1; got {value!r}")
+        raise SettingsError(f"{name} must be an integer at least 1; got {value!r}")

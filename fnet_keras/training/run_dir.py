@@ -75,6 +75,7 @@ class Run:
         data_notes: facts about the data reported when it was read.
         strategy: the distribution strategy it was started with.
         config_sha256: SHA-256 of config.json, for provenance records.
+        init: where its weights started: a pre-training's provenance, or None (random).
     """
 
     path: Path
@@ -87,6 +88,7 @@ class Run:
     data_notes: tuple[str, ...]
     strategy: str
     config_sha256: str
+    init: dict[str, Any] | None = None
 
     @property
     def model_path(self) -> Path:
@@ -245,6 +247,7 @@ class RunDir:
             data_notes=tuple(config.get("data_notes", ())),
             strategy=config.get("strategy", "default"),
             config_sha256=hashlib.sha256(self.config.read_bytes()).hexdigest(),
+            init=config.get("init"),
         )
 
 

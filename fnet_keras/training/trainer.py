@@ -92,6 +92,7 @@ def fit(
     label_column: str | int | None = None,
     callbacks: Sequence[keras.callbacks.Callback] = (),
     verbose: str | int = "auto",
+    init_from: str | Path | None = None,
 ) -> FitResult:
     """Trains a classifier on `data` into the run directory `out`.
 
@@ -109,6 +110,9 @@ def fit(
         callbacks: more Keras callbacks, called after the checkpointing one.
         verbose: Keras' progress output (`"auto"`, 0, 1 or 2); stage messages (reading data,
             learning the vocabulary, ...) go to stderr unless it is 0.
+        init_from: a pre-training directory (`fnet-keras pretrain`): its vocabulary instead of a
+            learned one and its backbone weights under a fresh head; `settings` must fit it (see
+            `Pretrained.fine_tuning_settings`). A resumed run restores its own checkpoint instead.
 
     Raises:
         DataError, TokenizerError: bad data or vocabulary, naming file and line.
@@ -134,6 +138,12 @@ def fit(
     if recorded is None and chief:
         run.check_new()
 
+    pretrained = None
+    if init_from is not None and recorded is None:
+        from fnet_keras.training.pretrain_dir import load_pretrained
+
+        pretrained = load_pretrained(init_from)
+        pretrained.check_settings(settings)
     say("reading the data")
     dataset = _load_training_data(data, recorded, text_column, label_column)
     for note in dataset.notes:
@@ -145,6 +155,10 @@ def fit(
     tokenizer_config = settings.tokenizer_config()
     if recorded:
         vocabulary = recorded.vocabulary
+    elif pretrained is not None:
+        say(f"starting from the pre-trained backbone in {init_from} (its vocabulary of "
+            f"{len(pretrained.vocabulary)} tokens)")
+        vocabulary = pretrained.vocabulary
     else:
         say(f"learning a WordPiece vocabulary of up to {settings.vocabulary_size} tokens "
             f"from {len(dataset.train):,} training texts")
@@ -168,9 +182,11 @@ def fit(
             writer.path.mkdir(parents=True, exist_ok=True)
             save_vocabulary(vocabulary, writer.vocabulary)
             label_map.save(writer.labels)
-            writer.write_config(new_config(settings, strategy, dataset.source_info(), dataset.notes))
+            config = new_config(settings, strategy, dataset.source_info(), dataset.notes)
+            config["init"] = pretrained.provenance() if pretrained is not None else None
+            writer.write_config(config)
         return _train(run, writer, distribution, strategy, settings, vocabulary, label_map, dataset,
-                      encoded, callbacks, verbose, say)
+                      encoded, callbacks, verbose, say, pretrained)
     finally:
         if writer is not run:
             shutil.rmtree(writer.path, ignore_errors=True)
@@ -274,12 +290,16 @@ def _save_model(model: keras.Model, path: Path) -> None:
 
 
 def _train(run, writer, distribution, strategy_name, settings, vocabulary, label_map, dataset,
-           encoded, callbacks, verbose, say) -> FitResult:
+           encoded, callbacks, verbose, say, pretrained=None) -> FitResult:
     """Builds the model (restoring a checkpoint), runs the remaining epochs, scores the best one."""
     steps = steps_per_epoch(len(encoded["train"][1]), settings.batch_size)
     keras.utils.set_random_seed(settings.seed)
     with distribution.scope():
         model = build_classifier(settings, len(vocabulary), len(label_map), steps)
+        if pretrained is not None:
+            from fnet_keras.training.pretrain import init_classifier_from
+
+            init_classifier_from(pretrained, model)
     epochs_done = load_checkpoint(run.checkpoint, model, model.optimizer) or 0
     history = read_json(run.history)[:epochs_done] if epochs_done else []
 

@@ -1,6 +1,5 @@
 """ListOps: evaluation against an independent evaluator, the generator's bounds, files, vocabulary."""
 
-import argparse
 import dataclasses
 import json
 import statistics
@@ -195,21 +194,6 @@ def test_vocabulary_gives_one_token_per_symbol():
     # Why not LRA's surface form: "[MAX" splits into "[" and a word under these rules.
     bert_like = WordPieceEncoder(vocabulary, TokenizerConfig())
     assert bert_like.tokenize("[MAX 4 ]") == ["[UNK]", "max", "4", "]"]
-
-
-def test_command_line_entry(tmp_path, capsys):
-    parser = argparse.ArgumentParser()
-    listops.add_arguments(parser)
-    args = parser.parse_args(
-        ["--out", str(tmp_path / "out"), "--preset", "shallow", "--train", "30", "--dev", "5", "--test", "5"]
-    )
-    assert listops.run(args) == 0
-    output = capsys.readouterr().out
-    assert "train.tsv: 30 rows" in output and "test.tsv: 5 rows" in output
-    dataset = load_dataset(tmp_path / "out")
-    assert (len(dataset.train), len(dataset.dev), len(dataset.test)) == (30, 5, 5)
-    with pytest.raises(SystemExit):
-        parser.parse_args(["--out", "x", "--train", "0"])
 
 
 def test_listops_imports_no_tensorflow_or_numpy():

@@ -19,12 +19,26 @@ from fnet_keras.training.run_dir import RunDir
 def test_run_directory_holds_everything(trained_run, keyword_data_dir):
     run = RunDir(trained_run.run_dir)
     assert sorted(p.name for p in run.path.iterdir()) == [
-        "config.json", "history.json", "labels.txt", "metrics.json", "model.keras", "vocab.txt",
+        "config.json",
+        "history.json",
+        "labels.txt",
+        "metrics.json",
+        "model.keras",
+        "vocab.txt",
     ]  # the checkpoint is gone once the run finished
     config = json.loads(run.config.read_text())
     # Format 2: each fact once (labels in labels.txt, the vocabulary in vocab.txt, the rest in settings).
-    assert sorted(config) == ["data", "data_notes", "format_version", "package_version", "settings",
-                              "strategy", "tokenizer_rules_version"]
+    assert config["init"] is None  # random weights: no pre-training
+    assert sorted(config) == [
+        "data",
+        "data_notes",
+        "format_version",
+        "init",
+        "package_version",
+        "settings",
+        "strategy",
+        "tokenizer_rules_version",
+    ]
     assert config["format_version"] == 2 and config["package_version"] == fnet_keras.__version__
     assert run.labels.read_text().split() == ["neg", "neu", "pos"] == list(trained_run.labels)
     assert load_vocabulary(run.vocabulary) == trained_run.vocabulary
@@ -82,8 +96,14 @@ class KillAfterFirstEpoch(keras.callbacks.Callback):
 def test_resume_after_a_kill_equals_an_uninterrupted_run(keyword_data, tmp_path):
     # Hybrid with dropout: Fourier and attention blocks, and dropout seed state to restore.
     backbone = dict(TINY_BACKBONE, num_layers=2)
-    settings = TrainSettings(**dict(TINY_SETTINGS, backbone_overrides=backbone), mixing="hybrid", epochs=2,
-                             dropout=0.1, patience=None, seed=7)
+    settings = TrainSettings(
+        **dict(TINY_SETTINGS, backbone_overrides=backbone),
+        mixing="hybrid",
+        epochs=2,
+        dropout=0.1,
+        patience=None,
+        seed=7,
+    )
     capture = CaptureFinalWeights()
     uninterrupted = fit(keyword_data, tmp_path / "uninterrupted", settings, callbacks=[capture], verbose=0)
     expected_weights = capture.weights

@@ -21,9 +21,14 @@ from fnet_keras.training.settings import TrainSettings
 
 def classifier_for(settings: TrainSettings, vocabulary_size: int) -> TextClassifier:
     return TextClassifier.from_preset(
-        settings.preset, vocabulary_size=vocabulary_size, num_classes=3, mixing=settings.mixing,
-        sequence_length=settings.sequence_length, num_attention_layers=settings.num_attention_layers,
-        dropout=settings.dropout, **settings.backbone_overrides,
+        settings.preset,
+        vocabulary_size=vocabulary_size,
+        num_classes=3,
+        mixing=settings.mixing,
+        sequence_length=settings.sequence_length,
+        num_attention_layers=settings.num_attention_layers,
+        dropout=settings.dropout,
+        **settings.backbone_overrides,
     )
 
 
@@ -45,8 +50,12 @@ def test_fine_tuning_starts_from_the_pretrained_backbone(pretrained_run):
         np.testing.assert_array_equal(loaded.numpy(), original.numpy())
     np.testing.assert_array_equal(model.get_layer("logits").kernel.numpy(), head_before)  # a fresh head
     ids = np.random.default_rng(0).integers(5, len(pretrained.vocabulary), (2, 16)).astype("int32")
-    np.testing.assert_allclose(np.asarray(model.backbone(ids)["sequence_output"]),
-                               np.asarray(trained(ids)["sequence_output"]), rtol=0, atol=1e-6)
+    np.testing.assert_allclose(
+        np.asarray(model.backbone(ids)["sequence_output"]),
+        np.asarray(trained(ids)["sequence_output"]),
+        rtol=0,
+        atol=1e-6,
+    )
 
     provenance = pretrained.provenance()
     assert provenance["pretrained_dir"] == str(pretrained_run.pre_dir.resolve())
@@ -60,7 +69,7 @@ def test_fine_tuning_starts_from_the_pretrained_backbone(pretrained_run):
         ({"preset": "mini"}, "preset 'mini' \\(pre-trained: 'tiny'\\)"),
         ({"mixing": "attention"}, "mixing 'attention' \\(pre-trained: 'fourier'\\)"),
         ({"backbone_overrides": dict(TINY_BACKBONE, hidden_dim=64)}, "backbone_overrides"),
-        ({"lowercase": False}, "tokenizer lowercase False \\(pre-trained: True\\)"),
+        ({"tokenizer_rules": "keras_hub"}, "tokenizer rules 'keras_hub' \\(pre-trained: 'mediapipe'\\)"),
         ({"vocabulary_size": 20}, "vocabulary_size 20 is below the pre-trained vocabulary's"),
     ],
 )
@@ -90,11 +99,15 @@ def test_another_sequence_length_warns(pretrained_run):
         settings = pretrained.fine_tuning_settings(sequence_length=32)
     model = classifier_for(settings, len(pretrained.vocabulary))
     init_classifier_from(pretrained, model)  # warned once; the weights load: positions are a 512-row table
-    np.testing.assert_array_equal(model.backbone.get_layer("token_embedding").embeddings.numpy(),
-                                  pretrained_run.model.backbone.get_layer("token_embedding").embeddings.numpy())
+    np.testing.assert_array_equal(
+        model.backbone.get_layer("token_embedding").embeddings.numpy(),
+        pretrained_run.model.backbone.get_layer("token_embedding").embeddings.numpy(),
+    )
     with pytest.warns(PretrainedLengthWarning, match="sequence length 8"):
-        init_classifier_from(load_pretrained(pretrained_run.pre_dir), classifier_for(settings.replace(
-            sequence_length=8), len(pretrained.vocabulary)))
+        init_classifier_from(
+            load_pretrained(pretrained_run.pre_dir),
+            classifier_for(settings.replace(sequence_length=8), len(pretrained.vocabulary)),
+        )
 
 
 def test_load_pretrained_refuses_unfinished_foreign_and_changed_directories(pretrained_run, tmp_path):
@@ -113,3 +126,29 @@ def test_load_pretrained_refuses_unfinished_foreign_and_changed_directories(pret
         load_pretrained(copy)
     with pytest.raises(RunDirError, match="no such pre-training directory"):
         load_pretrained(tmp_path / "absent")
+
+
+def test_fit_with_init_from_uses_the_pretraining_and_records_it(pretrained_run, keyword_data, tmp_path):
+    from fnet_keras.training import RunDir, fit
+
+    pretrained = load_pretrained(pretrained_run.pre_dir)
+    # A learning rate too small to move the weights: what fit starts from is what it ends with.
+    settings = pretrained.fine_tuning_settings(epochs=1, batch_size=16, learning_rate=1e-12, dropout=0.0)
+    result = fit(keyword_data, tmp_path / "run", settings, init_from=pretrained_run.pre_dir, verbose=0)
+    assert result.vocabulary == pretrained.vocabulary  # no vocabulary was learned
+    for loaded, original in zip(
+        result.model.backbone.weights, pretrained_run.model.backbone.weights, strict=True
+    ):
+        np.testing.assert_allclose(loaded.numpy(), original.numpy(), rtol=0, atol=1e-6)
+    run = RunDir(tmp_path / "run").load()
+    assert run.init == pretrained.provenance() and run.init["weights_sha256"] == file_sha256(
+        pretrained.weights
+    )
+    with pytest.raises(PretrainedMismatchError, match="preset 'mini'"):
+        fit(
+            keyword_data,
+            tmp_path / "other",
+            settings.replace(preset="mini", backbone_overrides={}),
+            init_from=pretrained_run.pre_dir,
+            verbose=0,
+        )

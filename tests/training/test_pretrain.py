@@ -26,7 +26,11 @@ def without_timing(history):
 def test_pretraining_directory_holds_each_fact(pretrained_run):
     pre = PretrainDir(pretrained_run.pre_dir)
     assert sorted(p.name for p in pre.path.iterdir()) == [
-        "backbone.weights.h5", "config.json", "history.json", "result.json", "vocab.txt",
+        "backbone.weights.h5",
+        "config.json",
+        "history.json",
+        "result.json",
+        "vocab.txt",
     ]  # the checkpoint is gone once the run finished
     config = json.loads(pre.config.read_text())
     assert config["format_version"] == 1 and config["kind"] == "fnet-keras pre-training"
@@ -37,8 +41,9 @@ def test_pretraining_directory_holds_each_fact(pretrained_run):
     assert vocabulary == pretrained_run.vocabulary and config["vocabulary"]["size"] == len(vocabulary)
     assert config["vocabulary"]["sha256"] == hashlib.sha256(pre.vocabulary.read_bytes()).hexdigest()
     text = pre.path.parent / "text" / "topics.txt"
-    assert config["data"]["files"] == [{"path": str(text.resolve()), "documents": 400,
-                                        "sha256": hashlib.sha256(text.read_bytes()).hexdigest()}]
+    [source] = config["data"]["sources"]
+    assert (source["path"], source["documents"]) == (str(text.resolve()), 400)
+    assert source["sha256"] == hashlib.sha256(text.read_bytes()).hexdigest()
     assert config["data"]["windows"] == pretrained_run.windows
     assert config["data"]["windows"]["documents"] == 400
     backbone = config["backbone"]
@@ -73,8 +78,13 @@ def capture_weights(model):
 def test_resume_after_a_kill_equals_an_uninterrupted_run(tmp_path):
     text = write_text(tmp_path / "text.txt", cycle_documents(120, seed=1))
     # Hybrid with dropout: Fourier and attention blocks, and dropout seed states to restore.
-    settings = PretrainSettings(**dict(TINY_PRETRAIN, backbone_overrides=dict(TINY_BACKBONE, num_layers=2)),
-                                mixing="hybrid", steps=12, dropout=0.1, seed=3)
+    settings = PretrainSettings(
+        **dict(TINY_PRETRAIN, backbone_overrides=dict(TINY_BACKBONE, num_layers=2)),
+        mixing="hybrid",
+        steps=12,
+        dropout=0.1,
+        seed=3,
+    )
     uninterrupted = pretrain(text, tmp_path / "whole", settings, checkpoint_steps=5, verbose=0)
 
     killed = tmp_path / "killed"
@@ -130,9 +140,11 @@ def test_time_budget_drives_the_schedule_and_the_stop(tmp_path, capsys):
 
 
 def test_settings_are_checked():
-    chosen = PretrainSettings(steps=1, tokenizer={"lowercase": True, "strip_accents": False})
-    assert chosen.tokenizer == {"strip_accents": False}  # a default value is no choice
-    assert chosen == PretrainSettings(steps=1, tokenizer={"strip_accents": False})
+    chosen = PretrainSettings(
+        steps=1, tokenizer={"rules": "keras_hub", "lowercase": True, "strip_accents": False}
+    )
+    assert chosen.tokenizer == {"rules": "keras_hub", "strip_accents": False}  # a default value is no choice
+    assert chosen == PretrainSettings(steps=1, tokenizer={"rules": "keras_hub", "strip_accents": False})
     with pytest.raises(ValueError, match="exactly one of steps and hours"):
         PretrainSettings(steps=10, hours=1.0)
     with pytest.raises(ValueError, match="exactly one of steps and hours"):

@@ -14,7 +14,8 @@ from fnet_keras.training.pretrain_data import (
     Windows,
     cut_windows,
     pretraining_dataset,
-    read_documents,
+    read_corpus,
+    reload_corpus,
     tokenize_documents,
 )
 
@@ -23,40 +24,22 @@ VOCABULARY = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "alpha", "bravo", "c
 PAD, CLS, SEP = 0, 2, 3
 
 
-def test_read_documents_from_files_and_folders(tmp_path):
-    plain = write_text(tmp_path / "corpus" / "a.txt", ["first doc", "", "  ", "second doc"])
-    packed = tmp_path / "corpus" / "b.txt.gz"
-    packed.write_bytes(gzip.compress("\ufeffthird doc\r\nfourth doc\n".encode()))
-    (tmp_path / "corpus" / "notes.md").write_text("not text")
-    documents = read_documents([tmp_path / "corpus"])
-    assert documents.texts == ["first doc", "second doc", "third doc\r", "fourth doc"]
-    assert [entry["documents"] for entry in documents.files] == [2, 2]
-    assert documents.files[1]["path"] == str(packed.resolve())
-    assert documents.files[1]["sha256"] == hashlib.sha256(packed.read_bytes()).hexdigest()  # as stored
-    assert read_documents(plain).texts == ["first doc", "second doc"]
-
-
-@pytest.mark.parametrize(
-    "name, content, message",
-    [
-        ("bad.txt", b"fine\n\xff\xfe broken\n", r"bad\.txt, line 2: not valid UTF-8"),
-        ("bad.txt.gz", b"not gzip at all", r"bad\.txt\.gz: not a readable gzip file"),
-        ("data.tsv", b"a\tb\n", r"data\.tsv: unknown file type"),
-        ("blank.txt", b"\n \n", r"blank\.txt: no documents"),
-    ],
-)
-def test_bad_text_names_the_file(tmp_path, name, content, message):
-    (tmp_path / name).write_bytes(content)
-    with pytest.raises(DataError, match=message):
-        read_documents([tmp_path / name])
-
-
-def test_missing_sources(tmp_path):
-    with pytest.raises(DataError, match="absent.txt: no such file or folder"):
-        read_documents([tmp_path / "absent.txt"])
-    (tmp_path / "empty").mkdir()
-    with pytest.raises(DataError, match="empty: no .txt or .txt.gz files"):
-        read_documents([tmp_path / "empty"])
+def test_a_corpus_is_every_source_in_order_and_reloads_only_unchanged(tmp_path):
+    # Reading one source is fnet_keras.data.read_documents' job (tests/data); the corpus joins sources.
+    first = write_text(tmp_path / "a.txt", ["first doc", "", "second doc"])
+    folder = tmp_path / "more"
+    write_text(folder / "b.txt", ["third doc"])
+    (folder / "c.txt.gz").write_bytes(gzip.compress(b"fourth doc\n"))
+    corpus = read_corpus([first, folder])
+    assert corpus.texts == ["first doc", "second doc", "third doc", "fourth doc"]
+    assert [path for path, _ in corpus.files()] == [str(first.resolve()), str(folder.resolve())]
+    assert corpus.files()[0][1] == hashlib.sha256(first.read_bytes()).hexdigest()
+    assert reload_corpus(corpus.source_info()).texts == corpus.texts
+    first.write_text("changed\n")
+    with pytest.raises(DataError, match="a.txt"):
+        reload_corpus(corpus.source_info())
+    with pytest.raises(DataError, match="absent.txt: no such file"):
+        read_corpus([tmp_path / "absent.txt"])
 
 
 def test_tokenize_documents_matches_the_python_encoder():

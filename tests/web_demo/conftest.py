@@ -1,7 +1,7 @@
 """Fixtures of the web demo tests: tiny SST-2 bundles (fp32, int8, and damaged ones) and their servers.
 
-The bundles are made once per session with TensorFlow (about 15 s: training, two conversions); each
-server is `web_demo/serve.py` itself, run as `make web-demo` runs it, on a free port.
+The bundles are made once per session by `fit` and `export_run`; each server is `web_demo/serve.py`
+itself, run as `make web-demo` runs it, on a free port.
 """
 
 from __future__ import annotations
@@ -13,17 +13,14 @@ from pathlib import Path
 
 import pytest
 from web_demo_support import (
+    LABELS,
+    SEQUENCE_LENGTH,
     TRAIN_ROWS,
     DemoServer,
     chromium_path,
-    demo_vocabulary,
-    encode,
-    mediapipe_tflite,
     node_path,
     read_sst2,
     require_npm_packages,
-    train_tiny_classifier,
-    write_demo_bundle,
 )
 
 
@@ -38,21 +35,39 @@ class DemoBundles:
 
 @pytest.fixture(scope="session")
 def demo_bundles(tmp_path_factory) -> DemoBundles:
-    texts, labels = read_sst2("train", TRAIN_ROWS)
-    vocabulary = demo_vocabulary(texts)
-    token_ids = encode(vocabulary, texts)
-    model = train_tiny_classifier(vocabulary, token_ids, labels)
+    """fp32 and int8 bundles of a tiny FNet trained on 2,000 SST-2 sentences, made by `fit` and
+    `export_run` as a user makes them (labels shown as negative/positive), and damaged copies."""
+    from support import TINY_BACKBONE, write_tsv
+
+    from fnet_keras.export.pipeline import export_run
+    from fnet_keras.training import TrainSettings, fit
+
     root = tmp_path_factory.mktemp("web-demo-bundles")
-    bundles = {
-        quantization: write_demo_bundle(
-            root / quantization,
-            mediapipe_tflite(model, quantization, calibration_ids=token_ids[:64]),
-            vocabulary,
-            name=f"sst2-web-test-{quantization}",
-            quantization=quantization,
-        )
-        for quantization in ("fp32", "int8")
-    }
+    texts, labels = read_sst2("train", TRAIN_ROWS)
+    dev_texts, dev_labels = read_sst2("dev", 500)
+    write_tsv(root / "data" / "train.tsv", list(zip(texts, map(str, labels), strict=True)))
+    write_tsv(root / "data" / "dev.tsv", list(zip(dev_texts, map(str, dev_labels), strict=True)))
+    settings = TrainSettings(
+        preset="tiny",
+        sequence_length=SEQUENCE_LENGTH,
+        vocabulary_size=2000,
+        epochs=3,
+        batch_size=32,
+        learning_rate=2e-3,
+        dropout=0.0,
+        patience=None,
+        backbone_overrides=TINY_BACKBONE,
+    )
+    fit(root / "data", root / "run", settings, verbose=0)
+    export_run(
+        root / "run",
+        ("fp32", "int8"),
+        out_dir=root / "bundles",
+        parity_examples=500,
+        name="sst2-web-test",
+        rename_labels={"0": LABELS[0], "1": LABELS[1]},
+    )
+    bundles = {quantization: root / "bundles" / quantization for quantization in ("fp32", "int8")}
     without_manifest = Path(shutil.copytree(bundles["fp32"], root / "without-manifest"))
     (without_manifest / "bundle.json").unlink()
     stale_manifest = Path(shutil.copytree(bundles["fp32"], root / "stale-manifest"))

@@ -100,7 +100,7 @@ def test_the_page_classifies_like_our_runtime(browser_run, demo_bundles, quantiz
 def test_the_page_shows_the_models_name_quantization_and_size(browser_run, demo_bundles, quantization):
     loaded = browser_run.visits[quantization]["loaded"]
     model_bytes = (getattr(demo_bundles, quantization) / "model.tflite").stat().st_size
-    assert loaded["name"] == f"sst2-web-test-{quantization}"
+    assert loaded["name"] == f"sst2-web-test ({quantization})"
     assert loaded["quantization"] == quantization
     assert f"({model_bytes:,} bytes)" in loaded["size"]
     assert loaded["warning"] is None

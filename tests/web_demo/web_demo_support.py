@@ -8,16 +8,12 @@ MediaPipe metadata (vocab.txt and labels.txt inside) and a format-2 style bundle
 
 from __future__ import annotations
 
-import collections
-import hashlib
 import json
 import os
 import shutil
 import string
 import subprocess
 import sys
-import tempfile
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -69,130 +65,11 @@ def read_sst2(split: str, count: int) -> tuple[list[str], list[int]]:
     return texts, labels
 
 
-def demo_vocabulary(texts: list[str]) -> list[str]:
-    """Special tokens, the most frequent words of `texts`, then single characters and their ## pieces."""
-    from fnet_keras.text import SPECIAL_TOKENS, TokenizerConfig, pretokenize
-
-    config = TokenizerConfig(sequence_length=SEQUENCE_LENGTH)
-    counts = collections.Counter(word for text in texts for word in pretokenize(text, config))
-    words = [word for word, _ in counts.most_common(VOCABULARY_WORDS) if len(word) > 1]
-    characters = list(PIECE_CHARACTERS)
-    tokens = [*SPECIAL_TOKENS, *words, *characters, *("##" + char for char in characters)]
-    return list(dict.fromkeys(tokens))
-
-
-def encode(vocabulary: list[str], texts: list[str]) -> np.ndarray:
-    from fnet_keras.text import TokenizerConfig, WordPieceEncoder
-
-    encoder = WordPieceEncoder(vocabulary, TokenizerConfig(sequence_length=SEQUENCE_LENGTH))
-    return np.asarray(encoder.encode_batch(texts), dtype=np.int32)
-
-
-def train_tiny_classifier(vocabulary: list[str], token_ids: np.ndarray, labels: list[int]):
-    """A 1-block FNet fitted for a few epochs: predictions vary with the text, as a demo model's do."""
-    import keras
-
-    from fnet_keras.models import TextClassifier
-
-    keras.utils.set_random_seed(0)
-    model = TextClassifier.from_preset(
-        "tiny",
-        vocabulary_size=len(vocabulary),
-        num_classes=len(LABELS),
-        sequence_length=SEQUENCE_LENGTH,
-        num_layers=1,
-        hidden_dim=32,
-        intermediate_dim=64,
-        embedding_dim=32,
-        num_heads=2,
-        dropout=0.0,
-        fourier_method="rfft",
-    )
-    model.compile(
-        optimizer=keras.optimizers.AdamW(2e-3),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-    )
-    model.fit(token_ids, np.asarray(labels, dtype=np.int32), batch_size=64, epochs=3, verbose=0)
-    return model
-
-
-def mediapipe_tflite(model, quantization: str, calibration_ids: np.ndarray) -> bytes:
-    """`model` with the MediaPipe layout, converted: fp32 with RFFT2D mixing, int8 with DFT mixing."""
-    import tensorflow as tf
-
-    from fnet_keras.export import mediapipe_layout as layout
-    from fnet_keras.export.mixing import apply_mixing
-
-    apply_mixing(model, "dft" if quantization == "int8" else "rfft")
-    with tempfile.TemporaryDirectory(prefix="fnet-keras-web-demo-") as directory:
-        saved = layout.write_saved_model(model, SEQUENCE_LENGTH, Path(directory) / "saved")
-        converter = tf.lite.TFLiteConverter.from_saved_model(
-            str(saved), signature_keys=[layout.SIGNATURE_KEY]
-        )
-        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
-        if quantization == "int8":
-            converter.optimizations = [tf.lite.Optimize.DEFAULT]
-            converter.target_spec.supported_ops = [
-                tf.lite.OpsSet.TFLITE_BUILTINS_INT8,
-                tf.lite.OpsSet.TFLITE_BUILTINS,
-            ]
-            converter.representative_dataset = layout.representative_dataset(calibration_ids)
-        with warnings.catch_warnings():  # the int8 calibrator's own tf.lite.Interpreter warns
-            warnings.filterwarnings("ignore", message=r".*tf\.lite\.Interpreter is deprecated")
-            return converter.convert()
-
-
-def write_demo_bundle(
-    directory: Path, model_bytes: bytes, vocabulary: list[str], name: str, quantization: str
-) -> Path:
-    """A bundle directory as the page reads it: model.tflite with MediaPipe metadata, vocab.txt,
-    labels.txt, and bundle.json with the format-2 display fields (name, quantization.mode, files)."""
-    from fnet_keras.edge.tflite_metadata import write_classifier_metadata
-
-    directory.mkdir(parents=True)
-    files = {
-        "model.tflite": write_classifier_metadata(model_bytes, vocabulary, list(LABELS), name=name),
-        "vocab.txt": "".join(token + "\n" for token in vocabulary).encode("utf-8"),
-        "labels.txt": "".join(label + "\n" for label in LABELS).encode("utf-8"),
-    }
-    for file_name, data in files.items():
-        (directory / file_name).write_bytes(data)
-    manifest = {
-        "format": "fnet-keras-bundle",
-        "format_version": 2,
-        "name": name,
-        "quantization": {"mode": quantization},
-        "labels": list(LABELS),
-        "sequence_length": SEQUENCE_LENGTH,
-        "files": {
-            file_name: {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
-            for file_name, data in files.items()
-        },
-    }
-    (directory / "bundle.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-    return directory
-
-
 def reference_probabilities(bundle_dir: Path, texts: list[str]) -> np.ndarray:
-    """Our runtime's probabilities for `texts` with the bundle, `(len(texts), len(labels))`.
+    """Our runtime's probabilities for `texts`, `(len(texts), len(labels))` in labels.txt order."""
+    from fnet_keras.edge import load_bundle
 
-    The one place the tests compute the reference: today the pure-Python tokenizer plus ai_edge_litert
-    with the three MediaPipe inputs bound by name; once `fnet_keras.edge` reads format-2 bundles this
-    becomes `fnet_keras.edge.load_bundle(bundle_dir).classify(texts)` (probabilities in labels.txt order).
-    """
-    from ai_edge_litert.interpreter import Interpreter
-
-    from fnet_keras.export import mediapipe_layout as layout
-    from fnet_keras.text import TokenizerConfig, WordPieceEncoder
-
-    interpreter = Interpreter(model_path=str(bundle_dir / "model.tflite"), num_threads=1)
-    runner = interpreter.get_signature_runner(layout.SIGNATURE_KEY)
-    sequence_length = int(runner.get_input_details()[layout.INPUT_WORD_IDS]["shape"][-1])
-    encoder = WordPieceEncoder.from_files(
-        bundle_dir / "vocab.txt", TokenizerConfig(sequence_length=sequence_length)
-    )
-    rows = [runner(**layout.bert_inputs(encoder.encode(text)))[layout.OUTPUT_NAME][0] for text in texts]
-    return np.asarray(rows, dtype=np.float64)
+    return np.asarray(load_bundle(bundle_dir).classify(texts).probabilities, dtype=np.float64)
 
 
 def chromium_path() -> str:
