@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+SST2 = REPO_ROOT / ".." / "shared" / "data" / "sst2"
+SST2_TRAIN_ROWS = 3000
 FILLER = "the a movie film plot story actor scene music very quite rather really".split()
 KEYWORDS = {
     "neg": ("awful", "boring", "dreadful"),
@@ -140,3 +142,14 @@ def convert_function(function, track=None) -> bytes:
         converter = tf.lite.TFLiteConverter.from_saved_model(directory, signature_keys=["serving_default"])
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
         return converter.convert()
+
+
+def sst2_rows(split: str, count: int | None = None) -> list[tuple[str, str]]:
+    """(text, label) rows of ../shared/data/sst2/SPLIT.tsv (the first `count`); skips when it is absent."""
+    import pytest
+
+    path = SST2 / f"{split}.tsv"
+    if not path.is_file():
+        pytest.skip(f"SST-2 is not at {path.resolve()}")
+    rows = [tuple(line.rsplit("\t", 1)) for line in path.read_text(encoding="utf-8").splitlines()[1:]]
+    return [(text.strip(), label) for text, label in rows][:count]

@@ -12,16 +12,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from web_demo_support import (
-    LABELS,
-    SEQUENCE_LENGTH,
-    TRAIN_ROWS,
-    DemoServer,
-    chromium_path,
-    node_path,
-    read_sst2,
-    require_npm_packages,
-)
+from web_demo_support import DemoServer, chromium_path, node_path, require_npm_packages
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,40 +25,10 @@ class DemoBundles:
 
 
 @pytest.fixture(scope="session")
-def demo_bundles(tmp_path_factory) -> DemoBundles:
-    """fp32 and int8 bundles of a tiny FNet trained on 2,000 SST-2 sentences, made by `fit` and
-    `export_run` as a user makes them (labels shown as negative/positive), and damaged copies."""
-    from support import TINY_BACKBONE, write_tsv
-
-    from fnet_keras.export.pipeline import export_run
-    from fnet_keras.training import TrainSettings, fit
-
+def demo_bundles(sst2_exported, tmp_path_factory) -> DemoBundles:
+    """The session's SST-2 bundles (tests/conftest.py: made by `fit` and `export_run`), and damaged copies."""
     root = tmp_path_factory.mktemp("web-demo-bundles")
-    texts, labels = read_sst2("train", TRAIN_ROWS)
-    dev_texts, dev_labels = read_sst2("dev", 500)
-    write_tsv(root / "data" / "train.tsv", list(zip(texts, map(str, labels), strict=True)))
-    write_tsv(root / "data" / "dev.tsv", list(zip(dev_texts, map(str, dev_labels), strict=True)))
-    settings = TrainSettings(
-        preset="tiny",
-        sequence_length=SEQUENCE_LENGTH,
-        vocabulary_size=2000,
-        epochs=3,
-        batch_size=32,
-        learning_rate=2e-3,
-        dropout=0.0,
-        patience=None,
-        backbone_overrides=TINY_BACKBONE,
-    )
-    fit(root / "data", root / "run", settings, verbose=0)
-    export_run(
-        root / "run",
-        ("fp32", "int8"),
-        out_dir=root / "bundles",
-        parity_examples=500,
-        name="sst2-web-test",
-        rename_labels={"0": LABELS[0], "1": LABELS[1]},
-    )
-    bundles = {quantization: root / "bundles" / quantization for quantization in ("fp32", "int8")}
+    bundles = {quantization: sst2_exported.out_dir / quantization for quantization in ("fp32", "int8")}
     without_manifest = Path(shutil.copytree(bundles["fp32"], root / "without-manifest"))
     (without_manifest / "bundle.json").unlink()
     stale_manifest = Path(shutil.copytree(bundles["fp32"], root / "stale-manifest"))

@@ -1,0 +1,91 @@
+"""Exported bundles run unchanged in MediaPipe Tasks' TextClassifier (mediapipe 0.10.21, in its own venv)
+and give what our runtime gives: all SST-2 test sentences and generated hard strings.
+
+The bundles are the session's SST-2 export (tests/conftest.py `sst2_exported`: fit + export_run with
+the default, MediaPipe-identical tokenizer rules). MediaPipe tokenizes in its own C++; our runtime
+in pure Python: identical ids give identical probabilities in fp32. int8 kernels differ between the
+two runtimes (MediaPipe's LiteRT against ai_edge_litert's XNNPACK), so int8 is held to the same top
+label on at least 99% of texts and to a probability bound measured here.
+"""
+
+import random
+
+import numpy as np
+import pytest
+from support import sst2_rows
+
+from fnet_keras.edge import load_bundle
+
+WORKER = __import__("pathlib").Path(__file__).resolve().parents[1] / "mediapipe_tasks_worker.py"
+# The int8 difference measured between MediaPipe and ai_edge_litert on these 932 texts: top labels
+# agree on 99.46%, max |Δp| 5.1e-2 (2026-11-30, this machine); the bound leaves room for other kernels.
+INT8_MAX_ABS_PROBABILITY_DIFF = 0.08
+
+
+def hard_strings(seed: int = 0) -> list[str]:
+    """Texts where tokenizers part ways: accents, case, NFKC forms, CJK, emoji, controls, odd spaces,
+    punctuation runs, words over 100 bytes, text longer than the model, an empty text."""
+    fixed = [
+        "Cliché, naïve café — déjà vu!",
+        "CAFÉ ÇA VA",
+        "ﬁlm ｆｉｌｍ ²",
+        "İstanbul ß ẞ Σίσυφος",
+        "電影很好看。",
+        "映画は素晴らしい！",
+        "영화 좋아요",
+        "great film 👍🎬✨",
+        "a\u00a0b\u3000c\u2003d",
+        "zero\u200bwidth soft\u00adhyphen",
+        "tab\tnew\nline\rreturn",
+        "!!!???...,,,;;;:::",
+        "$100 + 50% = <wow>",
+        "a" * 150,
+        "supercalifragilisticexpialidocious" * 4,
+        " ".join(["wonderful"] * 200),
+        "[CLS] [SEP] [MASK] [UNK] [PAD]",
+        "e\u0301cole",
+        "\U0001f600" * 30,
+        "",
+    ]
+    rng = random.Random(seed)
+    alphabet = "abcdefghij ÉéÀàçÇ.,!?-'\"()[]{}语言🙂\u00a0\t"
+    generated = ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 80))) for _ in range(40)]
+    return fixed + generated
+
+
+@pytest.fixture(scope="module")
+def compared(sst2_exported):
+    from mediapipe_venv import run_in_mediapipe
+
+    texts = [text for text, _ in sst2_rows("test")] + hard_strings()
+    jobs = [
+        {"model": str(sst2_exported.out_dir / mode / "model.tflite"), "texts": texts}
+        for mode in ("fp32", "int8")
+    ]
+    answer = run_in_mediapipe(WORKER.read_text(), {"classify": jobs})
+    results = {}
+    for mode, result in zip(("fp32", "int8"), answer["classify"], strict=True):
+        assert "error" not in result, result
+        bundle = load_bundle(sst2_exported.out_dir / mode)
+        assert result["labels"] == list(bundle.labels)
+        # Our runtime, empty texts included (classify refuses them; the model still has an answer).
+        ours = bundle.probabilities(np.asarray([bundle.tokenizer.encode(text) for text in texts], np.int32))
+        results[mode] = (np.asarray(result["scores"], np.float64), ours)
+    return texts, results
+
+
+def test_fp32_bundles_match_mediapipe_exactly(compared):
+    texts, results = compared
+    mediapipe, ours = results["fp32"]
+    assert len(texts) > 900 and mediapipe.shape == ours.shape
+    assert (mediapipe.argmax(axis=1) == ours.argmax(axis=1)).all()
+    assert np.abs(mediapipe - ours).max() <= 1e-5
+
+
+def test_int8_bundles_agree_with_mediapipe_within_the_kernels_difference(compared):
+    texts, results = compared
+    mediapipe, ours = results["int8"]
+    agreement = np.mean(mediapipe.argmax(axis=1) == ours.argmax(axis=1))
+    worst = np.abs(mediapipe - ours).max()
+    print(f"int8: top-label agreement {agreement:.4f}, max |Δp| {worst:.2e} over {len(texts)} texts")
+    assert agreement >= 0.99 and worst <= INT8_MAX_ABS_PROBABILITY_DIFF
