@@ -31,13 +31,18 @@ def atomic_output(path: str | os.PathLike) -> Iterator[Path]:
         temp.unlink(missing_ok=True)
 
 
+def write_synced(path: str | os.PathLike, data: bytes) -> None:
+    """Writes `data` to `path` and flushes it to disk (for files a rename then moves into place)."""
+    with open(path, "wb") as file:
+        file.write(data)
+        file.flush()
+        os.fsync(file.fileno())
+
+
 def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
     """Writes `data` to `path` atomically (flushed to disk before the rename)."""
     with atomic_output(path) as temp:
-        with open(temp, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
+        write_synced(temp, data)
     return Path(path)
 
 

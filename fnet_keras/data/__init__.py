@@ -22,6 +22,7 @@ from fnet_keras.data.dataset import (
     find_split_files,
     load_dataset,
     load_dataset_from_info,
+    load_split_from_info,
     read_evaluation_split,
 )
 from fnet_keras.data.documents import Documents, load_documents_from_info, read_documents
@@ -49,6 +50,7 @@ __all__ = [
     "load_dataset",
     "load_dataset_from_info",
     "load_documents_from_info",
+    "load_split_from_info",
     "read_class_folder",
     "read_documents",
     "read_evaluation_split",

@@ -245,6 +245,25 @@ def load_dataset_from_info(info: dict, verify_hashes: bool = True) -> Dataset:
     return dataset
 
 
+def load_split_from_info(info: dict, name: str) -> Split | None:
+    """One split of the dataset `Dataset.source_info()` described, reading only its own file (the
+    training file too only when dev was held out of it); None when there is no such split.
+
+    Raises:
+        DataError: as `load_dataset_from_info`, for the files read.
+    """
+    files = info.get("files") if isinstance(info, dict) else None
+    entry = files.get(name) if isinstance(files, dict) else None
+    if entry is None or info.get("format") == "tfds" or name == "train":
+        return getattr(load_dataset_from_info(info), name)
+    notes: list[str] = []
+    split = _reload_split(name, entry, True, notes)
+    if len(split) != entry.get("rows"):
+        recorded = entry.get("rows")
+        raise DataError(f"the {name} split now has {len(split)} rows, recorded {recorded}", entry.get("path"))
+    return split
+
+
 def _reload_split(name: str, entry: dict, verify_hashes: bool, notes: list[str]) -> Split:
     try:
         path, recorded = entry["path"], entry["sha256"]

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 import fnet_keras
-from fnet_keras.atomic import default_mode, utc_timestamp
+from fnet_keras.atomic import default_mode, utc_timestamp, write_synced
 from fnet_keras.data.errors import DataError
 from fnet_keras.data.label_map import LabelMap
 from fnet_keras.edge.errors import BundleError
@@ -115,12 +115,12 @@ def write_bundle(
     os.chmod(temp_dir, default_mode(directory=True))  # mkdtemp's 0700 would stick to the bundle
     temp_zip = None
     try:
-        _write_file(temp_dir / MODEL_NAME, bytes(tflite_bytes))
+        write_synced(temp_dir / MODEL_NAME, bytes(tflite_bytes))
         save_vocabulary(tokens, temp_dir / VOCABULARY_NAME)
         label_map.save(temp_dir / LABELS_NAME)
         manifest["files"] = {name: _file_entry(temp_dir / name) for name in BUNDLE_FILES}
         manifest_text = Manifest.from_dict(manifest, MANIFEST_NAME).to_json()
-        _write_file(temp_dir / MANIFEST_NAME, manifest_text.encode("utf-8"))
+        write_synced(temp_dir / MANIFEST_NAME, manifest_text.encode("utf-8"))
         if make_zip:
             temp_zip = _write_zip(temp_dir, out_dir.name, zip_path)
         _install_directory(temp_dir, out_dir)
@@ -265,13 +265,6 @@ def _json_key(key: Any, where: str) -> str:
     if not isinstance(key, str):
         raise BundleError(f"{where} has a non-string key {key!r}")
     return key
-
-
-def _write_file(path: Path, data: bytes) -> None:
-    with open(path, "wb") as file:
-        file.write(data)
-        file.flush()
-        os.fsync(file.fileno())
 
 
 def _file_entry(path: Path) -> dict[str, Any]:

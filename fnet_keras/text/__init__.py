@@ -6,10 +6,10 @@ tokenizer (`fnet_keras/text/mediapipe_rules.py`), so a bundle's ids are the same
 rules (`fnet_keras/text/wordpiece.py`), the only rules before tokenizer settings version 2.
 
 Two halves that give identical ids under either rule set:
-  - pure Python, standard library only (imported here, safe for the TF-free edge runtime):
+  - pure Python, standard library only (this package's names, safe for the TF-free edge runtime):
     `TokenizerConfig`, `WordPieceEncoder`, `load_vocabulary`, `save_vocabulary`;
-  - TensorFlow, for training (imported on first use): `learn_vocabulary`, `make_tf_tokenizer`,
-    `TFWordPieceTokenizer`.
+  - TensorFlow, for training (import the modules themselves): `fnet_keras.text.learn`
+    (`learn_vocabulary`) and `fnet_keras.text.tf_tokenizer` (`make_tf_tokenizer`).
 
     vocab = learn_vocabulary(train_texts, 8000, config)          # keras-hub's learner
     save_vocabulary(vocab, run_dir / "vocab.txt")
@@ -17,7 +17,6 @@ Two halves that give identical ids under either rule set:
     encoder = WordPieceEncoder.from_files(bundle / "vocab.txt", config)  # edge: encoder.encode(text)
 """
 
-from fnet_keras.lazy import lazy_getattr
 from fnet_keras.text.config import (
     DEFAULT_RULES,
     KERAS_HUB_RULES,
@@ -39,18 +38,6 @@ from fnet_keras.text.vocabulary import (
     validate_vocabulary,
 )
 from fnet_keras.text.wordpiece import WordPieceEncoder, pack_token_ids, pretokenize
-
-# TensorFlow-backed names, imported on first access so `import fnet_keras.text` stays TF-free
-# (and left out of __all__, so a star import stays TF-free too).
-_LAZY = {
-    "learn_vocabulary": "fnet_keras.text.learn",
-    "make_tf_tokenizer": "fnet_keras.text.tf_tokenizer",
-    "TFWordPieceTokenizer": "fnet_keras.text.tf_tokenizer",
-}
-
-
-__getattr__ = lazy_getattr(__name__, _LAZY)
-
 
 __all__ = [
     "CLS_ID",

@@ -18,6 +18,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from fnet_keras.edge.classification import softmax
 from fnet_keras.training.pipeline import epoch_batches, predict_logits, steps_per_epoch
 from fnet_keras.training.settings import STRATEGIES
 
@@ -58,10 +59,8 @@ def is_chief(strategy: tf.distribute.Strategy) -> bool:
 
 def cross_entropy(logits: np.ndarray, labels: np.ndarray) -> float:
     """Mean sparse softmax cross-entropy, as Keras' loss computes it (float64 here)."""
-    logits = logits.astype(np.float64)
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-    return float(-log_probs[np.arange(len(labels)), labels].mean())
+    probabilities = softmax(logits)[np.arange(len(labels)), labels]
+    return float(-np.log(np.maximum(probabilities, np.finfo(np.float64).tiny)).mean())
 
 
 def custom_training_loop(

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from fnet_keras.atomic import write_text_atomic
-from fnet_keras.data import DataError, LabelMap, Split, load_dataset_from_info, read_evaluation_split
+from fnet_keras.data import DataError, LabelMap, Split, load_split_from_info, read_evaluation_split
 from fnet_keras.errors import LocatedError
 from fnet_keras.text import TokenizerConfig, TokenizerError, load_vocabulary
 from fnet_keras.text.config import KERAS_HUB_RULES, SUPPORTED_RULES_VERSIONS
@@ -122,7 +122,7 @@ class Run:
         else:
             if self.data_info is None:
                 raise RunDirError("the run records no data; give --data", self.path / "config.json")
-            examples = getattr(load_dataset_from_info(self.data_info), split)
+            examples = load_split_from_info(self.data_info, split)
             if examples is None:
                 raise DataError(
                     f"the data recorded in the run has no {split} split; give --data or another --split",
@@ -141,10 +141,19 @@ class Run:
         if not self.model_path.is_file():
             raise RunDirError("no model.keras yet (the run has not finished an epoch)", self.path)
         try:
-            return keras.saving.load_model(self.model_path, safe_mode=True)
+            model = keras.saving.load_model(self.model_path, safe_mode=True)
         except Exception as error:  # Keras raises ValueError, TypeError, OSError, zipfile errors...
             raise RunDirError(f"cannot load the Keras model: {type(error).__name__}: {error}",
                               self.model_path) from None
+        # The one check of the Keras model against the run's tokenizer and labels.
+        length, classes = model.input_shape[-1], model.output_shape[-1]
+        if (length, classes) != (self.sequence_length, len(self.labels)):
+            raise RunDirError(
+                f"the model takes {length} token ids and gives {classes} outputs, but the run's tokenizer "
+                f"packs {self.sequence_length} and labels.txt has {len(self.labels)} labels",
+                self.model_path,
+            )
+        return model
 
 
 class RunDir:

@@ -107,8 +107,14 @@ def test_unknown_rules_are_refused():
 
 
 # Written by fnet_keras before the MediaPipe rules (runs' config.json, bundles' bundle.json).
-VERSION_1 = {"version": 1, "lowercase": True, "strip_accents": False, "split_on_cjk": True,
-             "sequence_length": 64, "max_word_bytes": 100}
+VERSION_1 = {
+    "version": 1,
+    "lowercase": True,
+    "strip_accents": False,
+    "split_on_cjk": True,
+    "sequence_length": 64,
+    "max_word_bytes": 100,
+}
 
 
 def test_version_1_dicts_read_as_keras_hub_rules():

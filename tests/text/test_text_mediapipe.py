@@ -20,10 +20,10 @@ from fnet_keras.text import (
     UNK_ID,
     TokenizerConfig,
     WordPieceEncoder,
-    learn_vocabulary,
-    make_tf_tokenizer,
 )
+from fnet_keras.text.learn import learn_vocabulary
 from fnet_keras.text.mediapipe_rules import pretokenize_mediapipe
+from fnet_keras.text.tf_tokenizer import make_tf_tokenizer
 
 WHITESPACE = re.compile(r"\s")  # str.isspace: no vocabulary token holds one
 

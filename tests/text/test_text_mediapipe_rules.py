@@ -8,6 +8,7 @@ per-code-point reading of the rules.
 import unicodedata
 
 import pytest
+from support import skip_or_fail
 
 from fnet_keras.text import SPECIAL_TOKENS, TokenizerConfig, WordPieceEncoder, pretokenize
 from fnet_keras.text.charsets import ASCII_PUNCTUATION_RANGES, CJK_RANGES
@@ -88,7 +89,8 @@ def _ranges_of(code_points) -> list[tuple[int, int]]:
 
 def test_punctuation_table_is_unicode_15_general_category_p():
     if unicodedata.unidata_version != "14.0.0":
-        pytest.skip(f"compares with Unicode 14.0 data; this Python has {unicodedata.unidata_version}")
+        version = unicodedata.unidata_version
+        skip_or_fail(f"compares with Unicode 14.0 data (Python 3.11, the Makefile's); this Python: {version}")
     unicode_14 = {c for c in range(0x110000) if unicodedata.category(chr(c)).startswith("P")}
     # Punctuation new in Unicode 15.0: Devanagari Extended-A U+11B00..U+11B09, Kawi U+11F43..U+11F4F.
     added_in_15 = {*range(0x11B00, 0x11B0A), *range(0x11F43, 0x11F50)}

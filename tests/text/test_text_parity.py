@@ -14,14 +14,9 @@ import tensorflow_text
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fnet_keras.text import (
-    SPECIAL_TOKENS,
-    TokenizerConfig,
-    WordPieceEncoder,
-    learn_vocabulary,
-    make_tf_tokenizer,
-    pretokenize,
-)
+from fnet_keras.text import SPECIAL_TOKENS, TokenizerConfig, WordPieceEncoder, pretokenize
+from fnet_keras.text.learn import learn_vocabulary
+from fnet_keras.text.tf_tokenizer import make_tf_tokenizer
 from fnet_keras.text.wordpiece import UNICODE_SPACES
 
 KERAS_HUB = TokenizerConfig(rules="keras_hub")

@@ -42,7 +42,7 @@ def make_corpus(sentences: int, seed: int = 0) -> list[str]:
 
 @pytest.fixture(scope="module")
 def learn_vocabulary():
-    from fnet_keras.text import learn_vocabulary
+    from fnet_keras.text.learn import learn_vocabulary
 
     return learn_vocabulary
 

@@ -7,10 +7,16 @@ from pathlib import Path
 
 # Twenty words in a fixed cycle: a document is a stretch of the cycle, so every masked word is
 # predictable from its neighbours (a language a tiny model learns in seconds).
-CYCLE = ("alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar "
-         "papa quebec romeo sierra tango").split()
+CYCLE = (
+    "alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar "
+    "papa quebec romeo sierra tango"
+).split()
 TINY_BACKBONE = {
-    "num_layers": 1, "hidden_dim": 32, "intermediate_dim": 64, "embedding_dim": 16, "num_heads": 2,
+    "num_layers": 1,
+    "hidden_dim": 32,
+    "intermediate_dim": 64,
+    "embedding_dim": 16,
+    "num_heads": 2,
 }
 TINY_PRETRAIN = {
     "preset": "tiny",

@@ -87,6 +87,32 @@ class CaptureFinalWeights(keras.callbacks.Callback):
         self.weights = [np.array(v.numpy()) for v in self.model.variables]
 
 
+class EpochsRun(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.started = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.started.append(epoch)
+
+
+class ScrambleAtEpoch(keras.callbacks.Callback):
+    """Replaces the weights with noise when epoch `epoch` (0-based) begins: its dev accuracy dips."""
+
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+        self.best_weights = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.epoch:
+            self.best_weights = [np.array(v) for v in self.model.get_weights()]  # the previous epoch's
+            rng = np.random.default_rng(0)
+            self.model.set_weights(
+                [rng.normal(size=w.shape).astype(w.dtype) for w in self.model.get_weights()]
+            )
+
+
 class KillAfterFirstEpoch(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if epoch == 0:
@@ -122,9 +148,11 @@ def test_resume_after_a_kill_equals_an_uninterrupted_run(keyword_data, tmp_path)
     with pytest.raises(DataError, match="differs from the data the run was started on"):
         fit(other, killed, resume=True, verbose=0)
 
-    capture = CaptureFinalWeights()
-    resumed = fit(keyword_data, killed, resume=True, callbacks=[capture], verbose=0)
-    # Epoch 1 ran from scratch in both runs (same seed, same result), epoch 2 after the restore.
+    capture, epochs = CaptureFinalWeights(), EpochsRun()
+    resumed = fit(keyword_data, killed, resume=True, callbacks=[capture, epochs], verbose=0)
+    # Only epoch 2 ran after the restore (same seed: a restart from scratch would end with the same
+    # weights, so the epochs that ran are what shows the checkpoint was used).
+    assert epochs.started == [1]
     assert len(capture.weights) == len(expected_weights)
     for a, b in zip(expected_weights, capture.weights, strict=True):
         np.testing.assert_allclose(b, a, rtol=0, atol=1e-6)
@@ -132,3 +160,32 @@ def test_resume_after_a_kill_equals_an_uninterrupted_run(keyword_data, tmp_path)
     strip = lambda history: [{k: v for k, v in record.items() if k not in timing} for record in history]  # noqa: E731
     assert strip(resumed.history) == strip(uninterrupted.history)
     assert resumed.test_metrics == uninterrupted.test_metrics
+
+
+def test_the_best_epoch_is_kept_and_patience_stops_the_run(keyword_data, tmp_path):
+    settings = TrainSettings(**TINY_SETTINGS, epochs=6, dropout=0.0, patience=1, seed=3)
+    scramble = ScrambleAtEpoch(epoch=3)  # epoch 4's weights are noise: its dev accuracy drops
+    result = fit(keyword_data, tmp_path / "run", settings, callbacks=[scramble], verbose=0)
+    accuracies = [record["val_accuracy"] for record in result.history]
+    assert len(accuracies) == 4 and accuracies[3] < max(accuracies[:3])  # the dip, then patience 1 stopped it
+    assert result.stopped_early and result.best_epoch == 1 + accuracies.index(max(accuracies)) <= 3
+    saved = keras.saving.load_model(tmp_path / "run" / "model.keras", safe_mode=True)
+    if result.best_epoch == 3:  # the weights captured when epoch 4 began are epoch 3's
+        for kept, best in zip(saved.get_weights(), scramble.best_weights, strict=True):
+            np.testing.assert_allclose(kept, best, rtol=0, atol=1e-6)
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert (metrics["best_epoch"], metrics["epochs_run"], metrics["stopped_early"]) == (
+        result.best_epoch,
+        4,
+        True,
+    )
+
+
+def test_the_same_seed_gives_the_same_weights_and_another_seed_others(keyword_data, tmp_path):
+    settings = TrainSettings(**TINY_SETTINGS, epochs=1, patience=None)
+    first = fit(keyword_data, tmp_path / "a", settings, verbose=0).model.get_weights()
+    again = fit(keyword_data, tmp_path / "b", settings, verbose=0).model.get_weights()
+    other = fit(keyword_data, tmp_path / "c", settings.replace(seed=1), verbose=0).model.get_weights()
+    for x, y in zip(first, again, strict=True):
+        np.testing.assert_array_equal(x, y)
+    assert any(not np.array_equal(x, z) for x, z in zip(first, other, strict=True))

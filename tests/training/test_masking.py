@@ -107,7 +107,10 @@ def test_masks_depend_on_seed_epoch_and_index_only():
     single = mask_rows(rows[10:11], seed=5, epoch=1, first_index=10)
     for key in first:
         np.testing.assert_array_equal(single[key][0], first[key][10])
-    for changed in (mask_rows(rows, seed=6, epoch=1), mask_rows(rows, seed=5, epoch=2),
-                    mask_rows(rows, seed=5, epoch=1, first_index=1)):
+    for changed in (
+        mask_rows(rows, seed=6, epoch=1),
+        mask_rows(rows, seed=5, epoch=2),
+        mask_rows(rows, seed=5, epoch=1, first_index=1),
+    ):
         differing = np.any(changed["mask_positions"] != first["mask_positions"], axis=1)
         assert differing.mean() > 0.5

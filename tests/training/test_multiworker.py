@@ -42,10 +42,22 @@ def test_two_workers_match_each_other_and_a_single_process(keyword_data, tmp_pat
     scratch.mkdir()
     workers = []
     for index in range(2):
-        env = dict(os.environ, TMPDIR=str(scratch), TF_CPP_MIN_LOG_LEVEL="2",
-                   TF_CONFIG=json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}}))
-        command = [sys.executable, "-c", WORKER, json.dumps(SETTINGS), str(keyword_data), str(run_dir),
-                   str(tmp_path / f"weights{index}.npz"), str(tmp_path / f"vocab{index}.json")]
+        env = dict(
+            os.environ,
+            TMPDIR=str(scratch),
+            TF_CPP_MIN_LOG_LEVEL="2",
+            TF_CONFIG=json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}}),
+        )
+        command = [
+            sys.executable,
+            "-c",
+            WORKER,
+            json.dumps(SETTINGS),
+            str(keyword_data),
+            str(run_dir),
+            str(tmp_path / f"weights{index}.npz"),
+            str(tmp_path / f"vocab{index}.json"),
+        ]
         workers.append(
             subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         )

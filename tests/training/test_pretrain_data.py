@@ -19,8 +19,28 @@ from fnet_keras.training.pretrain_data import (
     tokenize_documents,
 )
 
-VOCABULARY = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "alpha", "bravo", "charlie", "delta", "echo",
-              "foxtrot", "golf", "hotel", "india", "juliet", "kilo", "lima", "mike", "##s", "."]
+VOCABULARY = [
+    "[PAD]",
+    "[UNK]",
+    "[CLS]",
+    "[SEP]",
+    "[MASK]",
+    "alpha",
+    "bravo",
+    "charlie",
+    "delta",
+    "echo",
+    "foxtrot",
+    "golf",
+    "hotel",
+    "india",
+    "juliet",
+    "kilo",
+    "lima",
+    "mike",
+    "##s",
+    ".",
+]
 PAD, CLS, SEP = 0, 2, 3
 
 
@@ -60,16 +80,22 @@ def test_windows_cut_documents_front_to_back_with_short_tails():
     got = [list(windows.pieces[s : s + n]) for s, n in zip(windows.starts, windows.lengths, strict=True)]
     assert got == expected
     assert [len(w) for w in got] == [3, 6, 6, 1, 6, 6, 1]
-    assert windows.summary() == {"documents": 5, "pieces": 29, "windows": 7, "full_windows": 4,
-                                 "mean_window_pieces": 29 / 7}
+    assert windows.summary() == {
+        "documents": 5,
+        "pieces": 29,
+        "windows": 7,
+        "full_windows": 4,
+        "mean_window_pieces": 29 / 7,
+    }
     np.testing.assert_array_equal(windows.packed(3), [CLS, 16, SEP, PAD, PAD, PAD, PAD, PAD])
 
 
 def corpus(count=90, sequence_length=12):
     """`count` one-window documents of 1..10 pieces; the first piece (5 + index) tells them apart."""
     rng = np.random.default_rng(0)
-    documents = [np.array([5 + i, *rng.integers(5, 900, rng.integers(0, 10))], np.int32)
-                 for i in range(count)]
+    documents = [
+        np.array([5 + i, *rng.integers(5, 900, rng.integers(0, 10))], np.int32) for i in range(count)
+    ]
     return cut_windows(documents, sequence_length)
 
 
@@ -81,8 +107,9 @@ def batches(windows: Windows, first_step, count, part=None, batch_size=8, seed=4
 def unmasked(batch):
     """The packed windows of a batch, masks undone with the labels."""
     ids = batch["token_ids"].copy()
-    for row, positions, labels, weights in zip(ids, batch["mask_positions"], batch["mask_ids"],
-                                               batch["mask_weights"], strict=True):
+    for row, positions, labels, weights in zip(
+        ids, batch["mask_positions"], batch["mask_ids"], batch["mask_weights"], strict=True
+    ):
         row[positions[weights > 0]] = labels[weights > 0]
     return ids
 

@@ -14,8 +14,13 @@ from fnet_keras.training.pretrain import pretrain
 from fnet_keras.training.pretrain_settings import PretrainSettings
 
 # Dropout off: dropout masks are drawn per replica, so they would differ from one process.
-SETTINGS = dict(TINY_PRETRAIN, steps=6, dropout=0.0, mixing="hybrid",
-                backbone_overrides=dict(TINY_PRETRAIN["backbone_overrides"], num_layers=2))
+SETTINGS = dict(
+    TINY_PRETRAIN,
+    steps=6,
+    dropout=0.0,
+    mixing="hybrid",
+    backbone_overrides=dict(TINY_PRETRAIN["backbone_overrides"], num_layers=2),
+)
 WORKER = """
 import json, sys
 import numpy as np
@@ -46,10 +51,20 @@ def start_workers(script, arguments_of_worker):
     cluster = {"worker": [f"127.0.0.1:{port}" for port in free_ports(len(arguments_of_worker))]}
     workers = []
     for index, arguments in enumerate(arguments_of_worker):
-        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2",
-                   TF_CONFIG=json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}}))
-        workers.append(subprocess.Popen([sys.executable, "-c", script, *arguments], env=env,
-                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+        env = dict(
+            os.environ,
+            TF_CPP_MIN_LOG_LEVEL="2",
+            TF_CONFIG=json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}}),
+        )
+        workers.append(
+            subprocess.Popen(
+                [sys.executable, "-c", script, *arguments],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+        )
     outputs = []
     try:
         for worker in workers:
@@ -76,8 +91,10 @@ def free_ports(count):
 def test_two_workers_match_each_other_and_a_single_process(tmp_path):
     text = write_text(tmp_path / "text.txt", cycle_documents(100, seed=5))
     out = tmp_path / "pre"
-    arguments = [[json.dumps(SETTINGS), str(text), str(out), str(tmp_path / f"weights{index}.npz")]
-                 for index in range(2)]
+    arguments = [
+        [json.dumps(SETTINGS), str(text), str(out), str(tmp_path / f"weights{index}.npz")]
+        for index in range(2)
+    ]
     outputs = start_workers(WORKER, arguments)
     assert "step 6/6" in outputs[0] and "steps/s" not in outputs[1]  # the chief reports progress
 

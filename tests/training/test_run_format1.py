@@ -36,4 +36,3 @@ def test_a_format1_run_is_not_resumed(tmp_path):
     (copy / "metrics.json").unlink()  # as if it were unfinished
     with pytest.raises(RunDirError, match="format-1 run .* cannot be resumed"):
         fit(FORMAT1 / "data", copy, resume=True, verbose=0)
-

@@ -9,7 +9,6 @@ MediaPipe metadata (vocab.txt and labels.txt inside) and a format-2 style bundle
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import string
 import subprocess
@@ -18,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from support import skip_or_fail
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SST2_DIR = REPO_ROOT / ".." / "shared" / "data" / "sst2"
@@ -35,13 +35,6 @@ VOCABULARY_WORDS = 1500
 # Characters a word piece may be cut into: every ASCII word then tokenizes without [UNK] unless it
 # holds a character outside this set.
 PIECE_CHARACTERS = string.ascii_lowercase + string.digits + string.punctuation
-
-
-def skip_or_fail(message: str) -> None:
-    """Skips the test locally; fails it in CI (`CI` set), where `make test` installs everything."""
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 def read_sst2(split: str, count: int) -> tuple[list[str], list[int]]:
