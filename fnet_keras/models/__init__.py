@@ -8,9 +8,13 @@ from fnet_keras.lazy import lazy_getattr
 from fnet_keras.models.presets import PRESETS, count_parameters, get_preset
 
 _LAZY = {
+    "BagOfEmbeddingsClassifier": "fnet_keras.models.bag_of_embeddings",
     "FNetBackbone": "fnet_keras.models.fnet_backbone",
     "TextClassifier": "fnet_keras.models.text_classifier",
 }
 __getattr__ = lazy_getattr(__name__, _LAZY)
 
-__all__ = ["FNetBackbone", "PRESETS", "TextClassifier", "count_parameters", "get_preset"]
+__all__ = [
+    "BagOfEmbeddingsClassifier", "FNetBackbone", "PRESETS", "TextClassifier", "count_parameters",
+    "get_preset",
+]

@@ -68,7 +68,7 @@ def count_parameters(
     embeddings = vocabulary_size * e + p["max_sequence_length"] * e
     stem = 2 * e + (e * h + h if e != h else 0)  # LayerNorm, optional projection
     block_common = 2 * h * f + f + h + 4 * h  # feed-forward, two LayerNorms
-    mixing_params = {"fourier": 0, "attention": 4 * h * h + 4 * h, "linear": s * s + h * h}
+    mixing_params = {"fourier": 0, "none": 0, "attention": 4 * h * h + 4 * h, "linear": s * s + h * h}
     if mixing == "hybrid":
         per_block = [mixing_params["attention"]] * num_attention_layers
         per_block += [0] * (n - num_attention_layers)

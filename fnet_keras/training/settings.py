@@ -12,7 +12,7 @@ from typing import Any
 
 from fnet_keras.text.config import TokenizerConfig
 
-MIXINGS = ("fourier", "attention", "hybrid", "linear")
+MIXINGS = ("fourier", "attention", "hybrid", "linear", "none")
 FOURIER_METHODS = ("auto", "fft", "dft", "rfft")
 DECAYS = ("linear", "cosine")
 STRATEGIES = ("default", "mirrored", "multiworker")
@@ -20,7 +20,10 @@ STRATEGIES = ("default", "mirrored", "multiworker")
 # training seeds are selected on the same rows.
 HOLDOUT_SEED = 0
 # FNetBackbone arguments that `backbone_overrides` may set (sizes, for tests and ablations).
-OVERRIDABLE = ("num_layers", "hidden_dim", "intermediate_dim", "embedding_dim", "num_heads", "mixing_dropout")
+OVERRIDABLE = (
+    "num_layers", "hidden_dim", "intermediate_dim", "embedding_dim", "num_heads", "mixing_dropout",
+    "fourier_normalization", "pooling",
+)
 
 
 @dataclasses.dataclass(frozen=True)
