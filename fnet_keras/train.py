@@ -273,7 +273,8 @@ def _write_run_files(run, settings, strategy, dataset, label_map, vocabulary, to
     save_vocabulary(vocabulary, run.vocabulary)
     label_map.save(run.labels)
     steps = steps_per_epoch(len(dataset.train), settings.batch_size)
-    total = steps * settings.epochs
+    epochs = settings.resolved_epochs(steps)
+    total = steps * epochs
     config = {
         "format_version": CONFIG_FORMAT_VERSION,
         "fnet_keras_version": fnet_keras.__version__,
@@ -291,13 +292,13 @@ def _write_run_files(run, settings, strategy, dataset, label_map, vocabulary, to
             "optimizer": "AdamW",
             "learning_rate": settings.learning_rate,
             "schedule": f"linear warmup then {settings.decay} decay to 0",
-            "warmup_steps": _warmup_steps(settings, total),
+            "warmup_steps": settings.warmup_steps(total),
             "steps_per_epoch": steps,
             "total_steps": total,
             "weight_decay": settings.weight_decay,
             "no_weight_decay": NO_WEIGHT_DECAY,
             "batch_size": settings.batch_size,
-            "epochs": settings.epochs,
+            "epochs": epochs,
             "patience": settings.patience,
             "selection": "best dev accuracy",
             "strategy": strategy,
@@ -310,16 +311,13 @@ def _write_run_files(run, settings, strategy, dataset, label_map, vocabulary, to
     write_json(run.config, config)
 
 
-def _warmup_steps(settings: TrainSettings, total_steps: int) -> int:
-    return min(round(settings.warmup_fraction * total_steps), total_steps - 1)
-
-
 def build_classifier(
     settings: TrainSettings, vocabulary_size: int, num_classes: int, steps_per_epoch: int
 ) -> TextClassifier:
     """The classifier `fit` trains, compiled with its optimizer (built) and loss.
 
-    AdamW follows `WarmupDecay` over `steps_per_epoch * settings.epochs` steps. Build it
+    AdamW follows `WarmupDecay` over `steps_per_epoch * settings.resolved_epochs(steps_per_epoch)`
+    steps. Build it
     inside a strategy's scope to distribute it.
     """
     model = TextClassifier.from_preset(
@@ -333,8 +331,8 @@ def build_classifier(
         fourier_method=settings.fourier_method,
         **settings.backbone_overrides,
     )
-    total = steps_per_epoch * settings.epochs
-    schedule = WarmupDecay(settings.learning_rate, _warmup_steps(settings, total), total, settings.decay)
+    total = steps_per_epoch * settings.resolved_epochs(steps_per_epoch)
+    schedule = WarmupDecay(settings.learning_rate, settings.warmup_steps(total), total, settings.decay)
     optimizer = keras.optimizers.AdamW(learning_rate=schedule, weight_decay=settings.weight_decay)
     optimizer.exclude_from_weight_decay(var_names=NO_WEIGHT_DECAY)
     model.compile(
@@ -372,23 +370,24 @@ def _train(run, writer, distribution, strategy_name, settings, vocabulary, label
     def save_best(trained: keras.Model) -> None:
         _save_model(_inference_copy(trained), writer.model)
 
-    checkpointing = RunCheckpoint(writer, state, settings.patience, settings.epochs, steps, save_best)
-    if state.epochs_done < settings.epochs and not state.stopped_early:
+    epochs = settings.resolved_epochs(steps)
+    checkpointing = RunCheckpoint(writer, state, settings.patience, epochs, steps, save_best)
+    if state.epochs_done < epochs and not state.stopped_early:
         all_callbacks = [checkpointing, *callbacks]
         if strategy_name == "multiworker":
             callback_list = keras.callbacks.CallbackList(
                 all_callbacks, add_progbar=verbose != 0, model=model,
-                verbose=1 if verbose == "auto" else verbose, epochs=settings.epochs, steps=steps,
+                verbose=1 if verbose == "auto" else verbose, epochs=epochs, steps=steps,
             )
             model.stop_training = False
             custom_training_loop(distribution, model, encoded["train"], encoded["dev"], settings.batch_size,
-                                 settings.seed, state.epochs_done, settings.epochs, callback_list)
+                                 settings.seed, state.epochs_done, epochs, callback_list)
         else:
             model.fit(
                 training_dataset(*encoded["train"], settings.batch_size, settings.seed, state.epochs_done,
-                                 settings.epochs),
+                                 epochs),
                 validation_data=evaluation_dataset(*encoded["dev"], EVAL_BATCH_SIZE),
-                epochs=settings.epochs,
+                epochs=epochs,
                 initial_epoch=state.epochs_done,
                 steps_per_epoch=steps,
                 callbacks=all_callbacks,

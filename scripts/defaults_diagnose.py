@@ -44,6 +44,29 @@ def part_of(path):
     return "embeddings"
 
 
+def training_step(model, parts):
+    """A traced step: the batch's loss before the update and the gradient norm of each part."""
+    import keras
+    import tensorflow as tf
+
+    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    variables = model.trainable_variables
+
+    @tf.function
+    def step(x, y):
+        with tf.GradientTape() as tape:
+            loss = loss_fn(y, model(x, training=True))
+        grads = tape.gradient(loss, variables)
+        norms = {}
+        for part in parts:
+            chosen = [g for g, v in zip(grads, variables, strict=True) if part_of(v.path) == part]
+            norms[part] = tf.linalg.global_norm([tf.convert_to_tensor(g) for g in chosen])
+        model.optimizer.apply_gradients(zip(grads, variables, strict=True))
+        return loss, norms
+
+    return step
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", required=True)
@@ -58,7 +81,6 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     import keras
-    import tensorflow as tf
 
     from fnet_keras.data import LabelMap, load_dataset
     from fnet_keras.text.learn import learn_vocabulary
@@ -116,35 +138,21 @@ def main(argv=None) -> int:
                   f"{row['mixing_std']:.3f}, cos(input, output) at position 0 "
                   f"{row['first_position_cosine_in_out']:.3f}")
 
-        loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
         parts = sorted({part_of(v.path) for v in model.trainable_variables})
+        step = training_step(model, parts)
         trace = []
-
-        @tf.function
-        def step(x, y):
-            with tf.GradientTape() as tape:
-                loss = loss_fn(y, model(x, training=True))
-            grads = tape.gradient(loss, model.trainable_variables)
-            norms = {}
-            for part in parts:
-                chosen = [g for g, v in zip(grads, model.trainable_variables, strict=True)
-                          if part_of(v.path) == part]
-                norms[part] = tf.linalg.global_norm([tf.convert_to_tensor(g) for g in chosen])
-            model.optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=True))
-            return loss, norms
-
         for s in range(args.steps):
             batch = order[(s * base.batch_size) % len(order):][: base.batch_size]
             if len(batch) < base.batch_size:
                 batch = order[: base.batch_size]
             loss, norms = step(token_ids[batch], labels[batch])
             trace.append({"step": s + 1, "loss": float(loss), **{k: float(v) for k, v in norms.items()}})
-        header = "  step   loss(mean of window) " + " ".join(f"{p:>11s}" for p in parts)
-        print(header)
+        print("  step   loss(mean of window) " + " ".join(f"{p:>11s}" for p in parts))
         for end in range(args.every, args.steps + 1, args.every):
             window = trace[end - args.every:end]
             mean = {k: np.mean([r[k] for r in window]) for k in ["loss", *parts]}
-            print(f"  {end:4d}   {mean['loss']:.3f}               " + " ".join(f"{mean[p]:11.4f}" for p in parts))
+            norms = " ".join(f"{mean[p]:11.4f}" for p in parts)
+            print(f"  {end:4d}   {mean['loss']:.3f}               {norms}")
         report["variants"][name] = {"values": values, "init": init, "trace": trace}
     if args.json:
         with open(args.json, "w") as out:

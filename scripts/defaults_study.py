@@ -43,8 +43,12 @@ def main(argv=None) -> int:
     parser.add_argument("--model", choices=("classifier", "bag_of_embeddings"), default="classifier")
     parser.add_argument("--embedding-init-std", type=float,
                         help="experiment: redraw token and position embeddings from N(0, STD) after building")
+    parser.add_argument("--vocabulary-min-count", type=int,
+                        help="experiment: the WordPiece learner's lower count threshold (keras-hub: 10)")
     args = parser.parse_args(argv)
 
+    if args.vocabulary_min_count:
+        lower_learner_threshold(args.vocabulary_min_count)
     import fnet_keras.train
     from fnet_keras.train import TrainSettings, fit
 
@@ -82,6 +86,20 @@ def main(argv=None) -> int:
         log.write(json.dumps(result) + "\n")
     print("RESULT", json.dumps({k: v for k, v in result.items() if k != "history"}))
     return 0
+
+
+def lower_learner_threshold(count):
+    """keras-hub calls tensorflow_text's learner with its default `lower_thresh=10`: tokens
+    seen fewer than 10 times never enter the vocabulary. This sets another threshold."""
+    import functools
+    import types
+
+    import keras_hub.src.tokenizers.word_piece_tokenizer_trainer as trainer
+
+    learner = trainer.learner
+    trainer.learner = types.SimpleNamespace(
+        count_words=learner.count_words, learn=functools.partial(learner.learn, lower_thresh=count)
+    )
 
 
 def redraw_embeddings(train_module, std):
@@ -140,7 +158,7 @@ def train_bag_of_embeddings(data, out, settings, label_column) -> dict:
     total = steps * epochs
     keras.utils.set_random_seed(settings.seed)
     model = BagOfEmbeddingsClassifier(len(vocabulary), len(label_map))
-    schedule = WarmupDecay(settings.learning_rate, settings.resolved_warmup_steps(total), total, settings.decay)
+    schedule = WarmupDecay(settings.learning_rate, settings.warmup_steps(total), total, settings.decay)
     optimizer = keras.optimizers.AdamW(learning_rate=schedule, weight_decay=settings.weight_decay)
     optimizer.exclude_from_weight_decay(var_names=NO_WEIGHT_DECAY)
     model.compile(optimizer=optimizer, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
@@ -153,7 +171,8 @@ def train_bag_of_embeddings(data, out, settings, label_column) -> dict:
         history.append({"epoch": epoch + 1, "loss": logs["loss"][-1], "accuracy": logs["accuracy"][-1],
                         "val_accuracy": logs["val_accuracy"][-1]})
         if logs["val_accuracy"][-1] > best:
-            best, best_weights, best_epoch, waited = logs["val_accuracy"][-1], model.get_weights(), epoch + 1, 0
+            best, best_weights, best_epoch = logs["val_accuracy"][-1], model.get_weights(), epoch + 1
+            waited = 0
         else:
             waited += 1
             if settings.patience is not None and waited >= settings.patience:

@@ -8,6 +8,7 @@ between a run and its resumption).
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any
 
 from fnet_keras.text.config import TokenizerConfig
@@ -19,6 +20,8 @@ STRATEGIES = ("default", "mirrored", "multiworker")
 # Seed of the dev hold-out when the data has no dev split: fixed, so that runs with different
 # training seeds are selected on the same rows.
 HOLDOUT_SEED = 0
+# With `epochs=None`: never fewer epochs than this, however many steps an epoch has.
+MIN_EPOCHS = 3
 # FNetBackbone arguments that `backbone_overrides` may set (sizes, for tests and ablations).
 OVERRIDABLE = (
     "num_layers", "hidden_dim", "intermediate_dim", "embedding_dim", "num_heads", "mixing_dropout",
@@ -37,7 +40,11 @@ class TrainSettings:
         sequence_length: packed token length, [CLS] and [SEP] included.
         vocabulary_size: upper bound of the learned WordPiece vocabulary.
         lowercase, strip_accents, split_on_cjk: tokenizer rules (`TokenizerConfig`).
-        epochs: maximum number of epochs.
+        epochs: maximum number of epochs; None (default): `resolved_epochs`, enough epochs for
+            `min_steps` optimizer steps and at least `MIN_EPOCHS` (3), so that a small data
+            set is not stopped while it still learns. The schedule spans these epochs; early
+            stopping (`patience`) ends the run sooner when dev accuracy stops improving.
+        min_steps: with `epochs=None`, the fewest optimizer steps to plan for.
         batch_size: global batch size (split across replicas by a strategy).
         learning_rate: peak learning rate of AdamW.
         warmup_fraction: share of all steps spent warming up linearly from 0.
@@ -59,7 +66,8 @@ class TrainSettings:
     lowercase: bool = True
     strip_accents: bool = True
     split_on_cjk: bool = True
-    epochs: int = 3
+    epochs: int | None = None
+    min_steps: int = 1000
     batch_size: int = 64
     learning_rate: float = 5e-4
     warmup_fraction: float = 0.1
@@ -90,7 +98,9 @@ class TrainSettings:
                 f"with num_attention_layers={self.num_attention_layers}"
             )
         _integer("vocabulary_size", self.vocabulary_size, 6)
-        _integer("epochs", self.epochs, 1)
+        if self.epochs is not None:
+            _integer("epochs", self.epochs, 1)
+        _integer("min_steps", self.min_steps, 1)
         _integer("batch_size", self.batch_size, 1)
         _integer("seed", self.seed, 0)
         if self.patience is not None:
@@ -112,6 +122,17 @@ class TrainSettings:
             split_on_cjk=self.split_on_cjk,
             sequence_length=self.sequence_length,
         )
+
+    def resolved_epochs(self, steps_per_epoch: int) -> int:
+        """The epochs to plan for: `epochs`, or with None, `ceil(min_steps / steps_per_epoch)`
+        but at least `MIN_EPOCHS`."""
+        if self.epochs is not None:
+            return self.epochs
+        return max(MIN_EPOCHS, math.ceil(self.min_steps / steps_per_epoch))
+
+    def warmup_steps(self, total_steps: int) -> int:
+        """Steps of linear warm-up in a run of `total_steps`: `warmup_fraction` of them."""
+        return min(round(self.warmup_fraction * total_steps), total_steps - 1)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -112,3 +112,14 @@ def test_resume_after_a_kill_equals_an_uninterrupted_run(keyword_data, tmp_path)
     strip = lambda history: [{k: v for k, v in record.items() if k not in timing} for record in history]  # noqa: E731
     assert strip(resumed.history) == strip(uninterrupted.history)
     assert resumed.test_metrics == uninterrupted.test_metrics
+
+
+def test_epochs_none_trains_min_steps_and_decays_to_zero(keyword_data, tmp_path):
+    # 200 rows / 16 -> 13 steps per epoch; min_steps 40 -> 4 epochs (52 steps), not the minimum 3.
+    settings = TrainSettings(**TINY_SETTINGS, epochs=None, min_steps=40, patience=None)
+    result = fit(keyword_data, tmp_path / "run", settings, verbose=0)
+    training = json.loads(RunDir(result.run_dir).config.read_text())["training"]
+    assert (training["epochs"], training["steps_per_epoch"], training["total_steps"]) == (4, 13, 52)
+    assert training["warmup_steps"] == 5
+    assert [record["epoch"] for record in result.history] == [1, 2, 3, 4]
+    assert result.history[-1]["learning_rate"] == 0.0 < result.history[-2]["learning_rate"]
