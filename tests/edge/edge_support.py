@@ -82,10 +82,10 @@ def serving_function(model, sequence_length: int = SEQUENCE_LENGTH):
     return serve
 
 
-def metadata(tflite_bytes: bytes, quantization: str = "fp32") -> dict:
+def metadata(tflite_bytes: bytes, quantization: str = "fp32", mixing: str = "rfft") -> dict:
     return {
         "quantization": quantization,
-        "mixing": "rfft",
+        "mixing": mixing,
         "model": {"preset": "tiny", "mixing": "fourier", "parameters": 0},
         "ops": op_counts(tflite_bytes),
         "parity": {"examples": 0, "passed": True},
