@@ -10,8 +10,9 @@ lever on device size. `base` and `large` are the paper's sizes.
 """
 
 # The token mixing of a model: FNet, its Transformer twin, hybrid (attention in the top blocks),
-# the paper's learned linear mixing.
-MIXINGS = ("fourier", "attention", "hybrid", "linear")
+# the paper's learned linear mixing, and none (the mixing sublayer removed: the "FF-only" floor of
+# the latency comparisons, what FNet would cost if mixing were free).
+MIXINGS = ("fourier", "attention", "hybrid", "linear", "none")
 # How FourierMixing computes the transform (`fnet_keras.layers.FourierMixing` documents each).
 FOURIER_METHODS = ("auto", "fft", "dft", "rfft")
 
@@ -84,7 +85,7 @@ def count_parameters(
     embeddings = vocabulary_size * e + p["max_sequence_length"] * e
     stem = 2 * e + (e * h + h if e != h else 0)  # LayerNorm, optional projection
     block_common = 2 * h * f + f + h + 4 * h  # feed-forward, two LayerNorms
-    mixing_params = {"fourier": 0, "attention": 4 * h * h + 4 * h, "linear": s * s + h * h}
+    mixing_params = {"fourier": 0, "none": 0, "attention": 4 * h * h + 4 * h, "linear": s * s + h * h}
     if mixing == "hybrid":
         per_block = [mixing_params["attention"]] * num_attention_layers
         per_block += [0] * (n - num_attention_layers)

@@ -36,6 +36,7 @@ TINY_SETTINGS = {
     "vocabulary_size": 200,
     "batch_size": 16,
     "learning_rate": 5e-3,
+    "min_steps": 1,  # with epochs unset: the minimum of 3 epochs, not 1,000 steps (fast tests)
     "backbone_overrides": TINY_BACKBONE,
 }
 # The same settings as `fnet-keras train` flags.
@@ -50,6 +51,8 @@ TINY_FLAGS = [
     "16",
     "--learning-rate",
     "5e-3",
+    "--min-steps",
+    "1",
 ] + [arg for key, value in TINY_BACKBONE.items() for arg in ("--backbone-override", f"{key}={value}")]
 
 

@@ -3,10 +3,15 @@
 import keras
 from keras import ops
 
-from fnet_keras.layers.fourier_mixing import FourierMixing, check_method
+from fnet_keras.layers.fourier_mixing import (
+    LEGACY_NORMALIZATION,
+    FourierMixing,
+    check_method,
+    check_normalization,
+)
 from fnet_keras.layers.linear_mixing import LinearMixing
 
-MIXINGS = ("fourier", "attention", "linear")
+MIXINGS = ("fourier", "attention", "linear", "none")
 
 
 @keras.saving.register_keras_serializable(package="fnet_keras")
@@ -21,10 +26,13 @@ class FNetEncoder(keras.layers.Layer):
 
     With `mixing="fourier"` this is the FNet block of the paper. `"attention"` puts a
     `keras.layers.MultiHeadAttention` in the mixing slot (the Transformer twin:
-    everything else is identical) and `"linear"` a `LinearMixing`. The attention
-    block honours `padding_mask`; Fourier and linear mixing mix every position,
-    padded ones included, as in the paper, so their outputs depend on how far the
-    input was padded.
+    everything else is identical) and `"linear"` a `LinearMixing`. `"none"` removes
+    the mixing sublayer: `LayerNorm(x)` then the feed-forward sublayer, with the same
+    weights as the FNet block (the "FF-only" floor: what FNet would cost if mixing
+    were free; every position is processed alone). The attention block honours
+    `padding_mask`; Fourier and linear mixing mix every position, padded ones
+    included, as in the paper, so their outputs depend on how far the input was
+    padded.
 
     Sublayer names match keras-hub's `FNetEncoder` (`mixing_layer_norm`,
     `intermediate_dense`, `output_dense`, `output_layer_norm`), so its weights load
@@ -32,11 +40,14 @@ class FNetEncoder(keras.layers.Layer):
 
     Args:
         intermediate_dim: int. Width of the feed-forward hidden layer.
-        mixing: str. `"fourier"`, `"attention"` or `"linear"`.
+        mixing: str. `"fourier"`, `"attention"`, `"linear"` or `"none"`.
         num_heads: int. Attention heads (only for `mixing="attention"`); the key
             size is `hidden_dim // num_heads`.
         fourier_method: str. `FourierMixing` method (`"auto"`, `"fft"`, `"dft"`,
             `"rfft"`).
+        fourier_normalization: str. `FourierMixing` normalization: `"ortho"`
+            (default) or `"none"` (the paper's unscaled DFT). A saved config
+            without this key loads as `"none"`.
         dropout: float. Dropout after the feed-forward sublayer (and inside
             attention).
         mixing_dropout: float. Dropout after the mixing sublayer. Defaults to 0
@@ -70,6 +81,7 @@ class FNetEncoder(keras.layers.Layer):
         mixing="fourier",
         num_heads=None,
         fourier_method="auto",
+        fourier_normalization="ortho",
         dropout=0.0,
         mixing_dropout=0.0,
         activation=gelu_approximate,
@@ -98,6 +110,7 @@ class FNetEncoder(keras.layers.Layer):
         self.mixing = mixing
         self.num_heads = num_heads
         self.fourier_method = fourier_method
+        self.fourier_normalization = check_normalization(fourier_normalization)
         self.dropout = dropout
         self.mixing_dropout = mixing_dropout
         self.activation = keras.activations.get(activation)
@@ -142,11 +155,16 @@ class FNetEncoder(keras.layers.Layer):
                 name="linear_mixing",
             )
             self._mixing_layer.build(input_shape)
-        else:
+        elif self.mixing == "fourier":
             self._mixing_layer = FourierMixing(
-                method=self.fourier_method, dtype=self.dtype_policy, name="fourier_mixing"
+                method=self.fourier_method,
+                normalization=self.fourier_normalization,
+                dtype=self.dtype_policy,
+                name="fourier_mixing",
             )
             self._mixing_layer.build(input_shape)
+        else:
+            self._mixing_layer = None
         self._mixing_dropout = keras.layers.Dropout(
             self.mixing_dropout, dtype=self.dtype_policy, name="mixing_dropout"
         )
@@ -171,7 +189,7 @@ class FNetEncoder(keras.layers.Layer):
 
     @property
     def mixing_layer(self):
-        """The token-mixing sublayer (FourierMixing, MultiHeadAttention or LinearMixing)."""
+        """The token-mixing sublayer (FourierMixing, MultiHeadAttention, LinearMixing or None)."""
         return self._mixing_layer
 
     def call(self, inputs, padding_mask=None, training=None):
@@ -183,10 +201,15 @@ class FNetEncoder(keras.layers.Layer):
             mixed = self._mixing_layer(
                 query=inputs, value=inputs, attention_mask=attention_mask, training=training
             )
+        elif self.mixing == "none":
+            mixed = None
         else:
             mixed = self._mixing_layer(inputs)
-        mixed = self._mixing_dropout(mixed, training=training)
-        x = self._mixing_layer_norm(inputs + mixed)
+        if mixed is None:
+            x = self._mixing_layer_norm(inputs)
+        else:
+            mixed = self._mixing_dropout(mixed, training=training)
+            x = self._mixing_layer_norm(inputs + mixed)
         feed_forward = self._output_dense(self._intermediate_dense(x))
         feed_forward = self._output_dropout(feed_forward, training=training)
         return self._output_layer_norm(x + feed_forward)
@@ -202,6 +225,7 @@ class FNetEncoder(keras.layers.Layer):
                 "mixing": self.mixing,
                 "num_heads": self.num_heads,
                 "fourier_method": self.fourier_method,
+                "fourier_normalization": self.fourier_normalization,
                 "dropout": self.dropout,
                 "mixing_dropout": self.mixing_dropout,
                 "activation": keras.activations.serialize(self.activation),
@@ -211,6 +235,10 @@ class FNetEncoder(keras.layers.Layer):
             }
         )
         return config
+
+    @classmethod
+    def from_config(cls, config):
+        return super().from_config({"fourier_normalization": LEGACY_NORMALIZATION, **config})
 
 
 def _clone(initializer):

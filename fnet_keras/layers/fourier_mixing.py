@@ -14,6 +14,12 @@ from keras import ops
 from fnet_keras.presets import FOURIER_METHODS as METHODS
 from fnet_keras.presets import is_power_of_two
 
+# "none": the paper's unscaled DFT (numpy's norm="backward"); "ortho": scaled by
+# 1/sqrt(sequence_length * hidden_dim) (numpy's norm="ortho").
+NORMALIZATIONS = ("none", "ortho")
+# What a saved config without a `normalization` key was built with (before the option existed).
+LEGACY_NORMALIZATION = "none"
+
 
 def dft_matrices(length, dtype="float32"):
     """Cosine and sine DFT matrices `C[j, k] = cos(2πjk/N)`, `S[j, k] = sin(2πjk/N)`.
@@ -28,36 +34,51 @@ def dft_matrices(length, dtype="float32"):
     return tf.cast(tf.cos(angle), dtype), tf.cast(tf.sin(angle), dtype)
 
 
-def real_fft2_fft(x):
+def ortho_scale(x):
+    """`1/sqrt(sequence_length * hidden_dim)` of `x` (static when the shape is)."""
+    seq_len, hidden = x.shape[-2], x.shape[-1]
+    if seq_len is not None and hidden is not None:
+        return 1.0 / math.sqrt(seq_len * hidden)
+    return tf.math.rsqrt(tf.cast(tf.shape(x)[-2] * tf.shape(x)[-1], "float32"))
+
+
+def real_fft2_fft(x, normalization="none"):
     """Re(FFT2(x)) with the complex FFT2D op (TensorFlow; LiteRT needs Flex for it)."""
     real, _ = ops.fft2((x, ops.zeros_like(x)))
-    return real
+    return real * ortho_scale(x) if normalization == "ortho" else real
 
 
-def real_fft2_dft(x):
+def real_fft2_dft(x, normalization="none"):
     """Re(F_s x F_h) = C_s x C_h − S_s x S_h as two matmuls (any length, int8-friendly).
 
     `x @ [C_h | S_h]` gives both hidden-axis products in one matmul; stacking them on
     the sequence axis turns the sequence-axis step into one matmul with `[C_s | −S_s]`.
+    The orthonormal scale folds into the hidden-axis matrix: no extra op.
     """
     seq_len, hidden = tf.shape(x)[-2], tf.shape(x)[-1]
     cos_h, sin_h = dft_matrices(hidden)
     cos_s, sin_s = dft_matrices(seq_len)
-    mixed_h = tf.matmul(x, tf.concat([cos_h, sin_h], axis=1))  # (..., s, 2h)
+    hidden_matrix = tf.concat([cos_h, sin_h], axis=1)
+    if normalization == "ortho":
+        hidden_matrix = hidden_matrix * ortho_scale(x)
+    mixed_h = tf.matmul(x, hidden_matrix)  # (..., s, 2h)
     stacked = tf.concat([mixed_h[..., :hidden], mixed_h[..., hidden:]], axis=-2)  # (..., 2s, h)
     return tf.matmul(tf.concat([cos_s, -sin_s], axis=1), stacked)
 
 
-def real_fft2_rfft(x):
+def real_fft2_rfft(x, normalization="none"):
     """Re(FFT2(x)) from RFFT2D (a LiteRT builtin) by Hermitian symmetry.
 
     RFFT2D returns columns 0..h/2 of the full 2D spectrum Y. For a real input
     Y[k, l] = conj(Y[-k mod s, h - l]), so Re Y[k, l] for l > h/2 is
     Re Y[-k mod s, h - l]: the columns 1..h/2-1 in reverse order, with rows
-    reversed except row 0. Only slicing, reversal and concatenation are needed.
+    reversed except row 0. Only slicing, reversal and concatenation are needed; the
+    orthonormal scale is one MUL on the half spectrum.
     """
     hidden = x.shape[-1]
     half = tf.math.real(tf.signal.rfft2d(x))  # (..., s, h/2 + 1)
+    if normalization == "ortho":
+        half = half * ortho_scale(x)
     inner = half[..., 1 : hidden // 2]  # columns 1..h/2-1
     rows_negated = tf.concat([inner[..., :1, :], tf.reverse(inner[..., 1:, :], axis=[-2])], axis=-2)
     return tf.concat([half, tf.reverse(rows_negated, axis=[-1])], axis=-1)
@@ -70,10 +91,20 @@ _PATHS = {"fft": real_fft2_fft, "dft": real_fft2_dft, "rfft": real_fft2_rfft}
 class FourierMixing(keras.layers.Layer):
     """FNet token mixing: `Re(DFT_seq(DFT_hidden(x)))`, parameter free.
 
-    The output has the input's shape and is exactly the FNet mixing sublayer
-    (unnormalised DFT, as in the official implementation). Every method computes
-    in float32, also under mixed-precision policies (the DC term grows like
-    sequence × hidden and overflows float16), and casts the result back.
+    The output has the input's shape. With `normalization="none"` it is exactly the
+    FNet mixing sublayer of the paper and the official code (unscaled DFT); with
+    `"ortho"` (the default) it is that times `1/sqrt(sequence_length * hidden_dim)`,
+    the orthonormal DFT, which keeps the output at the scale of the input. Every
+    method computes in float32, also under mixed-precision policies (the unscaled DC
+    term grows like sequence × hidden and overflows float16), and casts the result
+    back.
+
+    Why "ortho" is the default: in a post-norm block `LayerNorm(x + mixing(x))` the
+    unscaled transform of a LayerNorm'd input has a standard deviation of about
+    `sqrt(sequence_length * hidden_dim / 2)` (45 at 32 × 128, 128 at 256 × 128), so the
+    residual `x` is a rounding error next to it and every block starts by replacing
+    its input with a spectrum. Scaled, the two are of the same size, as in an
+    attention block at initialization.
 
     Args:
         method: str. How the transform is computed:
@@ -88,6 +119,12 @@ class FourierMixing(keras.layers.Layer):
             `layer.method` per target before tracing: a change applies to
             functions traced afterwards; Keras caches traced functions such as
             `model.predict_function`, so export traces a fresh function.
+        normalization: str. `"ortho"` (default): scale by
+            `1/sqrt(sequence_length * hidden_dim)` (numpy's `norm="ortho"`);
+            `"none"`: the paper's unscaled DFT (numpy's default `norm="backward"`).
+            Exact in every method: `"dft"` folds the scale into its hidden-axis
+            matrix, `"fft"` and `"rfft"` add one multiplication. A saved config
+            without this key (written before the option existed) loads as `"none"`.
         **kwargs: standard `keras.layers.Layer` arguments (`name`, `dtype`, ...).
 
     Call arguments:
@@ -96,6 +133,9 @@ class FourierMixing(keras.layers.Layer):
     Example:
     >>> x = np.random.rand(2, 8, 4).astype("float32")
     >>> y = FourierMixing()(x)
+    >>> np.allclose(y, np.fft.fft2(x, norm="ortho").real, atol=1e-5)
+    True
+    >>> y = FourierMixing(normalization="none")(x)
     >>> np.allclose(y, np.fft.fft2(x).real, atol=1e-4)
     True
 
@@ -104,9 +144,10 @@ class FourierMixing(keras.layers.Layer):
         arXiv 2105.03824.
     """
 
-    def __init__(self, method="auto", **kwargs):
+    def __init__(self, method="auto", normalization="ortho", **kwargs):
         super().__init__(**kwargs)
         self._method = check_method(method)
+        self.normalization = check_normalization(normalization)
         self.supports_masking = True
 
     @property
@@ -138,7 +179,7 @@ class FourierMixing(keras.layers.Layer):
 
     def call(self, inputs):
         x = ops.cast(inputs, "float32")
-        y = _PATHS[self.resolved_method](x)
+        y = _PATHS[self.resolved_method](x, self.normalization)
         return ops.cast(y, self.compute_dtype)
 
     def compute_output_shape(self, input_shape):
@@ -149,14 +190,26 @@ class FourierMixing(keras.layers.Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update({"method": self._method})
+        config.update({"method": self._method, "normalization": self.normalization})
         return config
+
+    @classmethod
+    def from_config(cls, config):
+        return super().from_config({"normalization": LEGACY_NORMALIZATION, **config})
 
 
 def check_method(method):
     if method not in METHODS:
         raise ValueError(f"`method` must be one of {METHODS}; received method={method!r}.")
     return method
+
+
+def check_normalization(normalization):
+    if normalization not in NORMALIZATIONS:
+        raise ValueError(
+            f"`normalization` must be one of {NORMALIZATIONS}; received normalization={normalization!r}."
+        )
+    return normalization
 
 
 def _check_rfft_shape(shape, layer_name):

@@ -4,8 +4,12 @@ import keras
 from keras import ops
 
 from fnet_keras.layers import FNetEncoder, PositionEmbedding
+from fnet_keras.layers.fourier_mixing import LEGACY_NORMALIZATION
+from fnet_keras.layers.pooling import masked_mean
 
-BACKBONE_MIXINGS = ("fourier", "attention", "linear", "hybrid")
+BACKBONE_MIXINGS = ("fourier", "attention", "linear", "hybrid", "none")
+# "first": the first token's vector ([CLS]); "mean": the mean of the real (non-padding) tokens.
+POOLINGS = ("first", "mean")
 
 
 def block_mixings(mixing, num_layers, num_attention_layers=None):
@@ -23,10 +27,12 @@ class FNetBackbone(keras.Model):
     Token embedding + learned position embedding (+ optional segment embedding) →
     LayerNorm → (projection to `hidden_dim` when `embedding_dim` differs) → dropout →
     `num_layers` `FNetEncoder` blocks. Outputs `sequence_output`
-    `(batch, seq, hidden)` and `pooled_output` (tanh Dense on the first token).
+    `(batch, seq, hidden)` and `pooled_output` (tanh Dense on the first token, or
+    on the mean of the real tokens with `pooling="mean"`).
 
     The twins differ only in the mixing sublayer of each block: `mixing="attention"`
-    with the same sizes is the Transformer twin of an FNet. Token id `padding_id`
+    with the same sizes is the Transformer twin of an FNet, `mixing="none"` its
+    FF-only floor (no mixing sublayer, the same weights). Token id `padding_id`
     marks padding; attention ignores padded keys, Fourier mixing mixes them (as in
     the paper), so FNet outputs depend on the padded length.
 
@@ -43,9 +49,15 @@ class FNetBackbone(keras.Model):
             `max_sequence_length`; `mixing="linear"` and `fourier_method="rfft"` need
             a fixed one).
         num_segments: int or None. Adds a segment embedding and a `segment_ids` input.
-        mixing: str. `"fourier"`, `"attention"`, `"linear"` or `"hybrid"`.
+        mixing: str. `"fourier"`, `"attention"`, `"linear"`, `"hybrid"` or `"none"`.
         num_attention_layers: int. For `"hybrid"`: attention in the top k blocks.
         fourier_method: str. `FourierMixing` method of the Fourier blocks.
+        fourier_normalization: str. `FourierMixing` normalization of the Fourier
+            blocks: `"ortho"` (default) or `"none"` (the paper's unscaled DFT). A
+            saved config without this key loads as `"none"`.
+        pooling: str. What `pooled_output` reads: `"first"` (default; the first
+            token, so a last block may compute that position only) or `"mean"` (the
+            mean over tokens that are not `padding_id`).
         dropout: float. Embedding, feed-forward and attention dropout.
         mixing_dropout: float. Dropout after each mixing sublayer.
         layer_norm_epsilon: float.
@@ -82,6 +94,8 @@ class FNetBackbone(keras.Model):
         mixing="fourier",
         num_attention_layers=None,
         fourier_method="auto",
+        fourier_normalization="ortho",
+        pooling="first",
         dropout=0.1,
         mixing_dropout=0.0,
         layer_norm_epsilon=1e-12,
@@ -90,7 +104,7 @@ class FNetBackbone(keras.Model):
     ):
         _check_args(
             vocabulary_size, num_layers, hidden_dim, mixing, num_attention_layers,
-            num_heads, sequence_length, max_sequence_length,
+            num_heads, sequence_length, max_sequence_length, pooling,
         )
         embedding_dim = embedding_dim or hidden_dim
         dtype = kwargs.pop("dtype", None)
@@ -121,6 +135,7 @@ class FNetBackbone(keras.Model):
                 mixing=block_mixing,
                 num_heads=num_heads,
                 fourier_method=fourier_method,
+                fourier_normalization=fourier_normalization,
                 dropout=dropout,
                 mixing_dropout=mixing_dropout,
                 layer_norm_epsilon=layer_norm_epsilon,
@@ -128,9 +143,10 @@ class FNetBackbone(keras.Model):
                 name=f"encoder_block_{i}",
             )(x, padding_mask=padding_mask if block_mixing == "attention" else None)
         sequence_output = x
+        pooled = masked_mean(x, padding_mask) if pooling == "mean" else x[:, 0, :]
         pooled_output = keras.layers.Dense(
             hidden_dim, activation="tanh", dtype=dtype, name="pooled_dense"
-        )(x[:, 0, :])
+        )(pooled)
         super().__init__(
             inputs=inputs,
             outputs={"sequence_output": sequence_output, "pooled_output": pooled_output},
@@ -149,6 +165,8 @@ class FNetBackbone(keras.Model):
         self.mixing = mixing
         self.num_attention_layers = num_attention_layers
         self.fourier_method = fourier_method
+        self.fourier_normalization = fourier_normalization
+        self.pooling = pooling
         self.dropout = dropout
         self.mixing_dropout = mixing_dropout
         self.layer_norm_epsilon = layer_norm_epsilon
@@ -170,6 +188,8 @@ class FNetBackbone(keras.Model):
             "mixing": self.mixing,
             "num_attention_layers": self.num_attention_layers,
             "fourier_method": self.fourier_method,
+            "fourier_normalization": self.fourier_normalization,
+            "pooling": self.pooling,
             "dropout": self.dropout,
             "mixing_dropout": self.mixing_dropout,
             "layer_norm_epsilon": self.layer_norm_epsilon,
@@ -178,7 +198,8 @@ class FNetBackbone(keras.Model):
 
     @classmethod
     def from_config(cls, config):
-        return cls(**config)
+        # A config saved before `fourier_normalization` existed was built unscaled.
+        return cls(**{"fourier_normalization": LEGACY_NORMALIZATION, **config})
 
     @property
     def encoder_blocks(self):
@@ -187,7 +208,7 @@ class FNetBackbone(keras.Model):
 
 def _check_args(
     vocabulary_size, num_layers, hidden_dim, mixing, num_attention_layers, num_heads,
-    sequence_length, max_sequence_length,
+    sequence_length, max_sequence_length, pooling,
 ):
     for arg, value in (
         ("vocabulary_size", vocabulary_size), ("num_layers", num_layers),
@@ -213,6 +234,8 @@ def _check_args(
             f"`sequence_length` must be between 1 and max_sequence_length={max_sequence_length}; "
             f"received sequence_length={sequence_length!r}."
         )
+    if pooling not in POOLINGS:
+        raise ValueError(f"`pooling` must be one of {POOLINGS}; received pooling={pooling!r}.")
     if mixing == "linear" and sequence_length is None:
         raise ValueError("mixing='linear' needs a fixed `sequence_length`; received None.")
 

@@ -67,15 +67,13 @@ from fnet_keras.training.pretrain_dir import (
 )
 from fnet_keras.training.pretrain_settings import PretrainSettings
 from fnet_keras.training.run_dir import RunDirError, read_json, write_json
-from fnet_keras.training.schedule import WarmupDecay
+from fnet_keras.training.schedule import NO_WEIGHT_DECAY, WarmupDecay
 
 __all__ = [
     "PretrainLoop", "PretrainResult", "PretrainSettings", "build_masked_lm", "init_classifier_from",
     "learning_rate_schedule", "pretrain",
 ]
 
-# AdamW does not decay these (BERT's convention), as in fine-tuning.
-NO_WEIGHT_DECAY = ["bias", "gamma", "beta", "embeddings"]
 STATE_VERSION = 1
 MILLISECONDS_PER_HOUR = 3_600_000
 WEIGHTS_SUFFIX = ".weights.h5"  # Keras' required ending of a weights file

@@ -7,6 +7,10 @@ import math
 import keras
 from keras import ops
 
+# AdamW does not decay these (BERT's convention): biases, LayerNorm and embedding tables; in
+# fine-tuning and pre-training alike.
+NO_WEIGHT_DECAY = ["bias", "gamma", "beta", "embeddings"]
+
 
 @keras.saving.register_keras_serializable(package="fnet_keras")
 class WarmupDecay(keras.optimizers.schedules.LearningRateSchedule):

@@ -8,6 +8,7 @@ between a run and its resumption).
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any
 
 from fnet_keras.errors import LocatedError
@@ -24,8 +25,13 @@ STRATEGIES = ("default", "mirrored", "multiworker")
 # Seed of the dev hold-out when the data has no dev split: fixed, so that runs with different
 # training seeds are selected on the same rows.
 HOLDOUT_SEED = 0
+# With `epochs=None`: never fewer epochs than this, however many steps an epoch has.
+MIN_EPOCHS = 3
 # FNetBackbone arguments that `backbone_overrides` may set (sizes, for tests and ablations).
-OVERRIDABLE = ("num_layers", "hidden_dim", "intermediate_dim", "embedding_dim", "num_heads", "mixing_dropout")
+OVERRIDABLE = (
+    "num_layers", "hidden_dim", "intermediate_dim", "embedding_dim", "num_heads", "mixing_dropout",
+    "fourier_normalization", "pooling",
+)
 
 
 def _setting(default: Any, help: str, **metadata: Any) -> Any:
@@ -65,7 +71,12 @@ class TrainSettings:
     split_on_cjk: bool | None = _setting(
         None, "tokenizer: every CJK ideograph is a word (fixed on under mediapipe)"
     )
-    epochs: int = _setting(3, "maximum number of epochs")
+    epochs: int | None = _setting(
+        None,
+        "number of epochs; none (default): enough epochs for min_steps optimizer steps and at least "
+        "3, so a small data set is not stopped while it still learns (patience stops it sooner)",
+    )
+    min_steps: int = _setting(1000, "with epochs none: the fewest optimizer steps to plan for")
     batch_size: int = _setting(64, "global batch size (split across replicas by a strategy)")
     learning_rate: float = _setting(5e-4, "peak learning rate of AdamW")
     warmup_fraction: float = _setting(0.1, "share of all steps spent warming up linearly from 0")
@@ -104,7 +115,9 @@ class TrainSettings:
                 f"with num_attention_layers={self.num_attention_layers}"
             )
         _integer("vocabulary_size", self.vocabulary_size, 6)
-        _integer("epochs", self.epochs, 1)
+        if self.epochs is not None:
+            _integer("epochs", self.epochs, 1)
+        _integer("min_steps", self.min_steps, 1)
         _integer("batch_size", self.batch_size, 1)
         _integer("seed", self.seed, 0)
         if self.patience is not None:
@@ -129,6 +142,17 @@ class TrainSettings:
             split_on_cjk=self.split_on_cjk,
             sequence_length=self.sequence_length,
         )
+
+    def resolved_epochs(self, steps_per_epoch: int) -> int:
+        """The epochs to plan for: `epochs`, or with None, `ceil(min_steps / steps_per_epoch)`
+        but at least `MIN_EPOCHS`."""
+        if self.epochs is not None:
+            return self.epochs
+        return max(MIN_EPOCHS, math.ceil(self.min_steps / steps_per_epoch))
+
+    def warmup_steps(self, total_steps: int) -> int:
+        """Steps of linear warm-up in a run of `total_steps`: `warmup_fraction` of them."""
+        return min(round(self.warmup_fraction * total_steps), total_steps - 1)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

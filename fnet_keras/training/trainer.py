@@ -42,12 +42,10 @@ from fnet_keras.training.pipeline import (
     training_dataset,
 )
 from fnet_keras.training.run_dir import RunDir, RunDirError, new_config, read_json, write_json
-from fnet_keras.training.schedule import WarmupDecay
+from fnet_keras.training.schedule import NO_WEIGHT_DECAY, WarmupDecay
 from fnet_keras.training.settings import HOLDOUT_SEED, TrainSettings
 
 EVAL_BATCH_SIZE = 256
-# AdamW does not decay these (BERT's convention): biases, LayerNorm and embedding tables.
-NO_WEIGHT_DECAY = ["bias", "gamma", "beta", "embeddings"]
 
 
 @dataclasses.dataclass
@@ -183,6 +181,7 @@ def fit(
             save_vocabulary(vocabulary, writer.vocabulary)
             label_map.save(writer.labels)
             config = new_config(settings, strategy, dataset.source_info(), dataset.notes)
+            config["schedule"] = planned_schedule(settings, len(dataset.train))
             config["init"] = pretrained.provenance() if pretrained is not None else None
             writer.write_config(config)
         return _train(run, writer, distribution, strategy, settings, vocabulary, label_map, dataset,
@@ -236,9 +235,15 @@ def _file_hashes(info: dict) -> dict[str, Any]:
     return {name: entry.get("sha256") for name, entry in info["files"].items()} | {"holdout": info["holdout"]}
 
 
-def warmup_steps(settings: TrainSettings, total_steps: int) -> int:
-    """Steps of linear warm-up for a run of `total_steps` optimizer steps."""
-    return min(round(settings.warmup_fraction * total_steps), total_steps - 1)
+
+
+def planned_schedule(settings: TrainSettings, train_rows: int) -> dict[str, int]:
+    """The optimizer steps a run plans for (recorded in config.json so a user can see them):
+    epochs, steps per epoch, all steps and the warm-up's."""
+    steps = steps_per_epoch(train_rows, settings.batch_size)
+    epochs = settings.resolved_epochs(steps)
+    return {"epochs": epochs, "steps_per_epoch": steps, "total_steps": epochs * steps,
+            "warmup_steps": settings.warmup_steps(epochs * steps)}
 
 
 def build_classifier(
@@ -246,7 +251,8 @@ def build_classifier(
 ) -> TextClassifier:
     """The classifier `fit` trains, compiled with its optimizer (built) and loss.
 
-    AdamW follows `WarmupDecay` over `steps_per_epoch * settings.epochs` steps. Build it
+    AdamW follows `WarmupDecay` over `steps_per_epoch * settings.resolved_epochs(steps_per_epoch)`
+    steps. Build it
     inside a strategy's scope to distribute it.
     """
     model = TextClassifier.from_preset(
@@ -260,8 +266,8 @@ def build_classifier(
         fourier_method=settings.fourier_method,
         **settings.backbone_overrides,
     )
-    total = steps_per_epoch * settings.epochs
-    schedule = WarmupDecay(settings.learning_rate, warmup_steps(settings, total), total, settings.decay)
+    total = steps_per_epoch * settings.resolved_epochs(steps_per_epoch)
+    schedule = WarmupDecay(settings.learning_rate, settings.warmup_steps(total), total, settings.decay)
     optimizer = keras.optimizers.AdamW(learning_rate=schedule, weight_decay=settings.weight_decay)
     optimizer.exclude_from_weight_decay(var_names=NO_WEIGHT_DECAY)
     model.compile(
@@ -306,25 +312,27 @@ def _train(run, writer, distribution, strategy_name, settings, vocabulary, label
     def save_best(trained: keras.Model) -> None:
         _save_model(_inference_copy(trained), writer.model)
 
-    checkpointing = RunCheckpoint(writer, history, settings.patience, settings.epochs, steps, save_best)
-    if epochs_done < settings.epochs and not stopped_early(history, settings.patience, settings.epochs):
+    epochs = settings.resolved_epochs(steps)
+    checkpointing = RunCheckpoint(writer, history, settings.patience, epochs, steps, save_best)
+    if epochs_done < epochs and not stopped_early(history, settings.patience, epochs):
         say(f"training {settings.preset} {settings.mixing}: {model.count_params():,} parameters, "
-            f"{steps} steps per epoch" + (f", resuming after epoch {epochs_done}" if epochs_done else ""))
+            f"{steps} steps per epoch, up to {epochs} epochs"
+            + (f", resuming after epoch {epochs_done}" if epochs_done else ""))
         all_callbacks = [checkpointing, *callbacks]
         if strategy_name == "multiworker":
             callback_list = keras.callbacks.CallbackList(
                 all_callbacks, add_progbar=verbose != 0, model=model,
-                verbose=1 if verbose == "auto" else verbose, epochs=settings.epochs, steps=steps,
+                verbose=1 if verbose == "auto" else verbose, epochs=epochs, steps=steps,
             )
             model.stop_training = False
             custom_training_loop(distribution, model, encoded["train"], encoded["dev"], settings.batch_size,
-                                 settings.seed, epochs_done, settings.epochs, callback_list)
+                                 settings.seed, epochs_done, epochs, callback_list)
         else:
             model.fit(
                 training_dataset(*encoded["train"], settings.batch_size, settings.seed, epochs_done,
-                                 settings.epochs),
+                                 epochs),
                 validation_data=evaluation_dataset(*encoded["dev"], EVAL_BATCH_SIZE),
-                epochs=settings.epochs,
+                epochs=epochs,
                 initial_epoch=epochs_done,
                 steps_per_epoch=steps,
                 callbacks=all_callbacks,
@@ -339,7 +347,7 @@ def _train(run, writer, distribution, strategy_name, settings, vocabulary, label
     metrics = {
         "best_epoch": best_epoch(history),
         "epochs_run": len(history),
-        "stopped_early": stopped_early(history, settings.patience, settings.epochs),
+        "stopped_early": stopped_early(history, settings.patience, epochs),
         "parameters": best.count_params(),
         "dev": scores["dev"],
         "test": scores.get("test"),

@@ -30,13 +30,13 @@ def test_loads_keras_hub_fnet_encoder_weights_by_name():
     )
     theirs(x)
     randomize(theirs)
-    ours = FNetEncoder(intermediate_dim=64)
+    ours = FNetEncoder(intermediate_dim=64, fourier_normalization="none")  # keras-hub's DFT is unscaled
     ours(x)
     names = ["mixing_layer_norm", "intermediate_dense", "output_dense", "output_layer_norm"]
     copy_by_name(theirs, ours, {n: n for n in names})
     np.testing.assert_allclose(ours(x), theirs(x), atol=1e-5)
     # A swap of the two LayerNorms (same shapes) must show: randomized weights differ.
-    swapped = FNetEncoder(intermediate_dim=64)
+    swapped = FNetEncoder(intermediate_dim=64, fourier_normalization="none")
     swapped(x)
     copy_by_name(theirs, swapped, {
         "mixing_layer_norm": "output_layer_norm", "output_layer_norm": "mixing_layer_norm",
@@ -80,6 +80,60 @@ def test_twins_differ_only_in_mixing_sublayer():
     assert names["fourier"] == names["attention"] == names["linear"]
 
 
+def layer_norm(x, layer, epsilon=1e-12):
+    gamma, beta = (np.asarray(w, np.float64) for w in layer.get_weights())
+    mean, var = x.mean(-1, keepdims=True), x.var(-1, keepdims=True)
+    return (x - mean) / np.sqrt(var + epsilon) * gamma + beta
+
+
+def dense(x, layer):
+    kernel, bias = (np.asarray(w, np.float64) for w in layer.get_weights())
+    return x @ kernel + bias
+
+
+def gelu_tanh(x):
+    return 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x**3)))
+
+
+@pytest.mark.parametrize("normalization", ["none", "ortho"])
+@pytest.mark.parametrize("mixing", ["fourier", "none"])
+def test_block_equals_numpy_post_norm_block(mixing, normalization):
+    # An independent float64 computation of LN(x + mix(x)) -> FF -> LN, with mix the real
+    # 2D DFT (numpy's norm) or, for mixing="none", no mixing sublayer: LN(x) -> FF -> LN.
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal(SHAPE).astype("float32")
+    block = FNetEncoder(intermediate_dim=64, mixing=mixing, fourier_normalization=normalization)
+    block(x)
+    randomize(block, seed=8)
+    layers = sublayers(block)
+    x64 = x.astype(np.float64)
+    if mixing == "fourier":
+        norm = {"none": "backward", "ortho": "ortho"}[normalization]
+        mixed = x64 + np.fft.fft2(x64, norm=norm).real
+    else:
+        mixed = x64
+    h = layer_norm(mixed, layers["mixing_layer_norm"])
+    ff = dense(gelu_tanh(dense(h, layers["intermediate_dense"])), layers["output_dense"])
+    expected = layer_norm(h + ff, layers["output_layer_norm"])
+    np.testing.assert_allclose(block(x), expected, rtol=1e-4, atol=1e-4)
+
+
+def test_ff_only_block_has_the_fourier_blocks_weights_and_mixes_nothing():
+    x = np.random.default_rng(9).standard_normal(SHAPE).astype("float32")
+    fnet = FNetEncoder(intermediate_dim=64, name="block")
+    ff_only = FNetEncoder(intermediate_dim=64, mixing="none", name="block")
+    fnet(x)
+    ff_only(x)
+    assert ff_only.mixing_layer is None
+    assert [(w.path, w.shape) for w in ff_only.weights] == [(w.path, w.shape) for w in fnet.weights]
+    # Each position is processed alone: changing one position changes only that one.
+    changed = x.copy()
+    # A random change, not a shift: LayerNorm removes shifts.
+    changed[:, 3] += np.random.default_rng(11).standard_normal(32).astype("float32")
+    difference = np.abs(np.asarray(ff_only(changed)) - np.asarray(ff_only(x))).max(axis=(0, 2))
+    assert difference[3] > 1e-3 and np.all(np.delete(difference, 3) == 0)
+
+
 def test_fourier_mixes_padding_attention_ignores_it():
     rng = np.random.default_rng(3)
     x = rng.standard_normal((1, 16, 32)).astype("float32")
@@ -111,6 +165,7 @@ def test_linear_mixing_is_dense_along_both_axes():
         ({"intermediate_dim": 8, "mixing": "attention"}, "received num_heads=None"),
         ({"intermediate_dim": 8, "dropout": 1.5}, "received dropout=1.5"),
         ({"intermediate_dim": 8, "fourier_method": "fast"}, "received method='fast'"),
+        ({"intermediate_dim": 8, "fourier_normalization": "unit"}, "received normalization='unit'"),
     ],
 )
 def test_bad_arguments_fail_at_construction(kwargs, message):
@@ -118,7 +173,7 @@ def test_bad_arguments_fail_at_construction(kwargs, message):
         FNetEncoder(**kwargs)
 
 
-@pytest.mark.parametrize("mixing", ["fourier", "attention", "linear"])
+@pytest.mark.parametrize("mixing", ["fourier", "attention", "linear", "none"])
 def test_config_round_trip_gives_same_outputs(mixing):
     x = np.random.default_rng(5).standard_normal(SHAPE).astype("float32")
     block = FNetEncoder(intermediate_dim=64, mixing=mixing, num_heads=4, dropout=0.1)
@@ -138,3 +193,16 @@ def test_method_of_fourier_block_is_settable_after_build():
     assert isinstance(block.mixing_layer, FourierMixing)
     block.mixing_layer.method = "dft"
     np.testing.assert_allclose(block(x), before, atol=1e-4)
+
+
+def test_config_without_fourier_normalization_loads_unscaled():
+    x = np.random.default_rng(10).standard_normal(SHAPE).astype("float32")
+    unscaled = FNetEncoder(intermediate_dim=64, fourier_normalization="none")
+    unscaled(x)
+    config = keras.layers.serialize(FNetEncoder(intermediate_dim=64))
+    assert config["config"].pop("fourier_normalization") == "ortho"  # the default is orthonormal
+    legacy = keras.layers.deserialize(config)
+    legacy(x)
+    legacy.set_weights(unscaled.get_weights())
+    assert legacy.fourier_normalization == legacy.mixing_layer.normalization == "none"
+    np.testing.assert_allclose(legacy(x), unscaled(x), atol=1e-6)

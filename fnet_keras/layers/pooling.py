@@ -1,0 +1,12 @@
+"""Mean pooling over the real (non-padding) tokens of a sequence."""
+
+from keras import ops
+
+
+def masked_mean(x, padding_mask):
+    """Mean of `x` `(batch, seq, dim)` over the positions where `padding_mask` `(batch, seq)` is True.
+
+    A row without any real token pools to zeros (the count is clamped to 1) instead of NaN.
+    """
+    weights = ops.expand_dims(ops.cast(padding_mask, x.dtype), axis=-1)
+    return ops.sum(x * weights, axis=1) / ops.maximum(ops.sum(weights, axis=1), 1.0)
