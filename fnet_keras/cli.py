@@ -325,6 +325,12 @@ def _add_pretrain_arguments(parser: argparse.ArgumentParser) -> None:
         "longest length you will fine-tune at",
     )
     model.add_argument("--vocabulary-size", type=int, help="WordPiece vocabulary size bound (default 8000)")
+    model.add_argument(
+        "--vocabulary",
+        metavar="VOCAB_TXT",
+        help="use this vocab.txt (e.g. another pre-training's) instead of learning one, so that models "
+        "pre-trained apart share token ids",
+    )
     model.add_argument("--dropout", type=float, help="dropout rate (default 0.1)")
     model.add_argument(
         "--fourier-method",
@@ -411,6 +417,8 @@ def _run_pretrain(args: argparse.Namespace) -> int:
     given = pretrain_settings_from_args(args)
     pre = PretrainDir(args.out)
     if args.resume and pre.has_started():
+        if args.vocabulary is not None:
+            raise UsageError("--vocabulary applies to a new run; a resumed run keeps its own vocab.txt")
         recorded = PretrainSettings.from_dict(pre.read_config()["settings"])
         settings = recorded.replace(**given) if given else None
     else:
@@ -432,6 +440,7 @@ def _run_pretrain(args: argparse.Namespace) -> int:
         checkpoint_steps=args.checkpoint_steps or None,
         checkpoint_minutes=args.checkpoint_minutes or None,
         verbose=0 if args.quiet else "auto",
+        vocabulary=args.vocabulary,
     )
     last = result.history[-1] if result.history else {}
     print(f"pre-training directory: {Path(result.pre_dir)}")

@@ -174,6 +174,7 @@ def pretrain(
     checkpoint_minutes: float | None = 10.0,
     verbose: str | int = "auto",
     on_step: Callable[[int], None] | None = None,
+    vocabulary: str | os.PathLike | None = None,
 ) -> PretrainResult:
     """Pre-trains a backbone on unlabelled text into the pre-training directory `out`.
 
@@ -192,6 +193,9 @@ def pretrain(
         verbose: 0 silent; 1 a progress line rewritten in place; 2 a line per history
             record; "auto": 1 on a terminal, else 2. Progress goes to stderr.
         on_step: called with the number of steps done after each step (and its checkpoint).
+        vocabulary: a `vocab.txt` to use instead of learning one on the text (for example
+            another pre-training's, so that models pre-trained apart share token ids: a
+            teacher and its distilled student, FNet and its twin compared on equal terms).
 
     Raises:
         DataError, TokenizerError: unreadable text or vocabulary, naming file and line.
@@ -214,8 +218,15 @@ def pretrain(
 
     documents = _read_text(text, recorded)
     tokenizer_config = settings.tokenizer_config()
+    vocabulary_source = None
     if recorded is not None:
         vocabulary = load_vocabulary(pre.vocabulary)
+    elif vocabulary is not None:
+        vocabulary_source = Path(vocabulary)
+        vocabulary = load_vocabulary(vocabulary_source)
+        if len(vocabulary) > settings.vocabulary_size:
+            raise DataError(f"the vocabulary holds {len(vocabulary)} tokens, more than vocabulary_size "
+                            f"{settings.vocabulary_size}", vocabulary_source)
     else:
         vocabulary = learn_vocabulary(documents.texts, settings.vocabulary_size, tokenizer_config)
     if len(vocabulary) <= masking.FIRST_ORDINARY_ID:
@@ -235,7 +246,7 @@ def pretrain(
     with distribution.scope():
         model, optimizer = build_masked_lm(settings, len(vocabulary))
     if recorded is None and chief:
-        _write_config(pre, settings, strategy, documents, windows, vocabulary, model)
+        _write_config(pre, settings, strategy, documents, windows, vocabulary, model, vocabulary_source)
     state = _load_checkpoint(pre.checkpoint, model, optimizer) or PretrainState()
     _check_workers_agree(distribution, state.step, vocabulary, len(windows))
     loop = PretrainLoop(distribution, model, optimizer, settings, windows, len(vocabulary))
@@ -510,7 +521,9 @@ def _read_text(text, recorded: dict | None) -> Corpus:
     return corpus
 
 
-def _write_config(pre: PretrainDir, settings, strategy, documents, windows, vocabulary, model) -> None:
+def _write_config(
+    pre: PretrainDir, settings, strategy, documents, windows, vocabulary, model, vocabulary_source=None
+) -> None:
     pre.path.mkdir(parents=True, exist_ok=True)
     save_vocabulary(vocabulary, pre.vocabulary)
     # The backbone's arguments, less those the settings already record.
@@ -524,7 +537,11 @@ def _write_config(pre: PretrainDir, settings, strategy, documents, windows, voca
         "settings": settings.to_dict(),
         "backbone": backbone,
         "tokenizer": settings.tokenizer_config().to_dict(),
-        "vocabulary": {"file": "vocab.txt", "size": len(vocabulary), "sha256": file_sha256(pre.vocabulary)},
+        "vocabulary": {
+            "file": "vocab.txt", "size": len(vocabulary), "sha256": file_sha256(pre.vocabulary),
+            # Where it came from: learned on this text, or given (its path when given).
+            "learned_from": "text" if vocabulary_source is None else str(vocabulary_source.resolve()),
+        },
         "masking": {
             "selection_rate": masking.SELECTION_RATE,
             "mask": masking.MASK_PROBABILITY,

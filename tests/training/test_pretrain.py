@@ -40,6 +40,7 @@ def test_pretraining_directory_holds_each_fact(pretrained_run):
     vocabulary = load_vocabulary(pre.vocabulary)
     assert vocabulary == pretrained_run.vocabulary and config["vocabulary"]["size"] == len(vocabulary)
     assert config["vocabulary"]["sha256"] == hashlib.sha256(pre.vocabulary.read_bytes()).hexdigest()
+    assert config["vocabulary"]["learned_from"] == "text"
     text = pre.path.parent / "text" / "topics.txt"
     [source] = config["data"]["sources"]
     assert (source["path"], source["documents"]) == (str(text.resolve()), 400)
@@ -159,3 +160,18 @@ def test_settings_are_checked():
         PretrainSettings(steps=10, tokenizer={"lowercase": "no"})
     with pytest.raises(ValueError, match="hours must be a number > 0"):
         PretrainSettings(hours=float("nan"))
+
+
+def test_a_given_vocabulary_is_used_and_recorded(pretrained_run, tmp_path):
+    # The twin pre-trained on another's vocab.txt shares its token ids (teacher and student, FNet and twin).
+    given = PretrainDir(pretrained_run.pre_dir).vocabulary
+    text = write_text(tmp_path / "text.txt", cycle_documents(60, seed=2))
+    settings = PretrainSettings(**TINY_PRETRAIN, steps=2, mixing="attention")
+    twin = pretrain(text, tmp_path / "twin", settings, checkpoint_steps=None, verbose=0, vocabulary=given)
+    assert twin.vocabulary == pretrained_run.vocabulary
+    config = json.loads(PretrainDir(twin.pre_dir).config.read_text())
+    assert config["vocabulary"]["learned_from"] == str(given.resolve())
+    assert PretrainDir(twin.pre_dir).vocabulary.read_bytes() == given.read_bytes()
+    too_small = PretrainSettings(**dict(TINY_PRETRAIN, vocabulary_size=10), steps=2)
+    with pytest.raises(DataError, match=r"holds \d+ tokens, more than vocabulary_size 10"):
+        pretrain(text, tmp_path / "small", too_small, verbose=0, vocabulary=given)
