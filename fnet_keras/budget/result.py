@@ -192,8 +192,10 @@ class BudgetResult:
         source = self.latency_source
         if source.get("kind") == "profile":
             where = f"from the profile {source.get('path')} ({source.get('device') or 'device not recorded'})"
-        else:
+        elif source.get("kind") == "measured":
             where = f"measured here ({source.get('device') or 'this machine'})"
+        else:
+            where = "not measured (no bundle to time)"
         lines = [
             f"Latency budget: p50 <= {self.budget_ms:g} ms {_ON[self.budget_on]}, {self.quantization} "
             f"bundles, {self.threads} thread(s); latencies {where}.",

@@ -145,7 +145,7 @@ def _plan_export(candidate: Candidate, training: str, quantization: str, retry: 
             return CandidatePlan(candidate, training, "reuse")
         return CandidatePlan(candidate, training, "export", modes)
     if not retry and report.get("package_version") == fnet_keras.__version__:
-        return CandidatePlan(candidate, training, "failed", recorded_failure=gate_failure(entry["parity"]))
+        return CandidatePlan(candidate, training, "failed", recorded_failure=gate_failure(entry))
     return CandidatePlan(candidate, training, "export", modes)
 
 
@@ -185,18 +185,24 @@ def _bundle_is_of_run(bundle_dir: Path, run_dir: Path) -> bool:
     return recorded == hashlib.sha256(RunDir(run_dir).config.read_bytes()).hexdigest()
 
 
-def gate_failure(parity: Mapping[str, Any]) -> str:
-    """"parity gate: top-label agreement 63.85% (needs 98%)" from a `ParityResult.to_dict()`."""
+def gate_failure(mode: Mapping[str, Any]) -> str:
+    """Why a mode failed its gate, every recipe tried, from `ModeReport.to_dict()`: "parity gate: int8
+    top-label agreement 63.85% (needs 98%)", then "; also tried int8-dft: failed the gate (...)"."""
+    parity = mode["parity"]
     thresholds = parity["thresholds"]
     parts = [
-        f"top-label agreement {100 * parity['agreement']:.2f}% (needs {100 * thresholds['agreement']:g}%)"
+        f"{mode.get('recipe', mode['mode'])} top-label agreement {100 * parity['agreement']:.2f}% "
+        f"(needs {100 * thresholds['agreement']:g}%)"
     ]
     if thresholds.get("max_abs_probability_diff") is not None:
         parts.append(
             f"max |Δp| {parity['max_abs_probability_diff']:.2e} (needs <= "
             f"{thresholds['max_abs_probability_diff']:g})"
         )
-    return "parity gate: " + ", ".join(parts)
+    others = "".join(
+        f"; also tried {name}: {entry['reason']}" for name, entry in (mode.get("alternatives") or {}).items()
+    )
+    return "parity gate: " + ", ".join(parts) + others
 
 
 def prepare_candidates(
@@ -289,7 +295,7 @@ def _export(plan: CandidatePlan, quantization: str, say: Progress) -> str | None
         )
     except ParityGateError as error:
         if quantization in error.report.failed_modes:
-            return gate_failure(error.report.mode(quantization).parity.to_dict())
+            return gate_failure(error.report.mode(quantization).to_dict())
     except UnsupportedOpsError as error:
         return f"unsupported ops: {', '.join(error.ops) or error.reason}"
     return None

@@ -77,3 +77,4 @@ def test_every_export_failed_says_so(tmp_path):
     result = BudgetResult(rows, 1.0, "model", 1, "int8", {"kind": "none"})
     assert result.choice is None and result.fastest is None
     assert "every int8 export failed" in result.verdict()
+    assert "latencies not measured (no bundle to time)" in result.format()

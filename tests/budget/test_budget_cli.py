@@ -135,3 +135,20 @@ def test_finished_candidates_with_a_profile_never_load_tensorflow(fp32_args, pro
     path, _ = profile
     argv = [str(arg) for arg in [*fp32_args, "--latency-ms", "5", "--profile", path, "--quiet", "--json"]]
     assert packages_loaded_by(f"from fnet_keras.cli import main; assert main({argv!r}) == 0") == []
+
+
+def test_a_bench_saved_here_is_a_profile_that_gives_the_same_latencies(capsys, fp32_args, tmp_path):
+    prefix = tmp_path / "here"
+    code, out, err = _run(capsys, *fp32_args, "--latency-ms", "1000", "--runs", "5", "--texts", "3",
+                          "--save-bench", prefix, "--json", "--quiet")
+    assert code == 0, err
+    measured = json.loads(out)
+    assert measured["latency_source"]["kind"] == "measured"
+    saved = json.loads((tmp_path / "here.json").read_text())
+    assert [model["name"] for model in saved["models"]] == ["tiny-fourier-16", "tiny-fourier-32"]
+    code, out, err = _run(capsys, *fp32_args, "--latency-ms", "1000", "--profile", tmp_path / "here.json",
+                          "--json", "--quiet")
+    assert code == 0, err
+    again = json.loads(out)
+    for key in ("p50_model_ms", "p50_end_to_end_ms", "model_sha256"):
+        assert [row[key] for row in again["candidates"]] == [row[key] for row in measured["candidates"]]

@@ -40,7 +40,7 @@ def test_int8_reuses_the_finished_export_and_shows_the_twins_failed_export(int8_
     assert figures == _bundle_figures(fourier.bundle_dir)
     # The twin was trained by the tool; its int8 export fails the gate and is a row, not an error.
     assert any("tiny-attention-16: training" in line for line in lines)
-    assert attention.export_failure.startswith("parity gate: top-label agreement")
+    assert attention.export_failure.startswith("parity gate: int8 top-label agreement")
     assert attention.bundle_dir is None and attention.latency is None
     assert not (int8_runs_dir / "tiny-attention-16" / "bundles" / "int8").exists()
     report = json.loads((int8_runs_dir / "tiny-attention-16" / "bundles" / "export_report.json").read_text())
