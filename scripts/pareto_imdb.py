@@ -55,6 +55,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--runs-dir", type=Path, help="default runs/pareto-imdb (quick: runs/pareto-quick)")
     parser.add_argument("--results-dir", type=Path, help="default docs/results (quick: the runs dir)")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--profile", type=Path, metavar="BENCH.json",
+                        help="latencies measured on a target device (fnet-keras bench --json over the "
+                        "bundles, matched by SHA-256) instead of timing here")
     parser.add_argument("--runs", type=int, default=200, help="counted runs per model (default 200)")
     parser.add_argument("--texts", type=int, default=300, help="dev reviews timed end to end (default 300)")
     parser.add_argument("--retry-failed-exports", action="store_true",
@@ -123,7 +126,7 @@ def candidates(args, settings: dict) -> list:
 def run(args) -> dict:
     from fnet_keras.budget import measure_latencies, plan_candidates, prepare_candidates
     from fnet_keras.budget.candidates import settings_from_items
-    from fnet_keras.budget.latency import profile_latencies
+    from fnet_keras.budget.latency import load_profile, profile_latencies
     from fnet_keras.budget.runner import sample_texts
     from fnet_keras.data import load_dataset
 
@@ -150,14 +153,19 @@ def run(args) -> dict:
     rows = prepare_candidates(plans, dataset, args.quant, progress=log, verbose=2)
     timed = {row.name: row for row in rows if row.bundle_dir is not None}
     bench = None
-    if timed:
+    if timed and args.profile:
+        log(f"latencies from the profile {args.profile}")
+        bench = load_profile(args.profile)
+    elif timed:
         texts = sample_texts(dataset.dev.texts, args.texts)
         log(f"benchmarking {len(timed)} {args.quant} bundle(s) interleaved: {args.runs} runs each, "
             f"{len(texts)} dev reviews end to end, {args.threads} thread(s)")
         bench = measure_latencies({name: row.bundle_dir for name, row in timed.items()}, threads=args.threads,
                                   runs=args.runs, texts=texts, progress=lambda line: log(f"bench: {line}"))
+    if timed:
         latencies = profile_latencies(bench, {name: row.model_sha256 for name, row in timed.items()},
-                                      args.threads)
+                                      args.threads, path=args.profile,
+                                      bundles={name: row.bundle_dir for name, row in timed.items()})
         for name, latency in latencies.items():
             timed[name].latency = latency
     report = make_report(args, rows, bench, dataset, settings, left_out, time.time() - started)
@@ -200,7 +208,8 @@ def make_report(args, budget_rows, bench, dataset, settings, left_out, seconds) 
                  "dev": len(dataset.dev), "test": 0 if dataset.test is None else len(dataset.test)},
         "quantization": args.quant,
         "threads": args.threads,
-        "bench_runs": args.runs,
+        "latency_source": f"the profile {args.profile}" if args.profile else "measured here",
+        "bench_runs": None if bench is None else bench.to_dict()["settings"]["runs"],
         "bench_texts": None if bench is None else bench.to_dict()["settings"]["text_count"],
         "settings": settings,
         "training_defaults": TrainSettings().to_dict(),
@@ -275,8 +284,9 @@ def markdown(report: dict) -> str:
         f"rows); choices by dev accuracy, test accuracy reported only",
         f"- training: the package defaults plus {json.dumps(report['settings'])}; each candidate's run is "
         f"PRESET-MIXING-LENGTH in the runs directory",
-        f"- latency: {report['quantization']} bundles, {report['threads']} thread(s), one interleaved "
-        f"benchmark of all of them ({report['bench_runs']} runs each; end to end over "
+        f"- latency: {report['quantization']} bundles, {report['threads']} thread(s), "
+        f"{report['latency_source']}: one interleaved benchmark of all of them ({report['bench_runs']} runs "
+        f"each; end to end over "
         f"{report['bench_texts'] or 0} dev reviews: the bundle's pure-Python tokenizer plus inference)",
         f"- machine: {report['machine']}"
         + (f"; {report['bench_device']['cpu_model']}, {_runtime(report['bench_device'])}"

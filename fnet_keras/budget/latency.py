@@ -120,8 +120,19 @@ def measure_latencies(
         The `BenchmarkResult` (no peak memory), its models named after the candidates.
     """
     from fnet_keras.edge.bench import benchmark
+    from fnet_keras.edge.bench_session import unique_names
 
     names = list(bundles)
+    say = progress or (lambda line: None)
+    # The bench names a bundle after its directory ("int8", "int8#2", ...): its progress lines say
+    # which candidate each one is.
+    shown = dict(zip(unique_names([Path(bundles[name]).name for name in names]), names, strict=True))
+
+    def candidate_progress(line: str) -> None:
+        for bench_name, name in shown.items():
+            line = line.replace(f"] {bench_name}, ", f"] {name}, ")
+        say(line)
+
     result = benchmark(
         [os.fspath(bundles[name]) for name in names],
         threads=[threads],
@@ -130,7 +141,7 @@ def measure_latencies(
         texts=list(texts) or None,
         memory=False,
         runtime=runtime,
-        progress=progress,
+        progress=candidate_progress,
     )
     return renamed(result, {os.fspath(bundles[name]): name for name in names})
 
