@@ -983,6 +983,173 @@ def _run_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- budget -----------------------------------------------------------------------------
+
+
+def _name_list(text: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
+
+
+def _length_list(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(dict.fromkeys(int(part) for part in text.split(",") if part.strip()))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
+
+
+def _milliseconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number of milliseconds, got {text!r}")
+    return value
+
+
+def _add_budget_arguments(parser: argparse.ArgumentParser) -> None:
+    from fnet_keras.budget.candidates import MODEL_KINDS
+    from fnet_keras.budget.latency import BUDGET_ON
+    from fnet_keras.budget.runner import (
+        DEFAULT_LENGTHS,
+        DEFAULT_MIXINGS,
+        DEFAULT_PRESETS,
+        DEFAULT_QUANTIZATION,
+        DEFAULT_RUNS,
+        DEFAULT_TEXTS,
+    )
+    from fnet_keras.edge.manifest import QUANTIZATIONS
+    from fnet_keras.edge.runtime import RUNTIME_NAMES
+
+    parser.add_argument(
+        "--data",
+        required=True,
+        help="labelled data every candidate trains on; its dev split chooses (test is only reported)",
+    )
+    parser.add_argument(
+        "--latency-ms",
+        type=_milliseconds,
+        required=True,
+        metavar="MS",
+        help="the budget: a p50 in milliseconds",
+    )
+    parser.add_argument(
+        "--budget-on",
+        choices=BUDGET_ON,
+        default="model",
+        help="which p50 the budget applies to: one inference (model, default) or tokenization plus "
+        "inference per dev text (end-to-end)",
+    )
+    parser.add_argument(
+        "--threads", type=positive_int, default=1, metavar="N", help="interpreter threads (default 1)"
+    )
+    parser.add_argument(
+        "--quant", choices=QUANTIZATIONS, default=DEFAULT_QUANTIZATION,
+        help=f"the bundles' quantization (default {DEFAULT_QUANTIZATION})",
+    )
+    grid = parser.add_argument_group("candidates (preset x mixing x length, a run directory each)")
+    grid.add_argument(
+        "--presets", type=_name_list, default=DEFAULT_PRESETS, metavar="P,P",
+        help=f"presets (default {','.join(DEFAULT_PRESETS)})",
+    )
+    grid.add_argument(
+        "--mixings", type=_name_list, default=DEFAULT_MIXINGS, metavar="M,M",
+        help=f"model kinds: {', '.join(MODEL_KINDS)} (default {','.join(DEFAULT_MIXINGS)})",
+    )
+    grid.add_argument(
+        "--lengths", type=_length_list, default=DEFAULT_LENGTHS, metavar="N,N",
+        help=f"sequence lengths (default {','.join(map(str, DEFAULT_LENGTHS))})",
+    )
+    grid.add_argument(
+        "--runs-dir", metavar="DIR",
+        help="the candidates' run directories PRESET-MIXING-LENGTH: finished runs and passing bundles "
+        "are reused, unfinished runs resumed (default runs/budget/DATA_NAME)",
+    )
+    grid.add_argument(
+        "--setting", action="append", default=[], metavar="KEY=VALUE",
+        help="a training setting for new runs, e.g. vocabulary_size=16000 or hidden_dim=64 (repeatable; "
+        "reused runs must have it)",
+    )
+    grid.add_argument(
+        "--retry-failed-exports", action="store_true",
+        help="export again where the parity gate failed before (default: the recorded failure stands)",
+    )
+    latency = parser.add_argument_group("latency (measured here, interleaved, unless --profile)")
+    latency.add_argument(
+        "--profile", metavar="BENCH.json",
+        help="latencies measured on the target device: the JSON of `fnet-keras bench --json` (or --save) "
+        "over the candidates' bundles, matched by each model's SHA-256",
+    )
+    latency.add_argument(
+        "--runs", type=positive_int, default=DEFAULT_RUNS, metavar="N",
+        help=f"counted runs per model here (default {DEFAULT_RUNS})",
+    )
+    latency.add_argument(
+        "--texts", type=int, default=DEFAULT_TEXTS, metavar="N",
+        help=f"dev texts timed end to end here (default {DEFAULT_TEXTS}; 0: model only)",
+    )
+    latency.add_argument("--runtime", choices=RUNTIME_NAMES, help="interpreter package for timing here")
+    latency.add_argument(
+        "--save-bench",
+        metavar="PREFIX",
+        help="write the latencies measured here as PREFIX.json and PREFIX.md (a bench result)",
+    )
+    _add_column_arguments(parser.add_argument_group("data columns"))
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    parser.add_argument("--quiet", action="store_true", help="no progress output")
+
+
+def _run_budget(args: argparse.Namespace) -> int:
+    import contextlib
+
+    from fnet_keras.budget.candidates import settings_from_items
+    from fnet_keras.budget.runner import run_budget
+
+    say = (lambda message: None) if args.quiet else _say
+    args.interrupt_hint = (
+        "interrupted: run the same command again to continue (finished runs and passing bundles are "
+        "reused, an unfinished run resumes from its last epoch)"
+    )
+    # Keras prints training progress on stdout; here stdout holds only the result.
+    with contextlib.redirect_stdout(sys.stderr):
+        result = run_budget(
+            args.data,
+            args.latency_ms,
+            runs_dir=args.runs_dir,
+            presets=args.presets,
+            mixings=args.mixings,
+            lengths=args.lengths,
+            quantization=args.quant,
+            threads=args.threads,
+            budget_on=args.budget_on,
+            profile=args.profile,
+            settings=settings_from_items(args.setting),
+            runs=args.runs,
+            texts=args.texts,
+            text_column=args.text_column,
+            label_column=args.label_column,
+            retry_failed_exports=args.retry_failed_exports,
+            runtime=args.runtime,
+            progress=lambda line: say(f"budget: {line}"),
+            verbose=0 if args.quiet else 2,
+            load_tensorflow=lambda: _needs_tensorflow("budget"),
+        )
+    if args.save_bench:
+        if result.latency_source["kind"] != "measured":
+            _say("note: --save-bench: nothing was measured here (latencies from --profile)")
+        else:
+            json_path, markdown_path = result.benchmark.save(args.save_bench)
+            _say(f"note: wrote {json_path} and {markdown_path}")
+    if args.json:
+        _print_json(result.to_dict())
+    else:
+        print(result.format(), end="")
+    if result.choice is None:
+        _say(f"error: {result.verdict()}")
+        return 1
+    return 0
+
+
 # --- listops -----------------------------------------------------------------------------
 
 def _add_listops_arguments(parser: argparse.ArgumentParser) -> None:
@@ -1118,6 +1285,12 @@ SUBCOMMANDS: list[Subcommand] = [
         "time bundles or .tflite models on this device (latency, memory, ops)",
         _add_bench_arguments,
         _run_bench,
+    ),
+    Subcommand(
+        "budget",
+        "choose the most accurate model whose p50 latency fits a budget (trains, exports, times)",
+        _add_budget_arguments,
+        _run_budget,
     ),
     Subcommand(
         "presets",

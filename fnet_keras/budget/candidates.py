@@ -1,0 +1,211 @@
+"""The candidates of a latency budget: preset x model kind x sequence length, each a run directory.
+
+Plain Python (no TensorFlow): the command line builds and checks the grid before anything loads.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from fnet_keras.budget.errors import BudgetError
+from fnet_keras.presets import PRESETS
+from fnet_keras.training.settings import OVERRIDABLE, TrainSettings
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelKind:
+    """One `--mixings` value: which model a candidate trains, as the `TrainSettings` fields it sets.
+
+    Attributes:
+        name: the value on the command line and in run directory names ("fourier").
+        title: what reports call it ("FNet").
+        settings: the `TrainSettings` fields that make this kind of model.
+    """
+
+    name: str
+    title: str
+    settings: Mapping[str, Any]
+
+
+# A new model kind is one entry here. The bag-of-embeddings baseline joins once TrainSettings can
+# ask for it (branch `defaults`: BagOfEmbeddingsClassifier), e.g.
+#     ModelKind("bag", "bag of embeddings", {"mixing": "none", ...}),
+MODEL_KINDS: dict[str, ModelKind] = {
+    kind.name: kind
+    for kind in (
+        ModelKind("fourier", "FNet", {"mixing": "fourier"}),
+        ModelKind("attention", "Transformer twin", {"mixing": "attention"}),
+        ModelKind("hybrid", "Hybrid", {"mixing": "hybrid"}),
+        ModelKind("linear", "linear mixing", {"mixing": "linear"}),
+    )
+}
+# Settings that the candidate grid sets: given ones would contradict a candidate's name.
+GRID_SETTINGS = ("preset", "mixing", "sequence_length")
+
+
+@dataclasses.dataclass(frozen=True)
+class Candidate:
+    """One model the budget can choose: its settings and its run directory.
+
+    Attributes:
+        preset, kind, sequence_length: the grid's coordinates.
+        settings: the `TrainSettings` a new run is trained with.
+        run_dir: `RUNS_DIR/PRESET-KIND-LENGTH`.
+        given: the settings asked for beyond the grid's (checked against a reused run's).
+    """
+
+    preset: str
+    kind: ModelKind
+    sequence_length: int
+    settings: TrainSettings
+    run_dir: Path
+    given: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return candidate_name(self.preset, self.kind.name, self.sequence_length)
+
+    def check_recorded(self, recorded: TrainSettings) -> None:
+        """Refuses a run directory trained with other grid or given settings than this candidate's.
+
+        Settings nobody asked for (the package defaults) are not compared: a run trained under older
+        defaults is still this candidate.
+        """
+        wanted = self.settings.to_dict()
+        have = recorded.to_dict()
+        keys = [*GRID_SETTINGS, *self.kind.settings, *self.given]
+        differences = [
+            f"{key}: {have.get(key)!r} (recorded) != {wanted[key]!r} (asked)"
+            for key in dict.fromkeys(keys)
+            if have.get(key) != wanted[key]
+        ]
+        if differences:
+            raise BudgetError(
+                f"holds a run with other settings than candidate {self.name}: {'; '.join(differences)}; "
+                f"choose another --runs-dir",
+                self.run_dir,
+            )
+
+
+def candidate_grid(
+    runs_dir: str | os.PathLike,
+    presets: Iterable[str],
+    kinds: Iterable[str],
+    lengths: Iterable[int],
+    settings: Mapping[str, Any] | None = None,
+) -> list[Candidate]:
+    """Every preset x kind x length, in that order, with its settings and run directory.
+
+    Args:
+        runs_dir: where the candidates' run directories are (or will be).
+        presets: preset names (`fnet_keras.presets.PRESETS`).
+        kinds: `MODEL_KINDS` names.
+        lengths: sequence lengths (at most the preset's `max_sequence_length`).
+        settings: other `TrainSettings` fields for every candidate (e.g. {"vocabulary_size":
+            16000}); the rest are the package's training defaults. `num_attention_layers`
+            applies to hybrid candidates only.
+
+    Raises:
+        BudgetError: an empty grid, an unknown preset or kind, a bad length, a setting that
+            names a grid coordinate.
+        SettingsError: settings a run cannot have.
+    """
+    presets, kinds, lengths = (list(dict.fromkeys(values)) for values in (presets, kinds, lengths))
+    given = dict(settings or {})
+    for name, values in (("presets", presets), ("mixings", kinds), ("lengths", lengths)):
+        if not values:
+            raise BudgetError(f"no candidates: --{name} is empty")
+    unknown = [preset for preset in presets if preset not in PRESETS]
+    if unknown:
+        raise BudgetError(f"unknown preset(s) {', '.join(map(repr, unknown))}; known: {', '.join(PRESETS)}")
+    unknown = [kind for kind in kinds if kind not in MODEL_KINDS]
+    if unknown:
+        raise BudgetError(
+            f"unknown model kind(s) {', '.join(map(repr, unknown))} in --mixings; known: "
+            f"{', '.join(MODEL_KINDS)}"
+        )
+    fixed = [key for key in given if key in GRID_SETTINGS]
+    if fixed:
+        raise BudgetError(
+            f"setting(s) {', '.join(fixed)} are the candidate grid's (--presets, --mixings, --lengths), "
+            f"not a setting"
+        )
+    candidates = []
+    for preset in presets:
+        longest = PRESETS[preset]["max_sequence_length"]
+        for kind_name in kinds:
+            kind = MODEL_KINDS[kind_name]
+            for length in lengths:
+                if isinstance(length, bool) or not isinstance(length, int) or not 3 <= length <= longest:
+                    raise BudgetError(
+                        f"sequence length {length!r} is out of range for preset {preset!r} "
+                        f"(3 to {longest}: [CLS], [SEP] and at least one piece)"
+                    )
+                own = dict(given)
+                if kind.settings.get("mixing") != "hybrid":
+                    own.pop("num_attention_layers", None)
+                values = {**own, "preset": preset, **kind.settings, "sequence_length": length}
+                run_dir = Path(runs_dir) / candidate_name(preset, kind.name, length)
+                candidates.append(Candidate(preset, kind, length, TrainSettings(**values), run_dir, own))
+    return candidates
+
+
+def candidate_name(preset: str, kind: str, sequence_length: int) -> str:
+    """A candidate's name, which is also its run directory's: "tiny-fourier-256"."""
+    return f"{preset}-{kind}-{sequence_length}"
+
+
+def parse_setting(item: str) -> tuple[str, Any]:
+    """`KEY=VALUE` -> (key, typed value) for a `TrainSettings` field or a backbone size.
+
+    A backbone size (`hidden_dim=64`, one of `OVERRIDABLE`) becomes ("backbone_overrides",
+    {"hidden_dim": 64}); merge repeated ones with `settings_from_items`.
+    """
+    key, separator, text = item.partition("=")
+    key = key.strip().replace("-", "_")
+    if not separator or not key:
+        raise BudgetError(f"--setting expects KEY=VALUE, got {item!r}")
+    if key in OVERRIDABLE:
+        return "backbone_overrides", {key: _number(key, text)}
+    fields = {field.name: field for field in dataclasses.fields(TrainSettings)}
+    if key not in fields or key == "backbone_overrides":
+        known = sorted(set(fields) - {"backbone_overrides"}) + list(OVERRIDABLE)
+        raise BudgetError(f"--setting {item!r}: unknown setting {key!r}; known: {', '.join(known)}")
+    kind = str(fields[key].type)
+    if text.strip().lower() == "none" and "None" in kind:
+        return key, None
+    if "bool" in kind:
+        if text.strip().lower() not in ("true", "false"):
+            raise BudgetError(f"--setting {item!r}: {key} is true or false")
+        return key, text.strip().lower() == "true"
+    if "int" in kind or "float" in kind:
+        value = _number(key, text)
+        if "int" in kind and "float" not in kind and not isinstance(value, int):
+            raise BudgetError(f"--setting {item!r}: {key} is an integer")
+        return key, value
+    return key, text
+
+
+def settings_from_items(items: Iterable[str]) -> dict[str, Any]:
+    """`parse_setting` over `KEY=VALUE` items, backbone sizes merged into one `backbone_overrides`."""
+    settings: dict[str, Any] = {}
+    for item in items:
+        key, value = parse_setting(item)
+        if key == "backbone_overrides":
+            settings.setdefault(key, {}).update(value)
+        else:
+            settings[key] = value
+    return settings
+
+
+def _number(key: str, text: str) -> int | float:
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    raise BudgetError(f"--setting {key}={text!r}: the value must be a number")

@@ -1,0 +1,226 @@
+"""`BudgetRow`, `BudgetResult` and `choose`: the table behind a budget choice, and the choice (no TF)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from fnet_keras.budget.candidates import Candidate
+from fnet_keras.budget.latency import Latency
+
+SCHEMA = "fnet-keras-budget"
+SCHEMA_VERSION = 1
+_ON = {"model": "model only", "end-to-end": "end to end, tokenization included"}
+
+
+@dataclasses.dataclass
+class BudgetRow:
+    """One candidate: where it is, how accurate, how big, how fast.
+
+    Attributes:
+        candidate: the grid entry (preset, kind, length, settings, run directory).
+        parameters: the trained model's parameters.
+        dev_accuracy: accuracy on the dev split (metrics.json): what the choice uses.
+        test_accuracy: accuracy on the labelled test split, or None; reported, never used.
+        bundle_dir: the exported bundle, or None when its export failed.
+        model_bytes, bundle_bytes: model.tflite's size and the whole bundle's (None without one).
+        model_sha256: SHA-256 of model.tflite (how a profile's models are matched).
+        export_failure: why the export failed (e.g. the parity gate's figures), else None.
+        latency: the measured or profiled `Latency`, or None (no bundle, not measured yet).
+    """
+
+    candidate: Candidate
+    parameters: int
+    dev_accuracy: float
+    test_accuracy: float | None
+    bundle_dir: Path | None
+    model_bytes: int | None
+    bundle_bytes: int | None
+    model_sha256: str | None
+    export_failure: str | None = None
+    latency: Latency | None = None
+
+    @property
+    def name(self) -> str:
+        return self.candidate.name
+
+    def p50(self, budget_on: str) -> float | None:
+        return None if self.latency is None else self.latency.of(budget_on)
+
+    def fits(self, budget_ms: float, budget_on: str) -> bool | None:
+        """Whether its p50 is within the budget; None when it has no latency (a failed export)."""
+        p50 = self.p50(budget_on)
+        return None if p50 is None else p50 <= budget_ms
+
+    def to_dict(self, budget_ms: float, budget_on: str) -> dict[str, Any]:
+        candidate = self.candidate
+        return {
+            "name": self.name,
+            "preset": candidate.preset,
+            "mixing": candidate.kind.name,
+            "model": candidate.kind.title,
+            "sequence_length": candidate.sequence_length,
+            "run_dir": str(candidate.run_dir),
+            "bundle_dir": None if self.bundle_dir is None else str(self.bundle_dir),
+            "parameters": self.parameters,
+            "model_bytes": self.model_bytes,
+            "bundle_bytes": self.bundle_bytes,
+            "model_sha256": self.model_sha256,
+            "dev_accuracy": self.dev_accuracy,
+            "test_accuracy": self.test_accuracy,
+            "p50_model_ms": None if self.latency is None else self.latency.model_ms,
+            "p50_end_to_end_ms": None if self.latency is None else self.latency.end_to_end_ms,
+            "export_failure": self.export_failure,
+            "fits": self.fits(budget_ms, budget_on),
+        }
+
+
+def choose(rows: Sequence[BudgetRow], budget_ms: float, budget_on: str = "model") -> BudgetRow | None:
+    """The most accurate row on dev whose p50 fits the budget; ties go to the lower p50, then the earlier
+    row. None when nothing fits. Test accuracy plays no part."""
+    fitting = [(index, row) for index, row in enumerate(rows) if row.fits(budget_ms, budget_on)]
+    if not fitting:
+        return None
+    return min(fitting, key=lambda entry: (-entry[1].dev_accuracy, entry[1].p50(budget_on), entry[0]))[1]
+
+
+def fastest(rows: Sequence[BudgetRow], budget_on: str = "model") -> BudgetRow | None:
+    """The row with the lowest p50 (None if no row has one)."""
+    timed = [row for row in rows if row.p50(budget_on) is not None]
+    return min(timed, key=lambda row: row.p50(budget_on)) if timed else None
+
+
+@dataclasses.dataclass
+class BudgetResult:
+    """Every candidate's figures, the budget and the choice.
+
+    Attributes:
+        rows: one `BudgetRow` per candidate, in grid order.
+        budget_ms: the latency budget (p50, milliseconds).
+        budget_on: "model" (inference alone) or "end-to-end" (tokenization + inference per text).
+        threads: interpreter threads the latencies are for.
+        quantization: the bundles' mode.
+        latency_source: where the latencies come from: {"kind": "measured" or "profile", "path",
+            "device", "runtime", "runs", "text_count"}.
+        benchmark: the `BenchmarkResult` the latencies came from (measured here or the profile).
+    """
+
+    rows: list[BudgetRow]
+    budget_ms: float
+    budget_on: str
+    threads: int
+    quantization: str
+    latency_source: dict[str, Any]
+    benchmark: Any = None
+
+    @property
+    def choice(self) -> BudgetRow | None:
+        return choose(self.rows, self.budget_ms, self.budget_on)
+
+    @property
+    def fastest(self) -> BudgetRow | None:
+        return fastest(self.rows, self.budget_on)
+
+    def verdict(self) -> str:
+        """One sentence: the choice, or why there is none (with the fastest candidate's p50)."""
+        on = _ON[self.budget_on]
+        choice = self.choice
+        if choice is not None:
+            test = "" if choice.test_accuracy is None else f", test {_percent(choice.test_accuracy)}"
+            return (
+                f"chosen: {choice.name} ({choice.candidate.kind.title}, {choice.candidate.preset}, length "
+                f"{choice.candidate.sequence_length}): dev accuracy {_percent(choice.dev_accuracy)}{test}; "
+                f"p50 {choice.p50(self.budget_on):.3f} ms {on} within {self.budget_ms:g} ms; bundle "
+                f"{choice.bundle_dir}"
+            )
+        quickest = self.fastest
+        if quickest is None:
+            return (
+                f"no candidate could be timed: every {self.quantization} export failed, so nothing fits "
+                f"{self.budget_ms:g} ms"
+            )
+        return (
+            f"no candidate fits p50 <= {self.budget_ms:g} ms ({on}, {self.threads} thread(s)): the fastest, "
+            f"{quickest.name}, takes {quickest.p50(self.budget_on):.3f} ms"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        choice, quickest = self.choice, self.fastest
+        return {
+            "schema": SCHEMA,
+            "schema_version": SCHEMA_VERSION,
+            "budget_ms": self.budget_ms,
+            "budget_on": self.budget_on,
+            "threads": self.threads,
+            "quantization": self.quantization,
+            "latency_source": dict(self.latency_source),
+            "candidates": [row.to_dict(self.budget_ms, self.budget_on) for row in self.rows],
+            "choice": None if choice is None else choice.name,
+            "fastest": None if quickest is None else quickest.name,
+            "message": self.verdict(),
+        }
+
+    def format_table(self) -> str:
+        """The whole table as Markdown, the choice marked."""
+        choice = self.choice
+        rows = [
+            f"| candidate | preset | mixing | length | params | bundle bytes | dev acc | test acc (not used) "
+            f"| p50 model ms | p50 end-to-end ms | fits {self.budget_ms:g} ms? |",
+            "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        ]
+        for row in self.rows:
+            candidate = row.candidate
+            fits = row.fits(self.budget_ms, self.budget_on)
+            if row.export_failure is not None:
+                verdict = f"export failed ({row.export_failure.split(':')[0]})"
+            elif fits is None:
+                verdict = "not timed"
+            else:
+                verdict = ("yes" if fits else "no") + (" (chosen)" if row is choice else "")
+            rows.append(
+                f"| {row.name} | {candidate.preset} | {candidate.kind.name} | {candidate.sequence_length} "
+                f"| {row.parameters:,} | {_count(row.bundle_bytes)} | {_percent(row.dev_accuracy)} "
+                f"| {_percent(row.test_accuracy)} | {_ms(row.latency and row.latency.model_ms)} "
+                f"| {_ms(row.latency and row.latency.end_to_end_ms)} | {verdict} |"
+            )
+        return "\n".join(rows)
+
+    def format(self) -> str:
+        """Header, table, failed exports, verdict."""
+        source = self.latency_source
+        if source.get("kind") == "profile":
+            where = f"from the profile {source.get('path')} ({source.get('device') or 'device not recorded'})"
+        elif source.get("kind") == "measured":
+            where = f"measured here ({source.get('device') or 'this machine'})"
+        else:
+            where = "not measured (no bundle to time)"
+        lines = [
+            f"Latency budget: p50 <= {self.budget_ms:g} ms {_ON[self.budget_on]}, {self.quantization} "
+            f"bundles, {self.threads} thread(s); latencies {where}.",
+            "The choice: the highest dev accuracy among the candidates that fit (ties: the faster); test "
+            "accuracy is shown, never used.",
+            "",
+            self.format_table(),
+            "",
+        ]
+        failures = [row for row in self.rows if row.export_failure]
+        for row in failures:
+            lines.append(f"- {row.name}: export failed: {row.export_failure}")
+        if failures:
+            lines.append("")
+        lines.append(self.verdict())
+        return "\n".join(lines) + "\n"
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.2f}%"
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def _count(value: int | None) -> str:
+    return "-" if value is None else f"{value:,}"
