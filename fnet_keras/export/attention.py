@@ -1,0 +1,57 @@
+"""Attention masks an int8 export can quantize: masked scores set just below the real ones, not to -1e9.
+
+Keras' masked softmax (`keras.layers.Softmax` with a mask, inside `MultiHeadAttention`) replaces the
+scores of masked (padding) keys by -1e9. Post-training int8 quantizes that tensor with one scale
+for its whole calibrated range, so with any padding in the calibration texts the range is
+[-1e9, max] and every real score rounds to the same value: attention turns uniform over the real
+keys. Measured on a tiny Transformer twin on ListOps (length 64): scale 3.9e6 on the scores,
+72.8% top-label agreement with the Keras model, a failed int8 gate.
+
+Before an export traces the model, `bound_attention_masks` gives every `MultiHeadAttention` a
+softmax that sets masked scores to (the row's smallest score - MASK_MARGIN) instead. A masked key
+then weighs at most e^-30 (about 1e-13) of the largest real one before it is zeroed, as Keras
+zeroes it, so float outputs agree with the Keras model to rounding (the fp32 gate checks 1e-4),
+and the int8 range is the real scores' range plus MASK_MARGIN.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+# How far below the row's smallest score a masked key's score is put: e^-30 ≈ 9e-14.
+MASK_MARGIN = 30.0
+
+
+class BoundedMaskSoftmax(keras.layers.Softmax):
+    """`keras.layers.Softmax` whose masked inputs become the smallest input minus `MASK_MARGIN`."""
+
+    def call(self, inputs, mask=None):
+        if mask is None:
+            return super().call(inputs)
+        if keras.backend.standardize_dtype(mask.dtype) != "bool":
+            mask = ops.greater(mask, ops.cast(0.5, mask.dtype))
+        axes = self.axis if isinstance(self.axis, (tuple, list)) else (self.axis,)
+        floor = ops.min(inputs, axis=tuple(axes), keepdims=True) - MASK_MARGIN
+        bounded = ops.where(mask, inputs, floor)
+        if len(axes) > 1:
+            outputs = ops.exp(bounded - ops.logsumexp(bounded, axis=tuple(axes), keepdims=True))
+        else:
+            outputs = keras.activations.softmax(bounded, axis=axes[0])
+        return ops.where(mask, outputs, 0.0)
+
+
+def bound_attention_masks(model) -> int:
+    """Gives every `MultiHeadAttention` in `model` a `BoundedMaskSoftmax`; returns how many it changed.
+
+    Functions traced afterwards use it; the weights are untouched.
+    """
+    changed = 0
+    for layer in model._flatten_layers(include_self=False, recursive=True):
+        softmax = getattr(layer, "_softmax", None)
+        if not isinstance(layer, keras.layers.MultiHeadAttention) or softmax is None:
+            continue
+        if not isinstance(softmax, BoundedMaskSoftmax):
+            layer._softmax = BoundedMaskSoftmax(axis=softmax.axis, dtype=softmax.dtype_policy)
+            changed += 1
+    return changed

@@ -1,0 +1,344 @@
+"""`quickstart`: train a tiny FNet and its Transformer twin, export fp32 and int8 bundles, time them here.
+
+    result = quickstart(out="runs/quickstart")          # built-in ListOps data
+    result.save()                                       # report.md/.json/.png, bench.json/.md
+    print(result.format())                              # the table and the report's paths
+
+The stages, each announced with the time elapsed since the start:
+
+1. Plan (no TensorFlow): the output directory is checked (`fnet_keras.quickstart.out_dir`:
+   new, a previous quickstart to continue or to start clean, or refused), the data read or,
+   built in, generated into OUT/data (`fnet_keras.data.listops`).
+2. Train (`fnet_keras.training.fit`) the FNet, then the twin, into OUT/fnet and OUT/transformer;
+   Keras prints its progress.
+3. Export (`fnet_keras.export.export_run`) each run to fp32 and int8 bundles through the parity
+   gate, into RUN/bundles.
+4. Bench (`fnet_keras.edge.bench`, via `fnet_keras.budget.measure_latencies`) every bundle that
+   passed, interleaved, one thread: the p50 of one inference.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import fnet_keras
+from fnet_keras.atomic import utc_timestamp
+from fnet_keras.budget.candidates import MODEL_KINDS
+from fnet_keras.data import Dataset, LabelMap, load_dataset
+from fnet_keras.data.listops import write_listops
+from fnet_keras.edge.manifest import MANIFEST_NAME, MODEL_NAME, Manifest
+from fnet_keras.export.report import BUNDLES_DIR_NAME, REPORT_NAME
+from fnet_keras.quickstart.errors import QuickstartError
+from fnet_keras.quickstart.out_dir import QuickstartDir
+from fnet_keras.quickstart.result import QuickstartResult, QuickstartRow, rows_in_order
+from fnet_keras.quickstart.sizes import (
+    MIXINGS,
+    MODES,
+    QuickstartSize,
+    choose_sequence_length,
+    get_size,
+    user_data_settings,
+)
+from fnet_keras.training.run_dir import RunDir, read_json
+from fnet_keras.training.settings import HOLDOUT_SEED, TrainSettings
+
+DEFAULT_OUT = Path("runs") / "quickstart"
+Progress = Callable[[str], None]
+
+
+class _Clock:
+    """Stage lines prefixed with the time elapsed since the start, and each stage's duration."""
+
+    def __init__(self, progress: Progress | None):
+        self.started = time.perf_counter()
+        self.progress = progress or (lambda line: None)
+        self.stage_seconds: dict[str, float] = {}
+        self._stage: tuple[str, float] | None = None
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
+    def say(self, message: str) -> None:
+        self.progress(f"[{self.elapsed():5.0f} s] {message}")
+
+    def begin(self, stage: str, message: str) -> None:
+        self.end()
+        self._stage = (stage, time.perf_counter())
+        self.say(message)
+
+    def end(self) -> None:
+        if self._stage is not None:
+            stage, started = self._stage
+            self.stage_seconds[stage] = self.stage_seconds.get(stage, 0.0) + time.perf_counter() - started
+            self._stage = None
+
+
+def quickstart(
+    data: str | os.PathLike | None = None,
+    out: str | os.PathLike = DEFAULT_OUT,
+    *,
+    size: str | QuickstartSize = "default",
+    sequence_length: int | None = None,
+    epochs: int | None = None,
+    fresh: bool = False,
+    text_column: str | int | None = None,
+    label_column: str | int | None = None,
+    progress: Progress | None = None,
+    verbose: str | int = 0,
+    load_tensorflow: Callable[[], Any] | None = None,
+    command: str | None = None,
+) -> QuickstartResult:
+    """Trains, exports and benchmarks a tiny FNet and its Transformer twin; returns the table behind it.
+
+    Args:
+        data: the user's labelled data (a file or a GLUE-style directory, `fnet_keras.data.load_dataset`),
+            or None for the built-in ListOps data, generated into OUT/data.
+        out: the output directory (layout and reuse: `fnet_keras.quickstart.out_dir`).
+        size: "default", "small" (the same pipeline at test size) or a `QuickstartSize`. With `data`,
+            only its parity-gate and benchmark sizes apply.
+        sequence_length: with `data`: the models' length (default: the power of two that holds 95% of
+            the training texts, estimated from their words, at most 512).
+        epochs: with `data`: training epochs (default: the package's schedule, `TrainSettings`).
+        fresh: start clean even where `out` holds a previous quickstart with the same plan.
+        text_column, label_column: with `data`: the columns to read (None: from the header).
+        progress: called with one line per stage, prefixed with the seconds elapsed.
+        verbose: Keras' training progress (0: none, 1: a bar, 2: a line per epoch).
+        load_tensorflow: called once before TensorFlow is first needed (default
+            `fnet_keras.quiet.load_tensorflow`: imported without its start-up logging).
+        command: the command line, recorded in the report.
+
+    Returns:
+        The `QuickstartResult` (not yet saved: call `.save()`). A model whose parity gate failed in a
+        mode is a row without a bundle (`.passed` is False, `.failures` says why).
+
+    Raises:
+        QuickstartError: an unusable `out`, an unknown size, options that need `data`.
+        DataError, SettingsError, RunDirError, ExportError: bad data, settings or run directories.
+    """
+    clock = _Clock(progress)
+    size = get_size(size)
+    if data is None and (sequence_length is not None or epochs is not None):
+        raise QuickstartError(
+            "--sequence-length and --epochs apply to your own --data; the built-in data's are set by --size"
+        )
+    directory = QuickstartDir(out)
+    recorded = directory.recorded_plan()  # refuses an unusable --out before any work
+    notes: list[str] = []
+
+    if data is None:
+        settings = {mixing: size.train_settings(mixing) for mixing in MIXINGS}
+        described = size.describe_data()
+        data_plan: dict[str, Any] = {"kind": "listops", "size": size.to_dict()}
+        dataset = None
+    else:
+        clock.begin("data", f"reading {os.fspath(data)}")
+        dataset = load_dataset(
+            _resolved(data), text_column=text_column, label_column=label_column, holdout_seed=HOLDOUT_SEED
+        )
+        length = sequence_length or choose_sequence_length(dataset.train.texts)
+        settings = {mixing: user_data_settings(mixing, length, epochs) for mixing in MIXINGS}
+        described = f"{os.fspath(data)} ({len(dataset.train):,} train / {len(dataset.dev):,} dev" + (
+            f" / {len(dataset.test):,} test)" if dataset.test is not None else ")"
+        )
+        if sequence_length is None:
+            notes.append(
+                f"length {length}: the power of two that holds 95% of the training texts (estimated from "
+                f"their words); --sequence-length chooses another"
+            )
+        data_plan = {"kind": "user", "source": dataset.source_info(),
+                     "columns": {"text": text_column, "label": label_column}}
+    plan = json.loads(json.dumps({
+        "data": data_plan,
+        "settings": {MODEL_KINDS[mixing].title: settings[mixing].to_dict() for mixing in MIXINGS},
+        "modes": list(MODES),
+        "parity_examples": size.parity_examples,
+    }))
+    if recorded is not None:
+        if fresh or recorded != plan:
+            why = "--fresh" if fresh else "it used other data or settings"
+            clock.say(f"starting clean in {directory.path}: a previous quickstart is there ({why})")
+            directory.start_clean()
+        else:
+            clock.say(f"continuing the previous quickstart in {directory.path}: finished runs and passing "
+                      f"bundles are reused")
+            notes.append("continued a previous quickstart in the same directory: finished stages were reused")
+    directory.write_marker(plan, fnet_keras.__version__)
+
+    if dataset is None:
+        clock.begin("data", f"writing {described} into {directory.data}")
+        write_listops(
+            directory.data, train=size.train_rows, dev=size.dev_rows, test=size.test_rows,
+            config=size.listops, seed=size.seed,
+        )
+        dataset = load_dataset(directory.data.resolve(), holdout_seed=HOLDOUT_SEED)
+    notes.extend(dataset.notes)
+
+    clock.begin("tensorflow", "loading TensorFlow")
+    if load_tensorflow is None:
+        from fnet_keras.quiet import load_tensorflow
+    load_tensorflow()
+
+    rows = []
+    for number, mixing in enumerate(MIXINGS, 1):
+        title = MODEL_KINDS[mixing].title
+        where = f"[{number}/{len(MIXINGS)}] {title}"
+        run_dir = directory.run_dir(mixing)
+        _train(run_dir, dataset, settings[mixing], f"training {where}", clock, verbose)
+        _export(run_dir, size.parity_examples, f"exporting {where}", clock)
+        rows.extend(_rows(run_dir, title, mixing, dataset))
+    rows = rows_in_order(rows)
+    accuracy_split = "test" if dataset.test is not None and dataset.test.has_labels else "dev"
+
+    benchmark = None
+    timed = {row.name: row.bundle_dir for row in rows if row.bundle_dir is not None}
+    if timed:
+        from fnet_keras.budget.latency import measure_latencies
+
+        clock.begin("bench", f"timing {len(timed)} bundles here, interleaved, {size.bench_runs} runs each")
+        benchmark = measure_latencies(
+            timed, threads=1, runs=size.bench_runs, progress=lambda line: clock.say(f"  bench: {line}")
+        )
+        for row in rows:
+            if row.bundle_dir is not None:
+                row.p50_ms = benchmark.cell(row.name, 1)["inference_p50"] / 1000.0
+    clock.end()
+    clock.say("done")
+    return QuickstartResult(
+        out_dir=directory.path,
+        data=described,
+        accuracy_split=accuracy_split,
+        accuracy_examples=len(dataset.test if accuracy_split == "test" else dataset.dev),
+        sequence_length=settings["fourier"].sequence_length,
+        rows=rows,
+        benchmark=benchmark,
+        stage_seconds=dict(clock.stage_seconds),
+        total_seconds=clock.elapsed(),
+        plan=plan,
+        notes=notes,
+        created=utc_timestamp(),
+        package_version=fnet_keras.__version__,
+        command=command,
+    )
+
+
+def _resolved(data: str | os.PathLike) -> str | os.PathLike:
+    """A path made absolute (so the runs' records name it wherever they are read); `tfds:` as given."""
+    text = os.fspath(data)
+    return text if text.startswith("tfds:") else Path(text).resolve()
+
+
+def _train(
+    run_dir: Path, dataset: Dataset, settings: TrainSettings, what: str, clock: _Clock, verbose
+) -> None:
+    from fnet_keras.training.trainer import fit
+
+    run = RunDir(run_dir)
+    stage = f"training {settings.mixing}"
+    if run.is_finished():
+        clock.say(f"{what}: finished run reused ({run_dir})")
+        return
+    if run.has_started():
+        clock.begin(stage, f"{what}: resuming the run in {run_dir}")
+        fit(dataset, run_dir, settings, resume=True, verbose=verbose)
+    else:
+        if run_dir.exists():  # a run killed before it wrote config.json: nothing to keep
+            shutil.rmtree(run_dir)
+        clock.begin(stage, f"{what} ({settings.preset}, length {settings.sequence_length}) into {run_dir}")
+        fit(dataset, run_dir, settings, verbose=verbose)
+    clock.end()
+    metrics = read_json(run.metrics)
+    test = metrics.get("test")
+    clock.say(
+        f"{what}: done; Keras dev accuracy {100 * metrics['dev']['accuracy']:.1f}%"
+        + (f", test {100 * test['accuracy']:.1f}%" if test else "")
+    )
+
+
+def _export(run_dir: Path, parity_examples: int, what: str, clock: _Clock) -> None:
+    from fnet_keras.export import ParityGateError, export_run
+
+    bundles = run_dir / BUNDLES_DIR_NAME
+    if _export_reusable(bundles, run_dir):
+        clock.say(f"{what}: passing {', '.join(MODES)} bundles reused ({bundles})")
+        return
+    clock.begin(f"export {run_dir.name}", f"{what} to {', '.join(MODES)} through the parity gate")
+    try:
+        export_run(
+            run_dir, MODES, out_dir=bundles, overwrite=True, parity_examples=parity_examples,
+            progress=lambda line: clock.say(f"  export: {line}"),
+        )
+    except ParityGateError as error:  # the passing modes were written; the failure is a row
+        clock.say(f"{what}: {', '.join(error.report.failed_modes)} failed the parity gate")
+    clock.end()
+
+
+def _export_reusable(bundles: Path, run_dir: Path) -> bool:
+    """Whether `bundles` holds passing bundles of every mode, exported from this run's config.json."""
+    report_path = bundles / f"{REPORT_NAME}.json"
+    if not report_path.is_file():
+        return False
+    try:
+        report = json.loads(report_path.read_text(encoding="utf-8"))
+        passed = {mode["mode"] for mode in report["modes"] if mode["parity"]["passed"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    if not set(MODES) <= passed:
+        return False
+    config_sha256 = hashlib.sha256(RunDir(run_dir).config.read_bytes()).hexdigest()
+    for mode in MODES:
+        manifest_path = bundles / mode / MANIFEST_NAME
+        try:
+            manifest = Manifest.from_bytes(manifest_path.read_bytes(), manifest_path)
+        except (OSError, fnet_keras.errors.FnetKerasError):
+            return False
+        if (manifest.data.get("provenance") or {}).get("run", {}).get("config_sha256") != config_sha256:
+            return False
+    return True
+
+
+def _rows(run_dir: Path, title: str, mixing: str, dataset: Dataset) -> list[QuickstartRow]:
+    """One row per mode, from what the export wrote (export_report.json, bundle.json) and metrics.json."""
+    bundles = run_dir / BUNDLES_DIR_NAME
+    report = read_json(bundles / f"{REPORT_NAME}.json")
+    metrics = read_json(RunDir(run_dir).metrics)
+    split = "test" if metrics.get("test") else "dev"
+    rows = []
+    for entry in report["modes"]:
+        bundle_dir = bundles / entry["mode"] if entry["parity"]["passed"] else None
+        model_bytes = bundle_bytes = accuracy = None
+        if bundle_dir is not None:
+            model_bytes, bundle_bytes = _bundle_sizes(bundle_dir)
+            accuracy = entry["test_accuracy"] if split == "test" else _dev_accuracy(bundle_dir, dataset)
+        rows.append(QuickstartRow(
+            model=title, mixing=mixing, mode=entry["mode"], recipe=entry["recipe"], run_dir=run_dir,
+            bundle_dir=bundle_dir, accuracy=accuracy, keras_accuracy=metrics[split]["accuracy"],
+            model_bytes=model_bytes, bundle_bytes=bundle_bytes, parity=entry["parity"],
+        ))
+    return rows
+
+
+def _bundle_sizes(bundle_dir: Path) -> tuple[int, int]:
+    """(model.tflite's bytes, the whole bundle's: its files and bundle.json), as bundle.json lists them."""
+    manifest_bytes = (bundle_dir / MANIFEST_NAME).read_bytes()
+    manifest = Manifest.from_bytes(manifest_bytes, bundle_dir / MANIFEST_NAME)
+    files = manifest.files
+    return files[MODEL_NAME][0], len(manifest_bytes) + sum(size for size, _ in files.values())
+
+
+def _dev_accuracy(bundle_dir: Path, dataset: Dataset) -> float:
+    """The bundle's accuracy on the dev split (LiteRT), for data without a labelled test split."""
+    import numpy as np
+
+    from fnet_keras.edge import load_bundle
+
+    bundle = load_bundle(bundle_dir)
+    truth = np.asarray(LabelMap(bundle.labels).encode(dataset.dev))
+    predicted = np.asarray(bundle.classify(dataset.dev.texts).predicted_ids)
+    return float(np.mean(predicted == truth))
