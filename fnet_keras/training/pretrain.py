@@ -68,6 +68,7 @@ from fnet_keras.training.pretrain_dir import (
 from fnet_keras.training.pretrain_settings import PretrainSettings
 from fnet_keras.training.run_dir import RunDirError, read_json, write_json
 from fnet_keras.training.schedule import NO_WEIGHT_DECAY, WarmupDecay
+from fnet_keras.training.stages import stage_printer
 
 __all__ = [
     "PretrainLoop", "PretrainResult", "PretrainSettings", "build_masked_lm", "init_classifier_from",
@@ -216,6 +217,8 @@ def pretrain(
         if value is not None and not value > 0:
             raise ValueError(f"{name} must be > 0 or None; got {value!r}")
 
+    say = stage_printer(verbose if chief else 0)
+    say("reading the text")
     documents = _read_text(text, recorded)
     tokenizer_config = settings.tokenizer_config()
     vocabulary_source = None
@@ -228,11 +231,14 @@ def pretrain(
             raise DataError(f"the vocabulary holds {len(vocabulary)} tokens, more than vocabulary_size "
                             f"{settings.vocabulary_size}", vocabulary_source)
     else:
+        say(f"learning a WordPiece vocabulary of up to {settings.vocabulary_size} tokens on "
+            f"{len(documents.texts):,} documents (minutes on a large text)")
         vocabulary = learn_vocabulary(documents.texts, settings.vocabulary_size, tokenizer_config)
     if len(vocabulary) <= masking.FIRST_ORDINARY_ID:
         raise DataError("the vocabulary learned holds only the special tokens; the text is too small",
                         documents.files()[0][0])
     tokenizer = make_tf_tokenizer(vocabulary, tokenizer_config)
+    say(f"tokenizing and cutting windows of {settings.sequence_length} pieces")
     windows = cut_windows(tokenize_documents(tokenizer, documents.texts), settings.sequence_length)
     replicas = distribution.num_replicas_in_sync
     if settings.batch_size < replicas:

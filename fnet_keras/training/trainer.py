@@ -16,7 +16,6 @@ from __future__ import annotations
 import dataclasses
 import random
 import shutil
-import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -44,6 +43,7 @@ from fnet_keras.training.pipeline import (
 from fnet_keras.training.run_dir import RunDir, RunDirError, new_config, read_json, write_json
 from fnet_keras.training.schedule import NO_WEIGHT_DECAY, WarmupDecay
 from fnet_keras.training.settings import HOLDOUT_SEED, TrainSettings
+from fnet_keras.training.stages import stage_printer
 
 EVAL_BATCH_SIZE = 256
 
@@ -118,7 +118,7 @@ def fit(
             differ).
         ValueError: bad settings.
     """
-    say = _stage_printer(verbose)
+    say = stage_printer(verbose)
     # The strategy comes first: MultiWorkerMirroredStrategy must exist before TF runs ops.
     distribution = make_strategy(strategy)
     chief = is_chief(distribution)
@@ -189,14 +189,6 @@ def fit(
     finally:
         if writer is not run:
             shutil.rmtree(writer.path, ignore_errors=True)
-
-
-def _stage_printer(verbose: str | int):
-    def say(message: str) -> None:
-        if verbose != 0:
-            print(message, file=sys.stderr, flush=True)
-
-    return say
 
 
 def _resolve_settings(settings: TrainSettings | None, recorded) -> TrainSettings:
