@@ -42,7 +42,7 @@ from fnet_keras.training.pipeline import (
 )
 from fnet_keras.training.run_dir import RunDir, RunDirError, new_config, read_json, write_json
 from fnet_keras.training.schedule import NO_WEIGHT_DECAY, WarmupDecay
-from fnet_keras.training.settings import HOLDOUT_SEED, TrainSettings
+from fnet_keras.training.settings import HOLDOUT_SEED, TrainSettings, backbone_arguments
 from fnet_keras.training.stages import stage_printer
 
 EVAL_BATCH_SIZE = 256
@@ -248,15 +248,7 @@ def build_classifier(
     inside a strategy's scope to distribute it.
     """
     model = TextClassifier.from_preset(
-        settings.preset,
-        vocabulary_size=vocabulary_size,
-        num_classes=num_classes,
-        mixing=settings.mixing,
-        sequence_length=settings.sequence_length,
-        num_attention_layers=settings.num_attention_layers,
-        dropout=settings.dropout,
-        fourier_method=settings.fourier_method,
-        **settings.backbone_overrides,
+        settings.preset, vocabulary_size, num_classes, **backbone_arguments(settings)
     )
     total = steps_per_epoch * settings.resolved_epochs(steps_per_epoch)
     schedule = WarmupDecay(settings.learning_rate, settings.warmup_steps(total), total, settings.decay)
