@@ -30,19 +30,15 @@ from typing import Any
 
 from fnet_keras.atomic import write_text_atomic
 from fnet_keras.data import DataError, LabelMap, Split, load_split_from_info, read_evaluation_split
-from fnet_keras.errors import LocatedError
 from fnet_keras.text import TokenizerConfig, TokenizerError, load_vocabulary
 from fnet_keras.text.config import KERAS_HUB_RULES, SUPPORTED_RULES_VERSIONS
+from fnet_keras.training.output_dir import OutputDirectory, RunDirError
 from fnet_keras.training.settings import TrainSettings
 
 CONFIG_FORMAT_VERSION = 2
 READABLE_FORMAT_VERSIONS = (1, 2)
 # What format 1 recorded for settings that format 2 added; applied when a format-1 config is read.
 FORMAT1_SETTINGS: dict[str, Any] = {}
-
-
-class RunDirError(LocatedError):
-    """A run directory that cannot be used as asked (exists, unfinished, missing, corrupt)."""
 
 
 def write_json(path: str | os.PathLike, data: Any) -> None:
@@ -156,44 +152,16 @@ class Run:
         return model
 
 
-class RunDir:
-    """Paths and state of one run directory.
+class RunDir(OutputDirectory):
+    """Paths and state of one run directory (`fnet-keras train`).
 
     Args:
         path: the directory (need not exist yet).
     """
 
-    def __init__(self, path: str | os.PathLike):
-        self.path = Path(path)
-
-    config = property(lambda self: self.path / "config.json")
-    vocabulary = property(lambda self: self.path / "vocab.txt")
     labels = property(lambda self: self.path / "labels.txt")
     model = property(lambda self: self.path / "model.keras")
-    history = property(lambda self: self.path / "history.json")
     metrics = property(lambda self: self.path / "metrics.json")
-    checkpoint = property(lambda self: self.path / "checkpoint")
-
-    def is_finished(self) -> bool:
-        return self.metrics.is_file()
-
-    def has_started(self) -> bool:
-        return self.config.is_file()
-
-    def check_new(self) -> None:
-        """Refuses a directory that already holds anything (a run or other files)."""
-        if self.path.exists() and not self.path.is_dir():
-            raise RunDirError("exists and is not a directory", self.path)
-        if self.is_finished():
-            raise RunDirError(
-                "already holds a finished run (metrics.json); choose another --out or delete it", self.path
-            )
-        if self.has_started():
-            raise RunDirError(
-                "holds an unfinished run; pass --resume to continue it, or choose another --out", self.path
-            )
-        if self.path.is_dir() and any(self.path.iterdir()):
-            raise RunDirError("is not empty; training writes into a new or empty directory", self.path)
 
     def read_config(self) -> dict[str, Any]:
         """config.json of an existing run, in format 2 (a format-1 config is upgraded in memory)."""

@@ -160,10 +160,7 @@ class TrainSettings:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainSettings:
         """Reads `to_dict` output. Settings recorded before `tokenizer_rules` existed read as "keras_hub"."""
-        known = {field.name for field in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise SettingsError(f"unknown training setting(s) {unknown}; known: {sorted(known)}")
+        check_known_settings(cls, data, "training")
         # Recorded before the tokenizer rules were a setting: today's keras_hub rules.
         return cls(**{"tokenizer_rules": KERAS_HUB_RULES, **data})
 
@@ -208,3 +205,24 @@ def _number(
         low_text = f"{'>' if low_open else '>='} {low}"
         high_text = "" if high is None else f" and {'<' if high_open else '<='} {high}"
         raise SettingsError(f"{name} must be a number {low_text}{high_text}; got {value!r}")
+
+
+def check_known_settings(cls: type, data: dict[str, Any], what: str) -> None:
+    """Refuses keys of `data` that are no field of the settings dataclass `cls`, naming them."""
+    known = {field.name for field in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise SettingsError(f"unknown {what} setting(s) {unknown}; known: {sorted(known)}")
+
+
+def backbone_arguments(settings) -> dict[str, Any]:
+    """The `from_preset` arguments of a model built from `TrainSettings` or `PretrainSettings`
+    (both name the backbone the same way), less the preset and the sizes of the vocabulary/head."""
+    return {
+        "mixing": settings.mixing,
+        "sequence_length": settings.sequence_length,
+        "num_attention_layers": settings.num_attention_layers,
+        "dropout": settings.dropout,
+        "fourier_method": settings.fourier_method,
+        **settings.backbone_overrides,
+    }

@@ -16,7 +16,6 @@ from __future__ import annotations
 import dataclasses
 import random
 import shutil
-import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -43,7 +42,8 @@ from fnet_keras.training.pipeline import (
 )
 from fnet_keras.training.run_dir import RunDir, RunDirError, new_config, read_json, write_json
 from fnet_keras.training.schedule import NO_WEIGHT_DECAY, WarmupDecay
-from fnet_keras.training.settings import HOLDOUT_SEED, TrainSettings
+from fnet_keras.training.settings import HOLDOUT_SEED, TrainSettings, backbone_arguments
+from fnet_keras.training.stages import stage_printer
 
 EVAL_BATCH_SIZE = 256
 
@@ -118,7 +118,7 @@ def fit(
             differ).
         ValueError: bad settings.
     """
-    say = _stage_printer(verbose)
+    say = stage_printer(verbose)
     # The strategy comes first: MultiWorkerMirroredStrategy must exist before TF runs ops.
     distribution = make_strategy(strategy)
     chief = is_chief(distribution)
@@ -191,14 +191,6 @@ def fit(
             shutil.rmtree(writer.path, ignore_errors=True)
 
 
-def _stage_printer(verbose: str | int):
-    def say(message: str) -> None:
-        if verbose != 0:
-            print(message, file=sys.stderr, flush=True)
-
-    return say
-
-
 def _resolve_settings(settings: TrainSettings | None, recorded) -> TrainSettings:
     if recorded is None:
         return settings or TrainSettings()
@@ -256,15 +248,7 @@ def build_classifier(
     inside a strategy's scope to distribute it.
     """
     model = TextClassifier.from_preset(
-        settings.preset,
-        vocabulary_size=vocabulary_size,
-        num_classes=num_classes,
-        mixing=settings.mixing,
-        sequence_length=settings.sequence_length,
-        num_attention_layers=settings.num_attention_layers,
-        dropout=settings.dropout,
-        fourier_method=settings.fourier_method,
-        **settings.backbone_overrides,
+        settings.preset, vocabulary_size, num_classes, **backbone_arguments(settings)
     )
     total = steps_per_epoch * settings.resolved_epochs(steps_per_epoch)
     schedule = WarmupDecay(settings.learning_rate, settings.warmup_steps(total), total, settings.decay)
