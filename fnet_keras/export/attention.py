@@ -4,14 +4,19 @@ Keras' masked softmax (`keras.layers.Softmax` with a mask, inside `MultiHeadAtte
 scores of masked (padding) keys by -1e9. Post-training int8 quantizes that tensor with one scale
 for its whole calibrated range, so with any padding in the calibration texts the range is
 [-1e9, max] and every real score rounds to the same value: attention turns uniform over the real
-keys. Measured on a tiny Transformer twin on ListOps (length 64): scale 3.9e6 on the scores,
-72.8% top-label agreement with the Keras model, a failed int8 gate.
+keys. Measured on a tiny Transformer twin on ListOps (length 64): 72.8% top-label agreement with
+the Keras model, a failed int8 gate; with `bound_attention_masks`, 98.4% (gate passed).
 
 Before an export traces the model, `bound_attention_masks` gives every `MultiHeadAttention` a
 softmax that sets masked scores to (the row's smallest score - MASK_MARGIN) instead. A masked key
-then weighs at most e^-30 (about 1e-13) of the largest real one before it is zeroed, as Keras
+then weighs at most e^-20 (about 2e-9) of the smallest real one before it is zeroed, as Keras
 zeroes it, so float outputs agree with the Keras model to rounding (the fp32 gate checks 1e-4),
 and the int8 range is the real scores' range plus MASK_MARGIN.
+
+Scope: an export-time patch for models whose attention is Keras' `MultiHeadAttention` with
+dropout > 0 (with dropout 0, Keras calls `ops.dot_product_attention` and never this softmax).
+A model built with an int8-friendly attention layer needs none of it; then this is a no-op
+in effect (such a layer passes no mask to its softmax).
 """
 
 from __future__ import annotations
@@ -19,8 +24,9 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-# How far below the row's smallest score a masked key's score is put: e^-30 ≈ 9e-14.
-MASK_MARGIN = 30.0
+# How far below the row's smallest score a masked key's score is put: e^-20 ≈ 2e-9. Measured on the
+# tiny ListOps twin above: 30 gave 97.6% int8 agreement (failed), 15 and 20 gave 98.4%.
+MASK_MARGIN = 20.0
 
 
 class BoundedMaskSoftmax(keras.layers.Softmax):
@@ -52,6 +58,10 @@ def bound_attention_masks(model) -> int:
         if not isinstance(layer, keras.layers.MultiHeadAttention) or softmax is None:
             continue
         if not isinstance(softmax, BoundedMaskSoftmax):
-            layer._softmax = BoundedMaskSoftmax(axis=softmax.axis, dtype=softmax.dtype_policy)
+            # Set past Keras' tracker, which refuses new sub-layers once a layer is built; the softmax
+            # holds no state, so nothing is lost by leaving it untracked.
+            object.__setattr__(
+                layer, "_softmax", BoundedMaskSoftmax(axis=softmax.axis, dtype=softmax.dtype_policy)
+            )
             changed += 1
     return changed

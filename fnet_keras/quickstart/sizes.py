@@ -103,7 +103,7 @@ SIZES = {
             train_rows=2000,
             dev_rows=500,
             test_rows=1000,
-            sequence_length=512,
+            sequence_length=256,
             epochs=4,
             batch_size=32,
             learning_rate=1e-3,
@@ -113,14 +113,14 @@ SIZES = {
             listops=ListOpsConfig(
                 min_length=4, max_length=6, max_depth=1, max_args=4, operator_probability=1.0
             ),
-            train_rows=600,
+            train_rows=1000,
             dev_rows=300,
             test_rows=300,
-            sequence_length=64,
-            epochs=3,
+            sequence_length=32,
+            epochs=4,
             batch_size=32,
             learning_rate=1e-3,
-            bench_runs=50,
+            bench_runs=30,
         ),
     )
 }
