@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # one real quickstart (about 1.5 min on 2 cores), shared by the file
+
 ROW_NAMES = ["FNet fp32", "Transformer twin fp32", "FNet int8", "Transformer twin int8"]
 LISTOPS_CLASSES = 10  # the ListOps answer is a digit, 0-9: chance is about 10%
 
