@@ -84,6 +84,8 @@ class ListOpsConfig:
         max_args: the most arguments of a list (at least 2).
         operator_probability: the chance that a node is a list rather than a digit, while
             lists may still nest deeper.
+        operators: the operators lists draw from (default all four, as in LRA); fewer make an
+            easier task (without "sm" and "med", one a tiny model learns to near certainty).
     """
 
     min_length: int
@@ -91,8 +93,21 @@ class ListOpsConfig:
     max_depth: int
     max_args: int = 10
     operator_probability: float = 0.25
+    operators: tuple[str, ...] = OPERATORS
 
     def __post_init__(self):
+        operators = self.operators
+        if (
+            isinstance(operators, str)
+            or not isinstance(operators, (tuple, list))
+            or not operators
+            or len(set(operators)) != len(operators)
+            or not set(operators) <= set(OPERATORS)
+        ):
+            raise ValueError(
+                f"ListOps operators must be distinct names from {', '.join(OPERATORS)}, got {operators!r}"
+            )
+        object.__setattr__(self, "operators", tuple(operators))  # a list read from JSON, kept hashable
         for name, low in (("min_length", 1), ("max_length", 1), ("max_depth", 0), ("max_args", 2)):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
@@ -197,7 +212,7 @@ def _draw(rng: random.Random, config: ListOpsConfig) -> tuple[list[str], int] | 
             symbols.append("")  # the operator, chosen after the arguments as in LRA
             at = len(symbols) - 1
             values = [node(depth + 1) for _ in range(rng.randint(2, config.max_args))]
-            operator = rng.choice(OPERATORS)
+            operator = rng.choice(config.operators)
             symbols[at] = operator
             symbols.append(CLOSE)
             if len(symbols) > config.max_length:

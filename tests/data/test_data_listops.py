@@ -198,3 +198,18 @@ def test_vocabulary_gives_one_token_per_symbol():
 
 def test_listops_imports_no_tensorflow_or_numpy():
     assert packages_loaded_by("import fnet_keras.data.listops", ("tensorflow", "numpy", "keras")) == []
+
+
+def test_operators_restrict_the_lists_and_the_default_draws_as_before():
+    config = dataclasses.replace(SMALL, operators=("max", "min"))
+    examples = generate_listops(300, config, seed=4)
+    for text, value in examples:
+        assert {symbol for symbol in text.split() if symbol.isalpha()} <= {"max", "min"}
+        assert _python_value(text) == value
+    # Naming all four in the default order draws exactly what the default does.
+    same = dataclasses.replace(SMALL, operators=["max", "min", "med", "sm"])
+    assert same.operators == ("max", "min", "med", "sm")
+    assert generate_listops(100, same, seed=4) == generate_listops(100, SMALL, seed=4)
+    for bad in ((), ("max", "max"), ("max", "avg"), "max"):
+        with pytest.raises(ValueError, match="operators must be distinct names"):
+            dataclasses.replace(SMALL, operators=bad)
