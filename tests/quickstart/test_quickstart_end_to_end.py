@@ -58,7 +58,7 @@ def test_each_bundles_accuracy_matches_its_predictions_on_the_test_file(small_qu
         predicted = [prediction.label for prediction in bundle.classify(texts)]
         correct = sum(label == answer for label, answer in zip(predicted, truth, strict=True))
         assert row["accuracy"] == pytest.approx(correct / len(texts), abs=1e-12), row["name"]
-        # Trained from scratch, well above chance (measured: 52-58%).
+        # Trained from scratch, well above chance (the majority class is 15%; measured: 86-95%).
         assert row["accuracy"] > 2.5 / LISTOPS_CLASSES, row["name"]
 
 
