@@ -300,3 +300,53 @@ def test_mirrored_strategy_trains_the_same_student(trained_run, keyword_data_dir
     for a, b in zip(default.model.get_weights(), mirrored.model.get_weights(), strict=True):
         np.testing.assert_allclose(b, a, rtol=0, atol=1e-5)
     assert default.history[0]["loss"] == pytest.approx(mirrored.history[0]["loss"], rel=1e-5)
+
+
+MULTIWORKER_STUDENT = """
+import json, sys
+import numpy as np
+from fnet_keras.training import TrainSettings, fit
+settings = TrainSettings(**json.loads(sys.argv[1]))
+result = fit(sys.argv[2], sys.argv[3], settings, strategy=sys.argv[4], teacher=sys.argv[5], verbose=0)
+np.savez(sys.argv[6], *[w.numpy() for w in result.model.weights])
+"""
+
+
+@pytest.mark.slow
+def test_two_workers_distil_the_student_one_process_does(trained_run, keyword_data_dir, tmp_path):
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    sockets = [socket.socket() for _ in range(2)]
+    for sock in sockets:
+        sock.bind(("127.0.0.1", 0))
+    cluster = {"worker": [f"127.0.0.1:{sock.getsockname()[1]}" for sock in sockets]}
+    for sock in sockets:
+        sock.close()
+    settings = json.dumps(dict(STUDENT, epochs=1))
+
+    def student(strategy, out, weights, task=None):
+        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", TMPDIR=str(tmp_path))
+        if task is not None:
+            env["TF_CONFIG"] = json.dumps({"cluster": cluster, "task": {"type": "worker", "index": task}})
+        command = [sys.executable, "-c", MULTIWORKER_STUDENT, settings, str(keyword_data_dir), str(out),
+                   strategy, str(trained_run.run_dir), str(weights)]
+        return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+    workers = [student("multiworker", tmp_path / "run", tmp_path / f"w{task}.npz", task) for task in (0, 1)]
+    try:
+        outputs = [worker.communicate(timeout=300)[0] for worker in workers]
+    finally:
+        for worker in workers:
+            worker.kill()
+    for worker, output in zip(workers, outputs, strict=True):
+        assert worker.returncode == 0, output[-3000:]
+    single = fit(keyword_data_dir, tmp_path / "single", TrainSettings(**json.loads(settings)),
+                 teacher=trained_run.run_dir, verbose=0)
+    first, second = (np.load(tmp_path / f"w{task}.npz") for task in (0, 1))
+    for index, key in enumerate(first.files):
+        np.testing.assert_array_equal(first[key], second[key])
+        np.testing.assert_allclose(first[key], single.model.weights[index].numpy(), rtol=0, atol=1e-5)
+    assert (tmp_path / "run" / "teacher_logits.npz").is_file()  # the chief kept the teacher's logits
