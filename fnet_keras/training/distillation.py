@@ -41,6 +41,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -179,7 +180,7 @@ def read_teacher_logits(
             if str(archive["key"]) != key:
                 return None
             logits = {name: archive[f"logits_{name}"] for name in texts}
-    except (OSError, KeyError, ValueError):
+    except (OSError, EOFError, KeyError, ValueError, zipfile.BadZipFile):
         return None  # unreadable or of another shape: computed again and rewritten
     if any(len(logits[name]) != len(part) for name, part in texts.items()):
         return None
