@@ -11,7 +11,7 @@ import shutil
 import keras
 import numpy as np
 import pytest
-from support import FILLER, KEYWORDS, TINY_SETTINGS, keyword_rows, write_keyword_data, write_tsv
+from support import FILLER, KEYWORDS, TINY_FLAGS, TINY_SETTINGS, keyword_rows, write_keyword_data, write_tsv
 
 import fnet_keras.training.distillation as distillation
 from fnet_keras.cli import main
@@ -211,6 +211,19 @@ def test_a_teacher_with_other_labels_is_refused_naming_both(trained_run, tmp_pat
     code = main(["train", "--data", str(data), "--out", str(tmp_path / "cli"), "--distill-alpha", "0.5",
                  *flags])
     assert code == 2 and "apply with --teacher only" in capsys.readouterr().err
+
+
+def test_the_command_line_distils_and_records_the_flags(trained_run, keyword_data_dir, tmp_path, capsys):
+    run = tmp_path / "run"
+    code = main(["train", "--data", str(keyword_data_dir), "--out", str(run), "--teacher",
+                 str(trained_run.run_dir), "--distill-alpha", "0.7", "--temperature", "3", "--epochs", "1",
+                 *TINY_FLAGS, "--quiet"])
+    assert code == 0 and "test accuracy" in capsys.readouterr().out
+    config = json.loads((run / "config.json").read_text())
+    assert (config["settings"]["distill_alpha"], config["settings"]["temperature"]) == (0.7, 3.0)
+    assert config["distillation"]["teacher"]["run"] == str(trained_run.run_dir.resolve())
+    code = main(["train", "--out", str(run), "--resume", "--temperature", "4", "--quiet"])
+    assert code == 2 and "temperature: 4.0 != 3.0" in capsys.readouterr().err
 
 
 def held_out_keyword_rows(count, seed, seen):
