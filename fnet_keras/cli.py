@@ -283,6 +283,7 @@ def _run_train(args: argparse.Namespace) -> int:
         f"dev accuracy {result.dev_metrics['accuracy']:.4f}"
         + (f", test accuracy {test['accuracy']:.4f}" if test else ", no labelled test split")
     )
+    print(result.improvement_line())
     return 0
 
 

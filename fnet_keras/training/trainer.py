@@ -98,6 +98,45 @@ class FitResult:
     labels: tuple[str, ...]
     notes: list[str]
 
+    @property
+    def still_improving(self) -> bool:
+        """Whether dev accuracy rose in the last epoch run (so more epochs may help)."""
+        return still_improving(self.history, self.best_epoch, self.stopped_early)
+
+    def improvement_line(self) -> str:
+        """One line for people: was the model still improving when training stopped, and what to do."""
+        return improvement_line(self.history, self.best_epoch, self.stopped_early)
+
+
+def still_improving(history: Sequence[dict[str, Any]], best_epoch: int, stopped_early: bool) -> bool:
+    """True when the last epoch run was the best on dev and it beat the epoch before it."""
+    if stopped_early or not history or best_epoch != len(history):
+        return False
+    if len(history) == 1:
+        return True
+    return history[-1]["val_accuracy"] > max(record["val_accuracy"] for record in history[:-1])
+
+
+def improvement_line(history: Sequence[dict[str, Any]], best_epoch: int, stopped_early: bool) -> str:
+    """The end-of-run verdict printed by `fnet-keras train` (`FitResult.improvement_line`)."""
+    epochs = len(history)
+    if still_improving(history, best_epoch, stopped_early):
+        gain = (
+            f" (dev accuracy {history[-2]['val_accuracy']:.4f} -> {history[-1]['val_accuracy']:.4f})"
+            if epochs > 1
+            else ""
+        )
+        return (
+            f"still improving when training stopped: the last epoch was the best{gain}; more epochs may "
+            f"help (--epochs {2 * epochs}, or --min-steps to plan more steps)"
+        )
+    best = history[best_epoch - 1]["val_accuracy"] if history else float("nan")
+    why = "early stopping ended it" if stopped_early else "the planned epochs ran out"
+    return (
+        f"no longer improving: dev accuracy peaked at epoch {best_epoch} of {epochs} ({best:.4f}) and {why}; "
+        "more epochs are unlikely to help"
+    )
+
 
 def fit(
     data: str | Path | Dataset | None,
