@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | cksum | cut -d' ' -f1)
 
 .PHONY: test lint accuracy export-sst2 clean mediapipe-venv web-deps chromium web-demo demo-model distill-sst2 \
-	distill-chain
+	distill-chain pareto
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,12 @@ distill-chain: $(STAMP)
 	$(VENV)/bin/fnet-keras train --data $(CHAIN_DATA) --preset tiny --sequence-length 64 \
 	  --teacher $(CHAIN)/teacher --out $(CHAIN)/student $(call resume_if_started,$(CHAIN)/student)
 	$(VENV)/bin/fnet-keras export $(CHAIN)/student --quant int8 --out $(CHAIN)/bundles --overwrite
+
+# IMDB accuracy against int8 latency (FNet, twin, hybrid at 128/256/512; mini FNet and twin at 256):
+# docs/results/pareto.md/.json/.png. Hours here: runs land in runs/pareto-imdb/ and a rerun reuses them;
+# run it in the background: nohup make pareto > runs/pareto-imdb.log 2>&1 &
+pareto: $(STAMP)
+	$(PY) scripts/pareto_imdb.py $(ARGS)
 
 # MediaPipe Tasks for Python (parity tests) in its own venv: it pins numpy<2 and protobuf 4.25.
 MP_STAMP := .venv-mediapipe/.installed-$(shell cksum < tests/mediapipe_requirements.txt | cut -d' ' -f1)

@@ -43,6 +43,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=DEMO_BUNDLE,
                         help="bundle directory (default %(default)s)")
     parser.add_argument("--results", type=Path, default=REPO / "docs" / "results" / "demo_model.md")
+    parser.add_argument("--runs", type=int, default=BENCH_RUNS, help="timed runs (default %(default)s)")
     return parser.parse_args(argv)
 
 
@@ -65,11 +66,7 @@ def _build(args: argparse.Namespace, command: str) -> int:
     test_file = args.data / "test.tsv"
     if not test_file.is_file():
         raise LocatedError("no SST-2 test split here (give --data DIR)", test_file)
-    say("loading TensorFlow")
-    load_tensorflow()
-    from fnet_keras.edge.bench import benchmark
-    from fnet_keras.export import export_run
-    from fnet_keras.training import RunDir, TrainSettings, fit
+    from fnet_keras.training.run_dir import RunDir  # TF-free: bad input is refused before TF loads
 
     run = RunDir(args.run)
     if run.is_finished():
@@ -77,6 +74,13 @@ def _build(args: argparse.Namespace, command: str) -> int:
         differing = {k: recorded.get(k) for k, v in SETTINGS.items() if recorded.get(k) != v}
         if differing:
             raise LocatedError(f"was trained with {differing}, not {SETTINGS}: give another --run", args.run)
+    say("loading TensorFlow")
+    load_tensorflow()
+    from fnet_keras.edge.bench import benchmark
+    from fnet_keras.export import export_run
+    from fnet_keras.training import TrainSettings, fit
+
+    if run.is_finished():
         say(f"reusing the finished run {args.run}")
     else:
         say(f"training {args.run} (tiny FNet on {args.data})")
@@ -96,8 +100,8 @@ def _build(args: argparse.Namespace, command: str) -> int:
             say(f"the bundle is {size / 1e6:.2f} MB, over the {MAX_BYTES / 1e6:.2f} MB limit of package data")
             return 1
         texts = [line.split("\t")[0] for line in test_file.read_text(encoding="utf-8").splitlines()[1:]]
-        say(f"timing it here: {BENCH_RUNS} runs, 1 thread, and end to end on {len(texts)} test sentences")
-        result = benchmark([bundle], runs=BENCH_RUNS, texts=texts, progress=say)
+        say(f"timing it here: {args.runs} runs, 1 thread, and end to end on {len(texts)} test sentences")
+        result = benchmark([bundle], runs=args.runs, texts=texts, progress=say)
         cell = result.cells[0]
         mode = report.mode("int8")
         p50_ms = cell["inference_p50"] / 1000

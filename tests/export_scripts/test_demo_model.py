@@ -26,7 +26,9 @@ def test_demo_model_exports_times_and_installs_a_reused_run(keyword_data_dir, tm
     })
     run = fit(keyword_data_dir, tmp_path / "run", settings, verbose=0).run_dir
     out, results = tmp_path / "package" / "sst2-int8", tmp_path / "demo_model.md"
-    completed = _demo_model("--data", keyword_data_dir, "--run", run, "--out", out, "--results", results)
+    completed = _demo_model(
+        "--data", keyword_data_dir, "--run", run, "--out", out, "--results", results, "--runs", 20
+    )
     assert completed.returncode == 0, completed.stderr
     assert "reusing the finished run" in completed.stderr
     manifest = json.loads((out / "bundle.json").read_text())
