@@ -5,7 +5,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: test lint accuracy export-sst2 clean mediapipe-venv web-deps chromium web-demo
+.PHONY: test lint accuracy export-sst2 clean mediapipe-venv web-deps chromium web-demo demo-model distill-sst2 \
+	distill-chain pareto
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +29,39 @@ accuracy: $(STAMP)
 # Writes docs/results/export.md/.json.
 export-sst2: $(STAMP)
 	$(PY) export/export_sst2.py
+
+# The demo bundle shipped as package data (fnet_keras/demo/sst2-int8): a tiny FNet trained on SST-2,
+# exported to int8 through the parity gate and timed here (about 15 min on 2 idle cores). ARGS="--run DIR"
+# reuses a finished run with the same settings. Writes docs/results/demo_model.md.
+demo-model: $(STAMP)
+	$(PY) export/demo_model.py $(ARGS)
+
+# Distillation on SST-2: a tiny hybrid teacher, the tiny FNet from scratch and distilled (settings chosen
+# on dev). Writes docs/results/distillation.md/.json; runs in runs/distill-sst2/, resumed on a rerun.
+distill-sst2: $(STAMP)
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(PY) scripts/distill_sst2.py $(ARGS)
+
+# The whole chain in one target: pre-train a mini FNet on IMDB's unlabelled reviews, fine-tune it on
+# SST-2 (the teacher), distil a tiny FNet from it, export the student to int8 through the parity gate.
+# Each step resumes or reuses what a previous invocation finished. CHAIN_HOURS bounds pre-training.
+CHAIN := runs/chain
+CHAIN_DATA ?= ../shared/data/sst2
+CHAIN_HOURS ?= 3
+resume_if_started = $(if $(wildcard $(1)/config.json),--resume,)
+distill-chain: $(STAMP)
+	$(VENV)/bin/fnet-keras pretrain --text ../shared/data/imdb/unsup.txt.gz --preset mini --mixing fourier \
+	  --sequence-length 256 --hours $(CHAIN_HOURS) --out $(CHAIN)/pretrained $(call resume_if_started,$(CHAIN)/pretrained)
+	$(VENV)/bin/fnet-keras train --data $(CHAIN_DATA) --init-from $(CHAIN)/pretrained --sequence-length 64 \
+	  --out $(CHAIN)/teacher $(call resume_if_started,$(CHAIN)/teacher)
+	$(VENV)/bin/fnet-keras train --data $(CHAIN_DATA) --preset tiny --sequence-length 64 \
+	  --teacher $(CHAIN)/teacher --out $(CHAIN)/student $(call resume_if_started,$(CHAIN)/student)
+	$(VENV)/bin/fnet-keras export $(CHAIN)/student --quant int8 --out $(CHAIN)/bundles --overwrite
+
+# IMDB accuracy against int8 latency (FNet, twin, hybrid at 128/256/512; mini FNet and twin at 256):
+# docs/results/pareto.md/.json/.png. Hours here: runs land in runs/pareto-imdb/ and a rerun reuses them;
+# run it in the background: nohup make pareto > runs/pareto-imdb.log 2>&1 &
+pareto: $(STAMP)
+	$(PY) scripts/pareto_imdb.py $(ARGS)
 
 # MediaPipe Tasks for Python (parity tests) in its own venv: it pins numpy<2 and protobuf 4.25.
 MP_STAMP := .venv-mediapipe/.installed-$(shell cksum < tests/mediapipe_requirements.txt | cut -d' ' -f1)

@@ -72,6 +72,7 @@ def test_train_writes_a_run_and_refuses_to_overwrite_it(cli_run, capsys):
     # --resume on a finished run says there is nothing to resume, then reports it.
     code, out, err = _run(capsys, "train", "--out", run, "--resume", "--quiet")
     assert code == 0 and "best epoch 1 of 1" in out and "nothing to resume" in err
+    assert out.splitlines()[-1].startswith("still improving when training stopped")  # one epoch: the best
     # ... and a setting that differs from the recorded one is an error that names it.
     code, _, err = _run(capsys, "train", "--out", run, "--resume", "--epochs", "5", "--patience", "0")
     assert code == 2 and "epochs: 5 != 1" in err and "patience: None != 2" in err

@@ -396,6 +396,7 @@ def _write_bundle(
         "provenance": {
             "run": {"path": str(run.path), "config_sha256": run.config_sha256},
             "init": run.init,  # the pre-training the weights started from, or None
+            "distillation": run.distillation,  # the teacher (and extra text) it learned from, or None
         },
         "notes": [] if report.test_accuracy is None else [f"test accuracy {100 * report.test_accuracy:.2f}%"],
     }

@@ -2,13 +2,16 @@
 
     RUN_DIR/
       config.json    format version, package version, settings, strategy, data provenance and notes,
-                     where the weights started from (written first)
+                     where the weights started from ("init"), the teacher and extra text of a
+                     distilled run ("distillation") (written first)
       vocab.txt      the WordPiece vocabulary
       labels.txt     one label per line, class id = line - 1
       model.keras    the best model so far by dev accuracy (no optimizer), then the final one
       history.json   one record per finished epoch
       checkpoint/    the last finished epoch's variables (removed when the run finishes)
       metrics.json   dev (and test) metrics of the best model: written last, marks the run finished
+      teacher_logits.npz  a distilled run's teacher logits of every training row (and dev), computed
+                     once and kept: resume reads them instead of running the teacher again
 
 Each fact is written once: the tokenizer settings, sequence length, preset and seed are in
 `settings`; the labels in labels.txt; the vocabulary (and its size) in vocab.txt; steps and
@@ -72,6 +75,8 @@ class Run:
         strategy: the distribution strategy it was started with.
         config_sha256: SHA-256 of config.json, for provenance records.
         init: where its weights started: a pre-training's provenance, or None (random).
+        distillation: a distilled run's teacher (`Teacher.provenance()`) and extra unlabelled text
+            (`Documents.source_info()` or None), or None when it learned from its labels alone.
     """
 
     path: Path
@@ -85,6 +90,7 @@ class Run:
     strategy: str
     config_sha256: str
     init: dict[str, Any] | None = None
+    distillation: dict[str, Any] | None = None
 
     @property
     def model_path(self) -> Path:
@@ -162,6 +168,7 @@ class RunDir(OutputDirectory):
     labels = property(lambda self: self.path / "labels.txt")
     model = property(lambda self: self.path / "model.keras")
     metrics = property(lambda self: self.path / "metrics.json")
+    teacher_logits = property(lambda self: self.path / "teacher_logits.npz")
 
     def read_config(self) -> dict[str, Any]:
         """config.json of an existing run, in format 2 (a format-1 config is upgraded in memory)."""
@@ -225,6 +232,7 @@ class RunDir(OutputDirectory):
             strategy=config.get("strategy", "default"),
             config_sha256=hashlib.sha256(self.config.read_bytes()).hexdigest(),
             init=config.get("init"),
+            distillation=config.get("distillation"),
         )
 
 

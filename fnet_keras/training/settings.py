@@ -27,6 +27,10 @@ STRATEGIES = ("default", "mirrored", "multiworker")
 HOLDOUT_SEED = 0
 # With `epochs=None`: never fewer epochs than this, however many steps an epoch has.
 MIN_EPOCHS = 3
+# Distillation (`fit(teacher=...)`) when `distill_alpha` / `temperature` are not given; why these
+# values: `fnet_keras.training.distillation`.
+DEFAULT_DISTILL_ALPHA = 0.5
+DEFAULT_TEMPERATURE = 2.0
 # FNetBackbone arguments that `backbone_overrides` may set (sizes, for tests and ablations).
 OVERRIDABLE = (
     "num_layers", "hidden_dim", "intermediate_dim", "embedding_dim", "num_heads", "mixing_dropout",
@@ -89,6 +93,17 @@ class TrainSettings:
         2, "stop after this many epochs without a better dev accuracy (none: never stop early)"
     )
     seed: int = _setting(0, "seeds the weights, dropout and the order of the training examples")
+    distill_alpha: float | None = _setting(
+        None,
+        "with a teacher (--teacher): the labels' share of the loss on labelled rows, the rest is the "
+        f"teacher's temperature-softened probabilities (default {DEFAULT_DISTILL_ALPHA} with a teacher; "
+        "unlabelled --distill-text rows learn from the teacher alone)",
+    )
+    temperature: float | None = _setting(
+        None,
+        "with a teacher (--teacher): softmax temperature of teacher and student in the distillation term "
+        f"(default {DEFAULT_TEMPERATURE} with a teacher)",
+    )
     fourier_method: str = _setting(
         "auto",
         "how FourierMixing is computed in training (rfft needs power-of-two sequence length and hidden size)",
@@ -126,6 +141,10 @@ class TrainSettings:
         _number("warmup_fraction", self.warmup_fraction, 0.0, 1.0, high_open=True)
         _number("weight_decay", self.weight_decay, 0.0, None)
         _number("dropout", self.dropout, 0.0, 1.0, high_open=True)
+        if self.distill_alpha is not None:
+            _number("distill_alpha", self.distill_alpha, 0.0, 1.0)
+        if self.temperature is not None:
+            _number("temperature", self.temperature, 0.0, None, low_open=True)
         unknown = sorted(set(self.backbone_overrides) - set(OVERRIDABLE))
         if unknown:
             raise SettingsError(f"backbone_overrides: unknown key(s) {unknown}; allowed: {list(OVERRIDABLE)}")
@@ -153,6 +172,19 @@ class TrainSettings:
     def warmup_steps(self, total_steps: int) -> int:
         """Steps of linear warm-up in a run of `total_steps`: `warmup_fraction` of them."""
         return min(round(self.warmup_fraction * total_steps), total_steps - 1)
+
+    @property
+    def distills(self) -> bool:
+        """Whether these settings set distillation up (`with_distillation` resolved them)."""
+        return self.distill_alpha is not None or self.temperature is not None
+
+    def with_distillation(self) -> TrainSettings:
+        """These settings for a run with a teacher: `distill_alpha` and `temperature` filled in with
+        the defaults where not given (recorded resolved, so resume compares the values used)."""
+        return self.replace(
+            distill_alpha=DEFAULT_DISTILL_ALPHA if self.distill_alpha is None else self.distill_alpha,
+            temperature=DEFAULT_TEMPERATURE if self.temperature is None else self.temperature,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

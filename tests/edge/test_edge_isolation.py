@@ -202,6 +202,10 @@ def test_the_documented_device_install_runs_bundles_without_tensorflow(fp32_bund
     )
     assert benched.returncode == 0, benched.stderr.decode()
     assert json.loads(benched.stdout)["cells"][0]["inference_count"] == 3
+    # The demo bundle is package data: a non-editable install answers with no model given.
+    demo = fnet_keras_command("classify", "--json", "a gorgeous, witty film")
+    assert demo.returncode == 0, demo.stderr.decode()
+    assert json.loads(demo.stdout)["results"][0]["label"] == "positive"
     training = fnet_keras_command("train", "--data", str(tmp_path), "--out", str(tmp_path / "run"))
     assert training.returncode == 2
     assert "needs TensorFlow, Keras and keras-hub" in training.stderr.decode()

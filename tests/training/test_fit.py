@@ -29,9 +29,11 @@ def test_run_directory_holds_everything(trained_run, keyword_data_dir):
     config = json.loads(run.config.read_text())
     # Format 2: each fact once (labels in labels.txt, the vocabulary in vocab.txt, the rest in settings).
     assert config["init"] is None  # random weights: no pre-training
+    assert config["distillation"] is None  # no teacher
     assert sorted(config) == [
         "data",
         "data_notes",
+        "distillation",
         "format_version",
         "init",
         "package_version",
@@ -180,6 +182,36 @@ def test_the_best_epoch_is_kept_and_patience_stops_the_run(keyword_data, tmp_pat
         4,
         True,
     )
+    assert not result.still_improving
+    line = result.improvement_line()
+    assert line.startswith(f"no longer improving: dev accuracy peaked at epoch {result.best_epoch} of 4")
+    assert "early stopping ended it" in line
+
+
+@pytest.mark.parametrize(
+    ("dev_accuracies", "best_epoch", "stopped_early", "improving"),
+    [
+        ([0.5, 0.6, 0.7], 3, False, True),  # the last epoch was the best: more may help
+        ([0.5], 1, False, True),
+        ([0.5, 0.7, 0.7], 2, False, False),  # a tie is kept at its first epoch: a plateau
+        ([0.5, 0.7, 0.6], 2, False, False),
+        ([0.5, 0.7, 0.6, 0.6], 2, True, False),
+    ],
+)
+def test_the_end_of_run_line_says_whether_dev_was_still_improving(
+    dev_accuracies, best_epoch, stopped_early, improving
+):
+    from fnet_keras.training.trainer import improvement_line, still_improving
+
+    history = [{"val_accuracy": accuracy} for accuracy in dev_accuracies]
+    assert still_improving(history, best_epoch, stopped_early) == improving
+    line = improvement_line(history, best_epoch, stopped_early)
+    assert line.startswith("still improving" if improving else "no longer improving")
+    if improving:
+        assert f"--epochs {2 * len(history)}" in line
+    else:
+        best = dev_accuracies[best_epoch - 1]
+        assert f"peaked at epoch {best_epoch} of {len(history)} ({best:.4f})" in line
 
 
 def test_the_same_seed_gives_the_same_weights_and_another_seed_others(keyword_data, tmp_path):
