@@ -75,3 +75,14 @@ def test_bad_values_are_named_by_the_parser(tmp_path, capsys, argv, named):
     assert exited.value.code == 2
     assert named in capsys.readouterr().err.splitlines()[-1]
     assert not out.exists()
+
+
+def test_the_command_and_its_planning_load_no_tensorflow():
+    from import_check import packages_loaded_by
+
+    statements = (
+        "import argparse, fnet_keras.quickstart\n"
+        "from fnet_keras.quickstart.command import add_arguments\n"
+        "add_arguments(argparse.ArgumentParser())"
+    )
+    assert packages_loaded_by(statements) == []
