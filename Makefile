@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: test lint accuracy export-sst2 clean mediapipe-venv web-deps chromium web-demo demo-model distill-sst2 \
+.PHONY: quickstart test lint accuracy export-sst2 clean mediapipe-venv web-deps chromium web-demo demo-model distill-sst2 \
 	distill-chain pareto
 
 $(PY):
@@ -16,6 +16,12 @@ $(STAMP): $(PY) setup.cfg pyproject.toml
 	$(PY) -m pip install --quiet -e ".[train,dev]"
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
+
+# The whole pipeline in one command, offline: a tiny FNet and its Transformer twin trained on generated
+# ListOps (length 128), exported to fp32 and int8 through the parity gate, timed here; report in
+# runs/quickstart/ (report.md/.json/.png). QUICKSTART_ARGS="--data DIR" runs it on your data.
+quickstart: $(STAMP)
+	$(VENV)/bin/fnet-keras quickstart $(QUICKSTART_ARGS)
 
 test: lint mediapipe-venv web-deps chromium
 	$(PY) -m pytest -q tests

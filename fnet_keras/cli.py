@@ -1271,9 +1271,31 @@ def _run_presets(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- quickstart ----------------------------------------------------------------------------
+
+
+def _add_quickstart_arguments(parser: argparse.ArgumentParser) -> None:
+    from fnet_keras.quickstart.command import add_arguments
+
+    add_arguments(parser)
+
+
+def _run_quickstart(args: argparse.Namespace) -> int:
+    from fnet_keras.quickstart.command import run
+
+    return run(args, load_tensorflow=lambda: _needs_tensorflow("quickstart"))
+
+
 # --- the command ------------------------------------------------------------------------
 
 SUBCOMMANDS: list[Subcommand] = [
+    Subcommand(
+        "quickstart",
+        "the whole pipeline in one command: a tiny FNet and its Transformer twin trained (built-in ListOps "
+        "or --data), exported to fp32 and int8 through the parity gate, timed here",
+        _add_quickstart_arguments,
+        _run_quickstart,
+    ),
     Subcommand("train", "train a classifier into a run directory", _add_train_arguments, _run_train),
     Subcommand(
         "pretrain",

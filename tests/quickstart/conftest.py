@@ -1,6 +1,6 @@
 """Fixtures of the quickstart tests: the real small quickstart, run once per session as a user runs it.
 
-`python -m fnet_keras.quickstart` in a subprocess (real training, export, parity gates and
+`python -m fnet_keras quickstart` in a subprocess (real training, export, parity gates and
 benchmark; stdout and stderr kept apart, as a terminal sees them), then the same command again
 into the same --out, which continues it.
 """

@@ -1,4 +1,4 @@
-"""Helpers of the quickstart tests: running `python -m fnet_keras.quickstart` as a user does."""
+"""Helpers of the quickstart tests: running `fnet-keras quickstart` as a user does."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from support import REPO_ROOT
 
 @dataclasses.dataclass(frozen=True)
 class QuickstartRun:
-    """One finished `python -m fnet_keras.quickstart` command and what it left behind."""
+    """One finished `fnet-keras quickstart` command and what it left behind."""
 
     out: Path
     returncode: int
@@ -28,10 +28,10 @@ class QuickstartRun:
 
 
 def run_quickstart(*args, timeout: int = 600) -> subprocess.CompletedProcess:
-    """`python -m fnet_keras.quickstart ARGS` in a subprocess, from the repository root."""
+    """`python -m fnet_keras quickstart ARGS` (what `fnet-keras quickstart` runs) in a subprocess."""
     environment = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     return subprocess.run(
-        [sys.executable, "-m", "fnet_keras.quickstart", *map(str, args)],
+        [sys.executable, "-m", "fnet_keras", "quickstart", *map(str, args)],
         capture_output=True, text=True, env=environment, cwd=REPO_ROOT, timeout=timeout,
     )
 

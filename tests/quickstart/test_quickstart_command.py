@@ -1,11 +1,11 @@
-"""`python -m fnet_keras.quickstart` (the future `fnet-keras quickstart`) on bad input: `error: ...`
+"""`fnet-keras quickstart` on bad input: `error: ...`
 naming the file or value, exit status 2, and nothing written. All refused before TensorFlow loads."""
 
 from __future__ import annotations
 
 import pytest
 
-from fnet_keras.quickstart.__main__ import main
+from fnet_keras.cli import main
 
 
 def _files(root):
@@ -14,7 +14,7 @@ def _files(root):
 
 def _refused(capsys, argv) -> str:
     """Runs the command; asserts exit status 2 and an empty stdout; returns the error line."""
-    assert main([str(arg) for arg in argv]) == 2
+    assert main(["quickstart", *map(str, argv)]) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
     errors = [line for line in captured.err.splitlines() if line.startswith("error: ")]
@@ -70,9 +70,7 @@ def test_an_out_that_is_a_file_is_refused_untouched(tmp_path, capsys):
 )
 def test_bad_values_are_named_by_the_parser(tmp_path, capsys, argv, named):
     out = tmp_path / "out"
-    with pytest.raises(SystemExit) as exited:
-        main([*argv, "--out", str(out)])
-    assert exited.value.code == 2
+    assert main(["quickstart", *argv, "--out", str(out)]) == 2
     assert named in capsys.readouterr().err.splitlines()[-1]
     assert not out.exists()
 
