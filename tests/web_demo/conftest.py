@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from web_demo_support import DemoServer, chromium_path, node_path, require_npm_packages
 
+from fnet_keras.demo import DEMO_BUNDLE
+
 
 @dataclasses.dataclass(frozen=True)
 class DemoBundles:
@@ -22,6 +24,7 @@ class DemoBundles:
     without_manifest: Path  # the fp32 bundle without bundle.json
     stale_manifest: Path  # the fp32 bundle whose bundle.json gives another model size
     broken_model: Path  # model.tflite is not a model
+    shipped: Path  # the demo bundle committed as package data (what `make web-demo` serves)
 
 
 @pytest.fixture(scope="session")
@@ -37,7 +40,9 @@ def demo_bundles(sst2_exported, tmp_path_factory) -> DemoBundles:
     (stale_manifest / "bundle.json").write_text(json.dumps(manifest))
     broken_model = Path(shutil.copytree(bundles["fp32"], root / "broken-model"))
     (broken_model / "model.tflite").write_bytes(b"this is not a LiteRT model\n" * 10)
-    return DemoBundles(bundles["fp32"], bundles["int8"], without_manifest, stale_manifest, broken_model)
+    return DemoBundles(
+        bundles["fp32"], bundles["int8"], without_manifest, stale_manifest, broken_model, DEMO_BUNDLE
+    )
 
 
 @pytest.fixture(scope="session")

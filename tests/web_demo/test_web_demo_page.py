@@ -58,18 +58,19 @@ def browser_run(browser_tools, demo_servers) -> BrowserRun:
         "without_manifest": {"texts": texts[:1]},
         "stale_manifest": {"texts": []},
         "broken_model": {"texts": []},
+        "shipped": {"texts": texts},
     }
     urls = {name: demo_servers[name].url for name in plan}
     answers = drive_page([{"url": urls[name], **visit} for name, visit in plan.items()])
     return BrowserRun(texts, dict(zip(plan, answers, strict=True)), urls)
 
 
-def page_probabilities(results: list[dict]) -> np.ndarray:
+def page_probabilities(results: list[dict], labels=LABELS) -> np.ndarray:
     """The scores the page listed (top first), back in labels.txt order."""
     rows = []
     for result in results:
         by_label = dict(zip(result["labels"], result["scores"], strict=True))
-        rows.append([by_label[label] for label in LABELS])
+        rows.append([by_label[label] for label in labels])
     return np.asarray(rows, dtype=np.float64)
 
 
@@ -94,6 +95,17 @@ def test_the_page_classifies_like_our_runtime(browser_run, demo_bundles, quantiz
     assert [result["labels"][0] for result in results] == [LABELS[i] for i in page.argmax(axis=1)]
     # The model says different things about different sentences (a constant would pass the rest).
     assert len(set(page.argmax(axis=1))) == len(LABELS)
+
+
+def test_the_shipped_demo_bundle_classifies_in_the_page_like_our_runtime(browser_run, demo_bundles):
+    visit = browser_run.visits["shipped"]
+    assert visit["loaded"]["state"] == "ready", visit["loaded"]
+    labels = (demo_bundles.shipped / "labels.txt").read_text(encoding="utf-8").split()
+    ours = reference_probabilities(demo_bundles.shipped, browser_run.texts)
+    page = page_probabilities(visit["results"], labels)
+    assert np.max(np.abs(page - ours)) <= TOLERANCE["int8"]
+    assert np.mean(page.argmax(axis=1) == ours.argmax(axis=1)) >= MIN_TOP_LABEL_AGREEMENT["int8"]
+    assert len(set(page.argmax(axis=1))) == len(labels)
 
 
 @pytest.mark.parametrize("quantization", ["fp32", "int8"])
