@@ -9,7 +9,9 @@ from pathlib import Path
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "listops_report.py"
 GIB = 1024**3
 # A backbone small enough that a child's cost is TensorFlow's start-up.
-TINY_BACKBONE = {"num_layers": 1, "hidden_dim": 16, "intermediate_dim": 32, "embedding_dim": 16, "num_heads": 2}
+TINY_BACKBONE = {
+    "num_layers": 1, "hidden_dim": 16, "intermediate_dim": 32, "embedding_dim": 16, "num_heads": 2,
+}
 
 
 def load_script():
@@ -21,9 +23,10 @@ def load_script():
 
 def speed_result(steps_per_second, peak, status="ok", limit=8.0, batch=8, length=512):
     result = {"status": status, "peak_rss_mib": peak, "memory_limit_gib": limit, "batch_size": batch,
-              "after_import": {"vm_hwm_mib": 590.0}}
+              "after_import": {"vm_peak_mib": 1900.0, "vm_hwm_mib": 590.0}}
     if status == "ok":
-        result.update(steps_per_second=steps_per_second, tokens_per_second=steps_per_second * batch * length)
+        result.update(steps_per_second=steps_per_second, tokens_per_second=steps_per_second * batch * length,
+                      step_seconds=[1 / steps_per_second, 0.5 / steps_per_second, 2 / steps_per_second])
     return result
 
 
@@ -37,10 +40,13 @@ def test_report_takes_medians_over_repeats_and_writes_out_of_memory_as_a_row(tmp
         "speed/attention/512/1": speed_result(1.5, 950.0),
         "speed/fourier/4096/0": speed_result(0.5, 1500.0, length=4096),
         "speed/attention/4096/0": speed_result(None, 8100.0, status="out_of_memory", length=4096),
-        "accuracy/fourier/512": {"status": "ok", "budget_seconds": 60, "train_seconds": 61.2, "steps": 40,
-                                 "epochs_run": 2, "best_epoch": 2, "dev_accuracy": 0.31, "test_accuracy": 0.29},
+        "accuracy/fourier/512": {
+            "status": "ok", "budget_seconds": 60, "train_seconds": 61.2, "steps": 40,
+            "epochs_run": 2, "best_epoch": 2, "dev_accuracy": 0.31, "test_accuracy": 0.29,
+        },
     }}
-    summary = script.write_report(state, {"command": "python scripts/listops_report.py"}, tmp_path / "listops")
+    meta = {"command": "python scripts/listops_report.py"}
+    summary = script.write_report(state, meta, tmp_path / "listops")
 
     fnet_512 = next(r for r in summary["speed"] if r["mixing"] == "fourier" and r["length"] == 512)
     assert fnet_512["steps_per_second"] == statistics.median([2.0, 4.0, 3.5]) == 3.5
@@ -51,9 +57,12 @@ def test_report_takes_medians_over_repeats_and_writes_out_of_memory_as_a_row(tmp
     assert ratio_4096["fnet_over_twin_steps_per_second"] is None
 
     markdown = (tmp_path / "listops.md").read_text()
-    assert "| 4096 | Transformer twin | — | — | — | 8,100 | 590 | 1 | out of memory at 8 GiB |" in markdown
-    assert "| 512 | FNet | 3.500 | 14,336 |" in markdown  # 3.5 steps/s x 8 x 512 tokens
-    assert "| 512 | 2.80× |" in markdown
+    oom_row = "| 4096 | Transformer twin | — | — | — | — | 8,100 | 590 | 1 | out of memory at 8 GiB |"
+    assert oom_row in markdown
+    assert "up to 1.9 GiB of address space once TensorFlow had loaded" in markdown  # 1900 MiB
+    # 3.5 steps/s x 8 x 512 tokens; the fastest steps (half the median's time) give 2 x 3.5 over repeats
+    assert "| 512 | FNet | 3.500 | 14,336 | 2.000–4.000 | 7.000 | 720 | 590 | 3 | ok |" in markdown
+    assert "| 512 | 2.80× | 2.80× | 1.32× |" in markdown  # 3.5 / 1.25; 7 / 2.5; 950 / 720
     assert "| FNet | 512 | 60 | 61 | 40 | 2 (2) | 0.3100 | 0.2900 | ok |" in markdown
     stored = json.loads((tmp_path / "listops.json").read_text())
     assert stored["cells"] == state["cells"]
