@@ -304,6 +304,35 @@ def train_for_budget(cell: dict) -> dict:
 # State (resumable) and the report
 
 
+def read_split(path: Path) -> list[tuple[str, int]]:
+    """The rows of a `write_listops` TSV (`text<TAB>label`, a header line)."""
+    rows = path.read_text(encoding="utf-8").splitlines()[1:]
+    return [(text, int(label)) for text, label in (row.rsplit("\t", 1) for row in rows)]
+
+
+def baselines(data: Path) -> dict:
+    """Accuracy without looking inside the lists, from the training split's counts: always the most
+    frequent value ("majority"), and the most frequent value per outermost operator ("root operator")."""
+    train = read_split(data / "train.tsv")
+    counts: dict[int, int] = {}
+    by_root: dict[str, dict[int, int]] = {}
+    for text, label in train:
+        counts[label] = counts.get(label, 0) + 1
+        root = by_root.setdefault(text.split()[0], {})
+        root[label] = root.get(label, 0) + 1
+    majority = max(counts, key=lambda label: (counts[label], -label))
+    guess = {root: max(tally, key=lambda label: (tally[label], -label)) for root, tally in by_root.items()}
+    result = {}
+    for split in ("dev", "test"):
+        rows = read_split(data / f"{split}.tsv")
+        result[split] = {
+            "majority": sum(label == majority for _, label in rows) / len(rows),
+            "root_operator": sum(label == guess.get(text.split()[0], majority) for text, label in rows)
+            / len(rows),
+        }
+    return result
+
+
 def load_state(path: Path) -> dict:
     return json.loads(path.read_text()) if path.is_file() else {"cells": {}}
 
@@ -437,6 +466,13 @@ def render_markdown(summary: dict, meta: dict) -> str:
                 f"| {_number(row.get('dev_accuracy'), 4) if ok else '—'} "
                 f"| {_number(row.get('test_accuracy'), 4) if ok else '—'} "
                 f"| {row['status'].replace('_', ' ')} |")
+        if meta.get("baselines"):
+            base = meta["baselines"]
+            dev, test = base["dev"], base["test"]
+            lines += ["", "Without reading the lists (from the training split's counts): the most frequent "
+                      f"value scores {dev['majority']:.4f} on dev and {test['majority']:.4f} on test; the "
+                      f"most frequent value for each outermost operator {dev['root_operator']:.4f} and "
+                      f"{test['root_operator']:.4f}."]
         lines.append("")
     for heading in ("notes",):
         if meta.get(heading):
@@ -585,6 +621,9 @@ def main(argv=None) -> int:
                     "data_settings": json.loads((data / "listops.json").read_text())}
             run_and_store(cell, args.budget_seconds * 3 + 600)
     meta = report_meta(args, argv)
+    data = work / f"data-{args.accuracy_length}"
+    if (data / "train.tsv").is_file():
+        meta["baselines"] = baselines(data)
     summary = write_report(state, meta, out)
     print(json.dumps(summary["ratios"], indent=1))
     print(f"wrote {out.with_suffix('.md')}, .json, .png")

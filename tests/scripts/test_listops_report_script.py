@@ -100,3 +100,18 @@ def test_cell_runner_measures_a_real_child_and_reports_running_out_of_memory():
     assert failed["memory_limit_gib"] == limit / GIB
     row = script.summarize({"cells": {script.cell_key(attention): {**attention, **failed}}})["speed"][0]
     assert script.outcome_text(row) == f"out of memory at {limit / GIB:g} GiB"
+
+
+def test_baselines_guess_from_training_counts_alone(tmp_path):
+    header = "text\tlabel\n"
+    (tmp_path / "train.tsv").write_text(header + "".join(f"{t}\t{v}\n" for t, v in [
+        ("max 1 9 ]", 9), ("max 9 0 ]", 9), ("min 1 2 ]", 1),
+        ("sm 3 4 ]", 7), ("sm 5 2 ]", 7), ("sm 1 1 ]", 2),
+    ]))
+    # Majority: 7 and 9 both twice, the smaller wins (7). Root guesses: max 9, min 1, sm 7, unseen med: 7.
+    dev = [("max 2 9 ]", 9), ("min 0 4 ]", 0), ("sm 3 4 ]", 7), ("med 7 7 ]", 7)]
+    (tmp_path / "dev.tsv").write_text(header + "".join(f"{t}\t{v}\n" for t, v in dev))
+    (tmp_path / "test.tsv").write_text(header + "min 5 1 ]\t1\n")
+    result = load_script().baselines(tmp_path)
+    assert result == {"dev": {"majority": 2 / 4, "root_operator": 3 / 4},
+                      "test": {"majority": 0.0, "root_operator": 1.0}}
