@@ -467,8 +467,8 @@ def render_markdown(summary: dict, meta: dict) -> str:
             ok = row["status"] == "ok"
             lines.append(
                 f"| {MIXING_NAMES.get(row['mixing'], row['mixing'])} | {row['length']} "
-                f"| {row['learning_rate']:g} "
-                f"| {row.get('budget_seconds', '—')} | {_number(row.get('train_seconds'), 0) if ok else '—'} "
+                f"| {row['learning_rate']:g} | {_number(row.get('budget_seconds'), 0)} "
+                f"| {_number(row.get('train_seconds'), 0) if ok else '—'} "
                 f"| {row.get('steps', '—') if ok else '—'} "
                 f"| {epochs_text(row) if ok else '—'} "
                 f"| {_number(row.get('dev_accuracy'), 4) if ok else '—'} "
@@ -672,7 +672,10 @@ def report_meta(args, argv) -> dict:
             "and noisy; FNet and the twin were interleaved and the ratios are of medians, so drift hits "
             "both. The steps/s range column shows the spread over repeats.",
             "Accuracy steps are counted by the time-budget callback (the run's history.json records the "
-            "planned steps per epoch). The first epoch includes tracing, for both models. The training "
+            "planned steps per epoch). The clock starts when Keras starts training (after reading, "
+            "tokenizing and building, which are not counted) and 'training seconds' runs until training "
+            "ended: past the budget by the last step and the dev scoring of the cut epoch. The first "
+            "epoch includes tracing, for both models. The training "
             "settings (dropout 0, batch 32, learning rate 2e-3) come from earlier sanity runs of a tiny "
             "FNet on ListOps at length 64, compared on dev; here 5e-4 (fnet-keras train's default) was "
             "tried too and each model's rate is the one best on dev. Test chose nothing.",
