@@ -346,6 +346,13 @@ def _order(mixing: str) -> int:
     return MIXINGS.index(mixing) if mixing in MIXINGS else len(MIXINGS)
 
 
+def _dev_rank(row: dict) -> tuple[float, float]:
+    """Dev accuracy, ties broken by the lower dev loss of the epoch kept."""
+    history = row.get("history") or []
+    kept = history[row["best_epoch"] - 1] if 0 < row.get("best_epoch", 0) <= len(history) else {}
+    return row["dev_accuracy"], -kept.get("val_loss", 0.0)
+
+
 def summarize(state: dict) -> dict:
     """The report's numbers from the stored cells: per mixing and length the median steps/s and
     tokens/s over repeats, the largest peak RSS, the outcome; per length FNet / twin (ratio of
@@ -394,8 +401,7 @@ def summarize(state: dict) -> dict:
     for row in accuracy:  # per model and length, the learning rate best on dev (test chooses nothing)
         rivals = [other for other in accuracy if other["status"] == "ok"
                   and (other["mixing"], other["length"]) == (row["mixing"], row["length"])]
-        row["chosen_on_dev"] = row["status"] == "ok" and row["dev_accuracy"] == max(
-            other["dev_accuracy"] for other in rivals)
+        row["chosen_on_dev"] = row["status"] == "ok" and row is max(rivals, key=_dev_rank)
     cells = list(state["cells"].values())
     loads = [cell["load_before"][0] for cell in cells if cell.get("load_before")]
     import_peaks = [cell["after_import"]["vm_peak_mib"] for cell in cells if cell.get("after_import")]
@@ -690,8 +696,8 @@ def report_meta(args, argv) -> dict:
             f"lengths {min(ACCURACY_MIN_LENGTH, args.accuracy_length // 4)}–{args.accuracy_length - 2} "
             f"symbols, seed 0). Each model trains until {args.budget_seconds:g} s of wall clock have "
             f"passed since training began (dev scoring after each epoch counts), then the epoch best on "
-            f"dev is kept and scored on test; of the learning rates, the one whose run is best on dev is "
-            f"marked. Run one after the other, FNet first."
+            f"dev is kept and scored on test; of the learning rates, the one whose run is best on dev "
+            f"(ties: lower dev loss) is marked. Run one after the other, FNet first."
         ),
     }
 

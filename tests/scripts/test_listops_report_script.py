@@ -45,6 +45,16 @@ def test_report_takes_medians_over_repeats_and_writes_out_of_memory_as_a_row(tmp
             "settings": {"learning_rate": 2e-3},
             "epochs_run": 2, "best_epoch": 2, "dev_accuracy": 0.31, "test_accuracy": 0.29,
         },
+        "accuracy/attention/512/lr0.002": {  # a tie on dev: the lower dev loss of the kept epoch wins
+            "status": "ok", "budget_seconds": 60, "train_seconds": 60.0, "steps": 20,
+            "settings": {"learning_rate": 2e-3}, "epochs_run": 2, "best_epoch": 2, "dev_accuracy": 0.3,
+            "test_accuracy": 0.3, "history": [{"val_loss": 1.0}, {"val_loss": 2.2}],
+        },
+        "accuracy/attention/512/lr0.0005": {
+            "status": "ok", "budget_seconds": 60, "train_seconds": 60.0, "steps": 20,
+            "settings": {"learning_rate": 5e-4}, "epochs_run": 2, "best_epoch": 1, "dev_accuracy": 0.3,
+            "test_accuracy": 0.2, "history": [{"val_loss": 2.1}, {"val_loss": 2.3}],
+        },
         "accuracy/fourier/512/lr0.0005": {
             "status": "ok", "budget_seconds": 60, "train_seconds": 60.4, "steps": 41,
             "settings": {"learning_rate": 5e-4},
@@ -72,6 +82,8 @@ def test_report_takes_medians_over_repeats_and_writes_out_of_memory_as_a_row(tmp
     # Chosen on dev (0.31 > 0.25), though the other rate is better on test.
     assert "| FNet | 512 | 0.002 | 60 | 61 | 40 | 2 (2) | 0.3100 | 0.2900 | ok | ✓ |" in markdown
     assert "| FNet | 512 | 0.0005 | 60 | 60 | 41 | 2 (1) | 0.2500 | 0.3300 | ok |  |" in markdown
+    assert "| Transformer twin | 512 | 0.002 | 60 | 60 | 20 | 2 (2) | 0.3000 | 0.3000 | ok |  |" in markdown
+    assert "| Transformer twin | 512 | 0.0005 | 60 | 60 | 20 | 2 (1) | 0.3000 | 0.2000 | ok | ✓ |" in markdown
     stored = json.loads((tmp_path / "listops.json").read_text())
     assert stored["cells"] == state["cells"]
     assert (tmp_path / "listops.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
