@@ -289,6 +289,8 @@ def train_for_budget(cell: dict) -> dict:
     result = fit(cell["data"], run_dir, settings, callbacks=[budget], verbose=2)
     return {
         "dev_accuracy": result.dev_metrics["accuracy"],
+        # Macro F1 shows a model that predicts one value for every row (F1 of one class over ten).
+        "dev_macro_f1": result.dev_metrics["macro_f1"],
         "test_accuracy": result.test_metrics["accuracy"],
         "steps": budget.steps,
         "train_seconds": round(budget.elapsed, 1),
@@ -371,7 +373,8 @@ def summarize(state: dict) -> dict:
                # TensorFlow's own share: the resident memory once it has loaded, before any model.
                "import_rss_mib": max(r.get("after_import", {}).get("vm_hwm_mib") or 0 for r in results),
                "memory_limit_gib": results[0].get("memory_limit_gib"),
-               "batch_size": results[0].get("batch_size")}
+               "batch_size": results[0].get("batch_size"),
+               "failures": sorted({r["detail"] for r in results if r["status"] != "ok" and r.get("detail")})}
         if ok:
             row["steps_per_second"] = statistics.median(r["steps_per_second"] for r in ok)
             row["tokens_per_second"] = statistics.median(r["tokens_per_second"] for r in ok)
@@ -463,12 +466,16 @@ def render_markdown(summary: dict, meta: dict) -> str:
                      ratio["twin_over_fnet_peak_rss"]]
             shown = ["—" if x is None else f"{x:.2f}×" for x in cells]
             lines.append(f"| {ratio['length']} | " + " | ".join(shown) + " |")
+        for row in summary["speed"]:
+            for detail in row.get("failures", []):
+                lines += ["", f"{MIXING_NAMES.get(row['mixing'], row['mixing'])} at {row['length']}, "
+                              f"{outcome_text(row)}: `{detail}`"]
         lines.append("")
     if summary["accuracy"]:
         lines += ["## Accuracy after the same wall-clock budget", "", meta.get("accuracy_setup", ""), "",
                   "| model | length | learning rate | budget (s) | training seconds | steps | epochs (best) "
-                  "| dev accuracy | test accuracy | outcome | best on dev |",
-                  "|---|---:|---:|---:|---:|---:|---|---:|---:|---|---|"]
+                  "| dev accuracy | dev macro F1 | test accuracy | outcome | best on dev |",
+                  "|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---|---|"]
         for row in summary["accuracy"]:
             ok = row["status"] == "ok"
             lines.append(
@@ -478,6 +485,7 @@ def render_markdown(summary: dict, meta: dict) -> str:
                 f"| {row.get('steps', '—') if ok else '—'} "
                 f"| {epochs_text(row) if ok else '—'} "
                 f"| {_number(row.get('dev_accuracy'), 4) if ok else '—'} "
+                f"| {_number(row.get('dev_macro_f1'), 4) if ok else '—'} "
                 f"| {_number(row.get('test_accuracy'), 4) if ok else '—'} "
                 f"| {row['status'].replace('_', ' ')} | {'✓' if row['chosen_on_dev'] else ''} |")
         if meta.get("baselines"):
@@ -638,6 +646,11 @@ def main(argv=None) -> int:
                         "settings": {**accuracy_settings(args, learning_rate), "mixing": mixing},
                         "data_settings": json.loads((data / "listops.json").read_text())}
                 run_and_store(cell, args.budget_seconds * 3 + 600)
+    for key, cell in state["cells"].items():  # cells stored before dev macro F1 was: from the run's metrics
+        metrics = Path(cell.get("run_dir", "")) / "metrics.json"
+        if key.startswith("accuracy/") and "dev_macro_f1" not in cell and metrics.is_file():
+            cell["dev_macro_f1"] = json.loads(metrics.read_text())["dev"]["macro_f1"]
+            save_state(state_path, state)
     meta = report_meta(args, argv)
     data = work / f"data-{args.accuracy_length}"
     if (data / "train.tsv").is_file():
@@ -697,7 +710,7 @@ def report_meta(args, argv) -> dict:
             f"symbols, seed 0). Each model trains until {args.budget_seconds:g} s of wall clock have "
             f"passed since training began (dev scoring after each epoch counts), then the epoch best on "
             f"dev is kept and scored on test; of the learning rates, the one whose run is best on dev "
-            f"(ties: lower dev loss) is marked. Run one after the other, FNet first."
+            f"(ties: lower dev loss) is marked. One run at a time: per learning rate, FNet then the twin."
         ),
     }
 
