@@ -115,8 +115,9 @@ def test_cell_runner_measures_a_real_child_and_reports_running_out_of_memory():
     # The stored step times are rounded to 1e-5 s, the median was taken before rounding.
     assert abs(result["median_step_seconds"] - statistics.median(result["step_seconds"])) <= 1e-5
     assert result["tokens_per_second"] == pytest.approx(4 * 32 / result["median_step_seconds"], rel=1e-2)
-    # The kernel's peak for the whole child (wait4) is at least what the child read of itself (/proc).
-    assert result["peak_rss_mib"] >= result["vm_hwm_mib"] > 100
+    # The kernel's peak for the whole child (wait4) is what the child read of itself (/proc) near its
+    # end, or more; the kernel batches RSS counts per thread, so allow a sliver below.
+    assert result["peak_rss_mib"] >= 0.99 * result["vm_hwm_mib"] > 100
 
     # The twin's attention scores at 4096 (4 x 2 heads x 4096^2 floats = 512 MiB a tensor, several of
     # them) cannot fit half a GiB above what the tiny child's address space peaked at.
