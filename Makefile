@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | cksum | cut -d' ' -f1)
 
 .PHONY: quickstart test lint accuracy export-sst2 clean mediapipe-venv web-deps chromium web-demo demo-model distill-sst2 \
-	distill-chain pareto
+	distill-chain pareto listops
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -68,6 +68,13 @@ distill-chain: $(STAMP)
 # run it in the background: nohup make pareto > runs/pareto-imdb.log 2>&1 &
 pareto: $(STAMP)
 	$(PY) scripts/pareto_imdb.py $(ARGS)
+
+# ListOps at long lengths: FNet vs Transformer twin, training speed and peak RSS at lengths 512-4096
+# (each cell its own process under an 8 GiB address-space limit) and accuracy after 420 s of training
+# each at length 512 (about 70 min on 2 cores). Writes docs/results/listops.md/.json/.png; cells are
+# stored in runs/listops_report/state.json and a rerun skips them.
+listops: $(STAMP)
+	$(PY) scripts/listops_report.py --repeats 5
 
 # MediaPipe Tasks for Python (parity tests) in its own venv: it pins numpy<2 and protobuf 4.25.
 MP_STAMP := .venv-mediapipe/.installed-$(shell cksum < tests/mediapipe_requirements.txt | cut -d' ' -f1)
