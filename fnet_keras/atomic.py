@@ -11,6 +11,8 @@ import contextlib
 import datetime
 import os
 import secrets
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -61,3 +63,22 @@ def default_mode(directory: bool = False) -> int:
 def utc_timestamp() -> str:
     """Now as ISO-8601 UTC to the second, e.g. "2026-11-30T03:12:48Z" (what reports record)."""
     return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def install_directory(temp_dir: str | os.PathLike, out_dir: str | os.PathLike) -> None:
+    """Renames the finished `temp_dir` (a sibling of `out_dir`) to `out_dir`. An existing `out_dir`
+    is moved aside first, restored if the rename fails, and deleted after: a reader sees the old
+    directory or the new one, never a mix."""
+    temp_dir, out_dir = Path(temp_dir), Path(out_dir)
+    if not out_dir.exists():
+        os.rename(temp_dir, out_dir)
+        return
+    backup = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}.", suffix=".old"))
+    os.rmdir(backup)
+    os.rename(out_dir, backup)
+    try:
+        os.rename(temp_dir, out_dir)
+    except BaseException:
+        os.rename(backup, out_dir)
+        raise
+    shutil.rmtree(backup, ignore_errors=True)

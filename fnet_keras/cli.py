@@ -129,6 +129,19 @@ def _add_train_arguments(parser: argparse.ArgumentParser) -> None:
         help="start from a pre-trained backbone (fnet-keras pretrain): its vocabulary, tokenizer and "
         "weights, a fresh head; model and tokenizer settings default to the pre-training's",
     )
+    parser.add_argument(
+        "--teacher",
+        metavar="RUN_DIR",
+        help="distil from a finished run with the same labels (any preset, mixing or vocabulary): the loss "
+        "mixes the labels with its temperature-softened probabilities (--distill-alpha, --temperature); "
+        "its logits are computed once and kept in the run directory",
+    )
+    parser.add_argument(
+        "--distill-text",
+        metavar="FILE",
+        help="with --teacher: extra unlabelled text (one text per line, .txt or .txt.gz, or a folder) "
+        "that the teacher labels; joins every training epoch",
+    )
     group = parser.add_argument_group("settings (each recorded in the run's config.json)")
     for field in dataclasses.fields(TrainSettings):
         flag = "--" + field.name.replace("_", "-")
@@ -232,6 +245,12 @@ def _run_train(args: argparse.Namespace) -> int:
         run.check_new()
         if args.data is None:
             raise UsageError("--data is required (except with --resume on a started run)")
+    if args.teacher:
+        from fnet_keras.training.teacher import load_teacher
+
+        load_teacher(args.teacher)  # a wrong teacher is an error before TensorFlow loads
+    elif not args.resume and (settings.distills or args.distill_text):
+        raise UsageError("--distill-alpha, --temperature and --distill-text apply with --teacher only")
     verbose = 0 if args.quiet else 1 if sys.stderr.isatty() else 2
     say = (lambda message: None) if args.quiet else _say
     dataset = None
@@ -253,6 +272,8 @@ def _run_train(args: argparse.Namespace) -> int:
         strategy=args.strategy,
         verbose=verbose,
         init_from=args.init_from if not args.resume else None,
+        teacher=args.teacher,
+        distill_text=args.distill_text,
     )
     test = result.test_metrics
     print(f"run directory: {result.run_dir}")

@@ -32,7 +32,7 @@ import tempfile
 from pathlib import Path
 
 from fnet_keras.edge.errors import EdgeRuntimeError
-from fnet_keras.edge.runtime import RuntimeInfo
+from fnet_keras.edge.runtime import RuntimeInfo, run_python_child
 
 # Seconds one measured process may take (import, load, a few inferences).
 MEMORY_TIMEOUT_SECONDS = 600
@@ -122,13 +122,7 @@ def measure_peak_memory(
             str(vocabulary_size or 0),
         ]
         try:
-            completed = subprocess.run(
-                [sys.executable, "-c", _LAUNCHER, *child],
-                capture_output=True,
-                timeout=MEMORY_TIMEOUT_SECONDS,
-                # The measured process imports fnet_keras and the interpreter from where this one did.
-                env={**os.environ, "PYTHONPATH": os.pathsep.join(entry for entry in sys.path if entry)},
-            )
+            completed = run_python_child(_LAUNCHER, child, MEMORY_TIMEOUT_SECONDS)
         except subprocess.TimeoutExpired:
             raise EdgeRuntimeError(
                 f"the memory measurement process did not finish within {MEMORY_TIMEOUT_SECONDS} s"

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 import fnet_keras
-from fnet_keras.atomic import default_mode, utc_timestamp, write_synced
+from fnet_keras.atomic import default_mode, install_directory, utc_timestamp, write_synced
 from fnet_keras.data.errors import DataError
 from fnet_keras.data.label_map import LabelMap
 from fnet_keras.edge.errors import BundleError
@@ -123,7 +123,7 @@ def write_bundle(
         write_synced(temp_dir / MANIFEST_NAME, manifest_text.encode("utf-8"))
         if make_zip:
             temp_zip = _write_zip(temp_dir, out_dir.name, zip_path)
-        _install_directory(temp_dir, out_dir)
+        install_directory(temp_dir, out_dir)
         if temp_zip is not None:
             os.replace(temp_zip, zip_path)
     except BaseException:
@@ -288,20 +288,6 @@ def _write_zip(bundle_dir: Path, folder: str, zip_path: Path) -> Path:
     return temp_zip
 
 
-def _install_directory(temp_dir: Path, out_dir: Path) -> None:
-    """Renames `temp_dir` to `out_dir`; an existing `out_dir` is moved aside first (restored on failure)."""
-    if not out_dir.exists():
-        os.rename(temp_dir, out_dir)
-        return
-    backup = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}.", suffix=".old"))
-    os.rmdir(backup)
-    os.rename(out_dir, backup)
-    try:
-        os.rename(temp_dir, out_dir)
-    except BaseException:
-        os.rename(backup, out_dir)
-        raise
-    shutil.rmtree(backup, ignore_errors=True)
 
 
 def _zip_path(out_dir: Path) -> Path:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -19,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from fnet_keras.edge.errors import BundleError, EdgeRuntimeError
-from fnet_keras.edge.runtime import RuntimeInfo, detect_runtime
+from fnet_keras.edge.runtime import RuntimeInfo, detect_runtime, run_python_child
 from fnet_keras.edge.tflite_metadata import SIGNATURE_KEY
 from fnet_keras.quiet import quiet_native_output
 from fnet_keras.text.vocabulary import PAD_ID
@@ -139,13 +138,8 @@ def probe_in_subprocess(
         model_path = Path(directory) / "model.tflite"
         model_path.write_bytes(model_bytes)
         try:
-            completed = subprocess.run(
-                [sys.executable, "-c", _PROBE_SCRIPT, runtime.name, str(model_path)],
-                capture_output=True,
-                timeout=PROBE_TIMEOUT_SECONDS,
-                # The child imports the interpreter from wherever this process found it.
-                env={**os.environ, "PYTHONPATH": os.pathsep.join(entry for entry in sys.path if entry)},
-            )
+            arguments = [runtime.name, str(model_path)]
+            completed = run_python_child(_PROBE_SCRIPT, arguments, PROBE_TIMEOUT_SECONDS)
         except subprocess.TimeoutExpired:
             raise BundleError(
                 f"{runtime.name} {runtime.version} did not load and run the model within "

@@ -25,7 +25,9 @@ Format 2 (written since fnet-keras 0.2), each fact once:
     ops                        op name -> count, from the flatbuffer
     parity                     the export's parity gate figures
     runtime                    which interpreters run it (`runtime_requirements`)
-    provenance                 where it came from (run directory, config hash; pre-training, teacher)
+    provenance                 where it came from: "run" (directory, config hash), "init" (the
+                               pre-training, or null), "distillation" (teacher run with its hashes,
+                               preset, accuracy and own init; extra text; or null)
     notes                      free-form facts (test accuracy, latency, ...)
     files                      name -> {"bytes", "sha256"} of model.tflite, vocab.txt, labels.txt
 The labels are labels.txt (not repeated here).

@@ -20,7 +20,10 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import importlib.metadata
+import os
 import re
+import subprocess
+import sys
 from types import ModuleType
 from typing import Any
 
@@ -169,3 +172,16 @@ def check_runtime(
             f"(needs >= {MIN_TFLITE_RUNTIME}); {fix}",
             path,
         )
+
+
+def run_python_child(code: str, args: list[str], timeout: float) -> subprocess.CompletedProcess:
+    """Runs `code` in a new Python process with `args` (output captured), importing fnet_keras and
+    the interpreter package from where this process found them (its `sys.path`): used where a
+    model must be tried or measured apart from this process (a crash or the peak memory stays
+    there). Raises `subprocess.TimeoutExpired` after `timeout` seconds."""
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        timeout=timeout,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(entry for entry in sys.path if entry)},
+    )

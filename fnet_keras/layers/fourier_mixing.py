@@ -53,7 +53,8 @@ def real_fft2_dft(x, normalization="none"):
 
     `x @ [C_h | S_h]` gives both hidden-axis products in one matmul; stacking them on
     the sequence axis turns the sequence-axis step into one matmul with `[C_s | −S_s]`.
-    The orthonormal scale folds into the hidden-axis matrix: no extra op.
+    The orthonormal scale folds into the hidden-axis matrix (a constant once the
+    length is static), so the activations see no extra op.
     """
     seq_len, hidden = tf.shape(x)[-2], tf.shape(x)[-1]
     cos_h, sin_h = dft_matrices(hidden)

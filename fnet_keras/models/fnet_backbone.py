@@ -7,6 +7,7 @@ from fnet_keras.layers import FNetEncoder, PositionEmbedding
 from fnet_keras.layers.fourier_mixing import LEGACY_NORMALIZATION
 from fnet_keras.layers.layer_normalization import LayerNormalization
 from fnet_keras.layers.pooling import masked_mean
+from fnet_keras.presets import BACKBONE_KEYS, get_preset
 
 BACKBONE_MIXINGS = ("fourier", "attention", "linear", "hybrid", "none")
 # "first": the first token's vector ([CLS]); "mean": the mean of the real (non-padding) tokens.
@@ -205,6 +206,25 @@ class FNetBackbone(keras.Model):
             "layer_norm_epsilon": self.layer_norm_epsilon,
             "padding_id": self.padding_id,
         }
+
+    @classmethod
+    def from_preset(
+        cls, preset, vocabulary_size, mixing="fourier", sequence_length=None, num_attention_layers=None,
+        dropout=0.1, **kwargs,
+    ):
+        """A backbone of a preset's sizes (`fnet_keras.presets`), e.g. the Transformer twin of `mini`.
+
+        `kwargs` override preset sizes or set other arguments (`fourier_method`, `pooling`,
+        `mixing_dropout`, `dtype`, ...). Hybrid defaults to one attention block on top.
+        """
+        sizes = {k: v for k, v in get_preset(preset).items() if k in BACKBONE_KEYS}
+        sizes.update(kwargs)
+        if mixing == "hybrid" and num_attention_layers is None:
+            num_attention_layers = 1
+        return cls(
+            vocabulary_size=vocabulary_size, mixing=mixing, sequence_length=sequence_length,
+            num_attention_layers=num_attention_layers, dropout=dropout, **sizes,
+        )
 
     @classmethod
     def from_config(cls, config):

@@ -5,7 +5,6 @@ from keras import ops
 
 from fnet_keras.layers.fnet_encoder import gelu_approximate
 from fnet_keras.models.fnet_backbone import FNetBackbone
-from fnet_keras.presets import BACKBONE_KEYS, get_preset
 
 
 @keras.saving.register_keras_serializable(package="fnet_keras")
@@ -85,17 +84,8 @@ class MaskedLM(keras.Model):
         dropout=0.1, **backbone_kwargs,
     ):
         """A `MaskedLM` on a preset-sized backbone; `backbone_kwargs` override preset values."""
-        sizes = {k: v for k, v in get_preset(preset).items() if k in BACKBONE_KEYS}
-        sizes.update(backbone_kwargs)
-        if mixing == "hybrid" and num_attention_layers is None:
-            num_attention_layers = 1
-        backbone = FNetBackbone(
-            vocabulary_size=vocabulary_size,
-            mixing=mixing,
-            sequence_length=sequence_length,
-            num_attention_layers=num_attention_layers,
-            dropout=dropout,
-            **sizes,
+        backbone = FNetBackbone.from_preset(
+            preset, vocabulary_size, mixing, sequence_length, num_attention_layers, dropout, **backbone_kwargs
         )
         return cls(backbone=backbone)
 

@@ -3,7 +3,6 @@
 import keras
 
 from fnet_keras.models.fnet_backbone import FNetBackbone
-from fnet_keras.presets import BACKBONE_KEYS, get_preset
 
 
 @keras.saving.register_keras_serializable(package="fnet_keras")
@@ -54,17 +53,8 @@ class TextClassifier(keras.Model):
         `backbone_kwargs` override preset values or set other `FNetBackbone`
         arguments (`fourier_method`, `mixing_dropout`, `dtype`, ...).
         """
-        sizes = {k: v for k, v in get_preset(preset).items() if k in BACKBONE_KEYS}
-        sizes.update(backbone_kwargs)
-        if mixing == "hybrid" and num_attention_layers is None:
-            num_attention_layers = 1
-        backbone = FNetBackbone(
-            vocabulary_size=vocabulary_size,
-            mixing=mixing,
-            sequence_length=sequence_length,
-            num_attention_layers=num_attention_layers,
-            dropout=dropout,
-            **sizes,
+        backbone = FNetBackbone.from_preset(
+            preset, vocabulary_size, mixing, sequence_length, num_attention_layers, dropout, **backbone_kwargs
         )
         return cls(backbone=backbone, num_classes=num_classes, dropout=dropout)
 

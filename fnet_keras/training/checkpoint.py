@@ -50,8 +50,28 @@ def save_checkpoint(
     `before_commit` runs after the variables are written and before state.json commits them (the
     caller writes history.json there).
     """
+    save_variables(directory, model, optimizer, f"{epochs_done:04d}",
+                   {"version": STATE_VERSION, "epochs_done": epochs_done}, before_commit)
+
+
+def load_checkpoint(directory: Path, model, optimizer) -> int | None:
+    """Restores a checkpoint into `model` and a built `optimizer`; its finished epochs, or None if none."""
+    record = load_variables(
+        directory, model, optimizer, STATE_VERSION,
+        "an older fnet-keras started this run; resume it with that version, or start again",
+    )
+    return None if record is None else int(record["epochs_done"])
+
+
+def save_variables(
+    directory: Path, model, optimizer, tag: str, record: dict[str, Any],
+    before_commit: Callable[[], None] | None = None,
+) -> None:
+    """The checkpoint of a training or pre-training loop: `variables-TAG.npz` (every model and
+    optimizer variable, in the order Keras lists them), then `state.json` = `record` plus the
+    file's name (the commit point); older variables files are removed after."""
     directory.mkdir(parents=True, exist_ok=True)
-    name = f"variables-{epochs_done:04d}.npz"
+    name = f"variables-{tag}.npz"
     arrays = {f"model_{i:05d}": np.asarray(v.numpy()) for i, v in enumerate(model.variables)}
     arrays.update({f"optimizer_{i:05d}": np.asarray(v.numpy()) for i, v in enumerate(optimizer.variables)})
     with atomic_output(directory / name) as temp:
@@ -59,25 +79,22 @@ def save_checkpoint(
             np.savez(file, **arrays)
     if before_commit is not None:
         before_commit()
-    state = {"version": STATE_VERSION, "variables": name, "epochs_done": epochs_done}
-    write_json(directory / "state.json", state)
+    write_json(directory / "state.json", {**record, "variables": name})
     for old in directory.glob("variables-*.npz"):
         if old.name != name:
             old.unlink(missing_ok=True)
 
 
-def load_checkpoint(directory: Path, model, optimizer) -> int | None:
-    """Restores a checkpoint into `model` and a built `optimizer`; its finished epochs, or None if none."""
+def load_variables(directory: Path, model, optimizer, version: int, other_version_hint: str) -> dict | None:
+    """Restores `save_variables`' checkpoint into `model` and a built `optimizer`; its state.json
+    record, or None when there is no checkpoint. A record of another `version` is refused with
+    `other_version_hint`; variables that do not fit the model are refused, naming the file."""
     state_path = directory / "state.json"
     if not state_path.is_file():
         return None
     record = read_json(state_path)
-    if not isinstance(record, dict) or record.get("version") != STATE_VERSION:
-        raise RunDirError(
-            f"not a checkpoint of version {STATE_VERSION}: an older fnet-keras started this run; resume it "
-            f"with that version, or start again",
-            state_path,
-        )
+    if not isinstance(record, dict) or record.get("version") != version:
+        raise RunDirError(f"not a checkpoint of version {version}: {other_version_hint}", state_path)
     variables_path = directory / record["variables"]
     try:
         with np.load(variables_path) as archive:
@@ -95,4 +112,4 @@ def load_checkpoint(directory: Path, model, optimizer) -> int | None:
             )
         for variable, value in zip(variables, values, strict=True):
             variable.assign(value)
-    return int(record["epochs_done"])
+    return record

@@ -6,7 +6,8 @@
 `RunCheckpoint`) and logs, with the step run through `strategy.run`. Gradients are summed
 across replicas by the Keras optimizer itself (`all_reduce` in `apply_gradients`); the loss
 is divided by the global example count, so every strategy takes the same step for the
-same global batch.
+same global batch. The loss is the model's compiled one (cross-entropy, or distillation's with
+its packed targets), and accuracy counts labelled rows only.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ import numpy as np
 import tensorflow as tf
 
 from fnet_keras.edge.classification import softmax
-from fnet_keras.training.pipeline import epoch_batches, predict_logits, steps_per_epoch
+from fnet_keras.training.distillation import target_labels
+from fnet_keras.training.pipeline import epoch_batches, predict_logits, steps_per_epoch, targets_tensor
 from fnet_keras.training.settings import STRATEGIES
 
 
@@ -81,8 +83,9 @@ def custom_training_loop(
     Calls the callbacks' epoch, batch and test hooks with the logs `fit` would give.
     """
     optimizer = model.optimizer
-    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction=None)
-    train_ids, train_labels = (tf.constant(array, tf.int32) for array in train)
+    # The compiled loss per row (summed here, divided by the global row count below).
+    loss_fn = model.loss.__class__.from_config({**model.loss.get_config(), "reduction": None})
+    train_ids, train_labels = tf.constant(train[0], tf.int32), targets_tensor(train[1])
     steps = steps_per_epoch(len(train[1]), batch_size)
 
     def replica_step(token_ids, labels):
@@ -96,8 +99,9 @@ def custom_training_loop(
         gradients = tape.gradient(loss, model.trainable_variables)
         optimizer.apply_gradients(zip(gradients, model.trainable_variables, strict=True))
         predicted = tf.argmax(logits, -1, output_type=tf.int32)
-        correct = tf.reduce_sum(tf.cast(tf.equal(predicted, labels), tf.float32))
-        return loss_sum, correct, count
+        classes, labelled = target_labels(labels, logits)
+        correct = tf.reduce_sum(tf.cast(tf.equal(predicted, classes), tf.float32) * labelled)
+        return loss_sum, correct, count, tf.reduce_sum(labelled)
 
     @tf.function(reduce_retracing=True)
     def train_step(iterator):
@@ -121,12 +125,12 @@ def custom_training_loop(
 
         iterator = iter(strategy.distribute_datasets_from_function(dataset_fn))
         callbacks.on_epoch_begin(epoch)
-        totals = np.zeros(3)
+        totals = np.zeros(4)  # loss sum, correct, rows, labelled rows
         logs = {}
         for step in range(steps):
             callbacks.on_train_batch_begin(step)
             totals += [float(value) for value in train_step(iterator)]
-            logs = {"loss": totals[0] / totals[2], "accuracy": totals[1] / totals[2]}
+            logs = {"loss": totals[0] / totals[2], "accuracy": totals[1] / max(totals[3], 1.0)}
             callbacks.on_train_batch_end(step, logs)
         callbacks.on_test_begin()
         logits = predict_logits(model, dev[0], batch_size)

@@ -61,11 +61,19 @@ def epoch_batches(
     return batches.map(lambda indices: (tf.gather(token_ids, indices), tf.gather(labels, indices)))
 
 
+def targets_tensor(targets: np.ndarray) -> tf.Tensor:
+    """Training targets as a tensor: class ids as int32, float targets (distillation's packed
+    label, labelled flag and teacher logits) as float32."""
+    targets = np.asarray(targets)
+    return tf.constant(targets, tf.float32 if targets.dtype.kind == "f" else tf.int32)
+
+
 def training_dataset(
     token_ids: np.ndarray, labels: np.ndarray, batch_size: int, seed: int, first_epoch: int, epochs: int
 ) -> tf.data.Dataset:
-    """Epochs `first_epoch .. epochs - 1` back to back, for `Model.fit(steps_per_epoch=...)`."""
-    token_ids, labels = tf.constant(token_ids, tf.int32), tf.constant(labels, tf.int32)
+    """Epochs `first_epoch .. epochs - 1` back to back, for `Model.fit(steps_per_epoch=...)`.
+    `labels`: class ids, or rows of float targets (`targets_tensor`)."""
+    token_ids, labels = tf.constant(token_ids, tf.int32), targets_tensor(labels)
     epoch_numbers = tf.data.Dataset.range(first_epoch, epochs)
     dataset = epoch_numbers.flat_map(lambda epoch: epoch_batches(token_ids, labels, batch_size, seed, epoch))
     return dataset.prefetch(AUTOTUNE)

@@ -39,13 +39,13 @@ import numpy as np
 import tensorflow as tf
 
 import fnet_keras
-from fnet_keras.atomic import atomic_output
 from fnet_keras.data import DataError
 from fnet_keras.models.masked_lm import MaskedLM
 from fnet_keras.text import load_vocabulary, save_vocabulary
 from fnet_keras.text.learn import learn_vocabulary
 from fnet_keras.text.tf_tokenizer import make_tf_tokenizer
 from fnet_keras.training import masking
+from fnet_keras.training.checkpoint import load_variables, save_variables
 from fnet_keras.training.distribute import is_chief, make_strategy
 from fnet_keras.training.pretrain_data import (
     Corpus,
@@ -68,6 +68,8 @@ from fnet_keras.training.pretrain_dir import (
 from fnet_keras.training.pretrain_settings import PretrainSettings
 from fnet_keras.training.run_dir import RunDirError, read_json, write_json
 from fnet_keras.training.schedule import NO_WEIGHT_DECAY, WarmupDecay
+from fnet_keras.training.settings import backbone_arguments
+from fnet_keras.training.stages import stage_printer
 
 __all__ = [
     "PretrainLoop", "PretrainResult", "PretrainSettings", "build_masked_lm", "init_classifier_from",
@@ -131,16 +133,7 @@ def build_masked_lm(
     settings: PretrainSettings, vocabulary_size: int
 ) -> tuple[MaskedLM, keras.optimizers.AdamW]:
     """The model `pretrain` trains and its AdamW (built); build them inside a strategy's scope."""
-    model = MaskedLM.from_preset(
-        settings.preset,
-        vocabulary_size=vocabulary_size,
-        mixing=settings.mixing,
-        sequence_length=settings.sequence_length,
-        num_attention_layers=settings.num_attention_layers,
-        dropout=settings.dropout,
-        fourier_method=settings.fourier_method,
-        **settings.backbone_overrides,
-    )
+    model = MaskedLM.from_preset(settings.preset, vocabulary_size, **backbone_arguments(settings))
     slots = masking.max_predictions(settings.sequence_length)
     model({"token_ids": np.zeros((1, settings.sequence_length), np.int32),
            "mask_positions": np.zeros((1, slots), np.int32)})  # creates the head's variables
@@ -216,6 +209,8 @@ def pretrain(
         if value is not None and not value > 0:
             raise ValueError(f"{name} must be > 0 or None; got {value!r}")
 
+    say = stage_printer(verbose if chief else 0)
+    say("reading the text")
     documents = _read_text(text, recorded)
     tokenizer_config = settings.tokenizer_config()
     vocabulary_source = None
@@ -228,11 +223,14 @@ def pretrain(
             raise DataError(f"the vocabulary holds {len(vocabulary)} tokens, more than vocabulary_size "
                             f"{settings.vocabulary_size}", vocabulary_source)
     else:
+        say(f"learning a WordPiece vocabulary of up to {settings.vocabulary_size} tokens on "
+            f"{len(documents.texts):,} documents (minutes on a large text)")
         vocabulary = learn_vocabulary(documents.texts, settings.vocabulary_size, tokenizer_config)
     if len(vocabulary) <= masking.FIRST_ORDINARY_ID:
         raise DataError("the vocabulary learned holds only the special tokens; the text is too small",
                         documents.files()[0][0])
     tokenizer = make_tf_tokenizer(vocabulary, tokenizer_config)
+    say(f"tokenizing and cutting windows of {settings.sequence_length} pieces")
     windows = cut_windows(tokenize_documents(tokenizer, documents.texts), settings.sequence_length)
     replicas = distribution.num_replicas_in_sync
     if settings.batch_size < replicas:
@@ -601,42 +599,14 @@ def _save_weights_atomic(backbone: keras.Model, path: Path) -> None:
 
 
 def _save_checkpoint(directory: Path, model, optimizer, state: PretrainState) -> None:
-    """Variables of `model` and `optimizer`, then state.json naming them (the commit point)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    name = f"variables-{state.step:09d}.npz"
-    arrays = {f"model_{i:05d}": np.asarray(v.numpy()) for i, v in enumerate(model.variables)}
-    arrays.update({f"optimizer_{i:05d}": np.asarray(v.numpy()) for i, v in enumerate(optimizer.variables)})
-    with atomic_output(directory / name) as temp:
-        with open(temp, "wb") as file:
-            np.savez(file, **arrays)
-    write_json(directory / "state.json",
-               {"version": STATE_VERSION, "variables": name, "state": dataclasses.asdict(state)})
-    for old in directory.glob("variables-*.npz"):
-        if old.name != name:
-            old.unlink(missing_ok=True)
+    save_variables(directory, model, optimizer, f"{state.step:09d}",
+                   {"version": STATE_VERSION, "state": dataclasses.asdict(state)})
 
 
 def _load_checkpoint(directory: Path, model, optimizer) -> PretrainState | None:
-    state_path = directory / "state.json"
-    if not state_path.is_file():
-        return None
-    record = read_json(state_path)
-    if not isinstance(record, dict) or record.get("version") != STATE_VERSION:
-        raise RunDirError(f"{state_path}: not a pre-training checkpoint state of version {STATE_VERSION}")
-    variables_path = directory / record["variables"]
-    try:
-        with np.load(variables_path) as archive:
-            arrays = {key: archive[key] for key in archive.files}
-    except OSError as error:
-        raise RunDirError(f"{variables_path}: cannot read checkpoint variables: {error}") from None
-    for prefix, variables in (("model", model.variables), ("optimizer", optimizer.variables)):
-        values = [arrays[key] for key in sorted(arrays) if key.startswith(prefix + "_")]
-        if [value.shape for value in values] != [tuple(v.shape) for v in variables]:
-            raise RunDirError(f"{variables_path}: the checkpoint's {prefix} variables do not match this "
-                              f"{prefix}; it was made with other settings")
-        for variable, value in zip(variables, values, strict=True):
-            variable.assign(value)
-    return PretrainState(**record["state"])
+    record = load_variables(directory, model, optimizer, STATE_VERSION,
+                            "another fnet-keras started this pre-training; resume it with that version")
+    return None if record is None else PretrainState(**record["state"])
 
 
 def _finished_result(pre: PretrainDir, config: dict) -> PretrainResult:

@@ -31,8 +31,9 @@ from typing import Any
 
 from fnet_keras.errors import LocatedError
 from fnet_keras.text import TokenizerConfig, load_vocabulary
+from fnet_keras.training.output_dir import OutputDirectory, RunDirError
 from fnet_keras.training.pretrain_settings import TOKENIZER_KEYS, PretrainSettings
-from fnet_keras.training.run_dir import RunDirError, read_json
+from fnet_keras.training.run_dir import read_json
 from fnet_keras.training.settings import TrainSettings
 
 PRETRAIN_FORMAT_VERSION = 1
@@ -61,40 +62,19 @@ def file_sha256(path: str | os.PathLike) -> str:
     return digest.hexdigest()
 
 
-class PretrainDir:
-    """Paths and state of one pre-training directory.
+class PretrainDir(OutputDirectory):
+    """Paths and state of one pre-training directory (`fnet-keras pretrain`).
 
     Args:
         path: the directory (need not exist yet).
     """
 
-    def __init__(self, path: str | os.PathLike):
-        self.path = Path(path)
+    WHAT = "pre-training run"
+    WRITER = "pre-training"
+    FINISHED_FILE = "result.json"
 
-    config = property(lambda self: self.path / "config.json")
-    vocabulary = property(lambda self: self.path / "vocab.txt")
-    history = property(lambda self: self.path / "history.json")
-    checkpoint = property(lambda self: self.path / "checkpoint")
     weights = property(lambda self: self.path / WEIGHTS_FILE)
     result = property(lambda self: self.path / "result.json")
-
-    def has_started(self) -> bool:
-        return self.config.is_file()
-
-    def is_finished(self) -> bool:
-        return self.result.is_file()
-
-    def check_new(self) -> None:
-        """Refuses a directory that already holds anything."""
-        if self.path.exists() and not self.path.is_dir():
-            raise RunDirError(f"{self.path}: exists and is not a directory")
-        if self.is_finished():
-            raise RunDirError(f"{self.path} already holds a finished pre-training run; choose another --out")
-        if self.has_started():
-            raise RunDirError(f"{self.path} holds an unfinished pre-training run; pass --resume to continue "
-                              f"it, or choose another --out")
-        if self.path.is_dir() and any(self.path.iterdir()):
-            raise RunDirError(f"{self.path} is not empty; pre-training writes into a new or empty directory")
 
     def read_config(self) -> dict[str, Any]:
         """config.json, checked to be a pre-training config of this format version."""

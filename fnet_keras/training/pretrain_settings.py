@@ -12,7 +12,7 @@ import math
 from typing import Any
 
 from fnet_keras.text.config import TokenizerConfig
-from fnet_keras.training.settings import SettingsError, TrainSettings
+from fnet_keras.training.settings import SettingsError, TrainSettings, check_known_settings
 
 PRETRAIN_MIXINGS = ("fourier", "attention", "hybrid")  # linear mixing's weights depend on the length
 # TokenizerConfig fields a run chooses; sequence_length is the model's, set from `sequence_length`.
@@ -121,10 +121,7 @@ class PretrainSettings:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PretrainSettings:
-        known = {field.name for field in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise SettingsError(f"unknown pre-training setting(s) {unknown}; known: {sorted(known)}")
+        check_known_settings(cls, data, "pre-training")
         return cls(**data)
 
     def replace(self, **changes: Any) -> PretrainSettings:

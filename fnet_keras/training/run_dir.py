@@ -2,13 +2,16 @@
 
     RUN_DIR/
       config.json    format version, package version, settings, strategy, data provenance and notes,
-                     where the weights started from (written first)
+                     where the weights started from ("init"), the teacher and extra text of a
+                     distilled run ("distillation") (written first)
       vocab.txt      the WordPiece vocabulary
       labels.txt     one label per line, class id = line - 1
       model.keras    the best model so far by dev accuracy (no optimizer), then the final one
       history.json   one record per finished epoch
       checkpoint/    the last finished epoch's variables (removed when the run finishes)
       metrics.json   dev (and test) metrics of the best model: written last, marks the run finished
+      teacher_logits.npz  a distilled run's teacher logits of every training row (and dev), computed
+                     once and kept: resume reads them instead of running the teacher again
 
 Each fact is written once: the tokenizer settings, sequence length, preset and seed are in
 `settings`; the labels in labels.txt; the vocabulary (and its size) in vocab.txt; steps and
@@ -30,19 +33,15 @@ from typing import Any
 
 from fnet_keras.atomic import write_text_atomic
 from fnet_keras.data import DataError, LabelMap, Split, load_split_from_info, read_evaluation_split
-from fnet_keras.errors import LocatedError
 from fnet_keras.text import TokenizerConfig, TokenizerError, load_vocabulary
 from fnet_keras.text.config import KERAS_HUB_RULES, SUPPORTED_RULES_VERSIONS
+from fnet_keras.training.output_dir import OutputDirectory, RunDirError
 from fnet_keras.training.settings import TrainSettings
 
 CONFIG_FORMAT_VERSION = 2
 READABLE_FORMAT_VERSIONS = (1, 2)
 # What format 1 recorded for settings that format 2 added; applied when a format-1 config is read.
 FORMAT1_SETTINGS: dict[str, Any] = {}
-
-
-class RunDirError(LocatedError):
-    """A run directory that cannot be used as asked (exists, unfinished, missing, corrupt)."""
 
 
 def write_json(path: str | os.PathLike, data: Any) -> None:
@@ -76,6 +75,8 @@ class Run:
         strategy: the distribution strategy it was started with.
         config_sha256: SHA-256 of config.json, for provenance records.
         init: where its weights started: a pre-training's provenance, or None (random).
+        distillation: a distilled run's teacher (`Teacher.provenance()`) and extra unlabelled text
+            (`Documents.source_info()` or None), or None when it learned from its labels alone.
     """
 
     path: Path
@@ -89,6 +90,7 @@ class Run:
     strategy: str
     config_sha256: str
     init: dict[str, Any] | None = None
+    distillation: dict[str, Any] | None = None
 
     @property
     def model_path(self) -> Path:
@@ -156,44 +158,17 @@ class Run:
         return model
 
 
-class RunDir:
-    """Paths and state of one run directory.
+class RunDir(OutputDirectory):
+    """Paths and state of one run directory (`fnet-keras train`).
 
     Args:
         path: the directory (need not exist yet).
     """
 
-    def __init__(self, path: str | os.PathLike):
-        self.path = Path(path)
-
-    config = property(lambda self: self.path / "config.json")
-    vocabulary = property(lambda self: self.path / "vocab.txt")
     labels = property(lambda self: self.path / "labels.txt")
     model = property(lambda self: self.path / "model.keras")
-    history = property(lambda self: self.path / "history.json")
     metrics = property(lambda self: self.path / "metrics.json")
-    checkpoint = property(lambda self: self.path / "checkpoint")
-
-    def is_finished(self) -> bool:
-        return self.metrics.is_file()
-
-    def has_started(self) -> bool:
-        return self.config.is_file()
-
-    def check_new(self) -> None:
-        """Refuses a directory that already holds anything (a run or other files)."""
-        if self.path.exists() and not self.path.is_dir():
-            raise RunDirError("exists and is not a directory", self.path)
-        if self.is_finished():
-            raise RunDirError(
-                "already holds a finished run (metrics.json); choose another --out or delete it", self.path
-            )
-        if self.has_started():
-            raise RunDirError(
-                "holds an unfinished run; pass --resume to continue it, or choose another --out", self.path
-            )
-        if self.path.is_dir() and any(self.path.iterdir()):
-            raise RunDirError("is not empty; training writes into a new or empty directory", self.path)
+    teacher_logits = property(lambda self: self.path / "teacher_logits.npz")
 
     def read_config(self) -> dict[str, Any]:
         """config.json of an existing run, in format 2 (a format-1 config is upgraded in memory)."""
@@ -257,6 +232,7 @@ class RunDir:
             strategy=config.get("strategy", "default"),
             config_sha256=hashlib.sha256(self.config.read_bytes()).hexdigest(),
             init=config.get("init"),
+            distillation=config.get("distillation"),
         )
 
 

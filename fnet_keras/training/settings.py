@@ -27,6 +27,10 @@ STRATEGIES = ("default", "mirrored", "multiworker")
 HOLDOUT_SEED = 0
 # With `epochs=None`: never fewer epochs than this, however many steps an epoch has.
 MIN_EPOCHS = 3
+# Distillation (`fit(teacher=...)`) when `distill_alpha` / `temperature` are not given; why these
+# values: `fnet_keras.training.distillation`.
+DEFAULT_DISTILL_ALPHA = 0.5
+DEFAULT_TEMPERATURE = 2.0
 # FNetBackbone arguments that `backbone_overrides` may set (sizes, for tests and ablations).
 OVERRIDABLE = (
     "num_layers", "hidden_dim", "intermediate_dim", "embedding_dim", "num_heads", "mixing_dropout",
@@ -89,6 +93,17 @@ class TrainSettings:
         2, "stop after this many epochs without a better dev accuracy (none: never stop early)"
     )
     seed: int = _setting(0, "seeds the weights, dropout and the order of the training examples")
+    distill_alpha: float | None = _setting(
+        None,
+        "with a teacher (--teacher): the labels' share of the loss on labelled rows, the rest is the "
+        f"teacher's temperature-softened probabilities (default {DEFAULT_DISTILL_ALPHA} with a teacher; "
+        "unlabelled --distill-text rows learn from the teacher alone)",
+    )
+    temperature: float | None = _setting(
+        None,
+        "with a teacher (--teacher): softmax temperature of teacher and student in the distillation term "
+        f"(default {DEFAULT_TEMPERATURE} with a teacher)",
+    )
     fourier_method: str = _setting(
         "auto",
         "how FourierMixing is computed in training (rfft needs power-of-two sequence length and hidden size)",
@@ -126,6 +141,10 @@ class TrainSettings:
         _number("warmup_fraction", self.warmup_fraction, 0.0, 1.0, high_open=True)
         _number("weight_decay", self.weight_decay, 0.0, None)
         _number("dropout", self.dropout, 0.0, 1.0, high_open=True)
+        if self.distill_alpha is not None:
+            _number("distill_alpha", self.distill_alpha, 0.0, 1.0)
+        if self.temperature is not None:
+            _number("temperature", self.temperature, 0.0, None, low_open=True)
         unknown = sorted(set(self.backbone_overrides) - set(OVERRIDABLE))
         if unknown:
             raise SettingsError(f"backbone_overrides: unknown key(s) {unknown}; allowed: {list(OVERRIDABLE)}")
@@ -154,16 +173,26 @@ class TrainSettings:
         """Steps of linear warm-up in a run of `total_steps`: `warmup_fraction` of them."""
         return min(round(self.warmup_fraction * total_steps), total_steps - 1)
 
+    @property
+    def distills(self) -> bool:
+        """Whether these settings set distillation up (`with_distillation` resolved them)."""
+        return self.distill_alpha is not None or self.temperature is not None
+
+    def with_distillation(self) -> TrainSettings:
+        """These settings for a run with a teacher: `distill_alpha` and `temperature` filled in with
+        the defaults where not given (recorded resolved, so resume compares the values used)."""
+        return self.replace(
+            distill_alpha=DEFAULT_DISTILL_ALPHA if self.distill_alpha is None else self.distill_alpha,
+            temperature=DEFAULT_TEMPERATURE if self.temperature is None else self.temperature,
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainSettings:
         """Reads `to_dict` output. Settings recorded before `tokenizer_rules` existed read as "keras_hub"."""
-        known = {field.name for field in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise SettingsError(f"unknown training setting(s) {unknown}; known: {sorted(known)}")
+        check_known_settings(cls, data, "training")
         # Recorded before the tokenizer rules were a setting: today's keras_hub rules.
         return cls(**{"tokenizer_rules": KERAS_HUB_RULES, **data})
 
@@ -208,3 +237,24 @@ def _number(
         low_text = f"{'>' if low_open else '>='} {low}"
         high_text = "" if high is None else f" and {'<' if high_open else '<='} {high}"
         raise SettingsError(f"{name} must be a number {low_text}{high_text}; got {value!r}")
+
+
+def check_known_settings(cls: type, data: dict[str, Any], what: str) -> None:
+    """Refuses keys of `data` that are no field of the settings dataclass `cls`, naming them."""
+    known = {field.name for field in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise SettingsError(f"unknown {what} setting(s) {unknown}; known: {sorted(known)}")
+
+
+def backbone_arguments(settings) -> dict[str, Any]:
+    """The `from_preset` arguments of a model built from `TrainSettings` or `PretrainSettings`
+    (both name the backbone the same way), less the preset and the sizes of the vocabulary/head."""
+    return {
+        "mixing": settings.mixing,
+        "sequence_length": settings.sequence_length,
+        "num_attention_layers": settings.num_attention_layers,
+        "dropout": settings.dropout,
+        "fourier_method": settings.fourier_method,
+        **settings.backbone_overrides,
+    }

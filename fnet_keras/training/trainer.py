@@ -9,6 +9,10 @@ epoch by dev accuracy is kept as `model.keras`; every epoch ends with a checkpoi
 killed run continues with `resume=True` and loses at most the epoch it was in. The same
 seed gives the same weights on the same machine. The run directory's layout is in
 `fnet_keras.training.run_dir`.
+
+With `teacher=RUN_DIR` the model learns from the labels and from a finished run's softened
+probabilities (`fnet_keras.training.distillation`), optionally also on unlabelled text
+(`distill_text`).
 """
 
 from __future__ import annotations
@@ -16,7 +20,6 @@ from __future__ import annotations
 import dataclasses
 import random
 import shutil
-import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,7 +28,16 @@ from typing import Any
 import keras
 import numpy as np
 
-from fnet_keras.data import DataError, Dataset, LabelMap, load_dataset, load_dataset_from_info
+from fnet_keras.data import (
+    DataError,
+    Dataset,
+    Documents,
+    LabelMap,
+    load_dataset,
+    load_dataset_from_info,
+    load_documents_from_info,
+    read_documents,
+)
 from fnet_keras.metrics import classification_metrics
 from fnet_keras.models import TextClassifier
 from fnet_keras.text import save_vocabulary
@@ -33,6 +45,12 @@ from fnet_keras.text.learn import learn_vocabulary
 from fnet_keras.text.tf_tokenizer import make_tf_tokenizer
 from fnet_keras.training.callbacks import RunCheckpoint
 from fnet_keras.training.checkpoint import best_epoch, load_checkpoint, stopped_early
+from fnet_keras.training.distillation import (
+    DistillationAccuracy,
+    DistillationLoss,
+    pack_targets,
+    teacher_logits,
+)
 from fnet_keras.training.distribute import custom_training_loop, is_chief, make_strategy
 from fnet_keras.training.pipeline import (
     encode_texts,
@@ -43,7 +61,9 @@ from fnet_keras.training.pipeline import (
 )
 from fnet_keras.training.run_dir import RunDir, RunDirError, new_config, read_json, write_json
 from fnet_keras.training.schedule import NO_WEIGHT_DECAY, WarmupDecay
-from fnet_keras.training.settings import HOLDOUT_SEED, TrainSettings
+from fnet_keras.training.settings import HOLDOUT_SEED, SettingsError, TrainSettings, backbone_arguments
+from fnet_keras.training.stages import stage_printer
+from fnet_keras.training.teacher import Teacher, TeacherError, load_teacher
 
 EVAL_BATCH_SIZE = 256
 
@@ -91,6 +111,8 @@ def fit(
     callbacks: Sequence[keras.callbacks.Callback] = (),
     verbose: str | int = "auto",
     init_from: str | Path | None = None,
+    teacher: str | Path | None = None,
+    distill_text: str | Path | None = None,
 ) -> FitResult:
     """Trains a classifier on `data` into the run directory `out`.
 
@@ -111,14 +133,23 @@ def fit(
         init_from: a pre-training directory (`fnet-keras pretrain`): its vocabulary instead of a
             learned one and its backbone weights under a fresh head; `settings` must fit it (see
             `Pretrained.fine_tuning_settings`). A resumed run restores its own checkpoint instead.
+        teacher: a finished run to distil from (any preset, mixing or vocabulary; the same labels
+            in the same order): the loss mixes the labels with its temperature-softened
+            probabilities (`settings.distill_alpha`, `settings.temperature`; defaults filled in and
+            recorded). Its logits are computed once and kept in the run directory. On resume,
+            None means the recorded teacher (which is then needed only if its logits are gone).
+        distill_text: with a teacher, extra unlabelled text (one text per line, `.txt`/`.txt.gz`
+            or a folder of them) on which the teacher's soft labels are the only labels; its rows
+            join every training epoch. On resume, None means the recorded one.
 
     Raises:
         DataError, TokenizerError: bad data or vocabulary, naming file and line.
         RunDirError: `out` is unusable as asked (finished, not empty, nothing to resume, settings
             differ).
+        TeacherError: a teacher that is unfinished, has other labels, or is not the recorded one.
         ValueError: bad settings.
     """
-    say = _stage_printer(verbose)
+    say = stage_printer(verbose)
     # The strategy comes first: MultiWorkerMirroredStrategy must exist before TF runs ops.
     distribution = make_strategy(strategy)
     chief = is_chief(distribution)
@@ -127,7 +158,22 @@ def fit(
         raise RunDirError("no run was started here, so there is nothing to resume; leave out --resume to "
                           "start one", run.path)
     recorded = run.load() if resume else None
+    distillation = recorded.distillation if recorded is not None else None
+    if recorded is not None and distillation is None and (teacher is not None or distill_text is not None):
+        raise RunDirError("the run was started without a teacher; one cannot join on resume (start a new "
+                          "run with --teacher)", run.path)
+    distilling = teacher is not None or distillation is not None
+    if distilling and settings is not None:
+        settings = settings.with_distillation()  # the defaults filled in, as they were recorded
     settings = _resolve_settings(settings, recorded)
+    if distilling:
+        settings = settings.with_distillation()
+    elif settings.distills:
+        raise SettingsError(f"distill_alpha {settings.distill_alpha} and temperature {settings.temperature} "
+                            f"apply to distillation only: give a teacher (--teacher RUN_DIR)")
+    if distill_text is not None and not distilling:
+        raise SettingsError(f"distill_text {distill_text} is text for a teacher to label: give a teacher "
+                            f"(--teacher RUN_DIR)")
     if recorded is not None and recorded.format_version != 2:
         raise RunDirError(f"a format-{recorded.format_version} run (an older fnet-keras) cannot be resumed; "
                           f"evaluate or export it, or start a new run", run.path)
@@ -136,6 +182,9 @@ def fit(
     if recorded is None and chief:
         run.check_new()
 
+    # The teacher and extra text are checked before any data is read (their errors come first).
+    teacher_run, teacher_record = _resolve_teacher(teacher, distillation)
+    documents = _load_distill_text(distill_text, distillation)
     pretrained = None
     if init_from is not None and recorded is None:
         from fnet_keras.training.pretrain_dir import load_pretrained
@@ -150,6 +199,8 @@ def fit(
         label_map = recorded.label_map
     else:
         label_map = LabelMap.from_labels(dataset.train.labels, dataset.train.path)
+    if teacher_run is not None:
+        teacher_run.check_labels(label_map.labels, dataset.train.path)
     tokenizer_config = settings.tokenizer_config()
     if recorded:
         vocabulary = recorded.vocabulary
@@ -158,21 +209,40 @@ def fit(
             f"{len(pretrained.vocabulary)} tokens)")
         vocabulary = pretrained.vocabulary
     else:
+        # The extra distillation text is training text too: its words get pieces of their own.
+        vocabulary_texts = list(dataset.train.texts) + (documents.texts if documents is not None else [])
         say(f"learning a WordPiece vocabulary of up to {settings.vocabulary_size} tokens "
-            f"from {len(dataset.train):,} training texts")
-        vocabulary = learn_vocabulary(dataset.train.texts, settings.vocabulary_size, tokenizer_config)
+            f"from {len(vocabulary_texts):,} training texts")
+        vocabulary = learn_vocabulary(vocabulary_texts, settings.vocabulary_size, tokenizer_config)
     tokenizer = make_tf_tokenizer(vocabulary, tokenizer_config)
     splits = {"train": dataset.train, "dev": dataset.dev}
     if dataset.test is not None and dataset.test.has_labels:
         splits["test"] = dataset.test
     labels = {name: np.asarray(label_map.encode(split), np.int32) for name, split in splits.items()}
-    say(f"tokenizing {sum(len(split) for split in splits.values()):,} texts "
-        f"({', '.join(f'{name} {len(split):,}' for name, split in splits.items())})")
+    texts = {name: split.texts for name, split in splits.items()}
+    if documents is not None:
+        texts["text"] = documents.texts
+    say(f"tokenizing {sum(len(part) for part in texts.values()):,} texts "
+        f"({', '.join(f'{name} {len(part):,}' for name, part in texts.items())})")
     # One tokenizer pass over all splits (one graph trace instead of one per split).
-    token_ids = encode_texts(tokenizer, [text for split in splits.values() for text in split.texts])
-    ends = np.cumsum([len(split) for split in splits.values()])
-    pieces = np.split(token_ids, ends[:-1])
-    encoded = {name: (ids, labels[name]) for name, ids in zip(splits, pieces, strict=True)}
+    token_ids = encode_texts(tokenizer, [text for part in texts.values() for text in part])
+    ends = np.cumsum([len(part) for part in texts.values()])
+    pieces = dict(zip(texts, np.split(token_ids, ends[:-1]), strict=True))
+    encoded = {name: (pieces[name], labels[name]) for name in splits}
+
+    logits = None
+    if distilling:
+        teacher_texts = {name: texts[name] for name in ("train", "dev", "text") if name in texts}
+        logits = teacher_logits(
+            run.teacher_logits, teacher_record, teacher_texts,
+            lambda: teacher_run if teacher_run is not None else _recorded_teacher(teacher_record), say,
+        )
+        teacher_dev = float(np.mean(np.argmax(logits.logits["dev"], axis=1) == labels["dev"]))
+        say(f"teacher's dev accuracy on this data: {teacher_dev:.4f}")
+        encoded["train"] = _distillation_targets(encoded["train"], pieces.get("text"), logits.logits)
+        if distillation is None:
+            distillation = {"teacher": teacher_record, "teacher_dev_accuracy": teacher_dev,
+                            "text": documents.source_info() if documents is not None else None}
 
     writer = run if chief else RunDir(tempfile.mkdtemp(prefix="fnet-keras-worker-"))
     try:
@@ -181,9 +251,12 @@ def fit(
             save_vocabulary(vocabulary, writer.vocabulary)
             label_map.save(writer.labels)
             config = new_config(settings, strategy, dataset.source_info(), dataset.notes)
-            config["schedule"] = planned_schedule(settings, len(dataset.train))
+            config["schedule"] = planned_schedule(settings, len(encoded["train"][0]))
             config["init"] = pretrained.provenance() if pretrained is not None else None
+            config["distillation"] = distillation
             writer.write_config(config)
+        if logits is not None and (logits.computed or not writer.teacher_logits.is_file()):
+            logits.save(writer.teacher_logits)
         return _train(run, writer, distribution, strategy, settings, vocabulary, label_map, dataset,
                       encoded, callbacks, verbose, say, pretrained)
     finally:
@@ -191,12 +264,61 @@ def fit(
             shutil.rmtree(writer.path, ignore_errors=True)
 
 
-def _stage_printer(verbose: str | int):
-    def say(message: str) -> None:
-        if verbose != 0:
-            print(message, file=sys.stderr, flush=True)
+def _resolve_teacher(teacher, distillation) -> tuple[Teacher | None, dict | None]:
+    """The given teacher (checked against the recorded one on resume) and the teacher's provenance
+    record; (None, None) without distillation."""
+    recorded = distillation["teacher"] if distillation is not None else None
+    if teacher is None:
+        return None, recorded
+    loaded = load_teacher(teacher)
+    if recorded is not None:
+        loaded.check_recorded(recorded)
+        return loaded, recorded
+    return loaded, loaded.provenance()
 
-    return say
+
+def _recorded_teacher(record: dict) -> Teacher:
+    """The teacher a run recorded, from its path, checked to be unchanged (its logits are recomputed)."""
+    try:
+        loaded = load_teacher(record["run"])
+    except RunDirError as error:
+        raise TeacherError(
+            f"the teacher's logits are not cached here (teacher_logits.npz), and the teacher run they come "
+            f"from cannot be read: {error}; restore it, or give it with --teacher", record["run"],
+        ) from None
+    loaded.check_recorded(record)
+    return loaded
+
+
+def _load_distill_text(distill_text, distillation) -> Documents | None:
+    """The extra unlabelled text: read from `distill_text` (on resume: checked to be the recorded
+    one), else the recorded text, else None."""
+    recorded = (distillation or {}).get("text")
+    if distill_text is None:
+        return load_documents_from_info(recorded) if recorded is not None else None
+    documents = read_documents(distill_text)
+    if distillation is not None and (recorded is None or documents.sha256 != recorded.get("sha256")):
+        started = (
+            "no --distill-text" if recorded is None else f"{recorded['path']} (SHA-256 {recorded['sha256']})"
+        )
+        raise DataError(f"the run was started with {started}, not this text (SHA-256 {documents.sha256}): "
+                        f"resume with the same text, or without --distill-text", documents.path)
+    return documents
+
+
+def _distillation_targets(train, text_ids, logits) -> tuple[np.ndarray, np.ndarray]:
+    """`(token_ids, packed targets)` of the training rows, then the unlabelled text's rows."""
+    train_ids, train_labels = train
+    if text_ids is None:
+        return train_ids, pack_targets(train_labels, np.ones(len(train_labels)), logits["train"])
+    return (
+        np.concatenate([train_ids, text_ids]),
+        pack_targets(
+            np.concatenate([train_labels, np.zeros(len(text_ids), np.int32)]),
+            np.concatenate([np.ones(len(train_labels)), np.zeros(len(text_ids))]),
+            np.concatenate([logits["train"], logits["text"]]),
+        ),
+    )
 
 
 def _resolve_settings(settings: TrainSettings | None, recorded) -> TrainSettings:
@@ -249,32 +371,28 @@ def planned_schedule(settings: TrainSettings, train_rows: int) -> dict[str, int]
 def build_classifier(
     settings: TrainSettings, vocabulary_size: int, num_classes: int, steps_per_epoch: int
 ) -> TextClassifier:
-    """The classifier `fit` trains, compiled with its optimizer (built) and loss.
+    """The classifier `fit` trains, compiled with its optimizer (built) and loss: sparse
+    cross-entropy, or with distillation settings the `DistillationLoss` (its targets:
+    `fnet_keras.training.distillation.pack_targets`).
 
     AdamW follows `WarmupDecay` over `steps_per_epoch * settings.resolved_epochs(steps_per_epoch)`
     steps. Build it
     inside a strategy's scope to distribute it.
     """
     model = TextClassifier.from_preset(
-        settings.preset,
-        vocabulary_size=vocabulary_size,
-        num_classes=num_classes,
-        mixing=settings.mixing,
-        sequence_length=settings.sequence_length,
-        num_attention_layers=settings.num_attention_layers,
-        dropout=settings.dropout,
-        fourier_method=settings.fourier_method,
-        **settings.backbone_overrides,
+        settings.preset, vocabulary_size, num_classes, **backbone_arguments(settings)
     )
     total = steps_per_epoch * settings.resolved_epochs(steps_per_epoch)
     schedule = WarmupDecay(settings.learning_rate, settings.warmup_steps(total), total, settings.decay)
     optimizer = keras.optimizers.AdamW(learning_rate=schedule, weight_decay=settings.weight_decay)
     optimizer.exclude_from_weight_decay(var_names=NO_WEIGHT_DECAY)
-    model.compile(
-        optimizer=optimizer,
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
-    )
+    if settings.distills:
+        loss = DistillationLoss(settings.distill_alpha, settings.temperature)
+        accuracy = DistillationAccuracy(name="accuracy")
+    else:
+        loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        accuracy = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
+    model.compile(optimizer=optimizer, loss=loss, metrics=[accuracy])
     optimizer.build(model.trainable_variables)
     return model
 

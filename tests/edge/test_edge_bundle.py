@@ -113,6 +113,26 @@ def test_sha256_mismatch_is_refused_naming_file_and_hashes(bundle_copy):
     assert "vocab.txt" in message and recorded in message and hashlib.sha256(data).hexdigest() in message
 
 
+def test_edited_labels_say_how_to_rename_them(bundle_copy):
+    # Same size, other names: a user renaming classes by hand is told the supported way.
+    labels = bundle_copy / "labels.txt"
+    original = labels.read_bytes()
+    labels.write_bytes(b"bad\nmeh\nyay\n")
+    with pytest.raises(BundleError, match="labels.txt.*sha256 mismatch") as error:
+        load_bundle(bundle_copy)
+    assert "export again with --rename-labels OLD=NEW" in str(error.value)
+    labels.write_bytes(original)  # another file's mismatch carries no such hint
+    assert "--rename-labels" not in _load_error(bundle_copy, "vocab.txt")
+
+
+def _load_error(bundle, name: str) -> str:
+    path = bundle / name
+    path.write_bytes(path.read_bytes().replace(b"superb", b"superv"))
+    with pytest.raises(BundleError) as error:
+        load_bundle(bundle)
+    return str(error.value)
+
+
 def test_truncated_model_is_a_size_mismatch(bundle_copy):
     model = bundle_copy / "model.tflite"
     model.write_bytes(model.read_bytes()[:1000])

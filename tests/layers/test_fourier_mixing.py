@@ -18,6 +18,9 @@ def random_input(shape, seed=0):
     return np.random.default_rng(seed).standard_normal(shape).astype("float32")
 
 
+# Measured worst relative error over these shapes: 9.7e-7 (dft), 2.3e-7 (fft), 1.6e-7 (rfft); the
+# bound leaves 10x for other CPUs and kernels.
+
 # FourierMixing's normalization -> numpy's `norm` of the same transform.
 NUMPY_NORM = {"none": "backward", "ortho": "ortho"}
 
@@ -28,7 +31,7 @@ NUMPY_NORM = {"none": "backward", "ortho": "ortho"}
 def test_matches_numpy_fft2_real(method, shape, normalization):
     x = random_input(shape)
     y = FourierMixing(method, normalization=normalization)(x)
-    assert relative_error(y, x, NUMPY_NORM[normalization]) <= 1e-4
+    assert relative_error(y, x, NUMPY_NORM[normalization]) <= 1e-5
 
 
 @pytest.mark.parametrize("normalization", ["none", "ortho"])
@@ -36,7 +39,7 @@ def test_matches_numpy_fft2_real(method, shape, normalization):
 def test_rfft_matches_numpy_fft2_real(shape, normalization):
     x = random_input(shape)
     y = FourierMixing("rfft", normalization=normalization)(x)
-    assert relative_error(y, x, NUMPY_NORM[normalization]) <= 1e-4
+    assert relative_error(y, x, NUMPY_NORM[normalization]) <= 1e-5
 
 
 def test_default_is_orthonormal_and_keeps_the_input_scale():
@@ -64,7 +67,7 @@ def test_dynamic_sequence_length(method, normalization):
     fn = tf.function(layer, input_signature=[tf.TensorSpec((None, None, None), tf.float32)])
     for seq_len, hidden in ((5, 24), (37, 24), (64, 8)):
         x = random_input((2, seq_len, hidden), seed=seq_len)
-        assert relative_error(fn(x), x, NUMPY_NORM[normalization]) <= 1e-4
+        assert relative_error(fn(x), x, NUMPY_NORM[normalization]) <= 1e-5
 
 
 def test_unknown_normalization_quotes_value():
@@ -80,7 +83,7 @@ def test_config_without_normalization_loads_unscaled():
     legacy = FourierMixing.from_config(config)
     assert legacy.normalization == "none"
     x = random_input((2, 12, 8))
-    assert relative_error(legacy(x), x, "backward") <= 1e-4
+    assert relative_error(legacy(x), x, "backward") <= 1e-5
     clone = FourierMixing.from_config(FourierMixing(normalization="ortho").get_config())
     assert clone.normalization == "ortho"
 
@@ -112,14 +115,21 @@ def test_bad_rank_quotes_shape():
         FourierMixing()(np.zeros((2, 8), "float32"))
 
 
+# The op that gives each method away in a traced graph (the other methods trace none of it).
+SIGNATURE_OP = {"fft": "FFT2D", "rfft": "RFFT2D", "dft": "BatchMatMulV2"}
+
+
 def test_method_switch_on_built_layer_applies_to_new_traces():
     x = random_input((2, 16, 8))
     layer = FourierMixing()
     reference = np.asarray(layer(x))
     for method in ("rfft", "dft", "fft"):
         layer.method = method
-        y = tf.function(layer.call)(tf.constant(x))  # a new trace
-        np.testing.assert_allclose(y, reference, atol=1e-4 * np.abs(reference).max())
+        function = tf.function(layer.call)  # a new trace
+        graph = function.get_concrete_function(tf.TensorSpec(x.shape, tf.float32)).graph
+        types = {op.type for op in graph.get_operations()}
+        assert {name for name, op in SIGNATURE_OP.items() if op in types} == {method}
+        np.testing.assert_allclose(function(tf.constant(x)), reference, atol=1e-5 * np.abs(reference).max())
 
 
 def test_rfft_switch_refused_on_non_power_of_two_built_layer():

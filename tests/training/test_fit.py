@@ -29,9 +29,11 @@ def test_run_directory_holds_everything(trained_run, keyword_data_dir):
     config = json.loads(run.config.read_text())
     # Format 2: each fact once (labels in labels.txt, the vocabulary in vocab.txt, the rest in settings).
     assert config["init"] is None  # random weights: no pre-training
+    assert config["distillation"] is None  # no teacher
     assert sorted(config) == [
         "data",
         "data_notes",
+        "distillation",
         "format_version",
         "init",
         "package_version",

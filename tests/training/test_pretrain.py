@@ -133,7 +133,13 @@ def test_time_budget_drives_the_schedule_and_the_stop(tmp_path, capsys):
     # The last step is the first one to start at or after the budget: its rate is the schedule's end, 0.
     assert last["step"] == result.steps and last["learning_rate"] == 0.0
     assert last["elapsed_seconds"] >= 3.0
-    progress = capsys.readouterr().err.strip().splitlines()
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines[:3] == [
+        "reading the text",
+        "learning a WordPiece vocabulary of up to 100 tokens on 60 documents (minutes on a large text)",
+        "tokenizing and cutting windows of 16 pieces",
+    ]
+    progress = lines[3:]
     assert len(progress) == len(result.history)
     assert "steps/s" in progress[-1] and "masked acc" in progress[-1] and "ETA" in progress[-1]
     schedule = learning_rate_schedule(settings)  # milliseconds of the budget

@@ -1,0 +1,240 @@
+"""Knowledge distillation: the loss, its targets, and the teacher's logits computed once.
+
+`fit(data, out, settings, teacher=RUN_DIR)` trains the student on targets that carry, per row,
+its label, whether it has one, and the teacher's logits (`pack_targets`). The loss of a row is
+
+    w * CE(label, softmax(s))  +  (1 - w) * T^2 * KL(softmax(t / T) || softmax(s / T))
+
+with `s` the student's logits, `t` the teacher's, `T` the temperature, and `w = distill_alpha`
+on a labelled row and `w = 0` on an unlabelled one (extra text, `fit(distill_text=...)`: the
+teacher's soft labels are its only labels, so alpha applies to labelled rows only). Batches
+average the rows.
+
+- KL rather than cross-entropy with the teacher's probabilities: both give the same gradients
+  (they differ by the teacher's entropy, a constant), but KL is 0 when the student matches its
+  teacher, so the logged loss says how far it is.
+- T^2: the gradient of the softened term with respect to the student's logits shrinks like
+  1/T^2 (Hinton, Vinyals and Dean 2015, "Distilling the Knowledge in a Neural Network"), so
+  the factor keeps the two terms' balance the same whatever the temperature, and `distill_alpha`
+  means the same thing at every T.
+- `distill_alpha = 1` is plain cross-entropy on the labels (the teacher still teaches unlabelled
+  rows); `0` learns from the teacher alone.
+
+Defaults (`DEFAULT_DISTILL_ALPHA` 0.5, `DEFAULT_TEMPERATURE` 2 in `settings`): half labels, half
+teacher, the common starting point, and a mild temperature: with two or a few classes a
+confident teacher's probabilities are near 0 and 1, and T = 2 exposes how sure it is without
+flattening the targets towards uniform (docs/results/distillation.md has the dev-set comparison
+behind them).
+
+Dev and test are scored on their labels only: `val_loss` stays the plain cross-entropy, as in
+an undistilled run, while `loss` in the history is the mixed training loss above and
+`accuracy` the training accuracy on labelled rows.
+
+The teacher's logits (inference mode, its own tokenizer) are computed once per run for every
+training row, every extra text and dev, and kept in the run directory (`teacher_logits.npz`)
+under a key made of the teacher's config and model hashes and the texts' digest: a resumed run
+reads them and needs neither the teacher's model nor its time again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import zipfile
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+from keras import ops
+
+from fnet_keras.atomic import atomic_output
+from fnet_keras.training.pipeline import encode_texts, predict_logits
+from fnet_keras.training.teacher import Teacher
+
+TEACHER_BATCH_SIZE = 256
+CACHE_VERSION = 1
+# The columns of packed targets before the teacher's logits: label, labelled (1.0 or 0.0).
+TARGET_PREFIX = 2
+
+
+def pack_targets(labels: np.ndarray, labelled: np.ndarray, teacher_logits: np.ndarray) -> np.ndarray:
+    """Targets `(n, 2 + classes)` float32: label, labelled (1 or 0), then the teacher's logits.
+
+    Args:
+        labels: class ids (any value where `labelled` is 0).
+        labelled: 1 for a labelled row, 0 for an unlabelled one.
+        teacher_logits: `(n, classes)`.
+    """
+    labels = np.asarray(labels, np.float32).reshape(-1, 1)
+    labelled = np.asarray(labelled, np.float32).reshape(-1, 1)
+    return np.concatenate([labels, labelled, np.asarray(teacher_logits, np.float32)], axis=1)
+
+
+def is_packed(y_true, y_pred) -> bool:
+    """Whether `y_true` holds packed targets (`pack_targets`) for logits `y_pred`, rather than labels.
+    Decided on static shapes, so traced training and evaluation steps each take one branch."""
+    return len(y_true.shape) == 2 and y_true.shape[-1] == y_pred.shape[-1] + TARGET_PREFIX
+
+
+def target_labels(y_true, y_pred):
+    """`(labels int32, weights float32)` of plain labels (weight 1) or of packed targets (labelled)."""
+    if is_packed(y_true, y_pred):
+        return ops.cast(y_true[:, 0], "int32"), ops.cast(y_true[:, 1], "float32")
+    labels = ops.cast(ops.reshape(y_true, (-1,)), "int32")
+    return labels, ops.ones_like(labels, dtype="float32")
+
+
+class DistillationLoss(keras.losses.Loss):
+    """Labels and teacher mixed (module docstring); plain sparse cross-entropy on plain labels.
+
+    Args:
+        alpha: the labels' share on labelled rows, in [0, 1].
+        temperature: softmax temperature of the distillation term, > 0.
+        reduction, name: as for any Keras loss.
+
+    Call arguments:
+        y_true: packed targets `(batch, 2 + classes)` (`pack_targets`), or labels `(batch,)`.
+        y_pred: the student's logits `(batch, classes)`.
+    """
+
+    def __init__(self, alpha: float, temperature: float, reduction="sum_over_batch_size",
+                 name="distillation", dtype=None):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
+        self.alpha = float(alpha)
+        self.temperature = float(temperature)
+
+    def call(self, y_true, y_pred):
+        if not is_packed(y_true, y_pred):
+            return keras.losses.sparse_categorical_crossentropy(y_true, y_pred, from_logits=True)
+        labels, labelled = target_labels(y_true, y_pred)
+        teacher = y_true[:, TARGET_PREFIX:]
+        hard = keras.losses.sparse_categorical_crossentropy(labels, y_pred, from_logits=True)
+        teacher_log_p = ops.log_softmax(teacher / self.temperature, axis=-1)
+        student_log_p = ops.log_softmax(y_pred / self.temperature, axis=-1)
+        kl = ops.sum(ops.exp(teacher_log_p) * (teacher_log_p - student_log_p), axis=-1)
+        weight = self.alpha * labelled
+        return weight * hard + (1.0 - weight) * (self.temperature**2) * kl
+
+    def get_config(self):
+        return {**super().get_config(), "alpha": self.alpha, "temperature": self.temperature}
+
+
+class DistillationAccuracy(keras.metrics.SparseCategoricalAccuracy):
+    """Accuracy on the labelled rows of packed targets, or on plain labels (dev, test)."""
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        if is_packed(y_true, y_pred):
+            y_true, sample_weight = y_true[:, 0], y_true[:, 1]
+        return super().update_state(y_true, y_pred, sample_weight=sample_weight)
+
+
+# --- the teacher's logits, computed once -------------------------------------------------------
+
+
+def texts_digest(texts: Sequence[str]) -> str:
+    """SHA-256 of the texts in order (each UTF-8, NUL-terminated): what the logits were computed on."""
+    digest = hashlib.sha256()
+    for text in texts:
+        digest.update(text.encode("utf-8", "surrogatepass"))
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def cache_key(teacher: Mapping[str, Any], texts: Mapping[str, Sequence[str]]) -> str:
+    """The key of a run's teacher logits: the teacher's config and model hashes (from its provenance
+    record, so a resumed run needs no teacher to check it) and the digest of each part's texts."""
+    record = {
+        "version": CACHE_VERSION,
+        "teacher_config_sha256": teacher["config_sha256"],
+        "teacher_model_sha256": teacher["model_sha256"],
+        "texts": {name: texts_digest(part) for name, part in sorted(texts.items())},
+    }
+    return hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()
+
+
+def compute_teacher_logits(teacher: Teacher, texts: Mapping[str, Sequence[str]]) -> dict[str, np.ndarray]:
+    """The teacher's logits `(len(part), classes)` float32 of each part's texts: tokenized with the
+    teacher's own vocabulary and rules, scored in inference mode."""
+    from fnet_keras.text.tf_tokenizer import make_tf_tokenizer
+
+    model = teacher.run.load_model()
+    tokenizer = make_tf_tokenizer(teacher.run.vocabulary, teacher.run.tokenizer_config)
+    names = list(texts)
+    token_ids = encode_texts(tokenizer, [text for name in names for text in texts[name]])
+    logits = predict_logits(model, token_ids, TEACHER_BATCH_SIZE).astype(np.float32)
+    ends = np.cumsum([len(texts[name]) for name in names])
+    return dict(zip(names, np.split(logits, ends[:-1]), strict=True))
+
+
+def read_teacher_logits(
+    path: Path, key: str, texts: Mapping[str, Sequence[str]]
+) -> dict[str, np.ndarray] | None:
+    """The cached logits when `path` holds them under `key` with one row per text; else None."""
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path) as archive:
+            if str(archive["key"]) != key:
+                return None
+            logits = {name: archive[f"logits_{name}"] for name in texts}
+    except (OSError, EOFError, KeyError, ValueError, zipfile.BadZipFile):
+        return None  # unreadable or of another shape: computed again and rewritten
+    if any(len(logits[name]) != len(part) for name, part in texts.items()):
+        return None
+    return logits
+
+
+def write_teacher_logits(path: Path, key: str, logits: Mapping[str, np.ndarray]) -> None:
+    with atomic_output(path) as temp:
+        with open(temp, "wb") as file:
+            np.savez(file, key=np.asarray(key), **{f"logits_{name}": array for name, array in logits.items()})
+
+
+@dataclasses.dataclass
+class TeacherLogits:
+    """The teacher's logits of a run's texts.
+
+    Attributes:
+        logits: part name ("train", "dev", "text") -> `(rows, classes)` float32.
+        key: their cache key (`cache_key`).
+        computed: True when they were computed now rather than read from the cache (then the
+            caller writes them with `save` once the run directory exists).
+    """
+
+    logits: dict[str, np.ndarray]
+    key: str
+    computed: bool
+
+    def save(self, path: Path) -> None:
+        write_teacher_logits(path, self.key, self.logits)
+
+
+def teacher_logits(
+    path: Path,
+    teacher_record: Mapping[str, Any],
+    texts: Mapping[str, Sequence[str]],
+    load: Callable[[], Teacher],
+    say: Callable[[str], None] = lambda message: None,
+) -> TeacherLogits:
+    """The teacher's logits of `texts`: from the cache at `path` when its key matches, else computed
+    with the teacher `load()` returns (called only then).
+
+    Args:
+        path: the cache file (a run's teacher_logits.npz).
+        teacher_record: the teacher's `Teacher.provenance()` (its hashes key the cache).
+        texts: part name -> texts.
+        load: returns the teacher (checked against `teacher_record` by the caller).
+        say: progress messages.
+    """
+    key = cache_key(teacher_record, texts)
+    cached = read_teacher_logits(path, key, texts)
+    if cached is not None:
+        say(f"using the teacher's logits cached in {path}")
+        return TeacherLogits(cached, key, computed=False)
+    teacher = load()
+    say(f"computing the teacher's logits ({teacher.run.settings.preset} {teacher.run.settings.mixing} in "
+        f"{teacher.path}) for {sum(len(part) for part in texts.values()):,} texts, once")
+    return TeacherLogits(compute_teacher_logits(teacher, texts), key, computed=True)
