@@ -316,8 +316,8 @@ def build_report(args, runs, failures, profiles):
     loads = [data["load"] for repeats in runs.values() for data in repeats if data.get("load")]
     device = next(iter(runs.values()))[0]["device"] if runs else None
     return {
-        "command": "PYTHONPATH=. .venv/bin/python " + shlex.join(["scripts/latency_sweep.py", *sys.argv[1:]]),
-        "created_utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "command": command_line(),
+        "created_utc": utc_now(),
         "device": device,
         "settings": {
             "presets": args.presets, "modes": args.modes, "lengths": args.lengths, "kinds": args.kinds,
@@ -342,7 +342,11 @@ def format_markdown(report) -> str:
     lines = [
         "# Latency sweep: FNet, its Transformer twin, Hybrid, FF-only and bag of embeddings (LiteRT, CPU)",
         "",
-        f"Command: `{report['command']}` (made by `scripts/latency_sweep.py`; {report['created_utc']})",
+        f"Report: `{report['command']}` (made by `scripts/latency_sweep.py`; {report['created_utc']}). "
+        "Measured by:",
+        "",
+        *[f"- `{run['command']}` ({run['started_utc']} to {run['finished_utc']})"
+          for run in report.get("measured_by", [])],
         "",
         f"- device: {device.get('cpu_model')}, {device.get('cpu_count')} CPUs; "
         f"{(device.get('runtime') or {}).get('name')} {(device.get('runtime') or {}).get('version')}; "
@@ -359,8 +363,9 @@ def format_markdown(report) -> str:
         "out; cache pollution by them is not); `wall` is wall-clock time (what a user waits on an idle "
         "device)",
         f"- load average (1 min) during the benches: {report['load_average']['min_1min']:.1f} to "
-        f"{report['load_average']['max_1min']:.1f} on 2 cores (pre-training jobs and tests of other "
-        f"sessions ran beside)" if report["load_average"]["min_1min"] is not None else "- load average: -",
+        f"{report['load_average']['max_1min']:.1f} on {device.get('cpu_count')} cores (a shared machine: "
+        f"other sessions' jobs ran beside)"
+        if report["load_average"]["min_1min"] is not None else "- load average: -",
         f"- int8: post-training, calibrated on {settings['calibration_samples']['short']} random-id rows "
         f"({settings['calibration_samples']['long']} from length {settings['long_from']}); from length "
         f"{settings['long_from']} fp32 and int8 only; RFFT2D only at powers of two (384: no fnet-rfft; "
@@ -369,15 +374,17 @@ def format_markdown(report) -> str:
         "",
         "## Targets (fp32 unless said; this machine)",
         "",
-        "| preset | clock | ratio | length | target | median | repeats min-max | per-round range | met |",
-        "|---|---|---|---:|---|---:|---|---|---|",
+        "| preset | clock | ratio | length | target | median | repeats | their min-max | per-round range "
+        "| met |",
+        "|---|---|---|---:|---|---:|---:|---|---|---|",
     ]
     for target in report["targets"]:
         rounds = (f"{target['round_min']:.2f}-{target['round_max']:.2f}"
                   if target["round_min"] is not None else "-")
         lines.append(
             f"| {target['preset']} | {target['clock']} | {target['ratio']} | {target['length']} | "
-            f"{target['target']} | **{target['median']:.3f}** | {target['min']:.3f}-{target['max']:.3f} | "
+            f"{target['target']} | **{target['median']:.3f}** | {len(target['repeats'])} | "
+            f"{target['min']:.3f}-{target['max']:.3f} | "
             f"{rounds} | {'yes' if target['met'] else 'NO'} |"
         )
     by_key = {}
@@ -417,6 +424,13 @@ def format_markdown(report) -> str:
                     values.append(f"{memory / 1e6:.1f} ({cell['bytes'] / 1e6:.1f})" if memory is not None
                                   else f"- ({cell['bytes'] / 1e6:.1f})")
                 lines.append(f"| {length} | " + " | ".join(values) + " |")
+    if report.get("not_measured"):
+        lines += ["", "## Cells not measured", "",
+                  "Every other cell of the grid (presets x lengths x kinds x modes above) has a timing.", ""]
+        for cell in report["not_measured"]:
+            lines.append(
+                f"- {cell['preset']} {cell['length']} {cell['kind']} {cell['mode']}: {cell['reason']}"
+            )
     if report["failures"]:
         lines += ["", "## Cells that did not convert", ""]
         for failure in report["failures"]:
@@ -502,9 +516,58 @@ def profile_models(work: Path, presets, lengths) -> dict:
     return profiles
 
 
+def log_invocation(work: Path, started: str) -> None:
+    """Appends this measuring command to work/invocations.jsonl (a report lists every command behind it)."""
+    work.mkdir(parents=True, exist_ok=True)
+    record = {"command": command_line(), "started_utc": started, "finished_utc": utc_now()}
+    with open(work / "invocations.jsonl", "a", encoding="utf-8") as log:
+        log.write(json.dumps(record) + "\n")
+
+
+def invocations(work: Path) -> list[dict]:
+    path = work / "invocations.jsonl"
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def command_line() -> str:
+    return "PYTHONPATH=. .venv/bin/python " + shlex.join(["scripts/latency_sweep.py", *sys.argv[1:]])
+
+
+def utc_now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def not_measured(args, runs, failures) -> list[dict]:
+    """Every (preset, length, kind, mode) of the asked grid without a timing, and why."""
+    failed = {(f["preset"], f["length"], f["kind"], f["mode"]) for f in failures}
+    missing = []
+    for preset in args.presets:
+        for length in args.lengths:
+            for mode in args.modes:
+                for kind in args.kinds:
+                    if (kind, mode) not in group_models([kind], [mode], length):
+                        reason = (
+                            "RFFT2D needs a power-of-two length" if not MODEL_KINDS[kind].supports(length)
+                            else f"from length {LONG} only fp32 and int8 are in the sweep"
+                        )
+                    elif (preset, length, kind, mode) in failed:
+                        continue  # listed with its conversion error
+                    elif not any(_cell(data, kind, mode) for clock in args.clocks
+                                 for data in runs.get((preset, length, clock), [])):
+                        reason = "not run (time)"
+                    else:
+                        continue
+                    missing.append({"preset": preset, "length": length, "kind": kind, "mode": mode,
+                                    "reason": reason})
+    return missing
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     work = args.work_dir
+    started = utc_now()
     if not args.report:
         groups = [(preset, length) for preset in args.presets for length in args.lengths]
         for number, (preset, length) in enumerate(groups, 1):
@@ -517,12 +580,15 @@ def main(argv=None) -> int:
                 for line in run_in_child(convert_group, str(work), preset, length, missing):
                     say(line)
             bench_group(work, preset, length, pairs, args.clocks, args.repeats)
+        log_invocation(work, started)
     profiles = {} if args.no_profile else profile_models(work, args.presets, args.lengths)
     runs, failures = collect(work, args.presets, args.lengths, args.kinds, args.modes, args.clocks)
     if not runs:
         say("nothing measured yet")
         return 1
     report = build_report(args, runs, failures, profiles)
+    report["measured_by"] = invocations(work)
+    report["not_measured"] = not_measured(args, runs, failures)
     from fnet_keras.atomic import write_text_atomic
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
