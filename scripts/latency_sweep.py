@@ -450,8 +450,9 @@ def format_markdown(report) -> str:
     if report["profiles"]:
         lines += ["", "## Per-op profiles", "",
                   "Each op timed alone in a single-op model fed the values it sees in the whole model "
-                  "(`fnet_keras.edge.op_profile`; median of 30 invokes, wall-clock, the fixed invoke cost "
-                  "subtracted); the sum misses cross-op fusion and partition hand-overs, so compare shares."]
+                  "(`fnet_keras.edge.op_profile`; median of 30 invokes in CPU time of the calling "
+                  "thread, the fixed invoke cost subtracted); the sum misses cross-op fusion and partition "
+                  "hand-overs, so compare shares."]
         for name, profile in report["profiles"].items():
             lines += ["", f"### {name}", "", profile["markdown"]]
     lines += ["", "Plots: " + ", ".join(f"`latency-{preset}.png`" for preset in settings["presets"]), ""]

@@ -8,7 +8,8 @@ operator of the main subgraph on its own:
 2. for each op, a model holding only that op (its tensors, its constant buffers, the same op
    code) is written with ai-edge-litert's flatbuffer schema, loaded with the default resolver
    (XNNPACK takes it where it can, as it would in the whole model), fed the values the op saw,
-   and timed: the median of `runs` invokes after `warmup`.
+   and timed: the median of `runs` invokes after `warmup`, in CPU time of the calling thread
+   (one interpreter thread computes there, so other processes on a shared machine drop out).
 
 What a single-op model does not show: the fusions XNNPACK makes across ops (an activation
 folded into a FULLY_CONNECTED) and the hand-over between delegate partitions in the whole
@@ -203,9 +204,9 @@ def _time(interpreter, feeds, runs, warmup, seed) -> float:
             interpreter.invoke()
         samples = []
         for _ in range(runs):
-            start = time.perf_counter_ns()
+            start = time.thread_time_ns()
             interpreter.invoke()
-            samples.append((time.perf_counter_ns() - start) / 1000)
+            samples.append((time.thread_time_ns() - start) / 1000)
     except Exception as error:
         raise EdgeRuntimeError(f"a single-op model failed to run: {error}") from None
     return statistics.median(samples)
