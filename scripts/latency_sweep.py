@@ -184,25 +184,39 @@ def run_in_child(function, *args):
 
 def bench_group(work: Path, preset: str, length: int, pairs, clocks, repeats) -> None:
     from fnet_keras.edge.bench import benchmark
+    from fnet_keras.edge.errors import EdgeRuntimeError
 
-    paths = [model_path(work, preset, length, kind, mode) for kind, mode in pairs]
-    paths = [path for path in paths if path.is_file()]
-    if not paths:
-        return
+    names = {model_path(work, preset, length, kind, mode): (kind, mode) for kind, mode in pairs}
+    paths = [path for path, (kind, mode) in names.items()
+             if path.is_file() and not failure_path(work, preset, length, kind, mode).is_file()]
     for repeat in range(repeats):
         for clock in clocks:
             prefix = bench_prefix(work, preset, length, clock, repeat)
-            if prefix.with_suffix(".json").is_file():
+            if prefix.with_suffix(".json").is_file() or not paths:
                 continue
             memory = repeat == 0 and clock == clocks[0]
             say(f"{preset} {length}: bench repeat {repeat + 1}/{repeats}, clock {clock}, "
                 f"{len(paths)} models, {RUNS[length]} runs each{', with memory' if memory else ''}")
             load_before = os.getloadavg()
             started = time.perf_counter()
-            result = benchmark(
-                paths, runs=RUNS[length], warmup=WARMUP[length], memory=memory,
-                memory_runs=MEMORY_RUNS[length], clock=clock,
-            )
+            while True:
+                try:
+                    result = benchmark(
+                        paths, runs=RUNS[length], warmup=WARMUP[length], memory=memory,
+                        memory_runs=MEMORY_RUNS[length], clock=clock,
+                    )
+                    break
+                except EdgeRuntimeError as error:
+                    # A model the runtime cannot run is a row of the report; the others are timed.
+                    broken = next((path for path in paths if f" {path.stem}: " in str(error)), None)
+                    if broken is None:
+                        raise
+                    kind, mode = names[broken]
+                    _write_failure(work, preset, length, kind, mode, f"failed to run: {error}")
+                    paths.remove(broken)
+                    say(f"{preset} {length} {kind} {mode}: FAILED to run ({error}); timing the others")
+                    if not paths:
+                        return
             data = result.to_dict()
             data["notes"].append(
                 f"load average before {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}, "
@@ -214,6 +228,13 @@ def bench_group(work: Path, preset: str, length: int, pairs, clocks, repeats) ->
             p50 = {cell["model"]: cell["inference_p50"] for cell in data["cells"]}
             say(f"{preset} {length}: done in {time.perf_counter() - started:.0f} s; p50 ms "
                 + ", ".join(f"{name} {value / 1000:.2f}" for name, value in p50.items()))
+
+
+def _write_failure(work: Path, preset: str, length: int, kind: str, mode: str, reason: str) -> None:
+    from fnet_keras.atomic import write_text_atomic
+
+    write_text_atomic(failure_path(work, preset, length, kind, mode),
+                      json.dumps({"kind": kind, "mode": mode, "reason": reason[:400]}))
 
 
 def _write_load(prefix: Path, before, after) -> None:
@@ -443,7 +464,7 @@ def format_markdown(report) -> str:
                 f"- {cell['preset']} {cell['length']} {cell['kind']} {cell['mode']}: {cell['reason']}"
             )
     if report["failures"]:
-        lines += ["", "## Cells that did not convert", ""]
+        lines += ["", "## Cells that failed (conversion, or the runtime refused to run them)", ""]
         for failure in report["failures"]:
             lines.append(f"- {failure['preset']} {failure['length']} {failure['kind']} {failure['mode']}: "
                          f"{failure['reason']}")
