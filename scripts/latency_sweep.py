@@ -375,8 +375,8 @@ def format_markdown(report) -> str:
         f"Report: `{report['command']}` (made by `scripts/latency_sweep.py`; {report['created_utc']}). "
         "Measured by:",
         "",
-        *([f"- `{run['command']}` ({run['started_utc']} to {run['finished_utc']})"
-           for run in report.get("measured_by", [])] or ["- (no measuring command logged in the work dir)"]),
+        *([_invocation_line(run) for run in report.get("measured_by", [])]
+          or ["- (no measuring command logged in the work dir)"]),
         "",
         f"- device: {device.get('cpu_model')}, {device.get('cpu_count')} CPUs; "
         f"{(device.get('runtime') or {}).get('name')} {(device.get('runtime') or {}).get('version')}; "
@@ -480,6 +480,12 @@ def format_markdown(report) -> str:
     return "\n".join(lines)
 
 
+def _invocation_line(run: dict) -> str:
+    end = run["finished_utc"] or "a stop before its end"
+    note = f"; {run['note']}" if run.get("note") else ""
+    return f"- `{run['command']}` ({run['started_utc']} to {end}{note})"
+
+
 def _ms(microseconds: float) -> str:
     """Milliseconds with 4 significant digits at least 3 decimals (the bag of embeddings takes ~4 us)."""
     milliseconds = microseconds / 1000
@@ -555,19 +561,27 @@ def profile_models(work: Path, presets, lengths) -> dict:
     return profiles
 
 
-def log_invocation(work: Path, started: str) -> None:
-    """Appends this measuring command to work/invocations.jsonl (a report lists every command behind it)."""
+def log_invocation(work: Path, started: str, finished: str | None = None) -> None:
+    """Appends this measuring command to work/invocations.jsonl when it starts and when it finishes
+    (a report lists every command behind it, also one that was stopped)."""
     work.mkdir(parents=True, exist_ok=True)
-    record = {"command": command_line(), "started_utc": started, "finished_utc": utc_now()}
+    record = {"command": command_line(), "started_utc": started, "finished_utc": finished}
     with open(work / "invocations.jsonl", "a", encoding="utf-8") as log:
         log.write(json.dumps(record) + "\n")
 
 
 def invocations(work: Path) -> list[dict]:
+    """The logged commands, one per (command, start); `finished_utc` None for one that did not finish."""
     path = work / "invocations.jsonl"
     if not path.is_file():
         return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    merged = {}
+    for line in path.read_text().splitlines():
+        if line.strip():
+            record = json.loads(line)
+            key = (record["command"], record["started_utc"])
+            merged[key] = {**merged.get(key, {}), **{k: v for k, v in record.items() if v is not None}}
+    return [{"finished_utc": None, **record} for record in merged.values()]
 
 
 def command_line() -> str:
@@ -608,6 +622,7 @@ def main(argv=None) -> int:
     work = args.work_dir
     started = utc_now()
     if not args.report:
+        log_invocation(work, started)
         groups = [(preset, length) for preset in args.presets for length in args.lengths]
         for number, (preset, length) in enumerate(groups, 1):
             pairs = group_models(args.kinds, args.modes, length)
@@ -619,7 +634,7 @@ def main(argv=None) -> int:
                 for line in run_in_child(convert_group, str(work), preset, length, missing):
                     say(line)
             bench_group(work, preset, length, pairs, args.clocks, args.repeats)
-        log_invocation(work, started)
+        log_invocation(work, started, utc_now())
     profiles = {} if args.no_profile else profile_models(work, args.presets, args.lengths)
     runs, failures = collect(work, args.presets, args.lengths, args.kinds, args.modes, args.clocks)
     if not runs:
