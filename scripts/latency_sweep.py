@@ -385,7 +385,8 @@ def format_markdown(report) -> str:
         "MediaPipe layout, converted by the exporter's own code), batch 1, 1 thread, XNNPACK (the default "
         "delegate)",
         f"- each group (preset x length) is timed together by `fnet_keras.edge.bench.benchmark` (interleaved "
-        f"rounds) {settings['repeats']} times per clock; a latency is the median over repeats of each "
+        f"rounds) {_repeat_range(report)} times per clock (each target's `repeats`; `p50_us_repeats` in the "
+        f"JSON); a latency is the median over repeats of each "
         f"repeat's p50; a ratio is the median over repeats of the ratio of p50s within one interleaved run, "
         f"with the repeats' min-max and the range of the per-round ratios; \"fastest runs' ratio\" is the "
         f"median over repeats of the ratio of each model's fastest run (other processes only add time, so on "
@@ -393,7 +394,7 @@ def format_markdown(report) -> str:
         "- clocks: `thread_cpu` is the CPU time of the timing thread (with one interpreter thread LiteRT and "
         "XNNPACK compute on it, so time given to other processes on this shared 2-core machine is left "
         "out; cache pollution by them is not); `wall` is wall-clock time (what a user waits on an idle "
-        "device)",
+        "device; here, with the load below, it mostly measures the other processes)",
         f"- load average (1 min) during the benches: {report['load_average']['min_1min']:.1f} to "
         f"{report['load_average']['max_1min']:.1f} on {device.get('cpu_count')} cores (a shared machine: "
         f"other sessions' jobs ran beside)"
@@ -478,6 +479,11 @@ def format_markdown(report) -> str:
             lines += ["", f"### {name}", "", profile["markdown"]]
     lines += ["", "Plots: " + ", ".join(f"`latency-{preset}.png`" for preset in settings["presets"]), ""]
     return "\n".join(lines)
+
+
+def _repeat_range(report) -> str:
+    counts = sorted({len(cell["p50_us_repeats"]) for cell in report["cells"]}) or [0]
+    return f"{counts[0]}" if counts[0] == counts[-1] else f"{counts[0]} to {counts[-1]}"
 
 
 def _invocation_line(run: dict) -> str:
