@@ -55,6 +55,9 @@ from fnet_keras.edge.bench_result import (
     BenchmarkResult,
 )
 from fnet_keras.edge.bench_session import (
+    CLOCK_THREAD_CPU,
+    CLOCK_WALL,
+    CLOCKS,
     BenchTarget,
     TimedModel,
     default_round_runs,
@@ -115,6 +118,7 @@ def benchmark(
     runtime: str | None = None,
     tool: str = OWN_TOOL,
     seed: int = 0,
+    clock: str = CLOCK_WALL,
     progress: Progress | None = None,
 ) -> BenchmarkResult:
     """Benchmarks each model at each thread count (see the module docstring for what is measured).
@@ -133,6 +137,10 @@ def benchmark(
         runtime: "ai_edge_litert" or "tflite_runtime" (default: whichever is installed).
         tool: "fnet-keras" (this package times), "benchmark_model" or "litert-benchmark".
         seed: seed of the synthetic inputs.
+        clock: what an inference time is: "wall" (wall-clock, default) or "thread_cpu" (CPU time of
+            the calling thread; with 1 thread LiteRT computes there, so time taken by other
+            processes on a shared machine is left out; needs threads == [1]). End-to-end times
+            stay wall-clock.
         progress: called with one line per step (the CLI prints them on stderr).
 
     Raises:
@@ -148,7 +156,7 @@ def benchmark(
     """
     threads = list(threads)
     round_runs = default_round_runs(runs) if round_runs is None else round_runs
-    _check_settings(models, threads, runs, warmup, round_runs, memory_runs, tool, texts)
+    _check_settings(models, threads, runs, warmup, round_runs, memory_runs, tool, texts, clock)
     say = progress or (lambda line: None)
     runtime_info = detect_runtime(runtime)
     if tool == BENCHMARK_MODEL:
@@ -164,7 +172,7 @@ def benchmark(
 
     if tool == OWN_TOOL:
         measured = _measure(
-            targets, runtime_info, threads, runs, warmup, round_runs, text_list, seed, say, notes
+            targets, runtime_info, threads, runs, warmup, round_runs, text_list, seed, say, notes, clock
         )
     else:
         measured = _measure_with_tool(tool, targets, threads, runs, warmup, say, notes)
@@ -202,6 +210,7 @@ def benchmark(
             "text_count": len(text_list),
             "seed": seed,
             "timed": TIMED,
+            "clock": clock,
             "percentile_method": PERCENTILE_METHOD,
             "std": STD_KIND,
             "min_runs": {f"p{q}": min_runs_for_percentile(q) for q in PERCENTILES},
@@ -216,7 +225,7 @@ def benchmark(
     return BenchmarkResult(data)
 
 
-def _check_settings(models, threads, runs, warmup, round_runs, memory_runs, tool, texts) -> None:
+def _check_settings(models, threads, runs, warmup, round_runs, memory_runs, tool, texts, clock) -> None:
     if not models:
         raise BenchUsageError("no models to benchmark")
     if not threads:
@@ -236,6 +245,13 @@ def _check_settings(models, threads, runs, warmup, round_runs, memory_runs, tool
         raise BenchUsageError(f"thread counts repeat: {threads}")
     if tool not in TOOLS:
         raise BenchUsageError(f"unknown tool {tool!r}; known: {', '.join(TOOLS)}")
+    if clock not in CLOCKS:
+        raise BenchUsageError(f"unknown clock {clock!r}; known: {', '.join(CLOCKS)}")
+    if clock == CLOCK_THREAD_CPU and (tool != OWN_TOOL or threads != [1]):
+        raise BenchUsageError(
+            "clock 'thread_cpu' times the calling thread: it needs this package's timer and threads [1] "
+            "(more interpreter threads compute on other threads)"
+        )
     if tool != OWN_TOOL and texts is not None:
         raise BenchUsageError(f"texts (end-to-end latency) need this package's timer, not --tool {tool}")
 
@@ -274,7 +290,7 @@ def _round(value: float) -> float:
     return round(value, 3)  # Nanosecond resolution in microseconds.
 
 
-def _measure(targets, runtime, threads, runs, warmup, round_runs, text_list, seed, say, notes):
+def _measure(targets, runtime, threads, runs, warmup, round_runs, text_list, seed, say, notes, clock):
     """This package's timer: every model per thread count, interleaved; cells, comparisons, last sessions."""
     cells, comparisons, last_sessions = [], [], {}
     total = len(targets) * len(threads)
@@ -293,7 +309,7 @@ def _measure(targets, runtime, threads, runs, warmup, round_runs, text_list, see
         last_sessions.clear()  # The previous thread count's interpreters go before these load.
         sessions, warmups = [], []
         for target in targets:
-            session = TimedModel(target, runtime, thread_count, seed)
+            session = TimedModel(target, runtime, thread_count, seed, clock)
             if target.bundle is not None and text_list:
                 session.check_text_inputs()
             sessions.append(session)

@@ -16,7 +16,8 @@ bytes; a figure that was not measured, or that too few runs cannot support, is n
   `warmup` (warmup runs, the first of which is the first inference), `round_runs` (runs per
   model per interleaving round), `memory_runs` (inferences in each memory process; null when
   memory was not measured), `texts` (the texts file or null), `text_count`, `seed` (synthetic
-  inputs), `timed` (what one inference time covers: "invoke"), `percentile_method`
+  inputs), `timed` (what one inference time covers: "invoke"), `clock` (optional: "wall",
+  the default, or "thread_cpu", the CPU time of the calling thread), `percentile_method`
   ("linear"), `std` ("population"), `min_runs` ({"p50": 2, "p90": 10, "p99": 100}: a
   percentile is null with fewer runs; see `fnet_keras.edge.bench_stats`).
 - `device`: `cpu_model`, `cpu_count`, `usable_cpus` (affinity), `machine`, `system`,
@@ -367,7 +368,8 @@ class BenchmarkResult:
                 if len(self.models) > 1 and settings["round_runs"]
                 else ""
             ),
-            f"- times in microseconds; percentiles by {settings['percentile_method']} interpolation, "
+            f"- times in microseconds ({_clock_words(settings.get('clock'))}); percentiles by "
+            f"{settings['percentile_method']} interpolation, "
             f"shown only with enough runs (p90 >= {settings['min_runs']['p90']}, "
             f"p99 >= {settings['min_runs']['p99']}); std is the {settings['std']} standard deviation",
             "",
@@ -467,3 +469,7 @@ def _ratio(value: float | None) -> str:
 
 def _mib(value: int | None) -> str:
     return "-" if value is None else f"{value / 2**20:.1f}"
+
+
+def _clock_words(clock: str | None) -> str:
+    return "CPU time of the timing thread" if clock == "thread_cpu" else "wall-clock"

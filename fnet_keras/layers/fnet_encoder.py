@@ -3,12 +3,14 @@
 import keras
 from keras import ops
 
+from fnet_keras.layers.bounded_mask_attention import BoundedMaskAttention
 from fnet_keras.layers.fourier_mixing import (
     LEGACY_NORMALIZATION,
     FourierMixing,
     check_method,
     check_normalization,
 )
+from fnet_keras.layers.layer_normalization import LayerNormalization
 from fnet_keras.layers.linear_mixing import LinearMixing
 
 MIXINGS = ("fourier", "attention", "linear", "none")
@@ -25,8 +27,9 @@ class FNetEncoder(keras.layers.Layer):
     """One post-norm encoder block: mixing → add & norm → feed-forward → add & norm.
 
     With `mixing="fourier"` this is the FNet block of the paper. `"attention"` puts a
-    `keras.layers.MultiHeadAttention` in the mixing slot (the Transformer twin:
-    everything else is identical) and `"linear"` a `LinearMixing`. `"none"` removes
+    multi-head attention in the mixing slot (the Transformer twin: everything else is
+    identical; `BoundedMaskAttention`, Keras's `MultiHeadAttention` with an int8-friendly
+    padding mask) and `"linear"` a `LinearMixing`. `"none"` removes
     the mixing sublayer: `LayerNorm(x)` then the feed-forward sublayer, with the same
     weights as the FNet block (the "FF-only" floor: what FNet would cost if mixing
     were free; every position is processed alone). The attention block honours
@@ -36,7 +39,15 @@ class FNetEncoder(keras.layers.Layer):
 
     Sublayer names match keras-hub's `FNetEncoder` (`mixing_layer_norm`,
     `intermediate_dense`, `output_dense`, `output_layer_norm`), so its weights load
-    by name.
+    by name. The layer norms are `fnet_keras.layers.LayerNormalization` (Keras's
+    function, written with ops that have fast int8 kernels).
+
+    A block whose output is read at the first position only (the last block under a
+    classifier that pools the first token) can be called with
+    `first_position_only=True`: it then computes that position alone, with the same
+    weights. Attention keeps every key and value and drops the other queries; Fourier
+    mixing needs the sum over positions and one hidden-axis transform; the
+    feed-forward runs on one position.
 
     Args:
         intermediate_dim: int. Width of the feed-forward hidden layer.
@@ -63,6 +74,8 @@ class FNetEncoder(keras.layers.Layer):
         padding_mask: optional bool tensor `(batch, sequence_length)`, True on real
             tokens. Used by attention mixing only.
         training: bool, enables dropout.
+        first_position_only: bool. Return position 0 only, `(batch, 1, hidden_dim)`,
+            computing nothing else (see above).
 
     Example:
     >>> block = FNetEncoder(intermediate_dim=64)
@@ -139,7 +152,7 @@ class FNetEncoder(keras.layers.Layer):
                 raise ValueError(
                     f"hidden_dim={hidden_dim} is not divisible by num_heads={self.num_heads}."
                 )
-            self._mixing_layer = keras.layers.MultiHeadAttention(
+            self._mixing_layer = BoundedMaskAttention(
                 num_heads=self.num_heads,
                 key_dim=hidden_dim // self.num_heads,
                 dropout=self.dropout,
@@ -168,7 +181,7 @@ class FNetEncoder(keras.layers.Layer):
         self._mixing_dropout = keras.layers.Dropout(
             self.mixing_dropout, dtype=self.dtype_policy, name="mixing_dropout"
         )
-        self._mixing_layer_norm = keras.layers.LayerNormalization(
+        self._mixing_layer_norm = LayerNormalization(
             epsilon=self.layer_norm_epsilon, dtype=self.dtype_policy, name="mixing_layer_norm"
         )
         self._mixing_layer_norm.build(input_shape)
@@ -181,7 +194,7 @@ class FNetEncoder(keras.layers.Layer):
         self._output_dropout = keras.layers.Dropout(
             self.dropout, dtype=self.dtype_policy, name="output_dropout"
         )
-        self._output_layer_norm = keras.layers.LayerNormalization(
+        self._output_layer_norm = LayerNormalization(
             epsilon=self.layer_norm_epsilon, dtype=self.dtype_policy, name="output_layer_norm"
         )
         self._output_layer_norm.build(input_shape)
@@ -189,30 +202,40 @@ class FNetEncoder(keras.layers.Layer):
 
     @property
     def mixing_layer(self):
-        """The token-mixing sublayer (FourierMixing, MultiHeadAttention, LinearMixing or None)."""
+        """The token-mixing sublayer (FourierMixing, BoundedMaskAttention, LinearMixing or None)."""
         return self._mixing_layer
 
-    def call(self, inputs, padding_mask=None, training=None):
+    def call(self, inputs, padding_mask=None, training=None, first_position_only=False):
+        residual = inputs[:, :1, :] if first_position_only else inputs
         if self.mixing == "attention":
             attention_mask = None
             if padding_mask is not None:
                 # Key padding only, like keras-hub: every query ignores padded keys.
                 attention_mask = ops.expand_dims(ops.cast(padding_mask, "bool"), axis=1)
             mixed = self._mixing_layer(
-                query=inputs, value=inputs, attention_mask=attention_mask, training=training
+                query=residual, value=inputs, attention_mask=attention_mask, training=training
             )
         elif self.mixing == "none":
             mixed = None
+        elif self.mixing == "fourier":
+            mixed = self._mixing_layer(inputs, first_position_only=first_position_only)
         else:
             mixed = self._mixing_layer(inputs)
+            mixed = mixed[:, :1, :] if first_position_only else mixed
         if mixed is None:
-            x = self._mixing_layer_norm(inputs)
+            x = self._mixing_layer_norm(residual)
         else:
             mixed = self._mixing_dropout(mixed, training=training)
-            x = self._mixing_layer_norm(inputs + mixed)
+            x = self._mixing_layer_norm(residual + mixed)
         feed_forward = self._output_dense(self._intermediate_dense(x))
         feed_forward = self._output_dropout(feed_forward, training=training)
         return self._output_layer_norm(x + feed_forward)
+
+    def compute_output_spec(self, inputs, padding_mask=None, training=None, first_position_only=False):
+        shape = tuple(inputs.shape)
+        if first_position_only:
+            shape = shape[:-2] + (1,) + shape[-1:]
+        return keras.KerasTensor(shape, dtype=self.compute_dtype)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)

@@ -72,17 +72,29 @@ def real_fft2_rfft(x, normalization="none"):
 
     RFFT2D returns columns 0..h/2 of the full 2D spectrum Y. For a real input
     Y[k, l] = conj(Y[-k mod s, h - l]), so Re Y[k, l] for l > h/2 is
-    Re Y[-k mod s, h - l]: the columns 1..h/2-1 in reverse order, with rows
-    reversed except row 0. Only slicing, reversal and concatenation are needed; the
-    orthonormal scale is one MUL on the half spectrum.
+    Re Y[-k mod s, h - l]: columns h/2-1 down to 1 of the half spectrum, from row 0
+    and then rows s-1 down to 1. With the half spectrum reversed on both axes (row j
+    is row s-1-j, column j is column h/2-j), those are its last row and then its
+    first s-1 rows, columns 1..h/2-1: two slices, and two concatenations put them in
+    place. The ops XNNPACK does not run (RFFT2D, REAL and the two reversals, each a
+    plain copy) stay one island per block; the slices and concatenations join the
+    delegated ops after them. (A strided slice with negative strides would do the
+    reversal and slicing in one op, but LiteRT's kernel for it is 30x slower.) The
+    orthonormal scale is one MUL on the input (the transform is linear), in the
+    delegated ops before it.
     """
-    hidden = x.shape[-1]
-    half = tf.math.real(tf.signal.rfft2d(x))  # (..., s, h/2 + 1)
+    seq_len, hidden = x.shape[-2], x.shape[-1]
     if normalization == "ortho":
-        half = half * ortho_scale(x)
-    inner = half[..., 1 : hidden // 2]  # columns 1..h/2-1
-    rows_negated = tf.concat([inner[..., :1, :], tf.reverse(inner[..., 1:, :], axis=[-2])], axis=-2)
-    return tf.concat([half, tf.reverse(rows_negated, axis=[-1])], axis=-1)
+        x = x * ortho_scale(x)
+    half = tf.math.real(tf.signal.rfft2d(x))  # (..., s, h/2 + 1)
+    if hidden <= 2:  # the half spectrum is the whole spectrum
+        return half
+    flipped = tf.reverse(tf.reverse(half, axis=[-1]), axis=[-2])  # rows s-1..0, columns h/2..0
+    columns = slice(1, hidden // 2)  # in `flipped`: columns h/2-1 .. 1
+    mirrored = flipped[..., seq_len - 1 :, columns]  # row 0
+    if seq_len > 1:
+        mirrored = tf.concat([mirrored, flipped[..., : seq_len - 1, columns]], axis=-2)  # rows s-1 .. 1
+    return tf.concat([half, mirrored], axis=-1)
 
 
 _PATHS = {"fft": real_fft2_fft, "dft": real_fft2_dft, "rfft": real_fft2_rfft}
@@ -130,6 +142,10 @@ class FourierMixing(keras.layers.Layer):
 
     Call arguments:
         inputs: float tensor of shape `(batch, sequence_length, hidden_dim)`.
+        first_position_only: bool. Compute output position 0 only, shape
+            `(batch, 1, hidden_dim)`: the hidden-axis transform of the sum over
+            positions (row 0 of the sequence-axis DFT is all ones), what a last block
+            needs when only its first position is read.
 
     Example:
     >>> x = np.random.rand(2, 8, 4).astype("float32")
@@ -178,10 +194,24 @@ class FourierMixing(keras.layers.Layer):
             _check_rfft_shape(self._build_shape, self.name)
         self.built = True
 
-    def call(self, inputs):
+    def call(self, inputs, first_position_only=False):
         x = ops.cast(inputs, "float32")
-        y = _PATHS[self.resolved_method](x, self.normalization)
+        if first_position_only:
+            # Row 0 of the sequence-axis DFT is all ones: output row 0 is the hidden-axis DFT of
+            # the sum over positions (the same transform on a (batch, 1, hidden) input).
+            summed = ops.sum(x, axis=-2, keepdims=True)
+            if self.normalization == "ortho":
+                summed = summed * ortho_scale(x)
+            y = _PATHS[self.resolved_method](summed, "none")
+        else:
+            y = _PATHS[self.resolved_method](x, self.normalization)
         return ops.cast(y, self.compute_dtype)
+
+    def compute_output_spec(self, inputs, first_position_only=False):
+        shape = tuple(inputs.shape)
+        if first_position_only:
+            shape = shape[:-2] + (1,) + shape[-1:]
+        return keras.KerasTensor(shape, dtype=self.compute_dtype)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)

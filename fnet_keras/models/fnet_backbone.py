@@ -5,6 +5,7 @@ from keras import ops
 
 from fnet_keras.layers import FNetEncoder, PositionEmbedding
 from fnet_keras.layers.fourier_mixing import LEGACY_NORMALIZATION
+from fnet_keras.layers.layer_normalization import LayerNormalization
 from fnet_keras.layers.pooling import masked_mean
 from fnet_keras.presets import BACKBONE_KEYS, get_preset
 
@@ -57,8 +58,9 @@ class FNetBackbone(keras.Model):
             blocks: `"ortho"` (default) or `"none"` (the paper's unscaled DFT). A
             saved config without this key loads as `"none"`.
         pooling: str. What `pooled_output` reads: `"first"` (default; the first
-            token, so a last block may compute that position only) or `"mean"` (the
-            mean over tokens that are not `padding_id`).
+            token: the last block computes it through a call that computes position
+            0 only, so `pooled_output` alone costs one position in the last block) or
+            `"mean"` (the mean over tokens that are not `padding_id`).
         dropout: float. Embedding, feed-forward and attention dropout.
         mixing_dropout: float. Dropout after each mixing sublayer.
         layer_norm_epsilon: float.
@@ -122,7 +124,7 @@ class FNetBackbone(keras.Model):
             x = x + keras.layers.Embedding(
                 num_segments, embedding_dim, dtype=dtype, name="segment_embedding"
             )(segment_ids)
-        x = keras.layers.LayerNormalization(
+        x = LayerNormalization(
             epsilon=layer_norm_epsilon, dtype=dtype, name="embeddings_layer_norm"
         )(x)
         if embedding_dim != hidden_dim:
@@ -130,8 +132,9 @@ class FNetBackbone(keras.Model):
         x = keras.layers.Dropout(dropout, dtype=dtype, name="embeddings_dropout")(x)
 
         padding_mask = ops.not_equal(token_ids, padding_id)
-        for i, block_mixing in enumerate(block_mixings(mixing, num_layers, num_attention_layers)):
-            x = FNetEncoder(
+        mixings = block_mixings(mixing, num_layers, num_attention_layers)
+        for i, block_mixing in enumerate(mixings):
+            block = FNetEncoder(
                 intermediate_dim=intermediate_dim,
                 mixing=block_mixing,
                 num_heads=num_heads,
@@ -142,9 +145,16 @@ class FNetBackbone(keras.Model):
                 layer_norm_epsilon=layer_norm_epsilon,
                 dtype=dtype,
                 name=f"encoder_block_{i}",
-            )(x, padding_mask=padding_mask if block_mixing == "attention" else None)
+            )
+            block_mask = padding_mask if block_mixing == "attention" else None
+            if pooling == "first" and i == len(mixings) - 1:
+                # The pooled output reads the last block at position 0 only: a second call of
+                # the same block computes just that (same weights), and a graph that uses only
+                # `pooled_output` (a classifier) drops the full last block.
+                last_first_position = block(x, padding_mask=block_mask, first_position_only=True)
+            x = block(x, padding_mask=block_mask)
         sequence_output = x
-        pooled = masked_mean(x, padding_mask) if pooling == "mean" else x[:, 0, :]
+        pooled = masked_mean(x, padding_mask) if pooling == "mean" else last_first_position[:, 0, :]
         pooled_output = keras.layers.Dense(
             hidden_dim, activation="tanh", dtype=dtype, name="pooled_dense"
         )(pooled)

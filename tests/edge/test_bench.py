@@ -375,6 +375,8 @@ def test_settings_are_checked_before_anything_runs(float_model):
         ({"threads": []}, "no thread counts"),
         ({"tool": "benchmark_model", "texts": ["x"]}, "texts .* need this package's timer"),
         ({"tool": "nope"}, "unknown tool"),
+        ({"clock": "sundial"}, "unknown clock 'sundial'"),
+        ({"clock": "thread_cpu", "threads": [1, 2]}, "clock 'thread_cpu' times the calling thread"),
     ]:
         with pytest.raises(BenchUsageError, match=message):
             benchmark([float_model], **kwargs)
@@ -465,3 +467,11 @@ def test_bench_imports_no_tensorflow(float_model):
         f"benchmark([{str(float_model)!r}], runs=2, warmup=1, memory=False)"
     )
     assert packages_loaded_by(statements) == []
+
+
+def test_thread_cpu_clock_is_recorded_and_named_in_the_markdown(float_model):
+    result = benchmark([float_model], runs=4, warmup=1, memory=False, clock="thread_cpu").to_dict()
+    assert result["settings"]["clock"] == "thread_cpu"
+    (cell,) = result["cells"]
+    assert len(cell["inference_samples"]) == 4 and min(cell["inference_samples"]) > 0
+    assert "CPU time of the timing thread" in BenchmarkResult(result).format()

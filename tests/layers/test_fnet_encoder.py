@@ -206,3 +206,17 @@ def test_config_without_fourier_normalization_loads_unscaled():
     legacy.set_weights(unscaled.get_weights())
     assert legacy.fourier_normalization == legacy.mixing_layer.normalization == "none"
     np.testing.assert_allclose(legacy(x), unscaled(x), atol=1e-6)
+
+
+@pytest.mark.parametrize("mixing", ["fourier", "attention", "linear", "none"])
+def test_first_position_only_equals_row_zero_of_the_full_block(mixing):
+    rng = np.random.default_rng(12)
+    x = rng.standard_normal(SHAPE).astype("float32")
+    mask = np.arange(SHAPE[1])[None, :] < np.array([[11], [16]])
+    block = FNetEncoder(intermediate_dim=64, mixing=mixing, num_heads=4)
+    full = np.asarray(block(x, padding_mask=mask))
+    randomize(block, seed=13)
+    full = np.asarray(block(x, padding_mask=mask))
+    first = np.asarray(block(x, padding_mask=mask, first_position_only=True))
+    assert first.shape == (SHAPE[0], 1, SHAPE[2])
+    np.testing.assert_allclose(first, full[:, :1], rtol=1e-5, atol=1e-5)

@@ -188,3 +188,35 @@ def test_sequential_and_config_round_trip():
     clone = FourierMixing.from_config(layer.get_config())
     assert (clone.method, clone.name) == ("dft", "mix")
     assert layer.compute_output_shape((None, 7, 3)) == (None, 7, 3)
+
+
+@pytest.mark.parametrize("normalization", ["none", "ortho"])
+@pytest.mark.parametrize("method", ["fft", "dft", "rfft"])
+@pytest.mark.parametrize("shape", [(2, 16, 8), (1, 128, 256), (3, 1, 4), (2, 8, 2)])
+def test_first_position_only_is_row_zero_of_numpy_fft2(method, shape, normalization):
+    x = random_input(shape, seed=5)
+    y = np.asarray(FourierMixing(method, normalization=normalization)(x, first_position_only=True))
+    reference = np.fft.fft2(x.astype(np.float64), norm=NUMPY_NORM[normalization]).real[:, :1, :]
+    assert y.shape == (shape[0], 1, shape[2])
+    assert np.abs(y - reference).max() <= 1e-4 * np.abs(reference).max()
+
+
+@pytest.mark.parametrize("shape", [(1, 4, 4), (2, 2, 8), (1, 32, 16), (1, 1, 8), (2, 8, 1)])
+def test_rfft_reconstruction_at_small_and_degenerate_sizes(shape):
+    x = random_input(shape, seed=6)
+    assert relative_error(FourierMixing("rfft", normalization="none")(x), x) <= 1e-5
+
+
+def test_rfft_graph_is_rfft2d_real_two_reversals_two_slices_two_concatenations():
+    # The Hermitian reconstruction as data movement only, without strided slices of negative stride
+    # (LiteRT's kernel for those is ~30x slower than REVERSE_V2).
+    layer = FourierMixing("rfft", normalization="none")
+    graph = tf.function(layer.call).get_concrete_function(tf.TensorSpec((1, 16, 8), tf.float32)).graph
+    counts = {}
+    for op in graph.get_operations():
+        counts[op.type] = counts.get(op.type, 0) + 1
+    assert counts.get("RFFT2D") == 1 and counts.get("ReverseV2") == 2 and counts.get("ConcatV2") == 2
+    for op in graph.get_operations():
+        if op.type == "StridedSlice":
+            strides = tf.get_static_value(op.inputs[3])
+            assert strides is not None and (strides > 0).all(), strides

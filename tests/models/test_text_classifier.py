@@ -231,3 +231,42 @@ def test_mean_pooling_and_ortho_survive_save_and_load(tmp_path):
     loaded = keras.saving.load_model(tmp_path / "model.keras", safe_mode=True)
     assert (loaded.backbone.pooling, loaded.backbone.fourier_normalization) == ("mean", "ortho")
     np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+@pytest.mark.parametrize("mixing", ["none", "hybrid", "linear"])
+def test_pooled_first_token_is_the_full_last_blocks_first_row(mixing):
+    # The pooled output comes from a call of the last block that computes position 0 only; it must
+    # equal the pooler applied to the full sequence output's first row.
+    x = padded_batch()
+    backbone = FNetBackbone(
+        vocabulary_size=100, num_layers=2, hidden_dim=16, intermediate_dim=32, num_heads=2,
+        sequence_length=SEQ, mixing=mixing, num_attention_layers=1 if mixing == "hybrid" else None,
+    )
+    out = backbone(x)
+    first = np.asarray(out["sequence_output"], np.float64)[:, 0]
+    kernel, bias = (np.asarray(w, np.float64) for w in backbone.get_layer("pooled_dense").get_weights())
+    np.testing.assert_allclose(out["pooled_output"], np.tanh(first @ kernel + bias), atol=1e-5)
+
+
+def test_model_saved_with_keras_attention_and_layer_norms_loads_and_predicts_the_same(tmp_path, monkeypatch):
+    # Models saved before BoundedMaskAttention and fnet_keras' LayerNormalization hold Keras's
+    # MultiHeadAttention and LayerNormalization (weights under the same names, a -1e9 mask).
+    import fnet_keras.layers.fnet_encoder as encoder_module
+    import fnet_keras.models.fnet_backbone as backbone_module
+
+    with monkeypatch.context() as patch:
+        patch.setattr(encoder_module, "BoundedMaskAttention", keras.layers.MultiHeadAttention)
+        patch.setattr(encoder_module, "LayerNormalization", keras.layers.LayerNormalization)
+        patch.setattr(backbone_module, "LayerNormalization", keras.layers.LayerNormalization)
+        old = TextClassifier.from_preset(
+            "tiny", mixing="hybrid", vocabulary_size=100, num_classes=3, sequence_length=SEQ
+        )
+        rng = np.random.default_rng(3)
+        old.set_weights([rng.normal(0, 0.3, w.shape).astype("float32") for w in old.get_weights()])
+        x = padded_batch()
+        expected = old.predict(x, verbose=0)
+        old.save(tmp_path / "model.keras")
+        assert type(old.backbone.get_layer("encoder_block_1").mixing_layer) is keras.layers.MultiHeadAttention
+    loaded = keras.saving.load_model(tmp_path / "model.keras", safe_mode=True)
+    assert type(loaded.backbone.get_layer("encoder_block_1").mixing_layer).__name__ == "BoundedMaskAttention"
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), expected, atol=1e-5)

@@ -1,0 +1,66 @@
+"""The latency sweep's bookkeeping: ratios over interleaved repeats, the grid, cells not measured."""
+
+import importlib.util
+import statistics
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "latency_sweep.py"
+
+
+def load_script():
+    spec = importlib.util.spec_from_file_location("latency_sweep", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def repeat(samples_by_model, round_p50_by_model):
+    return {"cells": [
+        {"model": name, "inference_p50": statistics.median(samples), "inference_samples": samples,
+         "round_p50": round_p50_by_model[name]}
+        for name, samples in samples_by_model.items()
+    ]}
+
+
+def test_ratio_is_the_median_over_repeats_of_p50_ratios_with_spread_and_fastest_runs():
+    sweep = load_script()
+    repeats = [
+        repeat({"transformer-fp32": [30, 40, 50], "fnet-rfft-fp32": [20, 20, 25]},
+               {"transformer-fp32": [40, 44], "fnet-rfft-fp32": [20, 22]}),
+        repeat({"transformer-fp32": [36, 39, 60], "fnet-rfft-fp32": [18, 20, 30]},
+               {"transformer-fp32": [39, 30], "fnet-rfft-fp32": [20, 20]}),
+        repeat({"transformer-fp32": [44, 44, 44], "fnet-rfft-fp32": [22, 22, 22]},
+               {"transformer-fp32": [44, 44], "fnet-rfft-fp32": [22, 22]}),
+    ]
+    found = sweep.ratio(repeats, ("transformer", "fp32"), ("fnet-rfft", "fp32"))
+    assert found["repeats"] == pytest.approx([2.0, 1.95, 2.0])
+    assert (found["median"], found["min"], found["max"]) == pytest.approx((2.0, 1.95, 2.0))
+    assert (found["round_min"], found["round_max"]) == pytest.approx((1.5, 2.0))
+    assert found["fastest_median"] == pytest.approx(2.0)  # 30/20, 36/18, 44/22
+    assert sweep.ratio(repeats, ("hybrid", "fp32"), ("fnet-rfft", "fp32")) is None
+
+
+def test_grid_rules_and_cells_not_measured():
+    sweep = load_script()
+    kinds = ["fnet-rfft", "transformer"]
+    modes = ["fp32", "dynamic"]
+    assert sweep.group_models(kinds, modes, 384) == [("transformer", "fp32"), ("transformer", "dynamic")]
+    assert sweep.group_models(kinds, modes, 2048) == [("fnet-rfft", "fp32"), ("transformer", "fp32")]
+    args = sweep.parse_args(["--presets", "mini", "--lengths", "384,2048", "--kinds", ",".join(kinds),
+                             "--modes", "fp32,dynamic", "--clocks", "thread_cpu"])
+    runs = {("mini", 2048, "thread_cpu"): [repeat({"fnet-rfft-fp32": [1.0]}, {"fnet-rfft-fp32": [1.0]})]}
+    failures = [{"preset": "mini", "length": 384, "kind": "transformer", "mode": "dynamic", "reason": "x"}]
+    missing = {
+        (cell["length"], cell["kind"], cell["mode"]): cell["reason"]
+        for cell in sweep.not_measured(args, runs, failures)
+    }
+    assert missing == {
+        (384, "fnet-rfft", "fp32"): "RFFT2D needs a power-of-two length",
+        (384, "fnet-rfft", "dynamic"): "RFFT2D needs a power-of-two length",
+        (384, "transformer", "fp32"): "not run (time)",
+        (2048, "transformer", "fp32"): "not run (time)",
+        (2048, "fnet-rfft", "dynamic"): "from length 2048 only fp32 and int8 are in the sweep",
+        (2048, "transformer", "dynamic"): "from length 2048 only fp32 and int8 are in the sweep",
+    }
