@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | cksum | cut -d' ' -f1)
 
 .PHONY: quickstart test lint accuracy export-sst2 clean mediapipe-venv web-deps chromium web-demo demo-model distill-sst2 \
-	distill-chain pareto listops
+	distill-chain pareto listops bench
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -62,6 +62,14 @@ distill-chain: $(STAMP)
 	$(VENV)/bin/fnet-keras train --data $(CHAIN_DATA) --preset tiny --sequence-length 64 \
 	  --teacher $(CHAIN)/teacher --out $(CHAIN)/student $(call resume_if_started,$(CHAIN)/student)
 	$(VENV)/bin/fnet-keras export $(CHAIN)/student --quant int8 --out $(CHAIN)/bundles --overwrite
+
+# Latency sweep (LiteRT, batch 1, 1 thread): random-initialized FNet (RFFT2D, DFT), Transformer twin, Hybrid,
+# FF-only floor, bag of embeddings; fp32/int8/dynamic. Default: the target cells (mini at 128/512/2048,
+# 3 interleaved runs; about 45 min on a loaded 2-core machine). The whole grid (hours): make bench BENCH_ARGS=
+# Resumes from runs/latency/; writes docs/results/latency.md, latency.json, latency-<preset>.png.
+BENCH_ARGS ?= --presets mini --lengths 128,512,2048
+bench: $(STAMP)
+	$(PY) scripts/latency_sweep.py $(BENCH_ARGS)
 
 # IMDB accuracy against int8 latency (FNet, twin, hybrid at 128/256/512; mini FNet and twin at 256):
 # docs/results/pareto.md/.json/.png. Hours here: runs land in runs/pareto-imdb/ and a rerun reuses them;

@@ -5,7 +5,8 @@ The bundles are the session's SST-2 export (tests/conftest.py `sst2_exported`: f
 the default, MediaPipe-identical tokenizer rules). MediaPipe tokenizes in its own C++; our runtime
 in pure Python: identical ids give identical probabilities in fp32. int8 kernels differ between the
 two runtimes (MediaPipe's LiteRT against ai_edge_litert's XNNPACK), so int8 is held to the same top
-label on at least 99% of texts and to a probability bound measured here.
+label on at least 98.5% of texts and on every text that is not a near-tie, and to a probability bound
+measured here.
 """
 
 import random
@@ -17,9 +18,14 @@ from support import sst2_rows
 from fnet_keras.edge import load_bundle
 
 WORKER = __import__("pathlib").Path(__file__).resolve().parents[1] / "mediapipe_tasks_worker.py"
-# The int8 difference measured between MediaPipe and ai_edge_litert on these 932 texts: top labels
-# agree on 99.46%, max |Δp| 5.1e-2 (2026-11-30, this machine); the bound leaves room for other kernels.
+# The int8 difference measured between MediaPipe and ai_edge_litert (XNNPACK) on these 932 texts,
+# 2026-11-30, this machine: top labels agree on 98.93% (99.46% before the last block computed only
+# the pooled position), max |Δp| 7.0e-2; every text whose label differs is a near-tie in our runtime
+# (top-two margin 0 to 0.0234, at most 6 steps of the int8 softmax's 1/256 output scale; three exact
+# ties). So the labels must agree on 98.5% and wherever the margin exceeds 8 output steps.
 INT8_MAX_ABS_PROBABILITY_DIFF = 0.08
+INT8_MIN_TOP_LABEL_AGREEMENT = 0.985
+INT8_NEAR_TIE_MARGIN = 8 / 256
 
 
 def hard_strings(seed: int = 0) -> list[str]:
@@ -87,5 +93,10 @@ def test_int8_bundles_agree_with_mediapipe_within_the_kernels_difference(compare
     mediapipe, ours = results["int8"]
     agreement = np.mean(mediapipe.argmax(axis=1) == ours.argmax(axis=1))
     worst = np.abs(mediapipe - ours).max()
-    print(f"int8: top-label agreement {agreement:.4f}, max |Δp| {worst:.2e} over {len(texts)} texts")
-    assert agreement >= 0.99 and worst <= INT8_MAX_ABS_PROBABILITY_DIFF
+    flipped = np.flatnonzero(mediapipe.argmax(axis=1) != ours.argmax(axis=1))
+    top_two = np.sort(ours, axis=1)[:, -2:]
+    margins = top_two[:, 1] - top_two[:, 0]
+    print(f"int8: top-label agreement {agreement:.4f}, max |Δp| {worst:.2e} over {len(texts)} texts; "
+          f"our margins where the labels differ: {np.round(margins[flipped], 4).tolist()}")
+    assert agreement >= INT8_MIN_TOP_LABEL_AGREEMENT and worst <= INT8_MAX_ABS_PROBABILITY_DIFF
+    assert (margins[flipped] <= INT8_NEAR_TIE_MARGIN).all()
