@@ -20,7 +20,7 @@ class RunCheckpoint(keras.callbacks.Callback):
     At the end of every epoch: appends a history record, saves the model via `save_best`
     when dev accuracy (`val_accuracy`) beat every earlier epoch, writes the checkpoint's
     variables, history.json and the checkpoint's state (which commits the epoch), and sets
-    `model.stop_training` once `patience` epochs in a row brought no improvement.
+    `model.stop_training` once `patience` epochs in a row after the warm-up brought no improvement.
 
     Args:
         run: where to write (the run directory, or a worker's scratch directory).
@@ -29,6 +29,7 @@ class RunCheckpoint(keras.callbacks.Callback):
         epochs: the planned number of epochs (stopping after the last is not "early").
         steps_per_epoch: training steps per epoch (recorded with the timings).
         save_best: called with the model when it is the best so far.
+        warmup_epochs: epochs the learning-rate warm-up spans; patience counts only after them.
     """
 
     def __init__(
@@ -39,6 +40,7 @@ class RunCheckpoint(keras.callbacks.Callback):
         epochs: int,
         steps_per_epoch: int,
         save_best: Callable[[keras.Model], None],
+        warmup_epochs: int = 0,
     ):
         super().__init__()
         self.run = run
@@ -47,6 +49,7 @@ class RunCheckpoint(keras.callbacks.Callback):
         self.epochs = epochs
         self.steps_per_epoch = steps_per_epoch
         self.save_best = save_best
+        self.warmup_epochs = warmup_epochs
         self._epoch_start = self._train_end = None
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -78,5 +81,5 @@ class RunCheckpoint(keras.callbacks.Callback):
         # epoch committed, and resuming reads only the first `epochs_done` history records.
         save_checkpoint(self.run.checkpoint, self.model, self.model.optimizer, len(self.history),
                         before_commit=lambda: write_json(self.run.history, self.history))
-        if stopped_early(self.history, self.patience, self.epochs):
+        if stopped_early(self.history, self.patience, self.epochs, self.warmup_epochs):
             self.model.stop_training = True

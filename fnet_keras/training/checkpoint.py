@@ -33,12 +33,18 @@ def best_epoch(history: Sequence[dict[str, Any]]) -> int:
     return scores.index(max(scores)) + 1
 
 
-def stopped_early(history: Sequence[dict[str, Any]], patience: int | None, epochs: int) -> bool:
-    """Whether `patience` epochs in a row brought no better dev accuracy before the last planned epoch."""
+def stopped_early(
+    history: Sequence[dict[str, Any]], patience: int | None, epochs: int, warmup_epochs: int = 0
+) -> bool:
+    """Whether `patience` epochs in a row brought no better dev accuracy before the last planned epoch.
+
+    Epochs that end inside the learning-rate warm-up do not count: on a small data set the warm-up
+    spans many epochs, and dev accuracy can sit at chance through it while the rate is still tiny.
+    """
     return (
         patience is not None
         and len(history) < epochs
-        and len(history) - best_epoch(history) >= patience
+        and len(history) - max(best_epoch(history), warmup_epochs) >= patience
     )
 
 

@@ -470,8 +470,9 @@ def _train(run, writer, distribution, strategy_name, settings, vocabulary, label
         _save_model(_inference_copy(trained), writer.model)
 
     epochs = settings.resolved_epochs(steps)
-    checkpointing = RunCheckpoint(writer, history, settings.patience, epochs, steps, save_best)
-    if epochs_done < epochs and not stopped_early(history, settings.patience, epochs):
+    warmup_epochs = -(-settings.warmup_steps(epochs * steps) // steps)  # early stopping waits for them
+    checkpointing = RunCheckpoint(writer, history, settings.patience, epochs, steps, save_best, warmup_epochs)
+    if epochs_done < epochs and not stopped_early(history, settings.patience, epochs, warmup_epochs):
         say(f"training {settings.preset} {settings.mixing}: {model.count_params():,} parameters, "
             f"{steps} steps per epoch, up to {epochs} epochs"
             + (f", resuming after epoch {epochs_done}" if epochs_done else ""))
@@ -504,7 +505,7 @@ def _train(run, writer, distribution, strategy_name, settings, vocabulary, label
     metrics = {
         "best_epoch": best_epoch(history),
         "epochs_run": len(history),
-        "stopped_early": stopped_early(history, settings.patience, epochs),
+        "stopped_early": stopped_early(history, settings.patience, epochs, warmup_epochs),
         "parameters": best.count_params(),
         "dev": scores["dev"],
         "test": scores.get("test"),

@@ -119,10 +119,13 @@ def test_cell_runner_measures_a_real_child_and_reports_running_out_of_memory():
     # end, or more; the kernel batches RSS counts per thread, so allow a sliver below.
     assert result["peak_rss_mib"] >= 0.99 * result["vm_hwm_mib"] > 100
 
-    # The twin's attention scores at 4096 (4 x 2 heads x 4096^2 floats = 512 MiB a tensor, several of
-    # them) cannot fit half a GiB above what the tiny child's address space peaked at.
+    # The twin's attention scores at 4096 (8 x 2 heads x 4096^2 floats = 1 GiB a tensor, and its
+    # softmax another) cannot fit half a GiB above what the tiny child's address space peaked at. Two
+    # blocks: the last block of a first-token classifier computes one query position only, so a
+    # 1-block twin has no quadratic tensor at all.
     limit = int((result["vm_peak_mib"] + 512) * 1024**2)
-    attention = dict(script.speed_cells([4096], 1, 4, "tiny", 1, 2, 5.0, TINY_BACKBONE)[1])
+    two_blocks = {**TINY_BACKBONE, "num_layers": 2}
+    attention = dict(script.speed_cells([4096], 1, 8, "tiny", 1, 2, 5.0, two_blocks)[1])
     assert attention["mixing"] == "attention"
     failed = script.run_cell(attention, limit, 300)
     assert failed["status"] == "out_of_memory", failed
