@@ -20,6 +20,7 @@ from fnet_keras.quickstart.sizes import PIECES_PER_WORD
 
 
 @pytest.mark.slow
+@pytest.mark.long
 def test_it_trains_on_the_users_folder_at_a_length_chosen_from_its_texts(keyword_data_dir, tmp_path):
     data = tmp_path / "data"
     data.mkdir()

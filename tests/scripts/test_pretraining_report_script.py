@@ -32,6 +32,7 @@ def png_size(path: Path) -> tuple[int, int]:
 
 
 @pytest.mark.slow
+@pytest.mark.long
 def test_report_from_a_finished_and_a_killed_pretraining_and_a_fine_tune(tmp_path, keyword_data_dir):
     from fnet_keras.training.pretrain import pretrain
     from fnet_keras.training.pretrain_settings import PretrainSettings

@@ -326,6 +326,7 @@ np.savez(sys.argv[6], *[w.numpy() for w in result.model.weights])
 
 
 @pytest.mark.slow
+@pytest.mark.long  # the multi-worker loop is run in make test by tests/training/test_multiworker.py
 def test_two_workers_distil_the_student_one_process_does(trained_run, keyword_data_dir, tmp_path):
     import os
     import socket
