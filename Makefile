@@ -23,8 +23,10 @@ $(STAMP): $(PY) setup.cfg pyproject.toml
 quickstart: $(STAMP)
 	$(VENV)/bin/fnet-keras quickstart $(QUICKSTART_ARGS)
 
+# Two pytest workers, one per core (a test module stays on one worker, so its fixtures are built once):
+# 980 tests in 5 min 26 s here instead of 9 min 24 s in one process.
 test: lint mediapipe-venv web-deps chromium
-	$(PY) -m pytest -q -m "not long" tests
+	$(PY) -m pytest -q -n 2 --dist loadfile -m "not long" tests
 
 # The 30 s+ end-to-end checks that `make test` leaves out to stay within 10 minutes on 2 cores (each
 # beside a faster test of the same path): quickstart on a user's folder, the pre-training report,
