@@ -4,7 +4,6 @@ import json
 import subprocess
 import sys
 
-import pytest
 from support import REPO_ROOT, TINY_SETTINGS, run_cli
 
 from fnet_keras.demo import DEMO_BUNDLE
@@ -56,7 +55,6 @@ def test_demo_model_refuses_other_settings_and_missing_data(trained_run, keyword
     assert not (tmp_path / "b").exists()
 
 
-@pytest.mark.skipif(not (DEMO_BUNDLE / "bundle.json").is_file(), reason=f"no demo bundle at {DEMO_BUNDLE}")
 def test_the_shipped_demo_bundle_answers_offline_and_states_its_figures():
     manifest = json.loads((DEMO_BUNDLE / "bundle.json").read_text())
     assert manifest["quantization"]["mode"] == "int8" and manifest["parity"]["passed"]
