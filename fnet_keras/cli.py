@@ -1380,6 +1380,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parse_args(argv)
     except SystemExit as exit_:  # argparse has printed usage or help
         return exit_.code if isinstance(exit_.code, int) else USAGE_ERROR
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # the command as given, for reports
     from fnet_keras.quiet import VERBOSE_ENVIRONMENT, quiet_native_output
 
     if args.verbose:

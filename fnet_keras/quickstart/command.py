@@ -99,7 +99,7 @@ def run(args: argparse.Namespace, load_tensorflow: Callable[[], Any] | None = No
             progress=say,
             verbose=0 if args.quiet else 1 if sys.stderr.isatty() else 2,
             load_tensorflow=load_tensorflow,
-            command=shlex.join(["fnet-keras", "quickstart", *sys.argv[2:]]) if _is_cli() else None,
+            command=shlex.join(["fnet-keras", *args.argv]) if hasattr(args, "argv") else None,
         )
         result.save()
     print(result.format(), end="")
@@ -107,6 +107,3 @@ def run(args: argparse.Namespace, load_tensorflow: Callable[[], Any] | None = No
         print(f"error: {failure}", file=sys.stderr)
     return EXIT_OK if result.passed else EXIT_GATE_FAILED
 
-
-def _is_cli() -> bool:
-    return len(sys.argv) > 1 and sys.argv[1] == "quickstart"
