@@ -76,6 +76,7 @@ def _build(args: argparse.Namespace, command: str) -> int:
             raise LocatedError(f"was trained with {differing}, not {SETTINGS}: give another --run", args.run)
     say("loading TensorFlow")
     load_tensorflow()
+    from fnet_keras.data.readers import read_split
     from fnet_keras.edge.bench import benchmark
     from fnet_keras.export import export_run
     from fnet_keras.training import TrainSettings, fit
@@ -99,7 +100,7 @@ def _build(args: argparse.Namespace, command: str) -> int:
         if size > MAX_BYTES:
             say(f"the bundle is {size / 1e6:.2f} MB, over the {MAX_BYTES / 1e6:.2f} MB limit of package data")
             return 1
-        texts = [line.split("\t")[0] for line in test_file.read_text(encoding="utf-8").splitlines()[1:]]
+        texts = read_split(test_file, "test").texts  # the package's reader: columns by header
         say(f"timing it here: {args.runs} runs, 1 thread, and end to end on {len(texts)} test sentences")
         result = benchmark([bundle], runs=args.runs, texts=texts, progress=say)
         cell = result.cells[0]
