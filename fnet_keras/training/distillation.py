@@ -164,7 +164,11 @@ def compute_teacher_logits(teacher: Teacher, texts: Mapping[str, Sequence[str]])
     tokenizer = make_tf_tokenizer(teacher.run.vocabulary, teacher.run.tokenizer_config)
     names = list(texts)
     token_ids = encode_texts(tokenizer, [text for name in names for text in texts[name]])
-    logits = predict_logits(model, token_ids, TEACHER_BATCH_SIZE).astype(np.float32)
+    # Scored shortest first: a teacher that trims padding (`EncoderClassifier`) then runs batches of
+    # like lengths; each row's logits are its own whatever its batch, so the order is undone after.
+    order = np.argsort(np.count_nonzero(token_ids, axis=1), kind="stable")
+    logits = np.empty((len(token_ids), len(teacher.labels)), np.float32)
+    logits[order] = predict_logits(model, token_ids[order], TEACHER_BATCH_SIZE)
     ends = np.cumsum([len(texts[name]) for name in names])
     return dict(zip(names, np.split(logits, ends[:-1]), strict=True))
 
@@ -235,6 +239,8 @@ def teacher_logits(
         say(f"using the teacher's logits cached in {path}")
         return TeacherLogits(cached, key, computed=False)
     teacher = load()
-    say(f"computing the teacher's logits ({teacher.run.settings.preset} {teacher.run.settings.mixing} in "
+    settings = teacher.run.settings
+    what = f"encoder {settings.encoder}" if settings.encoder else f"{settings.preset} {settings.mixing}"
+    say(f"computing the teacher's logits ({what} in "
         f"{teacher.path}) for {sum(len(part) for part in texts.values()):,} texts, once")
     return TeacherLogits(compute_teacher_logits(teacher, texts), key, computed=True)

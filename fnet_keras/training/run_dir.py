@@ -138,7 +138,8 @@ class Run:
         """The Keras model (safe mode), fnet_keras's layers registered; a RunDirError if it cannot be read."""
         import keras
 
-        import fnet_keras.models.text_classifier  # noqa: F401  (registers the serializable classes)
+        import fnet_keras.models.encoder_classifier  # noqa: F401  (registers the serializable classes)
+        import fnet_keras.models.text_classifier  # noqa: F401
 
         if not self.model_path.is_file():
             raise RunDirError("no model.keras yet (the run has not finished an epoch)", self.path)

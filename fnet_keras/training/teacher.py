@@ -57,6 +57,7 @@ class Teacher:
             "run": str(self.path.resolve()),
             "config_sha256": self.run.config_sha256,
             "model_sha256": self.model_sha256,
+            "encoder": settings.encoder,
             "preset": settings.preset,
             "mixing": settings.mixing,
             "num_attention_layers": settings.num_attention_layers,

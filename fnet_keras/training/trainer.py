@@ -232,6 +232,11 @@ def fit(
         pretrained.check_settings(settings)
     say("reading the data")
     dataset = _load_training_data(data, recorded, text_column, label_column)
+    if settings.train_rows is not None and settings.train_rows < len(dataset.train):
+        rng = np.random.default_rng(settings.seed)
+        sample = rng.choice(len(dataset.train), settings.train_rows, replace=False)
+        dataset.train = dataset.train.subset("train", np.sort(sample).tolist())
+        say(f"note: training on {settings.train_rows:,} rows sampled from the training split (train_rows)")
     for note in dataset.notes:
         say(f"note: {note}")
     if recorded:
@@ -243,6 +248,12 @@ def fit(
     tokenizer_config = settings.tokenizer_config()
     if recorded:
         vocabulary = recorded.vocabulary
+    elif settings.encoder is not None:
+        from fnet_keras.training.encoder import encoder_vocabulary, resolve_encoder
+
+        vocabulary, _ = encoder_vocabulary(resolve_encoder(settings.encoder))
+        say(f"fine-tuning the pre-trained encoder {settings.encoder} (its vocabulary of "
+            f"{len(vocabulary):,} tokens)")
     elif pretrained is not None:
         say(f"starting from the pre-trained backbone in {init_from} (its vocabulary of "
             f"{len(pretrained.vocabulary)} tokens)")
@@ -291,7 +302,12 @@ def fit(
             label_map.save(writer.labels)
             config = new_config(settings, strategy, dataset.source_info(), dataset.notes)
             config["schedule"] = planned_schedule(settings, len(encoded["train"][0]))
-            config["init"] = pretrained.provenance() if pretrained is not None else None
+            if settings.encoder is not None:
+                from fnet_keras.training.encoder import encoder_provenance
+
+                config["init"] = encoder_provenance(settings.encoder)
+            else:
+                config["init"] = pretrained.provenance() if pretrained is not None else None
             config["distillation"] = distillation
             writer.write_config(config)
         if logits is not None and (logits.computed or not writer.teacher_logits.is_file()):
@@ -418,9 +434,16 @@ def build_classifier(
     steps. Build it
     inside a strategy's scope to distribute it.
     """
-    model = TextClassifier.from_preset(
-        settings.preset, vocabulary_size, num_classes, **backbone_arguments(settings)
-    )
+    if settings.encoder is not None:
+        from fnet_keras.training.encoder import build_encoder_classifier
+
+        model = build_encoder_classifier(
+            settings.encoder, num_classes, settings.sequence_length, settings.dropout
+        )
+    else:
+        model = TextClassifier.from_preset(
+            settings.preset, vocabulary_size, num_classes, **backbone_arguments(settings)
+        )
     total = steps_per_epoch * settings.resolved_epochs(steps_per_epoch)
     schedule = WarmupDecay(settings.learning_rate, settings.warmup_steps(total), total, settings.decay)
     optimizer = keras.optimizers.AdamW(learning_rate=schedule, weight_decay=settings.weight_decay)
@@ -473,7 +496,8 @@ def _train(run, writer, distribution, strategy_name, settings, vocabulary, label
     warmup_epochs = -(-settings.warmup_steps(epochs * steps) // steps)  # early stopping waits for them
     checkpointing = RunCheckpoint(writer, history, settings.patience, epochs, steps, save_best, warmup_epochs)
     if epochs_done < epochs and not stopped_early(history, settings.patience, epochs, warmup_epochs):
-        say(f"training {settings.preset} {settings.mixing}: {model.count_params():,} parameters, "
+        what = f"encoder {settings.encoder}" if settings.encoder else f"{settings.preset} {settings.mixing}"
+        say(f"training {what}: {model.count_params():,} parameters, "
             f"{steps} steps per epoch, up to {epochs} epochs"
             + (f", resuming after epoch {epochs_done}" if epochs_done else ""))
         all_callbacks = [checkpointing, *callbacks]
