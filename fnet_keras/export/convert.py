@@ -18,7 +18,6 @@ from pathlib import Path
 import numpy as np
 
 from fnet_keras.export import mediapipe_layout
-from fnet_keras.export.attention import bound_attention_masks
 from fnet_keras.export.errors import ExportError, UnsupportedOpsError
 from fnet_keras.export.mixing import apply_fourier_method
 from fnet_keras.export.recipes import Recipe
@@ -30,7 +29,6 @@ def write_saved_model(model, sequence_length: int, recipe: Recipe, workdir: Path
     directory = Path(workdir) / f"saved-{recipe.fourier_method or 'none'}"
     if not directory.is_dir():
         apply_fourier_method(model, recipe.fourier_method)
-        bound_attention_masks(model)  # int8-quantizable masked scores; float-equivalent
         with quiet_native_output():
             mediapipe_layout.write_saved_model(model, sequence_length, directory)
     return directory
