@@ -48,6 +48,52 @@ print(json.dumps({"attempts": attempts, "loaded": loaded, "codes": codes, "label
 """
 
 
+# The contract over the whole subpackage, not one import path: every module under fnet_keras.edge
+# (found by walking it, so a new module is covered the day it is added) imports with them blocked.
+EVERY_MODULE_SCRIPT = r"""
+import importlib, importlib.abc, json, pkgutil, sys
+
+BLOCKED = set(sys.argv[1].split(","))
+
+class Blocker(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in BLOCKED:
+            raise ImportError(f"{name} is blocked in this test")
+        return None
+
+sys.meta_path.insert(0, Blocker())
+
+import fnet_keras.edge
+
+modules, failures = [], {}
+for module in pkgutil.walk_packages(fnet_keras.edge.__path__, "fnet_keras.edge."):
+    modules.append(module.name)
+    try:
+        importlib.import_module(module.name)
+    except Exception as error:
+        failures[module.name] = f"{type(error).__name__}: {error}"
+loaded = sorted(name for name in sys.modules if name.split(".")[0] in BLOCKED)
+print(json.dumps({"modules": modules, "failures": failures, "loaded": loaded}))
+"""
+
+
+def test_every_edge_module_imports_with_tensorflow_keras_and_keras_hub_blocked(tmp_path):
+    completed = subprocess.run(
+        [sys.executable, "-c", EVERY_MODULE_SCRIPT, ",".join(BLOCKED)],
+        capture_output=True,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+        timeout=120,
+    )
+    assert completed.returncode == 0, completed.stderr.decode("utf-8", "replace")
+    report = _last_json_line(completed.stdout)
+    assert {"fnet_keras.edge.bundle", "fnet_keras.edge.litert_model", "fnet_keras.edge.bench"} <= set(
+        report["modules"]
+    )
+    assert report["failures"] == {}, report["failures"]
+    assert report["loaded"] == []
+
+
 def _last_json_line(stdout: bytes) -> dict:
     return json.loads(stdout.decode("utf-8").strip().splitlines()[-1])
 
