@@ -18,7 +18,7 @@ repeats' ratios, with their min and max (and the range of the per-round ratios).
 CPU time of the timing thread (`thread_cpu`; with one interpreter thread LiteRT computes there, so
 other processes on this shared machine mostly drop out) and wall-clock time. Each bench records the
 load average before and after. Writes docs/results/latency.md, latency.json, latency-<preset>.png,
-and per-op profiles of the models behind the targets (`fnet_keras.edge.op_profile`).
+and per-op profiles of the models behind the targets (`scripts/op_profile.py`).
 """
 
 from __future__ import annotations
@@ -39,8 +39,10 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+SCRIPTS = ROOT / "scripts"  # its helper modules, latency_models and op_profile (also when loaded by path)
+for path in (ROOT, SCRIPTS):
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
 
 from fnet_keras.export.latency_models import MODEL_KINDS, model_kind  # noqa: E402 (TF-free)
 
@@ -472,7 +474,7 @@ def format_markdown(report) -> str:
     if report["profiles"]:
         lines += ["", "## Per-op profiles", "",
                   "Each op timed alone in a single-op model fed the values it sees in the whole model "
-                  "(`fnet_keras.edge.op_profile`; median of 30 invokes in CPU time of the calling "
+                  "(`scripts/op_profile.py`; median of 30 invokes in CPU time of the calling "
                   "thread, the fixed invoke cost subtracted); the sum misses cross-op fusion and partition "
                   "hand-overs, so compare shares."]
         for name, profile in report["profiles"].items():
@@ -546,7 +548,7 @@ def plot(report, out: Path) -> list[Path]:
 
 
 def profile_models(work: Path, presets, lengths) -> dict:
-    from fnet_keras.edge.op_profile import profile_ops
+    from op_profile import profile_ops
 
     cache = work / "profiles.json"
     profiles = json.loads(cache.read_text()) if cache.is_file() else {}

@@ -3,10 +3,10 @@
 import importlib
 
 import numpy as np
+import op_profile
 import pytest
 from support import convert_function as convert
 
-from fnet_keras.edge import op_profile
 from fnet_keras.edge.model_ops import SCHEMA_MODULE, read_ops
 
 
