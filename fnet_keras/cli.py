@@ -497,9 +497,28 @@ def _add_evaluate_arguments(parser: argparse.ArgumentParser) -> None:
     )
     _add_column_arguments(parser)
     parser.add_argument(
+        "--label-map",
+        type=_label_pairs,
+        metavar="DATA=LABEL,...",
+        help="read the data's labels as the model's, e.g. 0=negative,1=positive (default: a bundle's "
+        "recorded mapping where its export renamed the labels; other labels are taken as they are)",
+    )
+    parser.add_argument(
         "--json", action="store_true", help="print one JSON object on stdout and nothing else"
     )
     _add_interpreter_arguments(parser)
+
+
+def _label_pairs(text: str) -> dict[str, str]:
+    pairs = [item.partition("=") for item in text.split(",") if item]
+    if not pairs or any(not data or not separator or not label for data, separator, label in pairs):
+        raise argparse.ArgumentTypeError(f"expected DATA=LABEL pairs separated by commas, got {text!r}")
+    mapping: dict[str, str] = {}
+    for data, _, label in pairs:
+        if mapping.get(data, label) != label:
+            raise argparse.ArgumentTypeError(f"{data!r} is mapped twice ({mapping[data]!r} and {label!r})")
+        mapping[data] = label
+    return mapping
 
 
 def _run_evaluate(args: argparse.Namespace) -> int:
@@ -515,8 +534,16 @@ def _run_evaluate(args: argparse.Namespace) -> int:
             raise UsageError("a bundle holds no data of its own; give --data FILE", args.target)
         bundle = load_bundle(args.target, num_threads=args.threads or 1, runtime=args.runtime)
         report = evaluate_bundle(
-            bundle, args.data, split=args.split, text_column=args.text_column, label_column=args.label_column
+            bundle,
+            args.data,
+            split=args.split,
+            text_column=args.text_column,
+            label_column=args.label_column,
+            label_map=args.label_map,
         )
+        if args.label_map is None and report.get("label_map"):
+            pairs = ", ".join(f"{data}={label}" for data, label in report["label_map"].items())
+            _say(f"note: the data's labels read as the bundle's names, as bundle.json records: {pairs}")
         if report["truncated"]:
             _say(
                 f"note: {report['truncated']} of {report['count']} texts were truncated to sequence_length "
@@ -540,6 +567,7 @@ def _run_evaluate(args: argparse.Namespace) -> int:
             split=args.split,
             text_column=args.text_column,
             label_column=args.label_column,
+            label_map=args.label_map,
         )
     if args.json:
         _print_json(report)

@@ -10,9 +10,10 @@ import sys
 import numpy as np
 import pytest
 from import_check import packages_loaded_by
-from support import TINY_BACKBONE, TINY_FLAGS, run_cli, write_keyword_data, write_tsv
+from support import SST2, TINY_BACKBONE, TINY_FLAGS, run_cli, skip_or_fail, write_keyword_data, write_tsv
 
 from fnet_keras.cli import decode_replacing, main, parse_args
+from fnet_keras.demo import demo_bundle_path
 from fnet_keras.edge import load_bundle
 
 
@@ -222,6 +223,41 @@ def test_bundle_evaluate_matches_a_direct_computation(fp32_bundle_path, tmp_path
     assert code == 2 and "no test split here (found: dev, train)" in err
     code, _, err = _run(capsys, "evaluate", fp32_bundle_path)
     assert code == 2 and "a bundle holds no data of its own" in err
+
+
+def test_the_demo_bundle_reproduces_its_recorded_accuracy_on_sst2():
+    # The demo shows SST-2's 0/1 as negative/positive; bundle.json records the data's spelling.
+    demo = demo_bundle_path()
+    recorded = json.loads((demo / "bundle.json").read_text())["notes"][0]
+    assert recorded.startswith("test accuracy ")
+    test_file = SST2 / "test.tsv"
+    if not test_file.is_file():
+        skip_or_fail(f"SST-2 is not at {test_file.resolve()}")
+    result = run_cli("evaluate", demo, "--data", test_file, "--json")
+    assert result.returncode == 0, result.stderr.decode()
+    report = json.loads(result.stdout)
+    assert f"test accuracy {100 * report['accuracy']:.2f}%" == recorded and report["count"] == 872
+    assert report["label_map"] == {"0": "negative", "1": "positive"}
+    assert "as bundle.json records: 0=negative, 1=positive" in result.stderr.decode()
+
+
+def test_evaluate_label_map_maps_the_datas_labels(cli_run, tmp_path, capsys):
+    run, _ = cli_run
+    rows = [("the movie was superb", "good"), ("an awful plot", "bad"), ("quite average", "neu")]
+    data = write_tsv(tmp_path / "spelled.tsv", rows)
+    code, _, err = _run(capsys, "evaluate", run, "--data", data)
+    assert code == 2 and "label 'good'" in err and "--label-map DATA=LABEL" in err
+    code, out, err = _run(
+        capsys, "evaluate", run, "--data", data, "--label-map", "good=pos,bad=neg", "--json"
+    )
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["count"] == 3 and report["label_map"] == {"good": "pos", "bad": "neg"}
+    code, _, err = _run(capsys, "evaluate", run, "--data", data, "--label-map", "good=great")
+    assert code == 2 and "--label-map: good=great maps to no label of the model" in err
+    for bad in ("good", "good=pos,good=neg", "=pos"):
+        code, _, err = _run(capsys, "evaluate", run, "--data", data, "--label-map", bad)
+        assert code == 2 and "--label-map" in err, bad
 
 
 # --- classify ---------------------------------------------------------------------------

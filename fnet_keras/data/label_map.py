@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Iterable, Mapping
 
 from fnet_keras.atomic import write_text_atomic
 from fnet_keras.data.errors import DataError
@@ -76,23 +76,47 @@ class LabelMap:
         """The class id of `label`; KeyError if unknown (see `encode` for file errors)."""
         return self._ids[label]
 
-    def encode(self, split: Split) -> list[int]:
-        """Class ids of the split's labels; an unknown label is a DataError naming file and line."""
+    def encode(self, split: Split, aliases: Mapping[str, str] | None = None, hint: str = "") -> list[int]:
+        """Class ids of the split's labels; an unknown label is a DataError naming file and line.
+
+        Args:
+            split: labelled examples.
+            aliases: data label -> one of `labels`, for data that spells the classes otherwise
+                (a bundle whose labels were renamed for display, scored on its training data's
+                "0"/"1"); a data label that is not a key is looked up as it is.
+            hint: appended to the unknown-label error (how the caller's user can map labels).
+        """
         if split.labels is None:
             raise DataError(f"the {split.name} split has no labels to encode", split.path)
+        aliases = dict(aliases or {})
         ids = []
         for index, label in enumerate(split.labels):
-            class_id = self._ids.get(label)
+            class_id = self._ids.get(aliases.get(label, label))
             if class_id is None:
                 known = ", ".join(repr(known) for known in self.labels[:20])
                 more = f" and {len(self) - 20} more" if len(self) > 20 else ""
+                mapped = (
+                    f", nor mapped to one ({', '.join(f'{k}={v}' for k, v in list(aliases.items())[:20])})"
+                    if aliases
+                    else ""
+                )
                 raise DataError(
                     f"label {label!r} of the {split.name} split is not one of the {len(self)} "
-                    f"labels of the training split ({known}{more})",
+                    f"labels of the training split ({known}{more}){mapped}{hint}",
                     *split.location(index),
                 )
             ids.append(class_id)
         return ids
+
+    def check_aliases(self, aliases: Mapping[str, str], source: str = "the label map") -> dict[str, str]:
+        """`aliases` (data label -> label) as a dict; a DataError names a target that is not a label."""
+        unknown = [f"{key}={value}" for key, value in aliases.items() if value not in self._ids]
+        if unknown:
+            raise DataError(
+                f"{source}: {', '.join(unknown)} maps to no label of the model (its labels: "
+                f"{', '.join(map(repr, self.labels[:20]))}{' ...' if len(self) > 20 else ''})"
+            )
+        return dict(aliases)
 
     def save(self, path: str | os.PathLike) -> None:
         """Writes labels.txt (one label per line) atomically: temp file, then `os.replace`."""

@@ -52,6 +52,8 @@ class Bundle:
         tokenizer: a `WordPieceEncoder`; `tokenizer.encode(text)` gives the packed ids the
             model receives (`[CLS] ... [SEP] [PAD]...`, `sequence_length` of them).
         labels: the class labels in output order (labels.txt).
+        data_labels: the same classes as the training data spelled them, where the export renamed
+            them (bundle.json's optional "data_labels"), else None.
         manifest: bundle.json as a dict.
         runtime: the interpreter package running the model.
 
@@ -72,6 +74,7 @@ class Bundle:
         self.path = path
         self.tokenizer = tokenizer
         self.labels = labels
+        self.data_labels = manifest.data_labels
         self.manifest = manifest.data
         self.runtime: RuntimeInfo = model.runtime
         self._manifest = manifest
@@ -180,6 +183,12 @@ def load_bundle(path: str | os.PathLike, *, num_threads: int = 1, runtime: str |
         raise BundleError(
             f"labels.txt holds {list(labels)}, but bundle.json's 'labels' are {list(manifest.labels)}",
             source.name(LABELS_NAME),
+        )
+    if manifest.data_labels is not None and len(manifest.data_labels) != len(labels):
+        raise BundleError(
+            f"'data_labels' {list(manifest.data_labels)} has {len(manifest.data_labels)} labels, labels.txt "
+            f"{len(labels)}: one data label per class",
+            manifest_name,
         )
     if manifest.embedded_files:
         read_classifier_metadata(contents[MODEL_NAME], source.name(MODEL_NAME)).check_files(

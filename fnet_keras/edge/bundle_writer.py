@@ -59,9 +59,9 @@ WRITER_FIELDS = (
     "files",
     "runtime",
 )
-# Fields metadata must give; "provenance" and "notes" are optional, other fields are refused.
+# Fields metadata must give; "provenance", "notes" and "data_labels" are optional, others are refused.
 REQUIRED_METADATA = ("name", "model", "quantization", "ops", "parity")
-OPTIONAL_METADATA = ("provenance", "notes")
+OPTIONAL_METADATA = ("provenance", "notes", "data_labels")
 
 
 def write_bundle(
@@ -88,7 +88,9 @@ def write_bundle(
         tokenizer_config: the settings the model was trained with (`sequence_length` included).
         metadata: the other bundle.json fields: required "name", "model" (with
             "fourier_method"), "quantization" (with "mode"), "ops" (op name -> count), "parity";
-            optional "provenance" and "notes". Numpy scalars and arrays are accepted.
+            optional "provenance", "notes" and "data_labels" (the training data's spelling of
+            each label, in `labels`' order, where they were renamed for display). Numpy scalars
+            and arrays are accepted.
         make_zip: also write `<out_dir>.zip` (the bundle folder inside the zip).
         overwrite: replace an existing bundle directory (and zip). A directory that is not a
             bundle (non-empty, no bundle.json) is never replaced.
@@ -241,6 +243,15 @@ def _manifest(
         "notes": metadata.get("notes", []),
         "files": {},
     }
+    if "data_labels" in metadata:
+        data_labels = metadata["data_labels"]
+        if not isinstance(data_labels, list) or len(data_labels) != len(label_map):
+            raise BundleError(
+                f"metadata['data_labels'] must list one data label per label ({len(label_map)}), got "
+                f"{data_labels!r:.80}"
+            )
+        manifest = {**manifest, "data_labels": data_labels}
+        manifest["files"] = manifest.pop("files")  # "files" stays last
     return manifest
 
 

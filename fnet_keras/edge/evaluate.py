@@ -2,12 +2,17 @@
 
 `evaluate_bundle(bundle, data, split=...)` mirrors `fnet_keras.training.evaluate(run_dir, data,
 split=...)`: `fnet_keras.metrics.classification_metrics` output plus `data` and `split`; a
-bundle adds `bundle`, `truncated` and `timing`.
+bundle adds `bundle`, `truncated` and `timing`, and `label_map` where data labels were mapped.
+
+A bundle whose labels were renamed for display (`export --rename-labels 0=negative,...`) records
+its data's spelling in bundle.json's "data_labels"; that mapping applies by default, so the bundle
+scores the data it was trained on. `label_map` maps any other spelling.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from typing import Any
 
 from fnet_keras.data.dataset import SPLIT_NAMES, check_split, read_evaluation_split  # noqa: F401
@@ -24,6 +29,7 @@ def evaluate_bundle(
     split: str | None = None,
     text_column: ColumnSpec = None,
     label_column: ColumnSpec = None,
+    label_map: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Classifies every example of `data` with `bundle` and scores the predictions.
 
@@ -32,26 +38,40 @@ def evaluate_bundle(
         data: a labelled file, or a data directory (its `split` file is read).
         split: which split of a directory: train, dev or test (None: test); not with a file.
         text_column, label_column: columns of `data` (None: found from the header).
+        label_map: data label -> bundle label, for data that spells the classes otherwise (None:
+            the bundle's recorded "data_labels", if any). Labels it does not name are taken as
+            they are.
 
     Returns:
         `classification_metrics` output (count, accuracy, macro_f1, labels, per_class,
         confusion_matrix), "data" (the file read), "split" (its name, or None when `data` is a
         file), "bundle" (`Bundle.describe()`), "truncated" (texts longer than the sequence
-        length) and "timing" (seconds tokenizing and in inference, total and per example).
+        length), "timing" (seconds tokenizing and in inference, total and per example) and,
+        where one applied, "label_map".
 
     Raises:
-        DataError: unreadable data, or a label the bundle does not know (file and line named).
+        DataError: unreadable data, a label the bundle does not know (file and line named), or a
+            `label_map` target that is not one of the bundle's labels.
     """
     split = check_split(split, data)
     examples = read_evaluation_split(
         data, split or "test", text_column=text_column, label_column=label_column
     )
-    true_ids = LabelMap(bundle.labels).encode(examples)
+    labels = LabelMap(bundle.labels)
+    if label_map is None:
+        recorded = zip(bundle.data_labels, bundle.labels, strict=True) if bundle.data_labels else ()
+        aliases = {data: shown for data, shown in recorded if data != shown}
+    else:
+        aliases = labels.check_aliases(label_map, "--label-map")
+    true_ids = labels.encode(
+        examples, aliases, "; if the data spells the labels otherwise, map them: --label-map DATA=LABEL,..."
+    )
     result = bundle.classify(examples.texts)
     metrics = classification_metrics(true_ids, result.predicted_ids, bundle.labels)
     count = len(examples)
     return {
         **metrics,
+        **({"label_map": aliases} if aliases else {}),
         "split": split,
         "data": examples.path,
         "bundle": bundle.describe(),

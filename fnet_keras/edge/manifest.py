@@ -29,6 +29,11 @@ Format 2 (written since fnet-keras 0.2), each fact once:
                                pre-training, or null), "distillation" (teacher run with its hashes,
                                preset, accuracy and own init; extra text; or null)
     notes                      free-form facts (test accuracy, latency, ...)
+    data_labels                optional (since 0.2): the labels as the training data spells them, in
+                               labels.txt's order, where the export showed the classes under other
+                               names (`--rename-labels 0=negative,1=positive` records ["0", "1"]);
+                               `evaluate` maps them, so the bundle scores its own data. Absent: the
+                               data's labels are labels.txt's
     files                      name -> {"bytes", "sha256"} of model.tflite, vocab.txt, labels.txt
 The labels are labels.txt (not repeated here).
 
@@ -94,6 +99,8 @@ class Manifest:
         embedded_files: the bundle files model.tflite also carries in its metadata.
         files: file name -> `(bytes, sha256)` for each bundle file.
         path: where the manifest came from, named in errors.
+        data_labels: the training data's spelling of each label (labels.txt's order), where the
+            export renamed them; None when the data's labels are the bundle's.
     """
 
     data: dict[str, Any]
@@ -109,6 +116,7 @@ class Manifest:
     files: dict[str, tuple[int, str]]
     path: str | None = None
     signature_key: str = SIGNATURE_KEY
+    data_labels: tuple[str, ...] | None = None
 
     @property
     def sequence_length(self) -> int:
@@ -180,6 +188,9 @@ class Manifest:
                 f"{list(FOURIER_METHODS_IN_GRAPH)}",
                 path,
             )
+        data_labels = None
+        if "data_labels" in data:
+            data_labels = _labels(_field(data, "data_labels", list, path), path, "data_labels")
         return cls(
             data,
             2,
@@ -193,6 +204,7 @@ class Manifest:
             tuple(embedded),
             files,
             path,
+            data_labels=data_labels,
         )
 
     def to_json(self) -> str:
@@ -249,11 +261,11 @@ def _json_kind(kind: type) -> str:
     )
 
 
-def _labels(labels: list, path: str | None) -> tuple[str, ...]:
+def _labels(labels: list, path: str | None, key: str = "labels") -> tuple[str, ...]:
     try:
         return LabelMap(tuple(labels)).labels
     except DataError as error:
-        raise BundleError(f"field 'labels': {error.reason}", path) from None
+        raise BundleError(f"field {key!r}: {error.reason}", path) from None
 
 
 def _tokenizer(settings: dict, path: str | None) -> TokenizerConfig:

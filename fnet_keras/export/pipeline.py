@@ -400,6 +400,8 @@ def _write_bundle(
         },
         "notes": [] if report.test_accuracy is None else [f"test accuracy {100 * report.test_accuracy:.2f}%"],
     }
+    if labels.labels != run.label_map.labels:  # renamed for display: `evaluate` maps the data's spelling
+        metadata["data_labels"] = list(run.label_map.labels)
     try:
         write_bundle(
             bundle_dir,

@@ -9,6 +9,7 @@ The TF-free twin for bundles is `fnet_keras.edge.evaluate_bundle`; both report t
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -30,6 +31,7 @@ def evaluate(
     text_column: str | int | None = None,
     label_column: str | int | None = None,
     batch_size: int = EVAL_BATCH_SIZE,
+    label_map: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Scores the model of a run directory on labelled data.
 
@@ -41,10 +43,12 @@ def evaluate(
             test). Giving one with a file is an error: a file is one split already.
         text_column, label_column: columns of `data` (None: found from the header).
         batch_size: examples per inference batch.
+        label_map: data label -> the run's label, for data that spells the classes otherwise;
+            labels it does not name are taken as they are.
 
     Returns:
         `fnet_keras.metrics.classification_metrics` output plus `data` (the file read) and
-        `split` (the split's name, or None when `data` is a file).
+        `split` (the split's name, or None when `data` is a file), and `label_map` if one was given.
 
     Raises:
         DataError: unreadable data, or a label the run does not know (file, line, label).
@@ -53,9 +57,12 @@ def evaluate(
     split = check_split(split, data)
     run = RunDir(run_dir).load()
     examples = run.read_split(split or "test", data, text_column=text_column, label_column=label_column)
-    true_ids = run.label_map.encode(examples)
+    aliases = run.label_map.check_aliases(label_map, "--label-map") if label_map else {}
+    true_ids = run.label_map.encode(
+        examples, aliases, "; if the data spells the labels otherwise, map them: --label-map DATA=LABEL,..."
+    )
     tokenizer = make_tf_tokenizer(run.vocabulary, run.tokenizer_config)
     model = run.load_model()
     logits = predict_logits(model, encode_texts(tokenizer, examples.texts), batch_size)
     metrics = classification_metrics(true_ids, np.argmax(logits, axis=1), run.labels)
-    return {**metrics, "split": split, "data": examples.path}
+    return {**metrics, **({"label_map": aliases} if aliases else {}), "split": split, "data": examples.path}

@@ -119,8 +119,8 @@ def test_re_export_needs_overwrite_and_replaces_the_whole_directory(trained_run,
     assert [mode.mode for mode in report.modes] == ["dynamic"]
 
 
-def test_renamed_labels_reach_labels_txt_and_the_models_metadata(trained_run, tmp_path):
-    from fnet_keras.edge import load_bundle
+def test_renamed_labels_reach_labels_txt_and_the_models_metadata(trained_run, keyword_data_dir, tmp_path):
+    from fnet_keras.edge import evaluate_bundle, load_bundle
     from fnet_keras.edge.tflite_metadata import read_classifier_metadata
     from fnet_keras.export.pipeline import export_run
 
@@ -132,6 +132,10 @@ def test_renamed_labels_reach_labels_txt_and_the_models_metadata(trained_run, tm
     assert bundle.labels == ("negative", "neu", "positive")
     assert read_classifier_metadata(bundle.model_bytes).labels == ("negative", "neu", "positive")
     assert bundle.classify("the movie was superb").label == "positive"
+    # bundle.json records the data's spelling, so the bundle still scores the data it came from.
+    assert bundle.data_labels == ("neg", "neu", "pos")
+    report = evaluate_bundle(bundle, keyword_data_dir / "test.tsv")
+    assert report["label_map"] == {"neg": "negative", "pos": "positive"} and report["count"] == 60
     with pytest.raises(ExportError, match="--rename-labels: 'good' not among the run's labels"):
         export_run(
             trained_run.run_dir,
