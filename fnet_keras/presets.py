@@ -1,18 +1,71 @@
-"""What models can be built, as plain data (no TensorFlow): the presets (sizes), the mixing
-architectures, the FourierMixing methods, and the parameter count of each.
+"""What models can be built, as plain data (no TensorFlow): the presets (sizes), the model kinds
+(token mixings), the FourierMixing methods, and the parameter count of each.
 
-The CLI and `TrainSettings` check choices against these before TensorFlow loads; the layers and
-models import them, so each name list is written once.
+The CLI and `TrainSettings` check choices against these before TensorFlow loads; the layers,
+models, pre-training, the budget and the reports derive their lists and titles from `MODEL_KINDS`,
+so each kind is written once.
 
 `embedding_dim` below `hidden_dim` factorizes the embeddings (ALBERT-style): on a
 small model the token table is half or more of the parameters, so it is the main
 lever on device size. `base` and `large` are the paper's sizes.
 """
 
-# The token mixing of a model: FNet, its Transformer twin, hybrid (attention in the top blocks),
+import dataclasses
+from typing import Any
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelKind:
+    """One kind of model: a token mixing of `FNetBackbone` (`TrainSettings.mixing`).
+
+    Attributes:
+        name: the `--mixing` value, and the kind's part of run directory names ("fourier").
+        title: what reports call it ("FNet").
+        detail: what it is, in words (latency reports print "TITLE (DETAIL)").
+        per_block: whether one `FNetEncoder` block can have it (hybrid mixes blocks of two kinds).
+        pretrainable: whether masked-LM pre-training takes it (linear mixing's weights depend on
+            the length).
+        candidate: whether `fnet-keras budget --mixings` offers it (none is a latency floor, not a
+            model to ship).
+    """
+
+    name: str
+    title: str
+    detail: str
+    per_block: bool = True
+    pretrainable: bool = False
+    candidate: bool = True
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """The `TrainSettings` fields that make this kind of model."""
+        return {"mixing": self.name}
+
+    @property
+    def label(self) -> str:
+        return f"{self.title} ({self.detail})"
+
+
+# The one table of model kinds: FNet, its Transformer twin, hybrid (attention in the top blocks),
 # the paper's learned linear mixing, and none (the mixing sublayer removed: the "FF-only" floor of
 # the latency comparisons, what FNet would cost if mixing were free).
-MIXINGS = ("fourier", "attention", "hybrid", "linear", "none")
+MODEL_KINDS: dict[str, ModelKind] = {
+    kind.name: kind
+    for kind in (
+        ModelKind("fourier", "FNet", "Fourier mixing in every block", pretrainable=True),
+        ModelKind("attention", "Transformer twin", "attention in every block", pretrainable=True),
+        ModelKind("hybrid", "Hybrid", "attention in the top block", per_block=False, pretrainable=True),
+        ModelKind("linear", "linear mixing", "the paper's learned linear mixing"),
+        ModelKind("none", "FF-only floor", "mixing sublayer removed", candidate=False),
+    )
+}
+MIXINGS = tuple(MODEL_KINDS)  # `TrainSettings.mixing` and `FNetBackbone(mixing=...)`
+BLOCK_MIXINGS = tuple(name for name, kind in MODEL_KINDS.items() if kind.per_block)  # FNetEncoder's
+PRETRAIN_MIXINGS = tuple(name for name, kind in MODEL_KINDS.items() if kind.pretrainable)
+CANDIDATE_KINDS = {name: kind for name, kind in MODEL_KINDS.items() if kind.candidate}  # budget's
+# The pair every comparison starts from: FNet and its Transformer twin (the same blocks, attention
+# for mixing).
+FNET_AND_TWIN = ("fourier", "attention")
 # How FourierMixing computes the transform (`fnet_keras.layers.FourierMixing` documents each).
 FOURIER_METHODS = ("auto", "fft", "dft", "rfft")
 

@@ -45,10 +45,11 @@ sys.path.insert(0, str(ROOT))  # run as a file from anywhere: the package beside
 
 from fnet_keras.atomic import write_bytes_atomic, write_text_atomic  # noqa: E402
 from fnet_keras.data.listops import LRA_LISTOPS, NUM_CLASSES, listops_vocabulary, write_listops  # noqa: E402
+from fnet_keras.presets import FNET_AND_TWIN as MIXINGS  # noqa: E402
+from fnet_keras.presets import MODEL_KINDS  # noqa: E402
 
 GIB = 1024**3
-MIXINGS = ("fourier", "attention")
-MIXING_NAMES = {"fourier": "FNet", "attention": "Transformer twin"}
+MIXING_NAMES = {name: MODEL_KINDS[name].title for name in MIXINGS}
 RESULT_PREFIX = "CELL_RESULT "
 # Text in a failed child's stderr that says an allocation failed (TensorFlow's allocator, C++, Python).
 OOM_MARKERS = (

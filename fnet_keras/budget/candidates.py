@@ -12,37 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from fnet_keras.budget.errors import BudgetError
-from fnet_keras.presets import PRESETS
+from fnet_keras.presets import CANDIDATE_KINDS, PRESETS, ModelKind
 from fnet_keras.training.settings import OVERRIDABLE, TrainSettings
 
-
-@dataclasses.dataclass(frozen=True)
-class ModelKind:
-    """One `--mixings` value: which model a candidate trains, as the `TrainSettings` fields it sets.
-
-    Attributes:
-        name: the value on the command line and in run directory names ("fourier").
-        title: what reports call it ("FNet").
-        settings: the `TrainSettings` fields that make this kind of model.
-    """
-
-    name: str
-    title: str
-    settings: Mapping[str, Any]
-
-
-# A new model kind is one entry here. The bag-of-embeddings baseline joins once TrainSettings can
-# ask for it (branch `defaults`: BagOfEmbeddingsClassifier), e.g.
-#     ModelKind("bag", "bag of embeddings", {"mixing": "none", ...}),
-MODEL_KINDS: dict[str, ModelKind] = {
-    kind.name: kind
-    for kind in (
-        ModelKind("fourier", "FNet", {"mixing": "fourier"}),
-        ModelKind("attention", "Transformer twin", {"mixing": "attention"}),
-        ModelKind("hybrid", "Hybrid", {"mixing": "hybrid"}),
-        ModelKind("linear", "linear mixing", {"mixing": "linear"}),
-    )
-}
+# The `--mixings` choices: the kinds of `fnet_keras.presets.MODEL_KINDS` a budget offers.
+MODEL_KINDS = CANDIDATE_KINDS
 # Settings that the candidate grid sets: given ones would contradict a candidate's name.
 GRID_SETTINGS = ("preset", "mixing", "sequence_length")
 

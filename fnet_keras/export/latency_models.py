@@ -1,7 +1,7 @@
 """Random-initialized classifiers of every architecture, converted to LiteRT, for latency sweeps.
 
 Latency does not depend on the weights' values, so the sweeps (`scripts/latency_sweep.py`) time
-untrained models: each `ModelKind` is one architecture at a preset's sizes, built with fixed
+untrained models: each `SweepModel` is one architecture at a preset's sizes, built with fixed
 seeds, traced in the MediaPipe layout and converted with one `Recipe` by the export pipeline's
 own code (`fnet_keras.export.convert`), so what is timed is what `fnet-keras export` would ship.
 
@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from fnet_keras.export.recipes import Recipe
+from fnet_keras.presets import MODEL_KINDS as KINDS
 from fnet_keras.presets import get_preset, is_power_of_two
 
 VOCABULARY_SIZE = 8000
@@ -30,8 +31,9 @@ NUM_CLASSES = 2
 
 
 @dataclasses.dataclass(frozen=True)
-class ModelKind:
-    """One architecture of the sweep.
+class SweepModel:
+    """One architecture of the sweep: a kind of `fnet_keras.presets.MODEL_KINDS` (or the bag of
+    embeddings) with the Fourier method it is traced with.
 
     Attributes:
         name: short name in reports ("fnet-rfft", "transformer", ...).
@@ -53,23 +55,23 @@ class ModelKind:
 MODEL_KINDS = {
     kind.name: kind
     for kind in (
-        ModelKind("fnet-rfft", "FNet, RFFT2D mixing", "fourier", "rfft"),
-        ModelKind("fnet-dft", "FNet, DFT-as-matmul mixing", "fourier", "dft"),
-        ModelKind("transformer", "Transformer twin (attention in every block)", "attention"),
-        ModelKind("hybrid", "Hybrid (attention in the top block)", "hybrid", "rfft"),
-        ModelKind("ff-only", "FF-only floor (mixing sublayer removed)", "none"),
-        ModelKind("bag-of-embeddings", "bag of embeddings (mean of embeddings, dense)", None),
+        SweepModel("fnet-rfft", f"{KINDS['fourier'].title}, RFFT2D mixing", "fourier", "rfft"),
+        SweepModel("fnet-dft", f"{KINDS['fourier'].title}, DFT-as-matmul mixing", "fourier", "dft"),
+        SweepModel("transformer", KINDS["attention"].label, "attention"),
+        SweepModel("hybrid", KINDS["hybrid"].label, "hybrid", "rfft"),
+        SweepModel("ff-only", KINDS["none"].label, "none"),
+        SweepModel("bag-of-embeddings", "bag of embeddings (mean of embeddings, dense)", None),
     )
 }
 
 
-def model_kind(name: str) -> ModelKind:
+def model_kind(name: str) -> SweepModel:
     if name not in MODEL_KINDS:
         raise ValueError(f"unknown model kind {name!r}; known: {', '.join(MODEL_KINDS)}")
     return MODEL_KINDS[name]
 
 
-def recipe_for(kind: str | ModelKind, mode: str, sequence_length: int) -> Recipe:
+def recipe_for(kind: str | SweepModel, mode: str, sequence_length: int) -> Recipe:
     """The export recipe of a kind in a mode: its Fourier method where it has Fourier blocks.
 
     Hybrid takes RFFT2D at power-of-two lengths and DFT elsewhere, as `fnet-keras export`'s auto.
@@ -81,7 +83,7 @@ def recipe_for(kind: str | ModelKind, mode: str, sequence_length: int) -> Recipe
     return Recipe(mode, method)
 
 
-def build_model(kind: str | ModelKind, preset: str, sequence_length: int, seed: int = 0):
+def build_model(kind: str | SweepModel, preset: str, sequence_length: int, seed: int = 0):
     """The random-initialized Keras classifier of `kind` at `preset`'s sizes, fixed length.
 
     Positions get a learned embedding up to `max(preset max_sequence_length, sequence_length)`.
@@ -123,7 +125,7 @@ def calibration_ids(sequence_length: int, count: int, seed: int = 0) -> np.ndarr
 
 
 def convert_model(
-    model, kind: str | ModelKind, sequence_length: int, mode: str, calibration: np.ndarray | None = None
+    model, kind: str | SweepModel, sequence_length: int, mode: str, calibration: np.ndarray | None = None
 ) -> bytes:
     """LiteRT bytes of `model` in `mode` (MediaPipe layout, builtin ops), as the exporter converts.
 

@@ -12,8 +12,7 @@ from fnet_keras.layers.fourier_mixing import (
 )
 from fnet_keras.layers.layer_normalization import LayerNormalization
 from fnet_keras.layers.linear_mixing import LinearMixing
-
-MIXINGS = ("fourier", "attention", "linear", "none")
+from fnet_keras.presets import BLOCK_MIXINGS
 
 
 @keras.saving.register_keras_serializable(package="fnet_keras")
@@ -109,8 +108,8 @@ class FNetEncoder(keras.layers.Layer):
                 "`intermediate_dim` must be a positive int; "
                 f"received intermediate_dim={intermediate_dim!r}."
             )
-        if mixing not in MIXINGS:
-            raise ValueError(f"`mixing` must be one of {MIXINGS}; received mixing={mixing!r}.")
+        if mixing not in BLOCK_MIXINGS:
+            raise ValueError(f"`mixing` must be one of {BLOCK_MIXINGS}; received mixing={mixing!r}.")
         if mixing == "attention" and (not isinstance(num_heads, int) or num_heads < 1):
             raise ValueError(
                 "mixing='attention' needs `num_heads`, a positive int; "

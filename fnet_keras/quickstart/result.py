@@ -15,6 +15,7 @@ from typing import Any
 
 from fnet_keras.atomic import atomic_output, write_text_atomic
 from fnet_keras.edge.bench_result import BenchmarkResult
+from fnet_keras.presets import FNET_AND_TWIN, MODEL_KINDS
 from fnet_keras.quickstart.out_dir import FORMAT, QuickstartDir
 
 SCHEMA_VERSION = 1
@@ -328,7 +329,8 @@ def draw_plot(result: QuickstartResult, path: Path) -> bool:
     import matplotlib.pyplot as plt
 
     modes = result.modes
-    models = [("fourier", "FNet", "#1f77b4"), ("attention", "Transformer twin", "#ff7f0e")]
+    colors = dict(zip(FNET_AND_TWIN, ("#1f77b4", "#ff7f0e"), strict=True))
+    models = [(name, MODEL_KINDS[name].title, color) for name, color in colors.items()]
     figure, (latency_axes, accuracy_axes) = plt.subplots(1, 2, figsize=(10, 4))
     width = 0.38
     for offset, (mixing, label, color) in zip((-width / 2, width / 2), models, strict=True):

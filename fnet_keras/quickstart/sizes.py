@@ -17,13 +17,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from fnet_keras.data.listops import ListOpsConfig
-from fnet_keras.presets import PRESETS
+from fnet_keras.presets import FNET_AND_TWIN, PRESETS
 from fnet_keras.quickstart.errors import QuickstartError
 from fnet_keras.training.settings import TrainSettings
 
 PRESET = "tiny"
-# The two models compared: FNet and its Transformer twin (the same blocks, attention for mixing).
-MIXINGS = ("fourier", "attention")
+MIXINGS = FNET_AND_TWIN  # the two models compared
 MODES = ("fp32", "int8")
 # Model lengths for --data are powers of two (LiteRT's RFFT2D needs them), within the preset's.
 USER_DATA_LENGTHS = (32, 64, 128, 256, 512)

@@ -11,10 +11,10 @@ import dataclasses
 import math
 from typing import Any
 
+from fnet_keras.presets import PRETRAIN_MIXINGS
 from fnet_keras.text.config import TokenizerConfig
 from fnet_keras.training.settings import SettingsError, TrainSettings, check_known_settings
 
-PRETRAIN_MIXINGS = ("fourier", "attention", "hybrid")  # linear mixing's weights depend on the length
 # TokenizerConfig fields a run chooses; sequence_length is the model's, set from `sequence_length`.
 TOKENIZER_KEYS = tuple(
     field.name for field in dataclasses.fields(TokenizerConfig) if field.name != "sequence_length"
