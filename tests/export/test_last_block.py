@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 
 from fnet_keras.edge.classification import softmax
-from fnet_keras.export.latency_models import convert_model
+from fnet_keras.export.convert import convert, write_saved_model
 from fnet_keras.export.mediapipe_layout import bert_inputs
+from fnet_keras.export.recipes import Recipe
 from fnet_keras.models import TextClassifier
 
 SEQ, HIDDEN, FF = 16, 16, 32
@@ -26,14 +27,14 @@ def fully_connected_outputs(tflite: bytes) -> list[list[int]]:
 
 
 @pytest.mark.parametrize("mixing", ["fourier", "attention", "none"])
-def test_last_block_feed_forward_runs_on_one_position_and_outputs_match_keras(mixing):
+def test_last_block_feed_forward_runs_on_one_position_and_outputs_match_keras(mixing, tmp_path):
     model = TextClassifier.from_preset(
         "tiny", vocabulary_size=50, num_classes=3, mixing=mixing, sequence_length=SEQ, num_layers=2,
         hidden_dim=HIDDEN, intermediate_dim=FF, embedding_dim=HIDDEN, num_heads=2, fourier_method="rfft",
         dropout=0.0,
     )
-    kind = {"fourier": "fnet-rfft", "attention": "transformer", "none": "ff-only"}[mixing]
-    tflite = convert_model(model, kind, SEQ, "fp32")
+    recipe = Recipe("fp32", "rfft" if mixing == "fourier" else None)
+    tflite = convert(write_saved_model(model, SEQ, recipe, tmp_path), recipe)
     shapes = fully_connected_outputs(tflite)
     # Block 0 runs its feed-forward on every position, block 1 (the last) on position 0 only.
     assert [1, SEQ, FF] in shapes and [1, 1, FF] in shapes
