@@ -604,6 +604,12 @@ def _target_kind(path: Path) -> str:
         return "bundle"
     if (path / "config.json").is_file():
         return "run"
+    if path.suffix.lower() == ".tflite" and path.is_file():
+        raise UsageError(
+            "a .tflite alone holds no vocabulary or labels to classify or score text with: give its bundle "
+            "(the directory or .zip holding model.tflite, vocab.txt, labels.txt, bundle.json)",
+            path,
+        )
     if not path.exists():
         raise UsageError("no such run directory or bundle", path)
     raise UsageError("neither a run directory (config.json) nor a bundle (bundle.json)", path)
@@ -791,8 +797,13 @@ def _add_classify_arguments(parser: argparse.ArgumentParser) -> None:
 def _classifier_and_texts(args: argparse.Namespace):
     words = list(args.words)
     target = args.model
-    if target is None and words and _names_a_model(words[0]):
-        target = words.pop(0)
+    if target is None and words:
+        if _names_a_model(words[0]):
+            target = words.pop(0)
+        else:
+            note = _text_also_a_path(words[0])
+            if note:
+                _say(note)
     if target is None:
         from fnet_keras.demo import demo_bundle_path
 
@@ -816,13 +827,35 @@ def _classifier_and_texts(args: argparse.Namespace):
 
 
 def _names_a_model(word: str) -> bool:
-    """Whether the first word of `classify` is the model (else it is a text and the demo bundle answers):
-    an existing path, or a word without spaces that looks like one (a separator, or a .zip), so that a
-    mistyped bundle path is an error rather than a text."""
-    path = Path(word)
-    if path.exists():
+    """Whether the first word of `classify` is the model (else it is a text and the demo bundle answers),
+    decided by what exists: a directory holding a run (config.json) or a bundle (bundle.json), or a
+    word naming a .zip or .tflite file (present or not, so that a mistyped bundle is an error, not
+    a text). An empty word is a text (Path("") is the current directory)."""
+    from fnet_keras.edge.manifest import MANIFEST_NAME
+
+    if not word.strip():
+        return False
+    if word.lower().endswith((".zip", ".tflite")) and not any(char.isspace() for char in word):
         return True
-    return not any(char.isspace() for char in word) and (os.sep in word or word.lower().endswith(".zip"))
+    path = Path(word)
+    return path.is_dir() and ((path / MANIFEST_NAME).is_file() or (path / "config.json").is_file())
+
+
+def _text_also_a_path(word: str) -> str | None:
+    """A note where a text that is not a model looks like a path: it names a folder, or has a separator."""
+    if not word.strip() or any(char.isspace() for char in word):
+        return None
+    if Path(word).is_dir():
+        return (
+            f"note: {word!r} names a folder that is neither a run directory (config.json) nor a bundle "
+            f"(bundle.json): classified as text with the demo bundle (a model goes first, or --model PATH)"
+        )
+    if os.sep in word or (os.altsep and os.altsep in word):
+        return (
+            f"note: {word!r} is no run directory or bundle here: classified as text with the demo bundle "
+            f"(a model goes first, or --model PATH)"
+        )
+    return None
 
 
 def _run_classify(args: argparse.Namespace) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import shlex
+import shutil
 import sys
 
 import numpy as np
@@ -358,6 +359,32 @@ def test_classify_a_run_directory_like_its_bundle(cli_run, exported, capsys):
         "neu",
         "pos",
     )
+
+
+def test_the_first_word_is_a_model_only_if_it_is_one(tmp_path, capsys, monkeypatch):
+    # Empty texts are texts (Path("") is the current directory), and get the empty-text message.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "config.json").write_text("{}")  # even where the current directory looks like a run
+    for argv in ([""], ["", "great movie"], ["   "]):
+        code, out, err = _run(capsys, "classify", *argv)
+        assert (code, out) == (2, "") and "nothing to classify" in err and "give non-empty texts" in err, argv
+    # A word naming a folder that is not a model is a text, with a note; so is a path-like word.
+    (tmp_path / "docs").mkdir()
+    code, out, err = _run(capsys, "classify", "docs", "--json")
+    assert code == 0, err
+    assert [r["text"] for r in json.loads(out)["results"]] == ["docs"]
+    assert "note: 'docs' names a folder that is neither a run directory (config.json) nor a bundle" in err
+    code, out, err = _run(capsys, "classify", "runs/typo", "--json")
+    assert code == 0 and json.loads(out)["results"][0]["text"] == "runs/typo" and "no run directory" in err
+    # A bundle directory, a .zip or a .tflite is the model, present or not.
+    bundle = shutil.copytree(demo_bundle_path(), tmp_path / "mine")
+    code, out, err = _run(capsys, "classify", "mine", "a gorgeous film", "--json")
+    assert code == 0 and json.loads(out)["model"]["path"] == "mine" and "note" not in err
+    code, _, err = _run(capsys, "classify", "typo.zip", "a gorgeous film")
+    assert code == 2 and "typo.zip: no such run directory or bundle" in err
+    (tmp_path / "model.tflite").write_bytes((bundle / "model.tflite").read_bytes())
+    code, _, err = _run(capsys, "classify", "model.tflite", "a gorgeous film")
+    assert code == 2 and "a .tflite alone holds no vocabulary or labels" in err
 
 
 def test_classify_input_errors(fp32_bundle_path, tmp_path, capsys, monkeypatch):
