@@ -1057,8 +1057,10 @@ def _run_bench(args: argparse.Namespace) -> int:
     if args.save:
         json_path, markdown_path = result.save(args.save)
         _say(f"note: wrote {json_path} and {markdown_path}")
+    load = result.machine_load
+    load_warning = None if load is None else load.warning()
     for note in result.notes:
-        _say(f"note: {note}")
+        _say(f"warning: {note}" if note == load_warning else f"note: {note}")
     if args.json:
         _print_json(result.to_dict())
     else:
@@ -1332,6 +1334,31 @@ def _run_presets(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- augment -------------------------------------------------------------------------------
+
+
+def _add_augment_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", required=True, help="labelled data whose training texts are copied")
+    parser.add_argument("--teacher", required=True, metavar="RUN_DIR",
+                        help="the teacher run whose token embeddings give replacement words")
+    parser.add_argument("--out", required=True, help="text file to write, one text per line (.gz compresses)")
+    parser.add_argument("--copies", type=int, default=2, help="perturbed copies of each text (default 2)")
+    parser.add_argument("--seed", type=int, default=0, help="seeds the perturbations (default 0)")
+
+
+def _run_augment(args: argparse.Namespace) -> int:
+    if args.copies < 1:
+        raise UsageError(f"--copies must be at least 1; got {args.copies}", "--copies")
+    _needs_tensorflow("augment")
+    from fnet_keras.training.augment import write_transfer_text
+
+    lines = write_transfer_text(args.data, args.teacher, args.out, args.copies, args.seed,
+                                say=lambda message: print(message, file=sys.stderr))
+    print(f"{lines:,} texts written to {args.out}; distil on them with "
+          f"`fnet-keras train --teacher {args.teacher} --distill-text {args.out} ...`")
+    return 0
+
+
 # --- quickstart ----------------------------------------------------------------------------
 
 
@@ -1363,6 +1390,12 @@ SUBCOMMANDS: list[Subcommand] = [
         "pre-train a backbone with masked-language modelling on unlabelled text",
         _add_pretrain_arguments,
         _run_pretrain,
+    ),
+    Subcommand(
+        "augment",
+        "write a transfer set for distillation: perturbed copies of the training text (Tang et al. 2019)",
+        _add_augment_arguments,
+        _run_augment,
     ),
     Subcommand(
         "listops",

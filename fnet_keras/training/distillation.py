@@ -55,6 +55,8 @@ from fnet_keras.training.pipeline import encode_texts, predict_logits
 from fnet_keras.training.teacher import Teacher
 
 TEACHER_BATCH_SIZE = 256
+# Texts scored per chunk of the teacher's cache: a killed scoring loses at most one (a minute or two).
+CACHE_CHUNK = 8192
 CACHE_VERSION = 1
 # The columns of packed targets before the teacher's logits: label, labelled (1.0 or 0.0).
 TARGET_PREFIX = 2
@@ -155,22 +157,70 @@ def cache_key(teacher: Mapping[str, Any], texts: Mapping[str, Sequence[str]]) ->
     return hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()
 
 
-def compute_teacher_logits(teacher: Teacher, texts: Mapping[str, Sequence[str]]) -> dict[str, np.ndarray]:
+def compute_teacher_logits(teacher: Teacher, texts: Mapping[str, Sequence[str]],
+                           say: Callable[[str], None] = lambda message: None) -> dict[str, np.ndarray]:
     """The teacher's logits `(len(part), classes)` float32 of each part's texts: tokenized with the
-    teacher's own vocabulary and rules, scored in inference mode."""
+    teacher's own vocabulary and rules, scored in inference mode.
+
+    Scored texts are kept in the teacher's run directory (`TeacherCache`), a chunk at a time, so
+    a killed scoring resumes where it stopped, and every student of this teacher (other sizes,
+    other subsets of the same transfer set) scores only texts no student scored before.
+    """
     from fnet_keras.text.tf_tokenizer import make_tf_tokenizer
 
-    model = teacher.run.load_model()
-    tokenizer = make_tf_tokenizer(teacher.run.vocabulary, teacher.run.tokenizer_config)
-    names = list(texts)
-    token_ids = encode_texts(tokenizer, [text for name in names for text in texts[name]])
-    # Scored shortest first: a teacher that trims padding (`EncoderClassifier`) then runs batches of
-    # like lengths; each row's logits are its own whatever its batch, so the order is undone after.
-    order = np.argsort(np.count_nonzero(token_ids, axis=1), kind="stable")
-    logits = np.empty((len(token_ids), len(teacher.labels)), np.float32)
-    logits[order] = predict_logits(model, token_ids[order], TEACHER_BATCH_SIZE)
-    ends = np.cumsum([len(texts[name]) for name in names])
-    return dict(zip(names, np.split(logits, ends[:-1]), strict=True))
+    cache = TeacherCache(teacher)
+    known = cache.read()
+    missing = list(dict.fromkeys(text for part in texts.values() for text in part if text not in known))
+    if missing:
+        model = teacher.run.load_model()
+        tokenizer = make_tf_tokenizer(teacher.run.vocabulary, teacher.run.tokenizer_config)
+        say(f"the teacher scores {len(missing):,} texts ({len(known):,} already in {cache.path})")
+        for start in range(0, len(missing), CACHE_CHUNK):
+            chunk = missing[start : start + CACHE_CHUNK]
+            token_ids = encode_texts(tokenizer, chunk)
+            # Shortest first: a teacher that trims padding (`EncoderClassifier`) then runs batches of
+            # like lengths; each row's logits are its own whatever its batch, so the order is undone.
+            order = np.argsort(np.count_nonzero(token_ids, axis=1), kind="stable")
+            logits = np.empty((len(chunk), len(teacher.labels)), np.float32)
+            logits[order] = predict_logits(model, token_ids[order], TEACHER_BATCH_SIZE)
+            cache.write(chunk, logits)
+            known.update(zip(chunk, logits, strict=True))
+            say(f"  {min(start + CACHE_CHUNK, len(missing)):,} of {len(missing):,} texts scored")
+    classes = len(teacher.labels)
+    return {name: np.asarray([known[text] for text in part], np.float32).reshape(-1, classes)
+            for name, part in texts.items()}
+
+
+class TeacherCache:
+    """Texts a teacher scored and its logits, in its run directory: `teacher_cache/NNNNN.npz` chunks,
+    each written whole (atomically) and tagged with the model's SHA-256 (a retrained teacher's old
+    chunks are ignored)."""
+
+    def __init__(self, teacher: Teacher):
+        self.path = teacher.path / "teacher_cache"
+        self.model_sha256 = teacher.model_sha256
+
+    def read(self) -> dict[str, np.ndarray]:
+        known: dict[str, np.ndarray] = {}
+        for file in sorted(self.path.glob("*.npz")) if self.path.is_dir() else ():
+            try:
+                with np.load(file) as archive:
+                    if str(archive["model_sha256"]) != self.model_sha256:
+                        continue
+                    known.update(zip(archive["texts"].tolist(), archive["logits"], strict=True))
+            except (OSError, EOFError, KeyError, ValueError, zipfile.BadZipFile):
+                continue  # a chunk that cannot be read is scored again
+        return known
+
+    def write(self, texts: Sequence[str], logits: np.ndarray) -> None:
+        try:
+            self.path.mkdir(exist_ok=True)
+            number = len(list(self.path.glob("*.npz")))
+            with atomic_output(self.path / f"{number:05d}.npz") as temp, open(temp, "wb") as file:
+                np.savez(file, model_sha256=np.asarray(self.model_sha256), texts=np.asarray(texts, dtype=str),
+                         logits=logits)
+        except OSError:
+            pass  # a read-only teacher: its outputs are still returned, only not kept
 
 
 def read_teacher_logits(
@@ -243,4 +293,4 @@ def teacher_logits(
     what = f"encoder {settings.encoder}" if settings.encoder else f"{settings.preset} {settings.mixing}"
     say(f"computing the teacher's logits ({what} in "
         f"{teacher.path}) for {sum(len(part) for part in texts.values()):,} texts, once")
-    return TeacherLogits(compute_teacher_logits(teacher, texts), key, computed=True)
+    return TeacherLogits(compute_teacher_logits(teacher, texts, say), key, computed=True)
