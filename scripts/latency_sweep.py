@@ -6,7 +6,7 @@ bag-of-embeddings baseline, random-initialized, batch 1, 1 thread, fp32 / int8 /
     PYTHONPATH=. .venv/bin/python scripts/latency_sweep.py --report     # the report from finished cells
 
 Per preset and length ("group"), every kind x mode is converted by the export pipeline's own code
-(`fnet_keras.export.latency_models`; in a child process per group, so TensorFlow's memory goes back
+(`scripts/latency_models.py`; in a child process per group, so TensorFlow's memory goes back
 after each) into runs/latency/models/, then all of the group's models are timed together with the
 package's bench (`fnet_keras.edge.bench.benchmark`: interleaved rounds, one process), `--repeats`
 times per clock. Each repeat's bench is saved under runs/latency/bench/ and a rerun skips what is
@@ -44,7 +44,7 @@ for path in (ROOT, SCRIPTS):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
-from fnet_keras.export.latency_models import MODEL_KINDS, model_kind  # noqa: E402 (TF-free)
+from latency_models import MODEL_KINDS, model_kind  # noqa: E402 (TF-free)
 
 PRESETS = ("mini", "tiny")
 MODES = ("fp32", "int8", "dynamic")
@@ -140,9 +140,9 @@ def bench_prefix(work: Path, preset: str, length: int, clock: str, repeat: int) 
 def convert_group(work: str, preset: str, length: int, pairs: list[tuple[str, str]]) -> list[str]:
     """Converts the missing models of a group; a failure is written next to where the model would be."""
     import keras
+    from latency_models import build_model, calibration_ids, convert_model
 
     from fnet_keras.atomic import write_bytes_atomic, write_text_atomic
-    from fnet_keras.export.latency_models import build_model, calibration_ids, convert_model
 
     lines = []
     count = CALIBRATION["long" if length >= LONG else "short"]
@@ -383,7 +383,7 @@ def format_markdown(report) -> str:
         f"- device: {device.get('cpu_model')}, {device.get('cpu_count')} CPUs; "
         f"{(device.get('runtime') or {}).get('name')} {(device.get('runtime') or {}).get('version')}; "
         f"python {device.get('python')}",
-        "- random-initialized models (`fnet_keras.export.latency_models`: vocabulary 8,000, 2 classes, "
+        "- random-initialized models (`scripts/latency_models.py`: vocabulary 8,000, 2 classes, "
         "MediaPipe layout, converted by the exporter's own code), batch 1, 1 thread, XNNPACK (the default "
         "delegate)",
         f"- each group (preset x length) is timed together by `fnet_keras.edge.bench.benchmark` (interleaved "
