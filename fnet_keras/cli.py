@@ -31,6 +31,9 @@ from fnet_keras.errors import FnetKerasError, LocatedError
 
 USAGE_ERROR = 2
 INTERRUPTED = 130
+# stdout closed by its reader (`| head`): quiet, with the shell's status for death by SIGPIPE (128 + 13),
+# as `yes | head` reports for `yes`.
+BROKEN_PIPE = 141
 TRAIN_EXTRA = "pip install 'fnet-keras[train]'"
 
 
@@ -1483,7 +1486,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Native library logging (TensorFlow, absl, LiteRT) stays out of the output; it is shown if a
         # command fails unexpectedly, and always with --verbose.
         with quiet_native_output(expected=(FnetKerasError, OSError, KeyboardInterrupt)):
-            return args.run(args)
+            code = args.run(args)
+            if sys.stdout is not None:
+                sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+            return code
+    except BrokenPipeError:
+        _discard_stdout()
+        return BROKEN_PIPE
     except FnetKerasError as error:
         print(f"error: {error}", file=sys.stderr)
         return error.exit_code
@@ -1493,6 +1502,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(getattr(args, "interrupt_hint", None) or "interrupted", file=sys.stderr)
         return INTERRUPTED
+
+
+def _discard_stdout() -> None:
+    """Points descriptor 1 at /dev/null, so that output still buffered is not written to the closed pipe
+    again at exit ("Exception ignored ... BrokenPipeError")."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # no real stdout (a test's capture object)
+        pass
 
 
 if __name__ == "__main__":

@@ -404,6 +404,35 @@ def test_missing_interpreter_exits_1(fp32_bundle_path, capsys):
     assert (code, out) == (1, "") and err.startswith("error: no usable LiteRT interpreter")
 
 
+def _with_stdout_closed(*args, stdin: bytes = b"") -> tuple[int, str]:
+    """`python -m fnet_keras ARGS` whose stdout reader has gone (`| head` after it read enough)."""
+    import os
+    import subprocess
+
+    from support import REPO_ROOT
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # before the program writes a byte: every write to stdout fails with EPIPE
+    try:
+        completed = subprocess.run(
+            [sys.executable, "-m", "fnet_keras", *map(str, args)],
+            input=stdin, stdout=write_end, stderr=subprocess.PIPE, cwd=REPO_ROOT, timeout=300,
+            env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+        )
+    finally:
+        os.close(write_end)
+    return completed.returncode, completed.stderr.decode()
+
+
+def test_a_closed_stdout_ends_the_command_quietly(tmp_path):
+    many = "".join(f"a gorgeous, witty film, part {index}\n" for index in range(300)).encode()
+    code, err = _with_stdout_closed("classify", stdin=many)
+    assert (code, err) == (141, "")  # 128 + SIGPIPE, as the shell reports `yes | head` for `yes`
+    data = write_tsv(tmp_path / "t.tsv", [("a gorgeous film", "1"), ("a dreadful film", "0")])
+    code, err = _with_stdout_closed("evaluate", demo_bundle_path(), "--data", data, "--json")
+    assert code == 141 and "Broken pipe" not in err and "error" not in err and "Exception" not in err
+
+
 # --- export -----------------------------------------------------------------------------
 
 
