@@ -116,13 +116,26 @@ class ScrambleAtEpoch(keras.callbacks.Callback):
             )
 
 
-class KillAfterFirstEpoch(keras.callbacks.Callback):
-    def on_epoch_end(self, epoch, logs=None):
-        if epoch == 0:
-            raise KeyboardInterrupt("simulated kill")
+def kill_before_commit_of_epoch(monkeypatch, epochs_done: int) -> None:
+    """Kills the run from the checkpoint's `before_commit` hook after `epochs_done` epochs: that
+    epoch's variables and history.json are written, its state.json is not (the commit point)."""
+    from fnet_keras.training import callbacks
+
+    save_checkpoint = callbacks.save_checkpoint
+
+    def killing_save_checkpoint(directory, model, optimizer, done, before_commit=None):
+        def hook():
+            if before_commit is not None:
+                before_commit()
+            if done == epochs_done:
+                raise KeyboardInterrupt("simulated kill")
+
+        save_checkpoint(directory, model, optimizer, done, before_commit=hook)
+
+    monkeypatch.setattr(callbacks, "save_checkpoint", killing_save_checkpoint)
 
 
-def test_resume_after_a_kill_equals_an_uninterrupted_run(keyword_data, tmp_path):
+def test_resume_after_a_kill_equals_an_uninterrupted_run(keyword_data, tmp_path, monkeypatch):
     # Hybrid with dropout: Fourier and attention blocks, and dropout seed state to restore.
     backbone = dict(TINY_BACKBONE, num_layers=2)
     settings = TrainSettings(
@@ -138,9 +151,15 @@ def test_resume_after_a_kill_equals_an_uninterrupted_run(keyword_data, tmp_path)
     expected_weights = capture.weights
 
     killed = tmp_path / "killed"
-    with pytest.raises(KeyboardInterrupt):
-        fit(keyword_data, killed, settings, callbacks=[KillAfterFirstEpoch()], verbose=0)
+    with monkeypatch.context() as patched:
+        # Killed in epoch 2's commit: epoch 1 stays the committed one (a swapped write order, state.json
+        # before the variables it names, would leave a checkpoint that cannot be restored).
+        kill_before_commit_of_epoch(patched, epochs_done=2)
+        with pytest.raises(KeyboardInterrupt):
+            fit(keyword_data, killed, settings, verbose=0)
     assert (killed / "checkpoint" / "state.json").is_file() and not (killed / "metrics.json").exists()
+    state = json.loads((killed / "checkpoint" / "state.json").read_text())
+    assert state["epochs_done"] == 1 and (killed / "checkpoint" / state["variables"]).is_file()
     with pytest.raises(RunDirError, match="unfinished run; pass --resume"):
         fit(keyword_data, killed, settings, verbose=0)
     with pytest.raises(RunDirError, match="epochs: 3 != 2"):
@@ -192,7 +211,7 @@ def test_the_best_epoch_is_kept_and_patience_stops_the_run(keyword_data, tmp_pat
     ("dev_accuracies", "best_epoch", "stopped_early", "improving"),
     [
         ([0.5, 0.6, 0.7], 3, False, True),  # the last epoch was the best: more may help
-        ([0.5], 1, False, True),
+        ([0.5], 1, False, None),  # one epoch shows no trend: no advice either way
         ([0.5, 0.7, 0.7], 2, False, False),  # a tie is kept at its first epoch: a plateau
         ([0.5, 0.7, 0.6], 2, False, False),
         ([0.5, 0.7, 0.6, 0.6], 2, True, False),
@@ -204,8 +223,12 @@ def test_the_end_of_run_line_says_whether_dev_was_still_improving(
     from fnet_keras.training.trainer import improvement_line, still_improving
 
     history = [{"val_accuracy": accuracy} for accuracy in dev_accuracies]
-    assert still_improving(history, best_epoch, stopped_early) == improving
+    assert still_improving(history, best_epoch, stopped_early) == bool(improving)
     line = improvement_line(history, best_epoch, stopped_early)
+    if improving is None:
+        assert line.startswith("one epoch run (dev accuracy 0.5000): too few to tell") and "--epochs 3" in line
+        assert "--epochs 2" not in line and "improving" not in line
+        return
     assert line.startswith("still improving" if improving else "no longer improving")
     if improving:
         assert f"--epochs {2 * len(history)}" in line
