@@ -124,9 +124,10 @@ def measure_latencies(
 
     names = list(bundles)
     say = progress or (lambda line: None)
-    # The bench names a bundle after its directory ("int8", "int8#2", ...): its progress lines say
-    # which candidate each one is.
-    shown = dict(zip(unique_names([Path(bundles[name]).name for name in names]), names, strict=True))
+    # The bench names a bundle after its directory, with parent folders where names repeat
+    # ("fnet/bundles/int8"): its progress lines say which candidate each one is.
+    paths = [os.fspath(bundles[name]) for name in names]
+    shown = dict(zip(unique_names([Path(path).name for path in paths], paths), names, strict=True))
 
     def candidate_progress(line: str) -> None:
         for bench_name, name in shown.items():

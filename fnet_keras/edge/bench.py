@@ -19,6 +19,11 @@ model (a bundle or any .tflite) and thread count:
   interleaved across models the same way;
 - the peak resident memory of a fresh process that loads only that model and runs it
   (`fnet_keras.edge.bench_memory`), next to a baseline process that loads nothing;
+- the thread-CPU median of the same runs beside the wall-clock figures (1 thread: the model
+  computes on the timing thread), and ratios of both; on a loaded machine the thread-CPU ratio
+  is the one to trust;
+- the machine's load while timing (1-minute load average, usable cores; `fnet_keras.edge.
+  machine_load`), with a note when the load exceeded the cores;
 - the delegate that ran (XNNPACK or none: the DELEGATE nodes of the default resolver), the
   model's own op histogram (`fnet_keras.edge.model_ops`, read from the file without any
   delegate) and the device (`fnet_keras.edge.device_info`).
@@ -85,6 +90,7 @@ from fnet_keras.edge.bench_tools import (
     run_litert_benchmark,
 )
 from fnet_keras.edge.device_info import describe_device
+from fnet_keras.edge.machine_load import MachineLoad, current_load
 from fnet_keras.edge.model_ops import (
     SOURCE_INTERPRETER,
     custom_op_counts,
@@ -165,11 +171,13 @@ def benchmark(
         check_litert_benchmark()
     text_list, texts_source = _texts(texts)
     targets = [load_target(path, runtime_info) for path in models]
-    for target, name in zip(targets, unique_names([target.name for target in targets]), strict=True):
+    labels = unique_names([target.name for target in targets], [target.path for target in targets])
+    for target, name in zip(targets, labels, strict=True):
         target.name = name
     notes: list[str] = []
     model_entries = [_describe_model(target, runtime_info, notes) for target in targets]
 
+    load_before = current_load()
     if tool == OWN_TOOL:
         measured = _measure(
             targets, runtime_info, threads, runs, warmup, round_runs, text_list, seed, say, notes, clock
@@ -177,6 +185,9 @@ def benchmark(
     else:
         measured = _measure_with_tool(tool, targets, threads, runs, warmup, say, notes)
     cells, comparisons, sessions = measured
+    load = MachineLoad.peak(load_before, current_load())
+    if load.warning():
+        notes.append(load.warning())
     for entry, target in zip(model_entries, targets, strict=True):
         session = sessions.get(target.name) or TimedModel(target, runtime_info, 1, seed)
         entry["inputs"] = [spec.describe() for spec in session.specs]
@@ -216,6 +227,7 @@ def benchmark(
             "min_runs": {f"p{q}": min_runs_for_percentile(q) for q in PERCENTILES},
         },
         "device": describe_device(runtime_info),
+        "load": load.to_dict(),
         "memory_baseline": baseline,
         "models": model_entries,
         "cells": cells,
@@ -317,6 +329,9 @@ def _measure(targets, runtime, threads, runs, warmup, round_runs, text_list, see
         schedule = interleaved_schedule(len(targets), runs, round_runs)
         rounds = schedule[-1][0] + 1
         samples = [[] for _ in targets]
+        # The thread-CPU time of every counted run as well (1 thread: the model computes on this
+        # thread), so ratios can be taken on the clock that other processes barely touch.
+        cpu_samples = [[] for _ in targets]
         by_round = [[[] for _ in range(rounds)] for _ in targets]
         say(f"{thread_count} thread(s): {runs} counted runs per model in {rounds} round(s)")
         gc_was_enabled = gc.isenabled()
@@ -325,8 +340,10 @@ def _measure(targets, runtime, threads, runs, warmup, round_runs, text_list, see
             for round_index, model_index, count in schedule:
                 session = sessions[model_index]
                 for _ in range(count):
-                    elapsed = _round(session.invoke_us())
+                    wall_us, cpu_us = session.invoke_both_us()
+                    elapsed = _round(cpu_us if clock == CLOCK_THREAD_CPU else wall_us)
                     samples[model_index].append(elapsed)
+                    cpu_samples[model_index].append(cpu_us)
                     by_round[model_index][round_index].append(elapsed)
             end_to_end = {index: ([], [], []) for index in text_targets}
             if text_targets:
@@ -353,6 +370,7 @@ def _measure(targets, runtime, threads, runs, warmup, round_runs, text_list, see
                 "warmup_avg": _round(sum(warmups[index]) / len(warmups[index])),
                 "warmup_count": len(warmups[index]),
                 **{key: _maybe_round(value) for key, value in stats.to_dict("inference_").items()},
+                "inference_cpu_p50": _cpu_p50(cpu_samples[index], thread_count),
                 "inference_samples": samples[index],
                 # Medians of 3-decimal samples have at most 4 decimals: round off float noise only.
                 "round_p50": [round(median(values), 4) for values in by_round[index]],
@@ -380,8 +398,21 @@ def _measure(targets, runtime, threads, runs, warmup, round_runs, text_list, see
         del sessions, session
         cells += thread_cells
         if len(targets) > 1:
-            comparisons.append(_comparison(thread_count, targets, samples, by_round, end_to_end))
+            comparison = _comparison(thread_count, targets, samples, by_round, end_to_end)
+            for entry, cell in zip(comparison["models"], thread_cells[1:], strict=True):
+                reference_cpu = thread_cells[0]["inference_cpu_p50"]
+                entry["cpu_p50_ratio"] = (
+                    cell["inference_cpu_p50"] / reference_cpu
+                    if cell["inference_cpu_p50"] is not None and reference_cpu
+                    else None
+                )
+            comparisons.append(comparison)
     return cells, comparisons, last_sessions
+
+
+def _cpu_p50(cpu_samples: list[float], thread_count: int) -> float | None:
+    """The thread-CPU median, where it is the model's cost: with 1 thread (more compute elsewhere too)."""
+    return round(median(cpu_samples), 3) if thread_count == 1 and cpu_samples else None
 
 
 def _maybe_round(value):

@@ -23,6 +23,10 @@ bytes; a figure that was not measured, or that too few runs cannot support, is n
 - `device`: `cpu_model`, `cpu_count`, `usable_cpus` (affinity), `machine`, `system`,
   `release`, `platform`, `memory_total_bytes`, `python`, `numpy`, `runtime` ({"name",
   "version"} of the interpreter package).
+- `load` (optional: results saved before it existed lack it): the machine's load while timing,
+  {"load_1min" (the highest 1-minute load average seen before and after timing, or null where
+  the OS has none), "cores" (usable CPUs), "overloaded" (load_1min > cores: wall-clock figures
+  are inflated; a note says so)}; see `fnet_keras.edge.machine_load`.
 - `memory_baseline`: {"peak_rss_bytes", "vm_hwm_bytes"} of a process that imports the same
   modules and loads no model, or null.
 - `models`: one object per model, in command-line order (the first is the reference of
@@ -39,7 +43,9 @@ bytes; a figure that was not measured, or that too few runs cannot support, is n
   ran a model once), `first_inference`, `warmup_avg` (all warmup runs, the first included),
   `inference_avg`, `inference_std`;
   then `warmup_count`, `inference_count`, `inference_min`, `inference_max`,
-  `inference_p50`, `inference_p90`, `inference_p99`; `inference_samples` (every counted
+  `inference_p50`, `inference_p90`, `inference_p99`; `inference_cpu_p50` (optional: the
+  median CPU time of the timing thread over the same runs, with 1 thread; null with more
+  threads or from a tool); `inference_samples` (every counted
   run in the order run; empty when a tool gives none); `round_p50` (median of each
   interleaving round, in round order; empty for tools);
   `delegate` ("XNNPACK", "none", or "unknown" when a tool does not say) and
@@ -53,7 +59,8 @@ bytes; a figure that was not measured, or that too few runs cannot support, is n
 - `comparisons`: with two or more models, per thread count: {"threads", "reference" (the
   first model), "models": [{"model", "p50_ratio" (its inference_p50 / the reference's),
   "round_ratio": {"min", "median", "max"} of the per-round median ratios (null for tools),
-  "end_to_end_p50_ratio" (total p50 ratio, or null)}]}.
+  "end_to_end_p50_ratio" (total p50 ratio, or null), "cpu_p50_ratio" (optional: the ratio of
+  the thread-CPU medians, or null; the ratio to trust on a loaded machine)}]}.
 - `notes`: list of strings (omitted percentiles, skipped measurements, caveats).
 """
 
@@ -68,6 +75,7 @@ from typing import Any
 
 from fnet_keras.atomic import write_text_atomic
 from fnet_keras.edge.bench_tools import BENCHMARK_MODEL, LITERT_BENCHMARK
+from fnet_keras.edge.machine_load import MachineLoad
 from fnet_keras.errors import LocatedError
 
 SCHEMA = "fnet-keras-bench"
@@ -126,6 +134,10 @@ _DEVICE = {
     "runtime": (dict, type(None)),
 }
 _BASELINE = {"peak_rss_bytes": int, "vm_hwm_bytes": _OPTIONAL_INT}
+_LOAD = {"load_1min": _OPTIONAL_NUMBER, "cores": _OPTIONAL_INT, "overloaded": bool}
+# Fields added after schema version 1 was first written: checked where present.
+_OPTIONAL_CELL = {"inference_cpu_p50": _OPTIONAL_NUMBER}
+_OPTIONAL_RATIO = {"cpu_p50_ratio": _OPTIONAL_NUMBER}
 _MODEL = {
     "name": str,
     "path": str,
@@ -209,6 +221,8 @@ def validate_result(data: Any, path: str | os.PathLike | None = None) -> None:
         path,
     )
     _fields(data["device"], _DEVICE, "device.", path)
+    if data.get("load") is not None:
+        _fields(data["load"], _LOAD, "load.", path)
     if data["memory_baseline"] is not None:
         _fields(data["memory_baseline"], _BASELINE, "memory_baseline.", path)
     names = []
@@ -220,6 +234,7 @@ def validate_result(data: Any, path: str | os.PathLike | None = None) -> None:
     for index, cell in enumerate(data["cells"]):
         where = f"cells[{index}]."
         _fields(cell, _CELL, where, path)
+        _fields(cell, {key: kind for key, kind in _OPTIONAL_CELL.items() if key in cell}, where, path)
         _check(
             cell["model"] in names, f"'{where}model' {cell['model']!r} is not one of the models {names}", path
         )
@@ -244,6 +259,8 @@ def validate_result(data: Any, path: str | os.PathLike | None = None) -> None:
         _check(comparison["reference"] in names, f"'{where}reference' is not one of the models", path)
         for position, ratio in enumerate(comparison["models"]):
             _fields(ratio, _RATIO, f"{where}models[{position}].", path)
+            present = {key: kind for key, kind in _OPTIONAL_RATIO.items() if key in ratio}
+            _fields(ratio, present, f"{where}models[{position}].", path)
     _check(all(isinstance(note, str) for note in data["notes"]), "'notes' must hold strings", path)
 
 
@@ -335,6 +352,25 @@ class BenchmarkResult:
     def notes(self) -> list[str]:
         return self._data["notes"]
 
+    @property
+    def machine_load(self) -> MachineLoad | None:
+        """The machine's load while timing (None in results saved before it was recorded)."""
+        return MachineLoad.from_dict(self._data.get("load"))
+
+    def ratio(self, model: str, reference: str, threads: int = 1) -> tuple[float, str] | None:
+        """`model`'s median over `reference`'s, and the clock it was taken on.
+
+        The thread-CPU medians when both cells have one ("thread_cpu": what the models cost, nearly
+        free of other processes), else the p50s of the timed clock (`settings.clock`); None when a
+        median is missing.
+        """
+        cell, base = self.cell(model, threads), self.cell(reference, threads)
+        if cell.get("inference_cpu_p50") is not None and base.get("inference_cpu_p50"):
+            return cell["inference_cpu_p50"] / base["inference_cpu_p50"], "thread_cpu"
+        if cell["inference_p50"] is None or not base["inference_p50"]:
+            return None
+        return cell["inference_p50"] / base["inference_p50"], self._data["settings"].get("clock") or "wall"
+
     def cell(self, model: str, threads: int) -> dict[str, Any]:
         """The cell of one model (by name) and thread count; KeyError if there is none."""
         for cell in self.cells:
@@ -361,6 +397,7 @@ class BenchmarkResult:
             f"{device['system']} {device['release']} {device['machine']}, {device['python']}",
             f"- runtime: {runtime['name']} {runtime['version']}; timed by {data['tool']}; "
             f"{data['created_utc']}",
+            f"- load while timing: {_load_words(self.machine_load)}",
             f"- {settings['runs']} counted runs after {settings['warmup']} warmup runs per model and "
             f"thread count"
             + (
@@ -396,8 +433,9 @@ class BenchmarkResult:
                 "",
                 f"## Ratios of medians (relative to {self.comparisons[0]['reference']})",
                 "",
-                "| threads | model | p50 ratio | per-round ratio min / median / max | end-to-end p50 ratio |",
-                "|---:|---|---:|---|---:|",
+                "| threads | model | p50 ratio | thread-CPU p50 ratio | per-round ratio min / median / max "
+                "| end-to-end p50 ratio |",
+                "|---:|---|---:|---:|---|---:|",
             ]
             for comparison in self.comparisons:
                 for ratio in comparison["models"]:
@@ -409,7 +447,8 @@ class BenchmarkResult:
                     )
                     lines.append(
                         f"| {comparison['threads']} | {ratio['model']} | {_ratio(ratio['p50_ratio'])} | "
-                        f"{spread} | {_ratio(ratio['end_to_end_p50_ratio'])} |"
+                        f"{_ratio(ratio.get('cpu_p50_ratio'))} | {spread} | "
+                        f"{_ratio(ratio['end_to_end_p50_ratio'])} |"
                     )
         end_to_end = [cell for cell in self.cells if cell["end_to_end"]]
         if end_to_end:
@@ -444,13 +483,14 @@ class BenchmarkResult:
             "",
             "## Models",
             "",
-            "| model | kind | bytes | ops | most frequent ops |",
-            "|---|---|---:|---:|---|",
+            "| model | path | kind | bytes | ops | most frequent ops |",
+            "|---|---|---|---:|---:|---|",
         ]
         for model in self.models:
             common = ", ".join(f"{name} {count}" for name, count in list(model["ops"].items())[:6])
             lines.append(
-                f"| {model['name']} | {model['kind']} | {model['bytes']} | {model['op_count']} | {common} |"
+                f"| {model['name']} | {model['path']} | {model['kind']} | {model['bytes']} | "
+                f"{model['op_count']} | {common} |"
             )
         if data["notes"]:
             lines += ["", "## Notes", "", *(f"- {note}" for note in data["notes"])]
@@ -469,6 +509,13 @@ def _ratio(value: float | None) -> str:
 
 def _mib(value: int | None) -> str:
     return "-" if value is None else f"{value / 2**20:.1f}"
+
+
+def _load_words(load: MachineLoad | None) -> str:
+    if load is None:
+        return "not recorded"
+    overloaded = " (**overloaded**: wall-clock figures inflated, see the notes)" if load.overloaded else ""
+    return load.describe() + overloaded
 
 
 def _clock_words(clock: str | None) -> str:
