@@ -9,6 +9,7 @@ from typing import Any
 
 from fnet_keras.budget.candidates import Candidate
 from fnet_keras.budget.latency import Latency
+from fnet_keras.edge.machine_load import MachineLoad
 
 SCHEMA = "fnet-keras-budget"
 SCHEMA_VERSION = 1
@@ -103,7 +104,8 @@ class BudgetResult:
         threads: interpreter threads the latencies are for.
         quantization: the bundles' mode.
         latency_source: where the latencies come from: {"kind": "measured" or "profile", "path",
-            "device", "runtime", "runs", "text_count"}.
+            "device", "runtime", "runs", "text_count", "load" (the machine's load while timing:
+            `MachineLoad.to_dict()`, or None in profiles saved before it was recorded)}.
         benchmark: the `BenchmarkResult` the latencies came from (measured here or the profile).
     """
 
@@ -196,9 +198,14 @@ class BudgetResult:
             where = f"measured here ({source.get('device') or 'this machine'})"
         else:
             where = "not measured (no bundle to time)"
+        load = MachineLoad.from_dict(source.get("load"))
+        if source.get("kind") in ("profile", "measured"):
+            where += f"; {'load not recorded' if load is None else load.describe()} while timing"
+        warning = None if load is None else load.warning()
         lines = [
             f"Latency budget: p50 <= {self.budget_ms:g} ms {_ON[self.budget_on]}, {self.quantization} "
             f"bundles, {self.threads} thread(s); latencies {where}.",
+            *([f"WARNING: {warning}"] if warning else []),
             "The choice: the highest dev accuracy among the candidates that fit (ties: the faster); test "
             "accuracy is shown, never used.",
             "",

@@ -503,4 +503,5 @@ def _describe(profile: BenchmarkResult) -> dict[str, Any]:
         "runs": settings["runs"],
         "text_count": settings["text_count"],
         "created_utc": data["created_utc"],
+        "load": data.get("load"),  # the machine's load while timing (`fnet_keras.edge.machine_load`)
     }

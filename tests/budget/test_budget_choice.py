@@ -78,3 +78,29 @@ def test_every_export_failed_says_so(tmp_path):
     assert result.choice is None and result.fastest is None
     assert "every int8 export failed" in result.verdict()
     assert "latencies not measured (no bundle to time)" in result.format()
+
+
+def test_the_load_while_timing_is_shown_and_an_overload_warned(tmp_path):
+    import shutil
+
+    from fnet_keras.budget.latency import measure_latencies
+    from fnet_keras.budget.runner import _describe
+    from fnet_keras.demo import demo_bundle_path
+
+    rows = _rows(tmp_path, [(16, 0.80, 1.0, None)])
+    bundle = shutil.copytree(demo_bundle_path(), tmp_path / "bundle")
+    measured = measure_latencies({rows[0].name: bundle}, threads=1, runs=3, warmup=1)
+    source = {"kind": "measured", "path": None, **_describe(measured)}
+    load = measured.to_dict()["load"]
+    assert source["load"] == load
+    text = BudgetResult(rows, 5.0, "model", 1, "int8", source).format()
+    assert f"1-minute load average {load['load_1min']:.2f} on {load['cores']} cores while timing" in text
+    assert ("WARNING: the 1-minute load average" in text) is load["overloaded"]
+
+    overloaded = {**source, "load": {"load_1min": 7.5, "cores": 2, "overloaded": True}}
+    text = BudgetResult(rows, 5.0, "model", 1, "int8", overloaded).format()
+    assert "1-minute load average 7.50 on 2 cores while timing" in text
+    assert "WARNING: the 1-minute load average (7.50) exceeded the 2 usable cores" in text
+    old_profile = {"kind": "profile", "path": "device.json", "device": "a phone", "load": None}
+    text = BudgetResult(rows, 5.0, "model", 1, "int8", old_profile).format()
+    assert "; load not recorded while timing" in text
