@@ -68,8 +68,10 @@ def utc_timestamp() -> str:
 def install_directory(temp_dir: str | os.PathLike, out_dir: str | os.PathLike) -> None:
     """Renames the finished `temp_dir` (a sibling of `out_dir`) to `out_dir`. An existing `out_dir`
     is moved aside first, restored if the rename fails, and deleted after: a reader sees the old
-    directory or the new one, never a mix."""
+    directory or the new one, never a mix. `out_dir` gets the mode a new directory gets under the
+    umask (e.g. 0755 under 022), not `tempfile.mkdtemp`'s private 0700."""
     temp_dir, out_dir = Path(temp_dir), Path(out_dir)
+    os.chmod(temp_dir, default_mode(directory=True))
     if not out_dir.exists():
         os.rename(temp_dir, out_dir)
         return

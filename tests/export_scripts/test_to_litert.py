@@ -1,10 +1,13 @@
 """export/to_litert.py, the top-level conversion script, run as users run it from a checkout."""
 
 import json
+import stat
 import subprocess
 import sys
 
 from support import REPO_ROOT
+
+from fnet_keras.atomic import default_mode
 
 
 def test_to_litert_exports_a_run_like_fnet_keras_export(trained_run, tmp_path):
@@ -26,6 +29,9 @@ def test_to_litert_exports_a_run_like_fnet_keras_export(trained_run, tmp_path):
     )
     assert completed.returncode == 0, completed.stderr
     assert "| fp32 | fp32-rfft |" in completed.stdout
+    # --out and everything in it get the umask's modes (the subprocess inherits ours), not mkdtemp's 0700.
+    for path in (out, out / "fp32", out / "fp32" / "model.tflite", out / "export_report.md"):
+        assert stat.S_IMODE(path.stat().st_mode) == default_mode(directory=path.is_dir()), path
     manifest = json.loads((out / "fp32" / "bundle.json").read_text())
     assert manifest["quantization"]["mode"] == "fp32" and manifest["parity"]["passed"]
     helped = subprocess.run(

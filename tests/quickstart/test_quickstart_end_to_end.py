@@ -73,6 +73,20 @@ def test_sizes_are_the_files_on_disk(small_quickstart):
     assert int8 < fp32 / 2  # int8 weights: about a third of fp32's bytes
 
 
+def test_every_folder_it_writes_gets_the_umask_mode(small_quickstart):
+    # Exports are staged in a temporary folder (mkdtemp: drwx------) and renamed into place; the
+    # bundles/ folders must still be readable by a web server or another user under umask 022.
+    import stat
+
+    from fnet_keras.atomic import default_mode
+
+    folders = [path for path in small_quickstart.out.rglob("*") if path.is_dir()]
+    assert any(path.name == "bundles" for path in folders)
+    wrong = {str(path): oct(stat.S_IMODE(path.stat().st_mode)) for path in folders
+             if stat.S_IMODE(path.stat().st_mode) != default_mode(directory=True)}
+    assert wrong == {}
+
+
 def test_latencies_and_speedups_come_from_the_interleaved_benchmark(small_quickstart):
     bench = json.loads((small_quickstart.out / "bench.json").read_text())
     assert bench["settings"]["threads"] == [1]
