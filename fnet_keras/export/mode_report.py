@@ -24,7 +24,12 @@ class ModeReport:
         parity: the gate's figures.
         test_accuracy: accuracy on the run's labelled test split, or None.
         p50_ms: median latency measured here when recipes were compared by speed, else None.
-        alternatives: the other recipes tried for this mode: name -> {"passed", "p50_ms", "reason"}.
+        cpu_p50_ms: the median CPU time of the timing thread over the same runs (what the recipes are
+            compared by: other processes barely touch it), or None.
+        latency_load: the machine's load while timing (`fnet_keras.edge.machine_load.MachineLoad.to_dict()`),
+            or None when nothing was timed.
+        alternatives: the other recipes tried for this mode: name -> {"passed", "p50_ms", "cpu_p50_ms",
+            "reason"}.
         tflite_bytes: the flatbuffer (not serialised into reports).
         loaded_model: the `LiteRTModel` the gate ran (the bundle writer reuses it).
         bundle_dir: where the bundle was written, once it is (None if the gate failed).
@@ -39,6 +44,8 @@ class ModeReport:
     parity: ParityResult
     test_accuracy: float | None
     p50_ms: float | None = None
+    cpu_p50_ms: float | None = None
+    latency_load: dict[str, Any] | None = None
     alternatives: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
     tflite_bytes: bytes = dataclasses.field(repr=False, default=b"")
     loaded_model: Any = dataclasses.field(repr=False, default=None)
@@ -47,6 +54,11 @@ class ModeReport:
     @property
     def passed(self) -> bool:
         return self.parity.passed
+
+    @property
+    def speed_ms(self) -> float | None:
+        """The median recipes are compared by: thread-CPU where measured, else wall-clock."""
+        return self.p50_ms if self.cpu_p50_ms is None else self.cpu_p50_ms
 
     @property
     def op_count(self) -> int:
@@ -69,6 +81,8 @@ class ModeReport:
             "parity": self.parity.to_dict(),
             "test_accuracy": self.test_accuracy,
             "p50_ms": self.p50_ms,
+            "cpu_p50_ms": self.cpu_p50_ms,
+            "latency_load": self.latency_load,
             "alternatives": self.alternatives,
             "bundle_dir": None if self.bundle_dir is None else str(self.bundle_dir),
         }

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from fnet_keras.atomic import write_text_atomic
+from fnet_keras.edge.machine_load import MachineLoad
 from fnet_keras.edge.manifest import MANIFEST_NAME, QUANTIZATIONS
 from fnet_keras.export.errors import ExportError
 from fnet_keras.export.mode_report import ModeReport
@@ -150,6 +151,7 @@ class ExportReport:
             f"- parity gate: LiteRT (batch 1) vs Keras probabilities on {self.gate}",
             f"- result: {result}",
             f"- created {self.created} by fnet-keras {self.package_version}",
+            *self._latency_lines(),
             "",
             self.format_table(),
             "",
@@ -177,6 +179,23 @@ class ExportReport:
         if self.notes:
             lines += ["", "Notes:"] + [f"- {note}" for note in self.notes]
         return "\n".join(lines) + "\n"
+
+    def latency_load(self) -> MachineLoad | None:
+        """The machine's load while recipes were timed (the highest, if several modes were), or None."""
+        loads = [MachineLoad.from_dict(mode.latency_load) for mode in self.modes if mode.latency_load]
+        return MachineLoad.peak(*loads) if loads else None
+
+    def _latency_lines(self) -> list[str]:
+        load = self.latency_load()
+        if load is None:
+            return []
+        lines = [
+            f"- p50 ms: medians of one inference here (batch 1, 1 thread, recipes interleaved; compared on "
+            f"the thread-CPU clock); {load.describe()} while timing"
+        ]
+        if load.warning():
+            lines.append(f"- **warning**: {load.warning()}")
+        return lines
 
     def __str__(self) -> str:
         return self.format()
