@@ -163,8 +163,14 @@ def _add_train_arguments(parser: argparse.ArgumentParser) -> None:
             group.add_argument(
                 flag, action=argparse.BooleanOptionalAction, help=f"{help_text} (default: {shown})"
             )
-        elif field.name == "patience":
-            group.add_argument(flag, type=int, metavar="N", help=f"{help_text}; 0: never (default {default})")
+        elif field.name == "patience":  # the setting's None ("never") is 0 on the command line
+            group.add_argument(
+                flag,
+                type=int,
+                metavar="N",
+                help="stop after N epochs without a better dev accuracy; 0: never stop early "
+                f"(default {default})",
+            )
         else:
             kind = int if "int" in str(field.type) else float if "float" in str(field.type) else str
             extra = (
@@ -265,19 +271,23 @@ def _run_train(args: argparse.Namespace) -> int:
     args.interrupt_hint = f"interrupted: continue with fnet-keras train --out {out} --resume"
     say("loading TensorFlow")
     _needs_tensorflow("train")
+    import contextlib
+
     from fnet_keras.training.trainer import fit
 
-    result = fit(
-        dataset,
-        out,
-        settings,
-        resume=args.resume,
-        strategy=args.strategy,
-        verbose=verbose,
-        init_from=args.init_from if not args.resume else None,
-        teacher=args.teacher,
-        distill_text=args.distill_text,
-    )
+    # Keras writes its epoch lines to stdout; they are progress, so stderr: stdout holds the result.
+    with contextlib.redirect_stdout(sys.stderr):
+        result = fit(
+            dataset,
+            out,
+            settings,
+            resume=args.resume,
+            strategy=args.strategy,
+            verbose=verbose,
+            init_from=args.init_from if not args.resume else None,
+            teacher=args.teacher,
+            distill_text=args.distill_text,
+        )
     test = result.test_metrics
     print(f"run directory: {result.run_dir}")
     print(

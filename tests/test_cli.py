@@ -74,7 +74,7 @@ def test_train_writes_a_run_and_refuses_to_overwrite_it(cli_run, capsys):
     # --resume on a finished run says there is nothing to resume, then reports it.
     code, out, err = _run(capsys, "train", "--out", run, "--resume", "--quiet")
     assert code == 0 and "best epoch 1 of 1" in out and "nothing to resume" in err
-    assert out.splitlines()[-1].startswith("still improving when training stopped")  # one epoch: the best
+    assert out.splitlines()[-1].startswith("one epoch run (dev accuracy ")  # one epoch shows no trend
     # ... and a setting that differs from the recorded one is an error that names it.
     code, _, err = _run(capsys, "train", "--out", run, "--resume", "--epochs", "5", "--patience", "0")
     assert code == 2 and "epochs: 5 != 1" in err and "patience: None != 2" in err
@@ -96,7 +96,7 @@ def test_bad_settings_are_refused_before_tensorflow_loads(tmp_path):
     assert packages_loaded_by(statements) == []  # the error came before TensorFlow's start-up
 
 
-def test_train_prints_the_data_notes_before_training(tmp_path):
+def test_train_prints_progress_on_stderr_and_only_its_result_on_stdout(tmp_path):
     data = write_tsv(
         tmp_path / "train.tsv",
         [(f"a great film {i}", "pos") for i in range(20)]
@@ -108,6 +108,12 @@ def test_train_prints_the_data_notes_before_training(tmp_path):
     held_out = err.index("note: no dev split")
     assert held_out < err.index("training tiny fourier")  # said before the training starts
     assert err.index("reading") < err.index("learning a WordPiece vocabulary") < err.index("tokenizing")
+    # One rule for every command: Keras' epoch lines are progress (stderr), the summary is the result.
+    assert "3/3 - " in err and " - val_accuracy: " in err  # Keras' line for the epoch (3 steps of 16)
+    out = result.stdout.decode().splitlines()
+    assert len(out) == 3 and out[0].startswith("run directory: ") and out[0].endswith("run"), out
+    assert out[1].startswith("best epoch 1 of 1: dev accuracy ") and out[2].startswith("one epoch run ("), out
+    assert "val_accuracy" not in result.stdout.decode()
 
 
 def test_missing_data_file_exits_2_naming_it(tmp_path):
@@ -116,6 +122,12 @@ def test_missing_data_file_exits_2_naming_it(tmp_path):
     assert result.returncode == 2
     stderr = result.stderr.decode()
     assert "error:" in stderr and str(missing) in stderr and "Traceback" not in stderr
+
+
+def test_train_help_explains_patience_in_command_line_terms(capsys):
+    code, out, _ = _run(capsys, "train", "--help")
+    help_text = " ".join(out.split())
+    assert code == 0 and "0: never stop early (default 2)" in help_text and "(none:" not in help_text
 
 
 # --- evaluate ---------------------------------------------------------------------------

@@ -109,11 +109,10 @@ class FitResult:
 
 
 def still_improving(history: Sequence[dict[str, Any]], best_epoch: int, stopped_early: bool) -> bool:
-    """True when the last epoch run was the best on dev and it beat the epoch before it."""
-    if stopped_early or not history or best_epoch != len(history):
+    """True when the last epoch run was the best on dev and it beat every epoch before it (one epoch
+    alone shows no trend: False)."""
+    if stopped_early or len(history) < 2 or best_epoch != len(history):
         return False
-    if len(history) == 1:
-        return True
     return history[-1]["val_accuracy"] > max(record["val_accuracy"] for record in history[:-1])
 
 
@@ -129,6 +128,11 @@ def improvement_line(history: Sequence[dict[str, Any]], best_epoch: int, stopped
         return (
             f"still improving when training stopped: the last epoch was the best{gain}; more epochs may "
             f"help (--epochs {2 * epochs}, or --min-steps to plan more steps)"
+        )
+    if epochs == 1 and not stopped_early:
+        return (
+            f"one epoch run (dev accuracy {history[0]['val_accuracy']:.4f}): too few to tell whether more "
+            f"would help; train 3 or more (--epochs 3) and this line will say whether dev accuracy still rose"
         )
     best = history[best_epoch - 1]["val_accuracy"] if history else float("nan")
     why = "early stopping ended it" if stopped_early else "the planned epochs ran out"

@@ -226,7 +226,8 @@ def test_the_end_of_run_line_says_whether_dev_was_still_improving(
     assert still_improving(history, best_epoch, stopped_early) == bool(improving)
     line = improvement_line(history, best_epoch, stopped_early)
     if improving is None:
-        assert line.startswith("one epoch run (dev accuracy 0.5000): too few to tell") and "--epochs 3" in line
+        assert line.startswith("one epoch run (dev accuracy 0.5000): too few to tell")
+        assert "--epochs 3" in line
         assert "--epochs 2" not in line and "improving" not in line
         return
     assert line.startswith("still improving" if improving else "no longer improving")
