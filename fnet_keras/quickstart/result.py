@@ -20,6 +20,8 @@ from fnet_keras.quickstart.out_dir import FORMAT, QuickstartDir
 
 SCHEMA_VERSION = 1
 MIB = 1024 * 1024
+SPEEDUP_VS_TWIN = "FNet speed-up vs twin"  # the Transformer twin's median over FNet's, in the row's mode
+SPEEDUP_VS_FP32 = "int8 speed-up vs fp32"  # the model's fp32 median over its median in the row's mode
 PLOT_MISSING = "matplotlib is not installed, so no plot was drawn (pip install matplotlib, then run again)"
 
 
@@ -105,8 +107,11 @@ class QuickstartResult:
         sequence_length: the models' length (every text is padded to it).
         rows: one per model and mode, FNet first within each mode.
         benchmark: the interleaved benchmark of the bundles (None when no bundle passed its gate).
-        stage_seconds: wall-clock seconds of each stage, in order.
+        stage_seconds: wall-clock seconds of each stage this run carried out, in order.
         total_seconds: wall-clock seconds of the whole quickstart (TensorFlow start-up included).
+        reused_seconds: stages an earlier run in the same directory carried out and this one reused
+            (a finished training run, passing bundles): stage -> the seconds it took then, as that
+            run's report recorded them (None when no report recorded it).
         plan: the data and the training settings (what quickstart.json records).
         notes: facts worth reading (reuse, held-out dev, ...).
         created, package_version: when and by which fnet-keras it ran.
@@ -127,6 +132,7 @@ class QuickstartResult:
     created: str
     package_version: str
     command: str | None = None
+    reused_seconds: dict[str, float | None] = dataclasses.field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -148,9 +154,38 @@ class QuickstartResult:
         raise KeyError(f"no row for {mixing} {mode}")
 
     def speedup(self, mode: str) -> float | None:
-        """The Transformer twin's p50 over FNet's in `mode` (None when either was not timed)."""
-        fnet, twin = self.row("fourier", mode).p50_ms, self.row("attention", mode).p50_ms
-        return None if fnet is None or twin is None else twin / fnet
+        """The Transformer twin's median over FNet's in `mode` (None when either was not timed).
+
+        Taken on the thread-CPU clock where the benchmark measured it (`ratio_clock`).
+        """
+        return self._ratio(self.row("attention", mode), self.row("fourier", mode))
+
+    def quantization_speedup(self, mixing: str, mode: str = "int8") -> float | None:
+        """A model's fp32 median over its `mode` median: what quantizing gained (None if not timed)."""
+        if mode == "fp32" or "fp32" not in self.modes or mode not in self.modes:
+            return None
+        return self._ratio(self.row(mixing, "fp32"), self.row(mixing, mode))
+
+    @property
+    def ratio_clock(self) -> str:
+        """The clock the speed-ups are taken on: "thread_cpu" where the benchmark measured it, else "wall"."""
+        timed = [row for row in self.rows if row.p50_ms is not None]
+        if self.benchmark is None or len(timed) < 2:
+            return "wall"
+        return (self.benchmark.ratio(timed[1].name, timed[0].name) or (None, "wall"))[1]
+
+    @property
+    def load(self):
+        """The machine's load while the bundles were timed (`MachineLoad`), or None."""
+        return None if self.benchmark is None else self.benchmark.machine_load
+
+    def _ratio(self, slower: QuickstartRow, faster: QuickstartRow) -> float | None:
+        if slower.p50_ms is None or faster.p50_ms is None:
+            return None
+        if self.benchmark is not None:
+            ratio = self.benchmark.ratio(slower.name, faster.name)
+            return None if ratio is None else ratio[0]
+        return slower.p50_ms / faster.p50_ms
 
     @property
     def paths(self) -> dict[str, Path]:
@@ -169,20 +204,32 @@ class QuickstartResult:
         data = self.benchmark.to_dict()
         settings, device = data["settings"], data["device"]
         runtime = device["runtime"] or {"name": "unknown", "version": ""}
+        load = self.load
+        clock = "thread-CPU" if self.ratio_clock == "thread_cpu" else "wall-clock"
         return (
             f"p50 of one inference, batch 1, {settings['threads'][0]} thread, {settings['runs']} runs per "
             f"model interleaved, {runtime['name']} {runtime['version']} on {device['cpu_model']} "
-            f"({device['cpu_count']} CPUs)"
+            f"({device['cpu_count']} CPUs); "
+            + (f"{load.describe()} while timing; " if load is not None else "")
+            + f"speed-ups are ratios of {clock} medians"
         )
+
+    def load_warning(self) -> str | None:
+        """The warning to show when the machine was overloaded while timing (None otherwise)."""
+        load = self.load
+        return None if load is None else load.warning()
 
     def table_rows(self) -> list[list[str]]:
         """The table's cells: a header, then one row per model and mode."""
         accuracy = f"{self.accuracy_split} accuracy"
-        cells = [["model", "mode", accuracy, "bundle size", "p50 latency", "FNet speed-up"]]
+        cells = [[
+            "model", "mode", accuracy, "bundle size", "p50 latency", SPEEDUP_VS_TWIN, SPEEDUP_VS_FP32
+        ]]
         for mode in self.modes:
             speedup = self.speedup(mode)
             for mixing in ("fourier", "attention"):
                 row = self.row(mixing, mode)
+                quantized = self.quantization_speedup(mixing, mode)
                 cells.append([
                     row.model,
                     row.mode,
@@ -190,6 +237,7 @@ class QuickstartResult:
                     "gate failed" if row.bundle_bytes is None else f"{row.bundle_bytes / MIB:.2f} MiB",
                     "-" if row.p50_ms is None else f"{row.p50_ms:.2f} ms",
                     f"{speedup:.2f}x" if mixing == "fourier" and speedup is not None else "",
+                    "" if quantized is None else f"{quantized:.2f}x",
                 ])
         return cells
 
@@ -197,7 +245,7 @@ class QuickstartResult:
         """What the command prints: the table, the time taken and the report's paths."""
         cells = self.table_rows()
         widths = [max(len(row[column]) for row in cells) for column in range(len(cells[0]))]
-        right = {2, 3, 4, 5}
+        right = {2, 3, 4, 5, 6}
         lines = [
             f"fnet-keras quickstart: {self.rows[0].model} vs {self.rows[1].model} (tiny, length "
             f"{self.sequence_length})",
@@ -205,6 +253,7 @@ class QuickstartResult:
             f"accuracy: each bundle in LiteRT on the {self.accuracy_split} split "
             f"({self.accuracy_examples:,} texts)",
             f"latency: {self.latency_settings()}",
+            *([f"WARNING: {self.load_warning()}"] if self.load_warning() else []),
             "",
         ]
         for number, row in enumerate(cells):
@@ -216,7 +265,9 @@ class QuickstartResult:
             if number == 0:
                 lines.append("  ".join("-" * width for width in widths))
         lines.append("")
-        lines.append(f"took {_duration(self.total_seconds)} ({self._stage_summary()})")
+        lines.append(f"took {_duration(self.total_seconds)} ({self._stage_summary(self.stage_seconds)})")
+        if self.reused_seconds:
+            lines.append(f"reused from the earlier run here: {self._reused_summary()}")
         lines.extend(f"FAILED: {failure}" for failure in self.failures)
         paths = self.paths
         lines.append(f"report: {paths['report_md']}")
@@ -224,12 +275,24 @@ class QuickstartResult:
         lines.append(f"        {paths['plot']}" if paths["plot"].is_file() else f"plot: {PLOT_MISSING}")
         return "\n".join(lines) + "\n"
 
-    def _stage_summary(self) -> str:
+    @staticmethod
+    def _stage_summary(stage_seconds: dict[str, float]) -> str:
         groups: dict[str, float] = {}
-        for stage, seconds in self.stage_seconds.items():
+        for stage, seconds in stage_seconds.items():
             group = stage.split(" ")[0]
             groups[group] = groups.get(group, 0.0) + seconds
         return ", ".join(f"{group} {_duration(seconds)}" for group, seconds in groups.items())
+
+    def _reused_summary(self) -> str:
+        return ", ".join(
+            f"{stage} {'(time not recorded)' if seconds is None else _duration(seconds)}"
+            for stage, seconds in self.reused_seconds.items()
+        )
+
+    def all_stage_seconds(self) -> dict[str, float]:
+        """Every stage's seconds: the reused ones as the earlier run took them, then this run's."""
+        known = {stage: seconds for stage, seconds in self.reused_seconds.items() if seconds is not None}
+        return {**known, **self.stage_seconds}
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -245,10 +308,19 @@ class QuickstartResult:
             "sequence_length": self.sequence_length,
             "rows": [row.to_dict() for row in self.rows],
             "speedup": {mode: self.speedup(mode) for mode in self.modes},
+            "quantization_speedup": {
+                row.model: {mode: self.quantization_speedup(row.mixing, mode) for mode in self.modes[1:]}
+                for row in self.rows if row.mode == self.modes[0]
+            },
+            "speedup_clock": self.ratio_clock,
             "latency": self.latency_settings(),
+            "load": None if self.load is None else self.load.to_dict(),
             "passed": self.passed,
             "failures": self.failures,
-            "stage_seconds": {stage: round(seconds, 1) for stage, seconds in self.stage_seconds.items()},
+            "stage_seconds": {
+                stage: round(seconds, 1) for stage, seconds in self.all_stage_seconds().items()
+            },
+            "reused_stages": list(self.reused_seconds),
             "total_seconds": round(self.total_seconds, 1),
             "plan": self.plan,
             "notes": list(self.notes),
@@ -268,11 +340,14 @@ class QuickstartResult:
             f"- accuracy: each bundle run in LiteRT on the {self.accuracy_split} split "
             f"({self.accuracy_examples:,} texts)",
             f"- latency: {self.latency_settings()}; the whole benchmark is in {self.paths['bench_md'].name}",
+            *([f"- **warning**: {self.load_warning()}"] if self.load_warning() else []),
             f"- took {_duration(self.total_seconds)}: "
             + ", ".join(f"{stage} {_duration(seconds)}" for stage, seconds in self.stage_seconds.items()),
+            *([f"- reused from the earlier run here: {self._reused_summary()}"]
+              if self.reused_seconds else []),
             "",
             "| " + " | ".join(cells[0]) + " |",
-            "|---|---|---:|---:|---:|---:|",
+            "|---|---|---:|---:|---:|---:|---:|",
             *("| " + " | ".join(row) + " |" for row in cells[1:]),
             "",
             "## Bundles",

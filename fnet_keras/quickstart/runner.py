@@ -60,6 +60,10 @@ class _Clock:
         self.started = time.perf_counter()
         self.progress = progress or (lambda line: None)
         self.stage_seconds: dict[str, float] = {}
+        # Stages an earlier run here carried out: their seconds as its report recorded them, and
+        # those of them this run reuses (the report keeps them rather than this run's nothing).
+        self.earlier_seconds: dict[str, float] = {}
+        self.reused_seconds: dict[str, float | None] = {}
         self._stage: tuple[str, float] | None = None
 
     def elapsed(self) -> float:
@@ -71,6 +75,12 @@ class _Clock:
     def begin(self, stage: str, message: str) -> None:
         self.end()
         self._stage = (stage, time.perf_counter())
+        self.say(message)
+
+    def reuse(self, stage: str, message: str) -> None:
+        """A stage not carried out because an earlier run's result is reused: keeps that run's time."""
+        self.end()
+        self.reused_seconds[stage] = self.earlier_seconds.get(stage)
         self.say(message)
 
     def end(self) -> None:
@@ -168,6 +178,7 @@ def quickstart(
         else:
             clock.say(f"continuing the previous quickstart in {directory.path}: finished runs and passing "
                       f"bundles are reused")
+            clock.earlier_seconds = _earlier_stage_seconds(directory)
             notes.append("continued a previous quickstart in the same directory: finished stages were reused")
     directory.write_marker(plan, fnet_keras.__version__)
 
@@ -225,7 +236,22 @@ def quickstart(
         created=utc_timestamp(),
         package_version=fnet_keras.__version__,
         command=command,
+        reused_seconds=dict(clock.reused_seconds),
     )
+
+
+def _earlier_stage_seconds(directory: QuickstartDir) -> dict[str, float]:
+    """The stage seconds the previous quickstart's report.json recorded here ({} without a readable one)."""
+    try:
+        recorded = json.loads(directory.report_json.read_text(encoding="utf-8"))["stage_seconds"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+    if not isinstance(recorded, dict):
+        return {}
+    return {
+        stage: float(seconds) for stage, seconds in recorded.items()
+        if isinstance(seconds, (int, float)) and not isinstance(seconds, bool)
+    }
 
 
 def _resolved(data: str | os.PathLike) -> str | os.PathLike:
@@ -242,7 +268,7 @@ def _train(
     run = RunDir(run_dir)
     stage = f"training {settings.mixing}"
     if run.is_finished():
-        clock.say(f"{what}: finished run reused ({run_dir})")
+        clock.reuse(stage, f"{what}: finished run reused ({run_dir})")
         return
     if run.has_started():
         clock.begin(stage, f"{what}: resuming the run in {run_dir}")
@@ -266,7 +292,9 @@ def _export(run_dir: Path, parity_examples: int, what: str, clock: _Clock) -> No
 
     bundles = run_dir / BUNDLES_DIR_NAME
     if _export_reusable(bundles, run_dir):
-        clock.say(f"{what}: passing {', '.join(MODES)} bundles reused ({bundles})")
+        clock.reuse(
+            f"export {run_dir.name}", f"{what}: passing {', '.join(MODES)} bundles reused ({bundles})"
+        )
         return
     clock.begin(f"export {run_dir.name}", f"{what} to {', '.join(MODES)} through the parity gate")
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 from fnet_keras.quickstart import QuickstartResult, QuickstartRow
 
@@ -59,12 +60,17 @@ def test_the_table_shows_accuracy_size_latency_and_the_speedup_per_mode(tmp_path
     assert result.speedup("fp32") == 1.25 / 0.5 and result.speedup("int8") == 1.0 / 0.4
     text = result.format()
     rows = [[cell.strip() for cell in line if cell.strip()] for line in _table(text)]
+    # FNet against its twin in the row's mode; then each model's own fp32 -> int8 gain, in its own column.
     assert rows == [
         ["FNet", "fp32", "61.0%", "3.00 MiB", "0.50 ms", "2.50x"],
         ["Transformer twin", "fp32", "63.0%", "4.00 MiB", "1.25 ms"],
-        ["FNet", "int8", "60.5%", "1.00 MiB", "0.40 ms", "2.50x"],
-        ["Transformer twin", "int8", "62.0%", "1.50 MiB", "1.00 ms"],
+        ["FNet", "int8", "60.5%", "1.00 MiB", "0.40 ms", "2.50x", "1.25x"],
+        ["Transformer twin", "int8", "62.0%", "1.50 MiB", "1.00 ms", "1.25x"],
     ]
+    header = next(line for line in text.splitlines() if line.startswith("model "))
+    assert header.index("FNet speed-up vs twin") < header.index("int8 speed-up vs fp32")
+    assert result.quantization_speedup("fourier") == 0.5 / 0.4
+    assert result.quantization_speedup("attention") == 1.25 / 1.0
     took = "took 5 min 22 s (data 0 s, tensorflow 6 s, training 4 min 10 s, export 1 min 1 s, bench 5 s)"
     assert took in text
     assert "latency: not measured (no bundle passed its gate)" in text
@@ -93,12 +99,14 @@ def test_save_writes_the_report_json_markdown_and_plot(tmp_path):
     data = json.loads((out / "report.json").read_text())
     assert [row["name"] for row in data["rows"]] == [row.name for row in result.rows]
     assert data["speedup"] == {"fp32": 2.5, "int8": None}
+    assert data["quantization_speedup"] == {"FNet": {"int8": 0.5 / 0.4}, "Transformer twin": {"int8": None}}
     assert data["passed"] is False and data["failures"] == result.failures
     assert data["rows"][3]["bundle_dir"] is None
     assert data["rows"][0]["bundle_dir"] == str(out / "fnet" / "bundles" / "fp32")
     assert data["files"]["report_md"] == str(out / "report.md") and data["total_seconds"] == 322.4
     markdown = (out / "report.md").read_text()
-    assert "| FNet | fp32 | 61.0% | 3.00 MiB | 0.50 ms | 2.50x |" in markdown
+    assert "| FNet | fp32 | 61.0% | 3.00 MiB | 0.50 ms | 2.50x |  |" in markdown
+    assert "| FNet | int8 | 60.5% | 1.00 MiB | 0.40 ms |  | 1.25x |" in markdown
     assert "| Transformer twin | int8 | int8-x | 60.00% | - | 96.12% | 2.00e-02 | FAIL | - | - |" in markdown
     fnet_fp32 = (
         "| FNet | fp32 | fp32-x | 60.00% | 61.00% | 100.00% | 1.00e-07 | pass | 3,145,728 "
@@ -109,3 +117,45 @@ def test_save_writes_the_report_json_markdown_and_plot(tmp_path):
     assert (out / "report.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     # No temporary files left behind.
     assert sorted(path.name for path in out.iterdir()) == ["report.json", "report.md", "report.png"]
+
+
+def test_speedups_are_thread_cpu_ratios_and_the_load_while_timing_is_shown(tmp_path):
+    """A real interleaved benchmark of four bundles (copies of the demo bundle) named as the rows."""
+    from fnet_keras.budget.latency import measure_latencies
+    from fnet_keras.demo import demo_bundle_path
+
+    result = _result(tmp_path, twin_int8_passes=True)
+    copies = tmp_path / "copies"
+    bundles = {row.name: shutil.copytree(demo_bundle_path(), copies / row.name) for row in result.rows}
+    result.benchmark = measure_latencies(bundles, threads=1, runs=4, warmup=1)
+    cells = {cell["model"]: cell for cell in result.benchmark.cells}
+    for row in result.rows:
+        row.p50_ms = cells[row.name]["inference_p50"] / 1000
+    cpu = {name: cell["inference_cpu_p50"] for name, cell in cells.items()}
+    assert result.speedup("int8") == cpu["Transformer twin int8"] / cpu["FNet int8"]
+    assert result.quantization_speedup("fourier") == cpu["FNet fp32"] / cpu["FNet int8"]
+    assert result.ratio_clock == "thread_cpu"
+    load = result.benchmark.to_dict()["load"]
+    text = result.format()
+    described = f"1-minute load average {load['load_1min']:.2f} on {load['cores']} cores while timing"
+    assert described in text and "speed-ups are ratios of thread-CPU medians" in text
+    assert ("WARNING: the 1-minute load average" in text) is load["overloaded"]
+    data = result.to_dict()
+    assert data["load"] == load and data["speedup_clock"] == "thread_cpu"
+    assert described in result.to_markdown()
+
+
+def test_stages_an_earlier_run_carried_out_keep_their_times(tmp_path):
+    result = _result(tmp_path, twin_int8_passes=True)
+    result.stage_seconds = {"data": 0.4, "tensorflow": 6.0, "bench": 5.0}
+    result.reused_seconds = {"training fourier": 100.0, "training attention": 150.0, "export fnet": 30.0,
+                             "export transformer": None}
+    text = result.format()
+    assert "took 5 min 22 s (data 0 s, tensorflow 6 s, bench 5 s)" in text
+    assert ("reused from the earlier run here: training fourier 1 min 40 s, training attention 2 min 30 s, "
+            "export fnet 30 s, export transformer (time not recorded)") in text
+    data = result.to_dict()
+    assert data["stage_seconds"] == {"training fourier": 100.0, "training attention": 150.0,
+                                     "export fnet": 30.0, "data": 0.4, "tensorflow": 6.0, "bench": 5.0}
+    assert data["reused_stages"] == list(result.reused_seconds)
+    assert "- reused from the earlier run here: training fourier 1 min 40 s" in result.to_markdown()
