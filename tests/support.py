@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SST2 = REPO_ROOT / ".." / "shared" / "data" / "sst2"
+SHARED_DATA = REPO_ROOT / ".." / "shared" / "data"  # read-only data sets (SST-2, IMDB); CI has them
 SST2_TRAIN_ROWS = 3000
 FILLER = "the a movie film plot story actor scene music very quite rather really".split()
 KEYWORDS = {
@@ -147,12 +147,19 @@ def convert_function(function, track=None) -> bytes:
         return converter.convert()
 
 
+def shared_data(*parts: str) -> Path:
+    """The path of ../shared/data/PARTS (a file or a folder), the one way tests reach the shared data
+    sets; skips when it is absent (fails in CI, which has it)."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        skip_or_fail(f"shared data {'/'.join(parts)} is not at {path.resolve()}")
+    return path
+
+
 def sst2_rows(split: str, count: int | None = None) -> list[tuple[str, str]]:
     """(text, label) rows of ../shared/data/sst2/SPLIT.tsv (the first `count`); skips when it is absent
     (fails in CI, which has it)."""
-    path = SST2 / f"{split}.tsv"
-    if not path.is_file():
-        skip_or_fail(f"SST-2 is not at {path.resolve()}")
+    path = shared_data("sst2", f"{split}.tsv")
     rows = [tuple(line.rsplit("\t", 1)) for line in path.read_text(encoding="utf-8").splitlines()[1:]]
     return [(text.strip(), label) for text, label in rows][:count]
 

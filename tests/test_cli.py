@@ -11,7 +11,7 @@ import sys
 import numpy as np
 import pytest
 from import_check import packages_loaded_by
-from support import SST2, TINY_BACKBONE, TINY_FLAGS, run_cli, skip_or_fail, write_keyword_data, write_tsv
+from support import TINY_BACKBONE, TINY_FLAGS, run_cli, shared_data, write_keyword_data, write_tsv
 
 from fnet_keras.cli import decode_replacing, main, parse_args
 from fnet_keras.demo import demo_bundle_path
@@ -243,9 +243,7 @@ def test_the_demo_bundle_reproduces_its_recorded_accuracy_on_sst2():
     demo = demo_bundle_path()
     recorded = json.loads((demo / "bundle.json").read_text())["notes"][0]
     assert recorded.startswith("test accuracy ")
-    test_file = SST2 / "test.tsv"
-    if not test_file.is_file():
-        skip_or_fail(f"SST-2 is not at {test_file.resolve()}")
+    test_file = shared_data("sst2", "test.tsv")
     result = run_cli("evaluate", demo, "--data", test_file, "--json")
     assert result.returncode == 0, result.stderr.decode()
     report = json.loads(result.stdout)

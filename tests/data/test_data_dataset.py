@@ -6,10 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+from support import shared_data
 
 from fnet_keras.data import DataError, LabelMap, load_dataset, load_dataset_from_info
-
-SST2 = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "sst2"
 
 
 def _rows(count: int, start: int = 0) -> str:
@@ -210,9 +209,7 @@ def test_tfds_source_without_tensorflow_datasets():
 
 
 def test_sst2_glue_directory():
-    if not SST2.is_dir():
-        pytest.skip(f"SST-2 data directory {SST2} absent")
-    dataset = load_dataset(SST2)
+    dataset = load_dataset(shared_data("sst2"))
     assert (len(dataset.train), len(dataset.dev), len(dataset.test)) == (60614, 6735, 872)
     assert dataset.notes == []
     label_map = LabelMap.from_labels(dataset.train.labels)

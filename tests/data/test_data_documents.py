@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
+from support import shared_data
 
 from fnet_keras.data import DataError, load_documents_from_info, read_documents
 
-UNSUP = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "imdb" / "unsup.txt.gz"
 TEXT = "first document \n\n   \nsecond, with\ttab\r\n\nthird\n"
 
 
@@ -116,8 +116,7 @@ def test_source_info_round_trip_and_changed_data(write_file, tmp_path):
 
 
 def test_imdb_unlabelled_reviews():
-    if not UNSUP.is_file():
-        pytest.skip(f"IMDB unlabelled reviews {UNSUP} absent")
-    documents = read_documents(UNSUP)
+    unlabelled = shared_data("imdb", "unsup.txt.gz")
+    documents = read_documents(unlabelled)
     assert len(documents) == 50000  # per the data README
     assert documents.location(49999)[1] == 50000  # no blank lines in it

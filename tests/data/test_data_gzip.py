@@ -6,10 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+from support import shared_data
 
 from fnet_keras.data import DataError, load_dataset, load_dataset_from_info, read_evaluation_split, read_split
-
-IMDB = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "imdb"
 
 CONTENTS = {
     "tsv": 'sentence\tlabel\nit \'s "good" \t1\n\t0\n' + "".join(f"row {i}\t{i % 2}\n" for i in range(300)),
@@ -125,13 +124,12 @@ def test_plain_and_gzipped_train_files_together_are_ambiguous(write_file):
 
 
 def test_imdb_directory_of_gzipped_tsv():
-    if not IMDB.is_dir():
-        pytest.skip(f"IMDB data directory {IMDB} absent")
-    dataset = load_dataset(IMDB)
+    imdb = shared_data("imdb")
+    dataset = load_dataset(imdb)
     # Row counts and balance from the data README.
     assert (len(dataset.train), len(dataset.dev), len(dataset.test)) == (20000, 5000, 25000)
     assert dataset.train.labels.count("positive") == 10000 and dataset.dev.labels.count("positive") == 2500
     assert set(dataset.test.labels) == {"negative", "positive"}
     assert dataset.test.labels.count("positive") == 12500
     assert dataset.notes == []
-    assert read_evaluation_split(IMDB, "dev").texts == dataset.dev.texts
+    assert read_evaluation_split(imdb, "dev").texts == dataset.dev.texts

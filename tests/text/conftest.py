@@ -1,10 +1,9 @@
 """Fixtures for the tokenizer tests: the guaranteed Unicode set, SST-2, keras-hub's own pre-tokenizer."""
 
 import unicodedata
-from pathlib import Path
 
 import pytest
-from support import skip_or_fail
+from support import shared_data, skip_or_fail
 
 # Code points assigned in Unicode 14.0 (Age=14.0 in Unicode's DerivedAge.txt): 838 code points,
 # the number of characters Unicode 14.0 added. Derived as "gc != Cn in Python 3.11's
@@ -67,9 +66,7 @@ def guaranteed_code_points(unicode13_code_points) -> list[int]:
 @pytest.fixture(scope="session")
 def sst2_test_sentences() -> list[str]:
     """The `sentence` column of SST-2's test.tsv (header `sentence<TAB>label`)."""
-    path = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "sst2" / "test.tsv"
-    if not path.is_file():
-        pytest.skip(f"SST-2 data {path} absent")
+    path = shared_data("sst2", "test.tsv")
     lines = path.read_text(encoding="utf-8").split("\n")
     assert lines[0].split("\t")[0] == "sentence", path
     return [line.split("\t")[0] for line in lines[1:] if line]

@@ -16,11 +16,9 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pytest
-from support import skip_or_fail
+from support import shared_data, skip_or_fail
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-SST2_DIR = REPO_ROOT / ".." / "shared" / "data" / "sst2"
 WEB_DEMO = REPO_ROOT / "web_demo"
 SERVE_SCRIPT = WEB_DEMO / "serve.py"
 MEDIAPIPE_PACKAGE = WEB_DEMO / "node_modules" / "@mediapipe" / "tasks-text" / "package.json"
@@ -43,9 +41,7 @@ def read_sst2(split: str, count: int) -> tuple[list[str], list[int]]:
     Lower-case ASCII is where our tokenizer rules and MediaPipe's BERT tokenizer agree (it lower-cases
     ASCII only and keeps accents).
     """
-    path = SST2_DIR / f"{split}.tsv"
-    if not path.is_file():
-        pytest.skip(f"SST-2 is not at {path.resolve()}")
+    path = shared_data("sst2", f"{split}.tsv")
     texts, labels = [], []
     for line in path.read_text(encoding="utf-8").splitlines()[1:]:
         text, label = line.rsplit("\t", 1)
