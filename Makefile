@@ -21,12 +21,12 @@ $(STAMP): $(PY) setup.cfg pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
-# The whole pipeline in one command, offline: a tiny FNet and its Transformer twin trained on generated
-# ListOps (length 128), exported to fp32 and int8 through the parity gate, timed here; report in
-# runs/quickstart/ (report.md/.json/.png). QUICKSTART_ARGS="--data DIR" runs it on your data.
 # The pre-trained encoder `train --encoder minilm` fine-tunes (installed with the rest by every target).
 teacher: $(STAMP)
 
+# The whole pipeline in one command, offline: a tiny FNet and its Transformer twin trained on generated
+# ListOps (length 128), exported to fp32 and int8 through the parity gate, timed here; report in
+# runs/quickstart/ (report.md/.json/.png). QUICKSTART_ARGS="--data DIR" runs it on your data.
 quickstart: $(STAMP)
 	$(VENV)/bin/fnet-keras quickstart $(QUICKSTART_ARGS)
 
