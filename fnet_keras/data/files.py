@@ -89,11 +89,28 @@ def decode_utf8(data: bytes, path: str | os.PathLike) -> str:
         content = "decompressed content" if is_gzip_path(path) else "file"
         raise DataError(
             f"not valid UTF-8: byte 0x{data[error.start]:02x} at byte offset {error.start} of "
-            f"the {content} (offset {error.start - line_start} in the line, counting from 0)",
+            f"the {content} (offset {error.start - line_start} in the line, counting from 0); "
+            f"{_conversion_hint(path)}",
             path,
             line,
         ) from None
     return text[1:] if text.startswith("\ufeff") else text
+
+
+def _conversion_hint(path: str | os.PathLike) -> str:
+    """How to convert a file in a legacy 8-bit encoding (Latin-1 is the common one) to UTF-8 in place,
+    keeping the original as FILE.orig (the name stays, so a data directory still finds its split)."""
+    import shlex
+
+    name, original = shlex.quote(os.fspath(path)), shlex.quote(os.fspath(path) + ".orig")
+    if is_gzip_path(path):
+        convert = f"gunzip -c {original} | iconv -f latin1 -t utf8 | gzip > {name}"
+    else:
+        convert = f"iconv -f latin1 -t utf8 {original} > {name}"
+    return (
+        f"if it is Latin-1 (Windows-1252: -f cp1252), convert it to UTF-8, keeping the original, with "
+        f"`mv {name} {original} && {convert}`"
+    )
 
 
 def read_text(path: str | os.PathLike) -> tuple[str, str]:

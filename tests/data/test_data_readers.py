@@ -173,6 +173,23 @@ def test_non_utf8_names_line_and_byte_offset(write_file):
     assert "train.tsv, line 3" in message
     assert "0xff" in message
     assert "byte offset 24" in message and "offset 4 in the line" in message
+    # ... and says how to convert it (a file from a Windows or legacy tool is usually Latin-1).
+    assert f"`mv {path} {path}.orig && iconv -f latin1 -t utf8 {path}.orig > {path}`" in message
+
+
+@pytest.mark.parametrize("name", ["train.tsv", "train.tsv.gz"])
+def test_the_non_utf8_hint_converts_the_file_as_given(write_file, name):
+    import gzip
+    import subprocess
+
+    latin1 = "sentence\tlabel\ncafé crème\t1\n".encode("latin-1")
+    written = gzip.compress(latin1) if name.endswith(".gz") else latin1
+    path = write_file(f"d/{name}", written)
+    message = _error(path)
+    assert "Latin-1" in message
+    subprocess.run(["bash", "-c", message.split("`")[1]], check=True)  # the command, as a user pastes it
+    assert read_split(path, "train").texts == ["café crème"]
+    assert path.with_name(name + ".orig").read_bytes() == written
 
 
 def test_missing_text_column_names_the_header(write_file):
