@@ -1250,6 +1250,10 @@ def _run_budget(args: argparse.Namespace) -> int:
 
 # --- listops -----------------------------------------------------------------------------
 
+# A few seconds' worth (Long Range Arena's 96,000 / 2,000 / 2,000 at its lengths: 224 MB, minutes).
+LISTOPS_DEFAULT_COUNTS = {"train": 2_000, "dev": 500, "test": 500}
+
+
 def _add_listops_arguments(parser: argparse.ArgumentParser) -> None:
     from fnet_keras.data.listops import PRESETS
 
@@ -1262,17 +1266,18 @@ def _add_listops_arguments(parser: argparse.ArgumentParser) -> None:
         "quick demo (lengths 4-60, nesting up to 2); flat: lists of digits only (lengths 4-12) "
         "(default: lra)",
     )
-    for name, default, what in (
-        ("train", 96_000, "training"),
-        ("dev", 2_000, "dev"),
-        ("test", 2_000, "test"),
+    for name, default, lra, what in (
+        ("train", LISTOPS_DEFAULT_COUNTS["train"], 96_000, "training"),
+        ("dev", LISTOPS_DEFAULT_COUNTS["dev"], 2_000, "dev"),
+        ("test", LISTOPS_DEFAULT_COUNTS["test"], 2_000, "test"),
     ):
         parser.add_argument(
             f"--{name}",
             type=positive_int,
             default=default,
             metavar="N",
-            help=f"{what} expressions (default {default})",
+            help=f"{what} expressions (default {default:,}, a few seconds; Long Range Arena's task has "
+            f"{lra:,})",
         )
     parser.add_argument(
         "--min-length", type=positive_int, metavar="N", help="shortest expression, in symbols"
@@ -1286,6 +1291,8 @@ def _add_listops_arguments(parser: argparse.ArgumentParser) -> None:
 def _run_listops(args: argparse.Namespace) -> int:
     from fnet_keras.data.listops import PRESETS, write_listops
 
+    total = args.train + args.dev + args.test
+    _say(f"listops: generating {total:,} {args.preset} expressions into {args.out}")
     written = write_listops(
         args.out,
         train=args.train,
@@ -1297,6 +1304,7 @@ def _run_listops(args: argparse.Namespace) -> int:
         max_depth=args.max_depth,
         max_args=args.max_args,
         seed=args.seed,
+        progress=lambda done, count: _say(f"listops: {done:,} of {count:,} expressions"),
     )
     settings = json.loads(written["settings"].read_text(encoding="utf-8"))
     print(f"ListOps ({args.preset}, seed {args.seed}) written to {args.out}: {settings['config']}")

@@ -656,3 +656,16 @@ def test_listops_writes_a_data_set_the_readers_take(tmp_path, capsys):
     assert (len(dataset.train), len(dataset.dev), len(dataset.test)) == (30, 5, 5)
     code, _, err = _run(capsys, "listops", "--out", "x", "--train", "0")
     assert code == 2 and "--train" in err
+
+
+def test_listops_defaults_to_a_small_data_set_and_shows_progress(tmp_path, capsys):
+    # Long Range Arena's size (96,000 rows, 224 MB, minutes) is opt-in; the default takes seconds.
+    code, out, err = _run(capsys, "listops", "--out", tmp_path / "out", "--preset", "flat")
+    assert code == 0, err
+    assert "train.tsv: 2000 rows" in out and "dev.tsv: 500 rows" in out and "test.tsv: 500 rows" in out
+    progress = [line for line in err.splitlines() if line.startswith("listops: ")]
+    assert progress[0] == f"listops: generating 3,000 flat expressions into {tmp_path / 'out'}"
+    assert progress[1:] == [f"listops: {300 * tenth:,} of 3,000 expressions" for tenth in range(1, 11)]
+    _, help_out, _ = _run(capsys, "listops", "--help")
+    help_text = " ".join(help_out.split())
+    assert "(default 2,000, a few seconds; Long Range Arena's task has 96,000)" in help_text

@@ -35,7 +35,7 @@ import json
 import os
 import random
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from fnet_keras.atomic import write_text_atomic
@@ -231,8 +231,12 @@ def _draw(rng: random.Random, config: ListOpsConfig) -> tuple[list[str], int] | 
     return (symbols, value) if len(symbols) >= config.min_length else None
 
 
-def generate_listops(count: int, config: ListOpsConfig, seed: int = 0) -> list[tuple[str, int]]:
+def generate_listops(
+    count: int, config: ListOpsConfig, seed: int = 0, progress: Callable[[int, int], None] | None = None
+) -> list[tuple[str, int]]:
     """`count` distinct expressions `(text, value)`, deterministic in `seed`.
+
+    `progress(done, count)` is called after each tenth of them (LRA's 100,000 take minutes).
 
     Raises:
         ValueError: `count` distinct expressions in the length range could not be found (the
@@ -259,6 +263,8 @@ def generate_listops(count: int, config: ListOpsConfig, seed: int = 0) -> list[t
         failed = 0
         seen.add(text)
         examples.append((text, drawn[1]))
+        if progress is not None and len(examples) * 10 // count > (len(examples) - 1) * 10 // count:
+            progress(len(examples), count)
     return examples
 
 
@@ -274,6 +280,7 @@ def write_listops(
     max_depth: int | None = None,
     max_args: int | None = None,
     seed: int = 0,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Path]:
     """Writes ListOps train/dev/test.tsv (`text<TAB>label`) and listops.json into `directory`.
 
@@ -283,6 +290,7 @@ def write_listops(
         config: the settings (`LRA_LISTOPS`, `SHALLOW_LISTOPS`, or your own).
         min_length, max_length, max_depth, max_args: override the config's value when given.
         seed: the random seed; the same arguments give the same files.
+        progress: called as `progress(done, total)` after each tenth of the expressions.
 
     Returns:
         `{"train": path, "dev": path, "test": path, "settings": path}`.
@@ -305,7 +313,7 @@ def write_listops(
     for name, count in counts.items():
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
             raise ValueError(f"ListOps {name} count must be an integer >= 1, got {count!r}")
-    examples = generate_listops(sum(counts.values()), config, seed)
+    examples = generate_listops(sum(counts.values()), config, seed, progress)
     directory = Path(directory)
     written: dict[str, Path] = {}
     start = 0
