@@ -26,7 +26,6 @@ The stages, each resumable:
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import os
 import random
@@ -35,7 +34,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import fnet_keras
 from fnet_keras.budget.candidates import Candidate, candidate_grid
 from fnet_keras.budget.errors import BudgetError
 from fnet_keras.budget.latency import (
@@ -50,13 +48,16 @@ from fnet_keras.budget.result import BudgetResult, BudgetRow
 from fnet_keras.data import Dataset, load_dataset
 from fnet_keras.edge.bench_result import BenchmarkResult
 from fnet_keras.edge.manifest import MANIFEST_NAME, MODEL_NAME, Manifest
+from fnet_keras.export.ensure import ensure_bundles, plan_bundles
 from fnet_keras.export.recipes import check_modes
-from fnet_keras.export.report import BUNDLES_DIR_NAME, REPORT_NAME
-from fnet_keras.training.run_dir import RunDir, RunDirError, read_json
+from fnet_keras.export.report import BUNDLES_DIR_NAME
+from fnet_keras.presets import FNET_AND_TWIN
+from fnet_keras.training.ensure import ensure_run, plan_run
+from fnet_keras.training.run_dir import RunDir, read_json
 from fnet_keras.training.settings import HOLDOUT_SEED
 
 DEFAULT_PRESETS = ("tiny",)
-DEFAULT_MIXINGS = ("fourier", "attention", "hybrid")
+DEFAULT_MIXINGS = (*FNET_AND_TWIN, "hybrid")
 DEFAULT_LENGTHS = (128, 256, 512)
 DEFAULT_QUANTIZATION = "int8"
 DEFAULT_RUNS = 100
@@ -107,82 +108,20 @@ def plan_candidates(
     Raises:
         BudgetError: a run directory holds another candidate's run.
         RunDirError: a directory that is not a run and not empty, or an unreadable run.
+        ExportError: an unreadable export report.
     """
     plans = []
     for candidate in candidates:
-        run = RunDir(candidate.run_dir)
-        if run.has_started():
-            loaded = run.load()
-            candidate.check_recorded(loaded.settings)
-            training = "reuse" if run.is_finished() else "resume"
-            if training == "resume" and loaded.format_version != 2:
-                raise RunDirError(
-                    "an unfinished run of an older fnet-keras cannot be resumed; delete it or choose "
-                    "another --runs-dir",
-                    run.path,
-                )
+        training = plan_run(candidate.settings, candidate.run_dir, check=candidate.check_recorded)
+        bundles = plan_bundles(candidate.run_dir, (quantization,), retry_failed=retry_failed_exports,
+                               fresh_run=training != "reuse")
+        if bundles.action == "failed":
+            failure = gate_failure(bundles.report.mode(quantization).to_dict())
+            plans.append(CandidatePlan(candidate, training, "failed", recorded_failure=failure))
         else:
-            run.check_new()
-            training = "train"
-        plans.append(_plan_export(candidate, training, quantization, retry_failed_exports))
+            modes = bundles.modes if bundles.action == "export" else ()
+            plans.append(CandidatePlan(candidate, training, bundles.action, modes))
     return plans
-
-
-def _plan_export(candidate: Candidate, training: str, quantization: str, retry: bool) -> CandidatePlan:
-    bundles = candidate.run_dir / BUNDLES_DIR_NAME
-    report = _read_export_report(bundles)
-    kept = tuple(
-        mode["mode"]
-        for mode in (report or {}).get("modes", [])
-        if mode["parity"]["passed"] and mode["mode"] != quantization and (bundles / mode["mode"]).is_dir()
-    )
-    modes = (quantization, *kept)
-    entry = _mode_entry(report, quantization)
-    if training != "reuse" or entry is None:
-        return CandidatePlan(candidate, training, "export", modes)
-    if entry["parity"]["passed"]:
-        if _bundle_is_of_run(bundles / quantization, candidate.run_dir):
-            return CandidatePlan(candidate, training, "reuse")
-        return CandidatePlan(candidate, training, "export", modes)
-    if not retry and report.get("package_version") == fnet_keras.__version__:
-        return CandidatePlan(candidate, training, "failed", recorded_failure=gate_failure(entry))
-    return CandidatePlan(candidate, training, "export", modes)
-
-
-def _read_export_report(bundles: Path) -> dict[str, Any] | None:
-    path = bundles / f"{REPORT_NAME}.json"
-    if not path.is_file():
-        return None
-    try:
-        report = json.loads(path.read_text(encoding="utf-8"))
-        readable = all(
-            isinstance(mode.get("mode"), str) and isinstance(mode["parity"].get("passed"), bool)
-            for mode in report["modes"]
-        )
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
-        raise BudgetError(f"unreadable export report ({type(error).__name__}: {error})", path) from None
-    if not readable:
-        raise BudgetError("an export report without each mode's name and gate verdict", path)
-    return report
-
-
-def _mode_entry(report: dict[str, Any] | None, mode: str) -> dict[str, Any] | None:
-    for entry in (report or {}).get("modes", []):
-        if entry["mode"] == mode:
-            return entry
-    return None
-
-
-def _bundle_is_of_run(bundle_dir: Path, run_dir: Path) -> bool:
-    """Whether the bundle's recorded run config is the run's config.json (else: export again)."""
-    import hashlib
-
-    try:
-        manifest = Manifest.from_bytes((bundle_dir / MANIFEST_NAME).read_bytes(), bundle_dir / MANIFEST_NAME)
-    except OSError:
-        return False
-    recorded = (manifest.data.get("provenance") or {}).get("run", {}).get("config_sha256")
-    return recorded == hashlib.sha256(RunDir(run_dir).config.read_bytes()).hexdigest()
 
 
 def gate_failure(mode: Mapping[str, Any]) -> str:
@@ -242,14 +181,10 @@ def prepare_candidates(
             _check_same_data(candidate.run_dir, dataset)
             say(f"{where}: finished run reused ({candidate.run_dir})")
         else:
-            from fnet_keras.training.trainer import fit
-
             doing = "resuming the run" if plan.training == "resume" else "training"
             say(f"{where}: {doing} in {candidate.run_dir}")
-            if plan.training == "resume":
-                fit(dataset, candidate.run_dir, None, resume=True, verbose=verbose)
-            else:
-                fit(dataset, candidate.run_dir, candidate.settings, verbose=verbose)
+            ensure_run(candidate.settings, dataset, candidate.run_dir, check=candidate.check_recorded,
+                       verbose=verbose)
             say(f"{where}: trained ({time.perf_counter() - started:.0f} s)")
         metrics = _metrics(candidate.run_dir)
         failure = plan.recorded_failure
@@ -283,21 +218,17 @@ def prepare_candidates(
 
 def _export(plan: CandidatePlan, quantization: str, say: Progress) -> str | None:
     """Exports the plan's modes; the asked mode's failure as text, or None when it passed."""
-    from fnet_keras.export import ParityGateError, UnsupportedOpsError, export_run
+    from fnet_keras.export import UnsupportedOpsError
 
     try:
-        export_run(
-            plan.candidate.run_dir,
-            plan.export_modes,
-            out_dir=plan.bundles_dir,
-            overwrite=True,
-            progress=lambda line: say(f"  export: {line}"),
+        report = ensure_bundles(
+            plan.candidate.run_dir, plan.export_modes, plan.bundles_dir, retry_failed=True,
+            fresh_run=plan.training != "reuse", progress=lambda line: say(f"  export: {line}"),
         )
-    except ParityGateError as error:
-        if quantization in error.report.failed_modes:
-            return gate_failure(error.report.mode(quantization).to_dict())
     except UnsupportedOpsError as error:
         return f"unsupported ops: {', '.join(error.ops) or error.reason}"
+    if quantization in report.failed_modes:
+        return gate_failure(report.mode(quantization).to_dict())
     return None
 
 

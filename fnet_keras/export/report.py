@@ -13,6 +13,7 @@ from fnet_keras.edge.machine_load import MachineLoad
 from fnet_keras.edge.manifest import MANIFEST_NAME, QUANTIZATIONS
 from fnet_keras.export.errors import ExportError
 from fnet_keras.export.mode_report import ModeReport
+from fnet_keras.export.parity import ParityResult
 
 REPORT_NAME = "export_report"
 BUNDLES_DIR_NAME = "bundles"  # an export's default --out, inside the run directory
@@ -199,6 +200,39 @@ class ExportReport:
 
     def __str__(self) -> str:
         return self.format()
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> ExportReport:
+        """Reads back what `save` wrote: export_report.json, or the directory that holds it.
+
+        Raises:
+            ExportError: no report there, or one without each mode's name and gate verdict.
+        """
+        path = Path(path)
+        path = path / f"{REPORT_NAME}.json" if path.is_dir() else path
+        if not path.is_file():
+            raise ExportError("no export report here", path)
+        fields = {field.name for field in dataclasses.fields(ModeReport) if field.repr}
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            modes = []
+            for entry in data["modes"]:
+                known = {key: value for key, value in entry.items() if key in fields}
+                known["parity"] = ParityResult(**entry["parity"])
+                known["bundle_dir"] = None if entry.get("bundle_dir") is None else Path(entry["bundle_dir"])
+                modes.append(ModeReport(**known))
+            keras = data["keras"]
+            report = cls(
+                run_dir=Path(data["run_dir"]), out_dir=Path(data["out_dir"]), modes=modes,
+                keras_test_accuracy=keras["test_accuracy"], test_examples=keras["test_examples"],
+                gate=data["gate"], data_source=data["data_source"], notes=list(data["notes"]),
+                created=data["created"], package_version=data["package_version"], command=data.get("command"),
+            )
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+            raise ExportError(f"unreadable export report ({type(error).__name__}: {error})", path) from None
+        if not all(isinstance(mode.mode, str) and isinstance(mode.parity.passed, bool) for mode in modes):
+            raise ExportError("an export report without each mode's name and gate verdict", path)
+        return report
 
     def save(self, directory: str | os.PathLike | None = None) -> tuple[Path, Path]:
         """Writes export_report.md and export_report.json into `directory` (default: out_dir)."""
