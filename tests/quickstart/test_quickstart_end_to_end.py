@@ -32,7 +32,7 @@ def test_it_passes_every_gate_and_prints_the_table_and_the_report_paths(small_qu
     table = run.stdout.splitlines()
     header = next(index for index, line in enumerate(table) if line.startswith("model "))
     assert table[header].split() == ["model", "mode", "test", "accuracy", "bundle", "size", "p50", "latency",
-                                     "FNet", "speed-up"]
+                                     "FNet", "speed-up", "vs", "twin", "int8", "speed-up", "vs", "fp32"]
     printed = table[header + 2: header + 6]
     for line, row in zip(printed, run.report["rows"], strict=True):
         assert line.startswith(f"{row['model']} ") and f" {row['mode']} " in line
@@ -95,10 +95,19 @@ def test_latencies_and_speedups_come_from_the_interleaved_benchmark(small_quicks
     p50_ms = {name: statistics.median(cell["inference_samples"]) / 1000 for name, cell in cells.items()}
     for row in small_quickstart.report["rows"]:
         assert row["p50_ms"] == pytest.approx(p50_ms[row["name"]], abs=1e-6)
+    # Speed-ups are ratios of the thread-CPU medians (1 thread), which other processes barely touch.
+    cpu = {name: cell["inference_cpu_p50"] for name, cell in cells.items()}
+    assert small_quickstart.report["speedup_clock"] == "thread_cpu"
     for mode in ("fp32", "int8"):
-        expected = p50_ms[f"Transformer twin {mode}"] / p50_ms[f"FNet {mode}"]
-        assert small_quickstart.report["speedup"][mode] == pytest.approx(expected, rel=1e-5)
+        expected = cpu[f"Transformer twin {mode}"] / cpu[f"FNet {mode}"]
+        assert small_quickstart.report["speedup"][mode] == pytest.approx(expected, rel=1e-9)
         assert f"{expected:.2f}x" in small_quickstart.stdout
+    for model in ("FNet", "Transformer twin"):
+        expected = cpu[f"{model} fp32"] / cpu[f"{model} int8"]
+        gained = small_quickstart.report["quantization_speedup"][model]["int8"]
+        assert gained == pytest.approx(expected, rel=1e-9)
+    assert small_quickstart.report["load"] == bench["load"]
+    assert f"1-minute load average {bench['load']['load_1min']:.2f}" in small_quickstart.stdout
 
 
 def test_the_report_records_the_plan_the_gates_and_the_runs(small_quickstart):
@@ -132,3 +141,9 @@ def test_running_it_again_continues_and_reuses_the_runs_and_bundles(continued_qu
             key: again[key] for key in ("name", "accuracy", "model_bytes", "bundle_bytes")
         }
     assert any("continued a previous quickstart" in note for note in second.report["notes"])
+    # The training and export times stay those of the run that did the work.
+    reused = ["training fourier", "export fnet", "training attention", "export transformer"]
+    assert second.report["reused_stages"] == reused
+    for stage in reused:
+        assert second.report["stage_seconds"][stage] == small_quickstart.report["stage_seconds"][stage], stage
+    assert "reused from the earlier run here: training fourier" in second.stdout
