@@ -27,6 +27,7 @@ class ModelKind:
             the length).
         candidate: whether `fnet-keras budget --mixings` offers it (none is a latency floor, not a
             model to ship).
+        backbone: whether it is an `FNetBackbone` (the bag of embeddings has no blocks).
     """
 
     name: str
@@ -35,6 +36,7 @@ class ModelKind:
     per_block: bool = True
     pretrainable: bool = False
     candidate: bool = True
+    backbone: bool = True
 
     @property
     def settings(self) -> dict[str, Any]:
@@ -57,9 +59,12 @@ MODEL_KINDS: dict[str, ModelKind] = {
         ModelKind("hybrid", "Hybrid", "attention in the top block", per_block=False, pretrainable=True),
         ModelKind("linear", "linear mixing", "the paper's learned linear mixing"),
         ModelKind("none", "FF-only floor", "mixing sublayer removed", candidate=False),
+        ModelKind("bag", "bag of embeddings", "mean of the token embeddings, no blocks: MediaPipe Model "
+                  "Maker's average-word-embedding baseline", per_block=False, backbone=False),
     )
 }
-MIXINGS = tuple(MODEL_KINDS)  # `TrainSettings.mixing` and `FNetBackbone(mixing=...)`
+MIXINGS = tuple(MODEL_KINDS)  # `TrainSettings.mixing`
+BACKBONE_MIXINGS = tuple(name for name, kind in MODEL_KINDS.items() if kind.backbone)  # FNetBackbone's
 BLOCK_MIXINGS = tuple(name for name, kind in MODEL_KINDS.items() if kind.per_block)  # FNetEncoder's
 PRETRAIN_MIXINGS = tuple(name for name, kind in MODEL_KINDS.items() if kind.pretrainable)
 CANDIDATE_KINDS = {name: kind for name, kind in MODEL_KINDS.items() if kind.candidate}  # budget's

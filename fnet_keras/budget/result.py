@@ -10,6 +10,7 @@ from typing import Any
 from fnet_keras.budget.candidates import Candidate
 from fnet_keras.budget.latency import Latency
 from fnet_keras.edge.machine_load import MachineLoad
+from fnet_keras.report_tables import ms, percent
 
 SCHEMA = "fnet-keras-budget"
 SCHEMA_VERSION = 1
@@ -130,10 +131,10 @@ class BudgetResult:
         on = _ON[self.budget_on]
         choice = self.choice
         if choice is not None:
-            test = "" if choice.test_accuracy is None else f", test {_percent(choice.test_accuracy)}"
+            test = "" if choice.test_accuracy is None else f", test {percent(choice.test_accuracy)}"
             return (
                 f"chosen: {choice.name} ({choice.candidate.kind.title}, {choice.candidate.preset}, length "
-                f"{choice.candidate.sequence_length}): dev accuracy {_percent(choice.dev_accuracy)}{test}; "
+                f"{choice.candidate.sequence_length}): dev accuracy {percent(choice.dev_accuracy)}{test}; "
                 f"p50 {choice.p50(self.budget_on):.3f} ms {on} within {self.budget_ms:g} ms; bundle "
                 f"{choice.bundle_dir}"
             )
@@ -183,9 +184,9 @@ class BudgetResult:
                 verdict = ("yes" if fits else "no") + (" (chosen)" if row is choice else "")
             rows.append(
                 f"| {row.name} | {candidate.preset} | {candidate.kind.name} | {candidate.sequence_length} "
-                f"| {row.parameters:,} | {_count(row.bundle_bytes)} | {_percent(row.dev_accuracy)} "
-                f"| {_percent(row.test_accuracy)} | {_ms(row.latency and row.latency.model_ms)} "
-                f"| {_ms(row.latency and row.latency.end_to_end_ms)} | {verdict} |"
+                f"| {row.parameters:,} | {_count(row.bundle_bytes)} | {percent(row.dev_accuracy)} "
+                f"| {percent(row.test_accuracy)} | {ms(row.latency and row.latency.model_ms)} "
+                f"| {ms(row.latency and row.latency.end_to_end_ms)} | {verdict} |"
             )
         return "\n".join(rows)
 
@@ -219,14 +220,6 @@ class BudgetResult:
             lines.append("")
         lines.append(self.verdict())
         return "\n".join(lines) + "\n"
-
-
-def _percent(value: float | None) -> str:
-    return "-" if value is None else f"{100 * value:.2f}%"
-
-
-def _ms(value: float | None) -> str:
-    return "-" if value is None else f"{value:.3f}"
 
 
 def _count(value: int | None) -> str:

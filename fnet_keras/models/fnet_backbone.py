@@ -7,7 +7,7 @@ from fnet_keras.layers import FNetEncoder, PositionEmbedding
 from fnet_keras.layers.fourier_mixing import LEGACY_NORMALIZATION
 from fnet_keras.layers.layer_normalization import LayerNormalization
 from fnet_keras.layers.pooling import masked_mean
-from fnet_keras.presets import BACKBONE_KEYS, MIXINGS, get_preset
+from fnet_keras.presets import BACKBONE_KEYS, BACKBONE_MIXINGS, get_preset
 
 # "first": the first token's vector ([CLS]); "mean": the mean of the real (non-padding) tokens.
 POOLINGS = ("first", "mean")
@@ -245,9 +245,9 @@ def _check_args(
     ):
         if not isinstance(value, int) or value < 1:
             raise ValueError(f"`{arg}` must be a positive int; received {arg}={value!r}.")
-    if mixing not in MIXINGS:
+    if mixing not in BACKBONE_MIXINGS:
         raise ValueError(
-            f"`mixing` must be one of {MIXINGS}; received mixing={mixing!r}."
+            f"`mixing` must be one of {BACKBONE_MIXINGS}; received mixing={mixing!r}."
         )
     if mixing == "hybrid" and (
         not isinstance(num_attention_layers, int) or not 1 <= num_attention_layers <= num_layers

@@ -444,6 +444,12 @@ def build_classifier(
         model = build_encoder_classifier(
             settings.encoder, num_classes, settings.sequence_length, settings.dropout
         )
+    elif settings.mixing == "bag":
+        from fnet_keras.models.bag_of_embeddings import BagOfEmbeddingsClassifier
+
+        model = BagOfEmbeddingsClassifier(
+            vocabulary_size, num_classes, sequence_length=settings.sequence_length
+        )
     else:
         model = TextClassifier.from_preset(
             settings.preset, vocabulary_size, num_classes, **backbone_arguments(settings)

@@ -1,0 +1,24 @@
+"""Markdown for reports: one table builder and the number formats every report shares. Pure Python."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+
+def percent(value: float | None) -> str:
+    """0.8521 -> '85.21%'; None -> '-'."""
+    return "-" if value is None else f"{100 * value:.2f}%"
+
+
+def ms(value: float | None) -> str:
+    """Milliseconds to three decimals; None -> '-'."""
+    return "-" if value is None else f"{value:.3f}"
+
+
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]],
+                   align: Sequence[str] | None = None) -> list[str]:
+    """The lines of a Markdown table; `align` per column: "l" (default) or "r"."""
+    align = align or ["l"] * len(header)
+    rule = ["---:" if side == "r" else "---" for side in align]
+    return ["| " + " | ".join(map(str, line)) + " |" for line in (header, rule, *rows)]

@@ -1,0 +1,302 @@
+"""The fixed-budget report: test accuracy against p50 latency of exported bundles, from scratch and distilled.
+
+    nohup nice python scripts/pareto.py > runs/pareto.log 2>&1 &     # trains what is missing, resumes
+    python scripts/pareto.py --no-train                              # the report from finished cells
+
+The recipe, each step resumable and reused on a rerun (runs/pareto-<data>/):
+1. teacher: the pre-trained encoder (`--encoder`, default minilm) fine-tuned on `--teacher-rows`
+   sampled training rows (`fnet-keras train --encoder`);
+2. transfer set: `--copies` perturbed copies of every training text (`fnet-keras augment`), scored by
+   the teacher once (its cache, shared by every student);
+3. cells (CELLS): the bag of embeddings, tiny and mini FNet and the tiny Transformer twin from scratch
+   (package defaults), and distilled over the training text plus the transfer set; a tiny FNet also on
+   the training text alone and on half the transfer set, for accuracy against transfer-set size;
+4. export of every cell to fp32 and dynamic-range bundles through the parity gate, then ONE interleaved
+   benchmark of all bundles here (1 thread, batch 1).
+Model choice is by dev accuracy; test accuracy is reported once. Writes docs/results/pareto.md/.json/.png.
+Data: SST-2 (Socher et al. 2013; GLUE, Wang et al. 2019). Teacher: all-MiniLM-L6-v2 (Apache-2.0).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import gzip
+import json
+import os
+import shlex
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+DATA = ROOT / ".." / "shared" / "data"
+# name -> (settings over the package defaults, transfer set: None (labels only), "train", "half", "full")
+CELLS = {
+    "bag": ({"mixing": "bag"}, None),
+    "tiny-fnet": ({"preset": "tiny"}, None),
+    "tiny-twin": ({"preset": "tiny", "mixing": "attention"}, None),
+    "mini-fnet": ({"preset": "mini"}, None),
+    "tiny-fnet-distilled-train": ({"preset": "tiny", "epochs": 3}, "train"),
+    "tiny-fnet-distilled-half": ({"preset": "tiny", "epochs": 3}, "half"),
+    "tiny-fnet-distilled": ({"preset": "tiny", "epochs": 3}, "full"),
+    "tiny-twin-distilled": ({"preset": "tiny", "mixing": "attention", "epochs": 3}, "full"),
+    "mini-fnet-distilled": ({"preset": "mini", "epochs": 2}, "full"),
+}
+MODES = ("fp32", "dynamic")
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=DATA / "sst2")
+    parser.add_argument("--sequence-length", type=int, default=64)
+    parser.add_argument("--encoder", default="minilm")
+    parser.add_argument("--teacher-rows", type=int, default=12000,
+                        help="training rows the teacher fine-tunes on (default 12,000: 2 epochs, ~20 min)")
+    parser.add_argument("--copies", type=int, default=2, help="perturbed copies per training text")
+    parser.add_argument("--cells", default=",".join(CELLS), help="cells to build (default all)")
+    parser.add_argument("--runs-dir", type=Path)
+    parser.add_argument("--results-dir", type=Path, default=ROOT / "docs" / "results")
+    parser.add_argument("--runs", type=int, default=200, help="timed runs per bundle (default 200)")
+    parser.add_argument("--no-train", action="store_true", help="report finished, exported cells only")
+    args = parser.parse_args(argv)
+    args.runs_dir = args.runs_dir or ROOT / "runs" / f"pareto-{args.data.name}"
+    args.cells = [cell for cell in args.cells.split(",") if cell]
+    unknown = sorted(set(args.cells) - set(CELLS))
+    if unknown:
+        parser.error(f"unknown cell(s) {unknown}; known: {', '.join(CELLS)}")
+    return args
+
+
+def log(message: str) -> None:
+    print(f"[{datetime.datetime.now():%H:%M:%S}] {message}", flush=True)
+
+
+def ensure_fit(data, out: Path, settings, **distillation):
+    """The finished run in `out`: trained, resumed, or read as it is."""
+    from fnet_keras.training import fit
+    from fnet_keras.training.run_dir import RunDir
+
+    started = RunDir(out).has_started()
+    log(f"{out.name}: {'resuming or reading' if started else 'training'}")
+    return fit(None if started else data, out, None if started else settings, resume=started, verbose=2,
+               **distillation)
+
+
+def transfer_files(args, teacher_dir: Path) -> dict[str, Path]:
+    """The transfer set's text files: all copies, and every other line of them (half the set)."""
+    from fnet_keras.atomic import atomic_output
+    from fnet_keras.training.augment import write_transfer_text
+
+    full = args.runs_dir / f"transfer-{args.copies}x.txt.gz"
+    half = args.runs_dir / f"transfer-{args.copies}x-half.txt.gz"
+    if not full.is_file():
+        log(f"writing the transfer set {full}")
+        write_transfer_text(args.data, teacher_dir, full, args.copies, seed=0, say=log)
+    if not half.is_file():
+        with gzip.open(full, "rt", encoding="utf-8") as file:
+            lines = file.readlines()[::2]
+        with atomic_output(half) as temp, gzip.open(temp, "wt", encoding="utf-8") as file:
+            file.writelines(lines)
+    return {"full": full, "half": half}
+
+
+def ensure_bundles(run_dir: Path) -> Path:
+    """fp32 and dynamic bundles of a run (the gate's failures are recorded in the report, not raised)."""
+    from fnet_keras.errors import FnetKerasError
+    from fnet_keras.export.pipeline import export_run
+
+    out = run_dir / "bundles"
+    if (out / "export_report.json").is_file():
+        return out
+    log(f"{run_dir.name}: exporting {', '.join(MODES)}")
+    try:
+        export_run(run_dir, MODES, out_dir=out, overwrite=True, progress=lambda line: log(f"  {line}"))
+    except FnetKerasError as error:
+        log(f"{run_dir.name}: export: {error}")
+    return out
+
+
+def build(args) -> None:
+    from fnet_keras.training import TrainSettings
+
+    length = args.sequence_length
+    teacher = args.runs_dir / "teacher"
+    ensure_fit(args.data, teacher, TrainSettings(
+        encoder=args.encoder, sequence_length=length, train_rows=args.teacher_rows, epochs=2, batch_size=32,
+        learning_rate=1e-4, patience=None))
+    transfer = transfer_files(args, teacher) if any(CELLS[cell][1] for cell in args.cells) else {}
+    for name in args.cells:
+        overrides, text = CELLS[name]
+        distillation = {}
+        if text is not None:
+            distillation = {"teacher": teacher, "distill_text": transfer.get(text)}
+        run = ensure_fit(args.data, args.runs_dir / name, TrainSettings(sequence_length=length, **overrides),
+                         **distillation)
+        ensure_bundles(run.run_dir)
+
+
+def rows(args) -> list[dict]:
+    from fnet_keras.training.run_dir import RunDir, read_json
+
+    found = []
+    for name in ["teacher", *args.cells]:
+        run_dir = args.runs_dir / name
+        if not (run_dir / "metrics.json").is_file():
+            continue
+        run = RunDir(run_dir).load()
+        metrics = read_json(run_dir / "metrics.json")
+        report = run_dir / "bundles" / "export_report.json"
+        modes = {}
+        if report.is_file():
+            for mode in read_json(report)["modes"]:
+                bundle = run_dir / "bundles" / mode["mode"]
+                modes[mode["mode"]] = {"passed": mode["passed"], "bundle": str(bundle),
+                                       "agreement": mode.get("agreement"),
+                                       "bytes": (bundle / "model.tflite").stat().st_size
+                                       if (bundle / "model.tflite").is_file() else None}
+        transfer = (run.distillation or {}).get("text")
+        found.append({
+            "name": name, "preset": run.settings.encoder or run.settings.preset,
+            "mixing": run.settings.mixing,
+            "distilled": run.distillation is not None,
+            "transfer_rows": None if transfer is None else transfer.get("documents"),
+            "parameters": metrics["parameters"], "dev_accuracy": metrics["dev"]["accuracy"],
+            "test_accuracy": (metrics.get("test") or {}).get("accuracy"),
+            "epochs_run": metrics["epochs_run"],
+            "train_seconds": sum(epoch.get("seconds", 0.0) for epoch in read_json(run_dir / "history.json")),
+            "modes": modes,
+        })
+    return found
+
+
+def measure(args, table: list[dict]):
+    from fnet_keras.budget.latency import measure_latencies, profile_latencies
+    from fnet_keras.training.pretrain_dir import file_sha256
+
+    bundles = {f"{row['name']}/{mode}": entry["bundle"] for row in table
+               for mode, entry in row["modes"].items() if entry["passed"]}
+    if not bundles:
+        return None
+    log(f"benchmarking {len(bundles)} bundles interleaved, {args.runs} runs each, 1 thread")
+    bench = measure_latencies(bundles, threads=1, runs=args.runs, progress=lambda line: log(f"bench: {line}"))
+    shas = {name: file_sha256(Path(path) / "model.tflite") for name, path in bundles.items()}
+    for name, latency in profile_latencies(bench, shas, 1).items():
+        row_name, mode = name.split("/")
+        next(row for row in table if row["name"] == row_name)["modes"][mode]["p50_ms"] = latency.model_ms
+    return bench
+
+
+def frontier(points: list[dict]) -> list[dict]:
+    """The budget's choices as it grows: each point more accurate on dev than every faster one."""
+    front, best = [], None
+    for point in sorted(points, key=lambda point: point["p50_ms"]):
+        if best is None or point["dev_accuracy"] > best["dev_accuracy"]:
+            front.append(point)
+            best = point
+    return front
+
+
+def markdown(report: dict) -> str:
+    from fnet_keras.report_tables import markdown_table, ms, percent
+
+    lines = [f"# {report['title']}", "", "```", report["command"], "```", "", *report["facts"], ""]
+    header = ["cell", "model", "distilled (transfer rows)", "params", "dev", "test", "fp32 p50 ms",
+              "dynamic p50 ms", "dynamic bytes", "train min"]
+    body = []
+    for row in report["rows"]:
+        fp32, dynamic = row["modes"].get("fp32", {}), row["modes"].get("dynamic", {})
+        body.append([
+            row["name"], f"{row['preset']} {row['mixing']}",
+            ("yes" + (f" ({row['transfer_rows']:,})" if row["transfer_rows"] else " (train only)"))
+            if row["distilled"] else "no",
+            f"{row['parameters']:,}", percent(row["dev_accuracy"]), percent(row["test_accuracy"]),
+            ms(fp32.get("p50_ms")), ms(dynamic.get("p50_ms")),
+            "-" if dynamic.get("bytes") is None else f"{dynamic['bytes']:,}",
+            f"{row['train_seconds'] / 60:.1f}",
+        ])
+    lines += ["## Cells", "", *markdown_table(header, body), "", "## What a budget chooses", "",
+              "Each bundle that passed its gate is a point; a budget in [from, to) ms chooses the most "
+              "accurate (dev) point within it.", ""]
+    front = report["frontier"]
+    lines += markdown_table(
+        ["from ms", "to ms", "chosen", "dev", "test"],
+        [[ms(point["p50_ms"]), ms(front[i + 1]["p50_ms"]) if i + 1 < len(front) else "-", point["name"],
+          percent(point["dev_accuracy"]), percent(point["test_accuracy"])] for i, point in enumerate(front)])
+    lines += ["", "![test accuracy against p50 latency](pareto.png)", ""]
+    return "\n".join(lines)
+
+
+def plot(report: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from fnet_keras.atomic import atomic_output
+
+    figure, ax = plt.subplots(figsize=(8, 5.5))
+    for point in report["points"]:
+        marker = "o" if point["mixing"] == "fourier" else "s" if point["mixing"] == "attention" else "x"
+        color = "tab:red" if point["distilled"] else "tab:blue"
+        ax.scatter(point["p50_ms"], 100 * point["test_accuracy"], marker=marker, color=color)
+        ax.annotate(point["name"], (point["p50_ms"], 100 * point["test_accuracy"]), fontsize=7,
+                    textcoords="offset points", xytext=(4, 3))
+    ax.set_xscale("log")
+    ax.set_xlabel("p50 latency of the bundle, 1 thread, batch 1 (ms, log scale)")
+    ax.set_ylabel("test accuracy (%)")
+    ax.set_title(report["title"] + "\n(red: distilled; o FNet, s Transformer twin, x bag of embeddings)",
+                 fontsize=9)
+    ax.grid(True, which="both", alpha=0.3)
+    figure.tight_layout()
+    with atomic_output(path) as temp:
+        figure.savefig(temp, dpi=110, format="png")
+    plt.close(figure)
+
+
+def main(argv=None) -> int:
+    from fnet_keras.atomic import write_text_atomic
+    from fnet_keras.edge.machine_load import current_load
+    from fnet_keras.errors import FnetKerasError
+
+    args = parse_args(argv)
+    started = time.time()
+    try:
+        if not args.no_train:
+            build(args)
+        table = rows(args)
+        bench = measure(args, table)
+    except FnetKerasError as error:
+        log(f"error: {error}")
+        return error.exit_code
+    points = [dict(row, name=f"{row['name']} {mode}", p50_ms=entry["p50_ms"]) for row in table
+              for mode, entry in row["modes"].items() if entry.get("p50_ms") is not None]
+    load = current_load()
+    report = {
+        "title": f"{args.data.name}: test accuracy against p50 latency (length {args.sequence_length})",
+        "command": "python " + " ".join(shlex.quote(part) for part in [os.path.relpath(__file__, ROOT),
+                                                                       *sys.argv[1:]]),
+        "facts": [
+            f"- data: {os.path.relpath(args.data, ROOT)}; choices by dev accuracy, test reported once",
+            f"- teacher: {args.encoder} fine-tuned on {args.teacher_rows:,} sampled training rows; transfer "
+            f"set: the training text plus {args.copies} perturbed copies of each (`fnet-keras augment`)",
+            f"- latency: one interleaved benchmark here, 1 thread, batch 1, {args.runs} runs per bundle; "
+            f"{load.describe()} after timing",
+            f"- {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, this invocation "
+            f"{(time.time() - started) / 60:.1f} min",
+        ],
+        "rows": table, "points": points, "frontier": frontier(points),
+        "bench_device": None if bench is None else bench.device,
+    }
+    args.results_dir.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(args.results_dir / "pareto.json", json.dumps(report, indent=2, default=str) + "\n")
+    write_text_atomic(args.results_dir / "pareto.md", markdown(report))
+    if points:
+        plot(report, args.results_dir / "pareto.png")
+    log(f"wrote {args.results_dir / 'pareto.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
