@@ -986,7 +986,6 @@ def _stdin_texts() -> tuple[list[str], int]:
 
 def _add_bench_arguments(parser: argparse.ArgumentParser) -> None:
     from fnet_keras.edge.bench import DEFAULT_MEMORY_RUNS, DEFAULT_RUNS, DEFAULT_WARMUP, thread_list
-    from fnet_keras.edge.bench_result import OWN_TOOL, TOOLS
     from fnet_keras.edge.runtime import RUNTIME_NAMES
 
     parser.add_argument(
@@ -1033,13 +1032,6 @@ def _add_bench_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"inferences in each peak-memory process (default {DEFAULT_MEMORY_RUNS})",
     )
     parser.add_argument(
-        "--tool",
-        choices=TOOLS,
-        default=OWN_TOOL,
-        help="what times the models: this package (default), LiteRT's benchmark_model binary on "
-        "PATH, or ai-edge-litert's Python benchmark script (float-input models only)",
-    )
-    parser.add_argument(
         "--runtime", choices=RUNTIME_NAMES, help="interpreter package (default: ai_edge_litert)"
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic inputs (default 0)")
@@ -1063,7 +1055,6 @@ def _run_bench(args: argparse.Namespace) -> int:
         memory=not args.no_memory,
         memory_runs=args.memory_runs,
         runtime=args.runtime,
-        tool=args.tool,
         seed=args.seed,
         progress=lambda line: _say(f"bench: {line}"),
     )

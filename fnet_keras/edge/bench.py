@@ -29,8 +29,7 @@ model (a bundle or any .tflite) and thread count:
   delegate) and the device (`fnet_keras.edge.device_info`).
 
 The result is a `BenchmarkResult` (`fnet_keras.edge.bench_result` documents the JSON schema);
-`.save(prefix)` writes prefix.json and prefix.md. `--tool benchmark_model` or `--tool
-litert-benchmark` let LiteRT's own benchmarks time the models instead (`bench_tools`).
+`.save(prefix)` writes prefix.json and prefix.md.
 
 Command line: `fnet-keras bench` (`fnet_keras.cli`); results on stdout (Markdown, or one
 JSON object with --json), progress and notes on stderr.
@@ -42,9 +41,7 @@ import argparse
 import datetime
 import gc
 import os
-import tempfile
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 from fnet_keras.argtypes import positive_int
@@ -56,7 +53,6 @@ from fnet_keras.edge.bench_result import (
     SCHEMA,
     SCHEMA_VERSION,
     TIME_UNIT,
-    TOOLS,
     BenchmarkResult,
 )
 from fnet_keras.edge.bench_session import (
@@ -80,14 +76,6 @@ from fnet_keras.edge.bench_stats import (
     median,
     min_runs_for_percentile,
     spread,
-)
-from fnet_keras.edge.bench_tools import (
-    BENCHMARK_MODEL,
-    LITERT_BENCHMARK,
-    check_litert_benchmark,
-    find_benchmark_model,
-    run_benchmark_model,
-    run_litert_benchmark,
 )
 from fnet_keras.edge.device_info import describe_device
 from fnet_keras.edge.machine_load import MachineLoad, current_load
@@ -122,7 +110,6 @@ def benchmark(
     memory: bool = True,
     memory_runs: int = DEFAULT_MEMORY_RUNS,
     runtime: str | None = None,
-    tool: str = OWN_TOOL,
     seed: int = 0,
     clock: str = CLOCK_WALL,
     progress: Progress | None = None,
@@ -141,7 +128,6 @@ def benchmark(
         memory: measure peak memory in separate processes.
         memory_runs: inferences each memory process runs.
         runtime: "ai_edge_litert" or "tflite_runtime" (default: whichever is installed).
-        tool: "fnet-keras" (this package times), "benchmark_model" or "litert-benchmark".
         seed: seed of the synthetic inputs.
         clock: what an inference time is: "wall" (wall-clock, default) or "thread_cpu" (CPU time of
             the calling thread; with 1 thread LiteRT computes there, so time taken by other
@@ -151,7 +137,7 @@ def benchmark(
 
     Raises:
         BundleError: a model cannot be read or loaded; DataError: the texts file.
-        EdgeRuntimeError: no interpreter, an inference failed, or a tool is missing or failed.
+        EdgeRuntimeError: no interpreter, or an inference failed.
         BenchUsageError: settings out of range or not supported together.
 
     Example:
@@ -162,13 +148,9 @@ def benchmark(
     """
     threads = list(threads)
     round_runs = default_round_runs(runs) if round_runs is None else round_runs
-    _check_settings(models, threads, runs, warmup, round_runs, memory_runs, tool, texts, clock)
+    _check_settings(models, threads, runs, warmup, round_runs, memory_runs, clock)
     say = progress or (lambda line: None)
     runtime_info = detect_runtime(runtime)
-    if tool == BENCHMARK_MODEL:
-        find_benchmark_model()
-    elif tool == LITERT_BENCHMARK:
-        check_litert_benchmark()
     text_list, texts_source = _texts(texts)
     targets = [load_target(path, runtime_info) for path in models]
     labels = unique_names([target.name for target in targets], [target.path for target in targets])
@@ -178,13 +160,9 @@ def benchmark(
     model_entries = [_describe_model(target, runtime_info, notes) for target in targets]
 
     load_before = current_load()
-    if tool == OWN_TOOL:
-        measured = _measure(
-            targets, runtime_info, threads, runs, warmup, round_runs, text_list, seed, say, notes, clock
-        )
-    else:
-        measured = _measure_with_tool(tool, targets, threads, runs, warmup, say, notes)
-    cells, comparisons, sessions = measured
+    cells, comparisons, sessions = _measure(
+        targets, runtime_info, threads, runs, warmup, round_runs, text_list, seed, say, notes, clock
+    )
     load = MachineLoad.peak(load_before, current_load())
     if load.warning():
         notes.append(load.warning())
@@ -195,27 +173,26 @@ def benchmark(
     del sessions
 
     baseline = None
-    if tool == OWN_TOOL:
-        if memory and memory_supported():
-            baseline = _measure_memory(cells, targets, runtime_info, memory_runs, seed, say)
-        elif memory:
-            notes.append("peak memory not measured: it needs os.wait4 and os.posix_spawn (POSIX)")
-        else:
-            notes.append("peak memory not measured (turned off)")
-        _percentile_notes(runs, len(text_list), notes)
+    if memory and memory_supported():
+        baseline = _measure_memory(cells, targets, runtime_info, memory_runs, seed, say)
+    elif memory:
+        notes.append("peak memory not measured: it needs os.wait4 and os.posix_spawn (POSIX)")
+    else:
+        notes.append("peak memory not measured (turned off)")
+    _percentile_notes(runs, len(text_list), notes)
 
     data = {
         "schema": SCHEMA,
         "schema_version": SCHEMA_VERSION,
         "created_utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "tool": tool,
+        "tool": OWN_TOOL,
         "time_unit": TIME_UNIT,
         "memory_unit": MEMORY_UNIT,
         "settings": {
             "threads": threads,
             "runs": runs,
             "warmup": warmup,
-            "round_runs": round_runs if tool == OWN_TOOL else None,
+            "round_runs": round_runs,
             "memory_runs": memory_runs if baseline is not None else None,
             "texts": texts_source,
             "text_count": len(text_list),
@@ -237,7 +214,7 @@ def benchmark(
     return BenchmarkResult(data)
 
 
-def _check_settings(models, threads, runs, warmup, round_runs, memory_runs, tool, texts, clock) -> None:
+def _check_settings(models, threads, runs, warmup, round_runs, memory_runs, clock) -> None:
     if not models:
         raise BenchUsageError("no models to benchmark")
     if not threads:
@@ -255,17 +232,13 @@ def _check_settings(models, threads, runs, warmup, round_runs, memory_runs, tool
             raise BenchUsageError(f"thread counts must be integers >= 1, got {value!r}")
     if len(set(threads)) != len(threads):
         raise BenchUsageError(f"thread counts repeat: {threads}")
-    if tool not in TOOLS:
-        raise BenchUsageError(f"unknown tool {tool!r}; known: {', '.join(TOOLS)}")
     if clock not in CLOCKS:
         raise BenchUsageError(f"unknown clock {clock!r}; known: {', '.join(CLOCKS)}")
-    if clock == CLOCK_THREAD_CPU and (tool != OWN_TOOL or threads != [1]):
+    if clock == CLOCK_THREAD_CPU and threads != [1]:
         raise BenchUsageError(
-            "clock 'thread_cpu' times the calling thread: it needs this package's timer and threads [1] "
+            "clock 'thread_cpu' times the calling thread: it needs threads [1] "
             "(more interpreter threads compute on other threads)"
         )
-    if tool != OWN_TOOL and texts is not None:
-        raise BenchUsageError(f"texts (end-to-end latency) need this package's timer, not --tool {tool}")
 
 
 def _texts(texts) -> tuple[list[str], str | None]:
@@ -483,56 +456,6 @@ def _percentile_notes(runs: int, text_count: int, notes: list[str]) -> None:
             notes.append(f"p{q} not reported: {runs} counted runs, it needs at least {needed}")
         if 0 < text_count < needed:
             notes.append(f"end-to-end p{q} not reported: {text_count} texts, it needs at least {needed}")
-
-
-def _measure_with_tool(tool, targets, threads, runs, warmup, say, notes):
-    """LiteRT's own benchmark per model and thread count (not interleaved: one process per run)."""
-    notes.append(
-        f"timed by {tool}, one process per model and thread count: not interleaved, no per-run samples, "
-        f"p90/p99 not reported, peak memory only where the tool reports it"
-    )
-    binary = find_benchmark_model() if tool == BENCHMARK_MODEL else None
-    cells, comparisons = [], []
-    with tempfile.TemporaryDirectory(prefix="fnet-keras-bench-") as directory:
-        paths = []
-        for index, target in enumerate(targets):
-            path = Path(directory) / f"model{index}.tflite"
-            path.write_bytes(target.model_bytes)
-            paths.append(str(path))
-        for thread_count in threads:
-            medians = []
-            for target, path in zip(targets, paths, strict=True):
-                say(f"{tool}: {target.name}, {thread_count} thread(s)")
-                if tool == BENCHMARK_MODEL:
-                    figures = run_benchmark_model(
-                        binary, path, threads=thread_count, runs=runs, warmup=warmup
-                    )
-                else:
-                    figures = run_litert_benchmark(path, threads=thread_count, runs=runs, warmup=warmup)
-                cells.append(
-                    {
-                        "model": target.name,
-                        "threads": thread_count,
-                        **figures,
-                        "inference_samples": [],
-                        "round_p50": [],
-                        "end_to_end": None,
-                    }
-                )
-                medians.append(figures["inference_p50"])
-            if len(targets) > 1:
-                entries = [
-                    {
-                        "model": target.name,
-                        # A tool that rounds to 10 us can report a median of 0 for a tiny model.
-                        "p50_ratio": value / medians[0] if value is not None and medians[0] else None,
-                        "round_ratio": None,
-                        "end_to_end_p50_ratio": None,
-                    }
-                    for target, value in zip(targets[1:], medians[1:], strict=True)
-                ]
-                comparisons.append({"threads": thread_count, "reference": targets[0].name, "models": entries})
-    return cells, comparisons, {}
 
 
 # Command line ----------------------------------------------------------------------------------

@@ -8,9 +8,9 @@ bytes; a figure that was not measured, or that too few runs cannot support, is n
   Additive changes (a new optional field) keep the version; renaming, removing or changing
   the meaning of a field bumps it.
 - `created_utc`: ISO 8601 time the run finished, e.g. "2026-11-30T03:21:00Z".
-- `tool`: what timed the models: "fnet-keras" (this package, the Python interpreter API),
-  "benchmark_model" (LiteRT's native binary) or "litert-benchmark" (ai-edge-litert's
-  Python benchmark script).
+- `tool`: what timed the models: "fnet-keras" (this package, the Python interpreter API); documents
+  of earlier versions may say "benchmark_model" (LiteRT's native binary) or "litert-benchmark"
+  (ai-edge-litert's Python benchmark script).
 - `time_unit`: "us". `memory_unit`: "bytes".
 - `settings`: `threads` (list), `runs` (counted runs per model and thread count),
   `warmup` (warmup runs, the first of which is the first inference), `round_runs` (runs per
@@ -74,7 +74,6 @@ from pathlib import Path
 from typing import Any
 
 from fnet_keras.atomic import write_text_atomic
-from fnet_keras.edge.bench_tools import BENCHMARK_MODEL, LITERT_BENCHMARK
 from fnet_keras.edge.machine_load import MachineLoad
 from fnet_keras.errors import LocatedError
 
@@ -83,7 +82,9 @@ SCHEMA_VERSION = 1
 TIME_UNIT = "us"
 MEMORY_UNIT = "bytes"
 OWN_TOOL = "fnet-keras"
-TOOLS = (OWN_TOOL, BENCHMARK_MODEL, LITERT_BENCHMARK)
+# What a saved document's `tool` may say: this package's timer, or LiteRT's two benchmarks, which
+# documents of earlier versions can name (they stay readable).
+TOOLS = (OWN_TOOL, "benchmark_model", "litert-benchmark")
 DELEGATES = ("XNNPACK", "none", "unknown")
 STATS_FIELDS = ("count", "avg", "std", "min", "max", "p50", "p90", "p99")
 
