@@ -38,15 +38,5 @@ class ParityGateError(ExportError):
     exit_code = 1
 
     def __init__(self, report):
-        from fnet_keras.export.report import GATE_ADVICE
-
         self.report = report
-        failed = report.failed_modes
-        written = [mode.mode for mode in report.modes if mode.passed]
-        advice = "; ".join(f"{mode}: {GATE_ADVICE[mode]}" for mode in failed)
-        super().__init__(
-            f"parity gate failed for {', '.join(failed)}: no bundle written for "
-            f"{'it' if len(failed) == 1 else 'them'}"
-            + (f" ({', '.join(written)} written to {report.out_dir})" if written else "")
-            + f". What to try: {advice}.\n\n{report.format_table()}"
-        )
+        super().__init__(report.gate_failure())

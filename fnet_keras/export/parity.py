@@ -31,6 +31,14 @@ PARITY_THRESHOLDS: dict[str, dict[str, float | None]] = {
     "dynamic": {"agreement": 0.98, "max_abs_probability_diff": None},
     "int8": {"agreement": 0.98, "max_abs_probability_diff": None},
 }
+# What to try when a mode fails its gate, by mode.
+GATE_ADVICE = {
+    "fp32": "a float32 model should match; this points at a conversion problem worth reporting",
+    "fp16": "export fp32 instead, or check the model for values outside float16's range",
+    "dynamic": "try int8, or fp16",
+    "int8": "raise --representative-samples (more calibration texts), try --fourier-method dft or rfft "
+    "(the other int8 recipe), or use the dynamic mode",
+}
 MIN_PARITY_EXAMPLES = 500
 DEFAULT_PARITY_EXAMPLES = 1000
 

@@ -13,18 +13,10 @@ from fnet_keras.edge.machine_load import MachineLoad
 from fnet_keras.edge.manifest import MANIFEST_NAME, QUANTIZATIONS
 from fnet_keras.export.errors import ExportError
 from fnet_keras.export.mode_report import ModeReport
-from fnet_keras.export.parity import ParityResult
+from fnet_keras.export.parity import GATE_ADVICE, ParityResult
 
 REPORT_NAME = "export_report"
 BUNDLES_DIR_NAME = "bundles"  # an export's default --out, inside the run directory
-# What to try when a mode fails its gate, by mode.
-GATE_ADVICE = {
-    "fp32": "a float32 model should match; this points at a conversion problem worth reporting",
-    "fp16": "export fp32 instead, or check the model for values outside float16's range",
-    "dynamic": "try int8, or fp16",
-    "int8": "raise --representative-samples (more calibration texts), try --fourier-method dft or rfft "
-    "(the other int8 recipe), or use the dynamic mode",
-}
 
 
 @dataclasses.dataclass
@@ -100,6 +92,18 @@ class ExportReport:
             "modes": modes,
             "notes": list(self.notes),
         }
+
+    def gate_failure(self) -> str:
+        """What `ParityGateError` says: the failed modes, what was written, what to try, the table."""
+        failed = self.failed_modes
+        written = [mode.mode for mode in self.modes if mode.passed]
+        advice = "; ".join(f"{mode}: {GATE_ADVICE[mode]}" for mode in failed)
+        return (
+            f"parity gate failed for {', '.join(failed)}: no bundle written for "
+            f"{'it' if len(failed) == 1 else 'them'}"
+            + (f" ({', '.join(written)} written to {self.out_dir})" if written else "")
+            + f". What to try: {advice}.\n\n{self.format_table()}"
+        )
 
     def format_table(self) -> str:
         """The per-mode summary as a markdown table."""
