@@ -1,7 +1,7 @@
 """fnet_keras.edge.tflite_metadata: MediaPipe's BERT classifier metadata written into model bytes, read back.
 
 The model is the tiny classifier with the MediaPipe layout (`layout_fp32`). An independent reader
-(TensorFlow's generated LiteRT schema module) checks the re-rooted flatbuffer; MediaPipe itself
+(TensorFlow's generated LiteRT schema module) checks the repacked flatbuffer; MediaPipe itself
 reads it in test_mediapipe_text_classifier.py.
 """
 
@@ -95,9 +95,8 @@ def test_an_independent_reader_sees_the_metadata_buffer_and_untouched_tensors(la
         assert new_buffer.DataLength() == old_buffer.DataLength()
         if new_buffer.DataLength():
             assert new_buffer.DataAsNumpy().tobytes() == old_buffer.DataAsNumpy().tobytes()
-            # The data keeps the converter's alignment (TF 2.21 aligns it to 4 bytes only).
-            position = new_buffer._tab.Vector(new_buffer._tab.Offset(4))
-            assert position % 64 == old_buffer._tab.Vector(old_buffer._tab.Offset(4)) % 64
+            # Repacked, the data starts 16-byte aligned, as schema.fbs's `force_align: 16` asks.
+            assert new_buffer._tab.Vector(new_buffer._tab.Offset(4)) % 16 == 0
     subgraph = new.Subgraphs(0)
     inputs = [subgraph.Tensors(subgraph.Inputs(i)).Name().decode() for i in range(subgraph.InputsLength())]
     assert sorted(inputs) == sorted(BERT_INPUT_TENSOR_NAMES.values())
@@ -159,12 +158,21 @@ def test_write_refuses_models_it_cannot_describe(attached):
     single_input = (REPO_ROOT / "tests" / "fixtures" / "format1" / "bundle" / "model.tflite").read_bytes()
     with pytest.raises(MetadataError, match=r"the model's inputs are \['.*token_ids.*'\]"):
         write_classifier_metadata(single_input, VOCABULARY, list(LABELS))
-    with pytest.raises(MetadataError, match=r"already carries TFLite metadata \(TFLITE_METADATA\)"):
+    with pytest.raises(
+        MetadataError, match=r"^the model already carries TFLite metadata \(TFLITE_METADATA\)"
+    ):
         write_classifier_metadata(attached, VOCABULARY, list(LABELS))
     with pytest.raises(MetadataError, match=r"not a LiteRT model: 5 bytes"):
         write_classifier_metadata(b"hello", VOCABULARY, list(LABELS))
     with pytest.raises(MetadataError, match=r"model bytes expected, got str"):
         write_classifier_metadata("model.tflite", VOCABULARY, list(LABELS))
+
+
+def test_writing_needs_ai_edge_litert_and_reading_does_not(layout_fp32, attached, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ai_edge_litert", None)  # as where only tflite_runtime is installed
+    with pytest.raises(MetadataError, match=r"^writing metadata needs ai-edge-litert"):
+        write_classifier_metadata(layout_fp32, VOCABULARY, list(LABELS))
+    assert read_classifier_metadata(attached).labels == LABELS
 
 
 def test_a_model_without_metadata_reads_as_none_and_is_refused_by_the_classifier_reader(layout_fp32):
@@ -194,11 +202,13 @@ def test_compressed_or_repeated_associated_files_are_refused(layout_fp32, attach
         return stream.getvalue()
 
     model_only = attached[: attached.index(b"PK\x03\x04")]
-    with pytest.raises(MetadataError, match=r"'labels\.txt' is compressed; MediaPipe reads stored files"):
+    with pytest.raises(
+        MetadataError, match=r"^associated file 'labels\.txt' is compressed; MediaPipe reads stored files"
+    ):
         read_associated_files(with_zip(("labels.txt", zipfile.ZIP_DEFLATED)))
     with pytest.warns(UserWarning, match="Duplicate name"):
         repeated = with_zip(("labels.txt", zipfile.ZIP_STORED), ("labels.txt", zipfile.ZIP_STORED))
-    with pytest.raises(MetadataError, match=r"'labels\.txt' is packed twice"):
+    with pytest.raises(MetadataError, match=r"^associated file 'labels\.txt' is packed twice"):
         read_associated_files(repeated)
     encrypted = bytearray(attached)
     directory_entry = attached.rindex(b"PK\x01\x02")  # the central directory entry of labels.txt
@@ -237,41 +247,35 @@ def test_the_module_imports_no_tensorflow():
     assert json.loads(completed.stdout.strip().splitlines()[-1]) == []
 
 
-def test_the_schema_tables_match_the_metadata_schema_fbs_in_the_mediapipe_wheel():
-    """`_TABLES`, `_ENUMS` and `_UNIONS` against the published schema, parsed from its text."""
+def test_the_generated_schema_is_the_mediapipe_wheels_and_the_reader_names_its_fields_as_it_does():
+    """The committed metadata_schema.fbs (flatc's input) is the wheel's; every field of the generated
+    classes gets the schema's name in `read_metadata_dict`, and every enum-typed field its enum."""
     import re
 
     from mediapipe_venv import MEDIAPIPE_VENV, mediapipe_python
 
     from fnet_keras.edge import tflite_metadata
+    from fnet_keras.edge._generated import metadata_schema_generated as schema
 
     mediapipe_python()  # skips (fails in CI) without the venv
     (schema_path,) = MEDIAPIPE_VENV.glob(SCHEMA_IN_VENV)
+    committed = REPO_ROOT / "fnet_keras" / "edge" / "_generated" / "metadata_schema.fbs"
+    assert committed.read_bytes() == schema_path.read_bytes()
     text = re.sub(r"//[^\n]*", "", schema_path.read_text(encoding="utf-8"))
-    scalar_names = {"uint": "uint32", "int": "int32", "float": "float32"}
-
-    def kind(fbs_type: str) -> str:
-        inner = fbs_type.strip("[]")
-        inner = scalar_names.get(inner, inner)
-        return f"[{inner}]" if fbs_type.startswith("[") else inner
-
-    tables = {
-        name: tuple(
-            (field, kind(fbs_type))
-            for field, fbs_type in re.findall(r"(\w+)\s*:\s*([\[\]\w]+)[^;]*;", body)
-        )
-        for name, body in re.findall(r"\btable\s+(\w+)\s*\{([^}]*)\}", text)
-    }
-    enums = {}
-    for name, body in re.findall(r"\benum\s+(\w+)\s*:\s*byte\s*\{([^}]*)\}", text):
-        members = [member.split("=") for member in body.replace("\n", "").split(",") if member.strip()]
-        assert all(int(value) == index for index, (_, value) in enumerate(members)), name
-        enums[name] = tuple(member.strip() for member, _ in members)
-    unions = {
-        name: ("NONE", *(member.strip() for member in body.split(",") if member.strip()))
-        for name, body in re.findall(r"\bunion\s+(\w+)\s*\{([^}]*)\}", text)
-    }
-    assert tables == tflite_metadata._TABLES
-    assert enums == tflite_metadata._ENUMS
-    assert unions == tflite_metadata._UNIONS
+    enums = set(re.findall(r"\benum\s+(\w+)\s*:", text))
+    unions = set(re.findall(r"\bunion\s+(\w+)\s*\{", text))
+    tables = re.findall(r"\btable\s+(\w+)\s*\{([^}]*)\}", text)
+    assert len(tables) == 21
+    enum_fields = {}
+    for table, body in tables:
+        fields = dict(re.findall(r"(\w+)\s*:\s*([\[\]\w]+)[^;]*;", body))
+        expected = set(fields) | {f"{field}_type" for field, kind in fields.items() if kind in unions}
+        for attribute in vars(getattr(schema, f"{table}T")()):
+            name = tflite_metadata._schema_name(attribute)
+            assert name in expected, (table, attribute)
+            expected.remove(name)
+            if fields.get(name) in enums:
+                enum_fields[f"{table}T", attribute] = getattr(schema, fields[name])
+        assert not expected, (table, expected)
+    assert enum_fields == tflite_metadata._ENUM_FIELDS
     assert re.search(r'file_identifier\s+"(\w+)"', text).group(1).encode() == b"M001"
