@@ -66,35 +66,38 @@ def _build(args: argparse.Namespace, command: str) -> int:
     test_file = args.data / "test.tsv"
     if not test_file.is_file():
         raise LocatedError("no SST-2 test split here (give --data DIR)", test_file)
-    from fnet_keras.training.run_dir import RunDir  # TF-free: bad input is refused before TF loads
+    from fnet_keras.training import TrainSettings
+    from fnet_keras.training.ensure import ensure_run, plan_run  # TF-free: bad input is refused first
 
-    run = RunDir(args.run)
-    if run.is_finished():
-        recorded = run.read_config()["settings"]
-        differing = {k: recorded.get(k) for k, v in SETTINGS.items() if recorded.get(k) != v}
+    def check(recorded: TrainSettings) -> None:
+        differing = {k: getattr(recorded, k) for k, v in SETTINGS.items() if getattr(recorded, k) != v}
         if differing:
             raise LocatedError(f"was trained with {differing}, not {SETTINGS}: give another --run", args.run)
+
+    action = plan_run(TrainSettings(**SETTINGS), args.run, check=check)
     say("loading TensorFlow")
     load_tensorflow()
     from fnet_keras.data.readers import read_split
     from fnet_keras.edge.bench import benchmark
-    from fnet_keras.export import export_run
-    from fnet_keras.training import TrainSettings, fit
+    from fnet_keras.export.ensure import ensure_bundles
 
-    if run.is_finished():
+    if action == "reuse":
         say(f"reusing the finished run {args.run}")
     else:
         say(f"training {args.run} (tiny FNet on {args.data})")
-        fit(args.data, args.run, TrainSettings(**SETTINGS), resume=run.has_started(), verbose=2)
+    run = ensure_run(TrainSettings(**SETTINGS), args.data, args.run, check=check, verbose=2)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     # Staged beside --out, so the final step is one rename on the same file system.
     with tempfile.TemporaryDirectory(prefix=".demo-model-", dir=args.out.parent) as scratch:
         staged = Path(scratch) / "bundles"
         say("exporting int8 through the parity gate")
-        labels = run.labels.read_text(encoding="utf-8").split()
-        renames = SST2_LABEL_NAMES if sorted(labels) == sorted(SST2_LABEL_NAMES) else None
-        report = export_run(args.run, ("int8",), out_dir=staged, name="SST-2 sentiment, tiny FNet (demo)",
-                            rename_labels=renames, progress=say)
+        renames = SST2_LABEL_NAMES if sorted(run.labels) == sorted(SST2_LABEL_NAMES) else None
+        report = ensure_bundles(run, ("int8",), staged, name="SST-2 sentiment, tiny FNet (demo)",
+                                rename_labels=renames, progress=say)
+        if report.failed_modes:
+            from fnet_keras.export import ParityGateError
+
+            raise ParityGateError(report)
         bundle = staged / "int8"
         size = sum(path.stat().st_size for path in bundle.iterdir() if path.is_file())
         if size > MAX_BYTES:

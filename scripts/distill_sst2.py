@@ -28,6 +28,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run as a file from anywhere: the package beside it
+
+from fnet_keras.training.ensure import plan_run  # noqa: E402 (TF-free)
+
 SST2 = Path("..") / "shared" / "data" / "sst2"  # relative to ROOT, as the commands are shown
 GRID = ((0.5, 2.0), (0.5, 1.0), (0.5, 4.0), (0.1, 2.0), (0.9, 2.0))
 
@@ -50,10 +54,12 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def train(name: str, run: Path, flags: list[str], data: str, no_train: bool) -> dict:
-    """`fnet-keras train` into `run` (resumed if started); returns the command, metrics and config."""
+    """`fnet-keras train` into `run` (reused when finished, resumed when started); returns the command,
+    metrics and config."""
     command = ["fnet-keras", "train", "--data", data, "--out", str(run), *flags]
-    if not no_train and not (run / "metrics.json").is_file():
-        resume = ["--resume"] if (run / "config.json").is_file() else []
+    action = "reuse" if no_train else plan_run(None, ROOT / run)
+    if action != "reuse":
+        resume = ["--resume"] if action == "resume" else []
         print(f"[{name}] {shlex.join(command + resume)}", flush=True)
         started = time.time()
         environment = {**os.environ, "PYTHONPATH": str(ROOT)}

@@ -133,7 +133,9 @@ def unseen_dev_file(data: Path, directory: Path) -> tuple[Path, int, int, int, i
 
 
 def train_all(args, data: Path) -> list[dict]:
-    from fnet_keras.training import TrainSettings, evaluate, fit
+    from fnet_keras.training import RunDir, TrainSettings, evaluate
+    from fnet_keras.training.ensure import ensure_run
+    from fnet_keras.training.run_dir import read_json
 
     rows = []
     for preset in args.presets:
@@ -150,8 +152,8 @@ def train_all(args, data: Path) -> list[dict]:
                 args.unfinished.append(f"{preset} {mixing} (`{os.path.relpath(run_dir, ROOT)}`)")
                 continue
             print(f"== {preset} {mixing} -> {run_dir}", flush=True)
-            result = fit(data, run_dir, settings, resume=True, verbose=2)
-            history = result.history
+            ensure_run(settings, data, run_dir, verbose=2)
+            history, metrics = read_json(RunDir(run_dir).history), read_json(RunDir(run_dir).metrics)
             unseen = evaluate(run_dir, args.unseen_dev[0])
             train_seconds = sum(record["train_seconds"] for record in history)
             steps = sum(record["steps"] for record in history)
@@ -159,14 +161,14 @@ def train_all(args, data: Path) -> list[dict]:
                 "preset": preset,
                 "mixing": mixing,
                 "run_dir": os.path.relpath(run_dir, ROOT),
-                "test_accuracy": result.test_metrics["accuracy"],
-                "test_macro_f1": result.test_metrics["macro_f1"],
-                "dev_accuracy": result.dev_metrics["accuracy"],
+                "test_accuracy": metrics["test"]["accuracy"],
+                "test_macro_f1": metrics["test"]["macro_f1"],
+                "dev_accuracy": metrics["dev"]["accuracy"],
                 "dev_unseen_accuracy": unseen["accuracy"],
-                "parameters": result.model.count_params(),
-                "best_epoch": result.best_epoch,
+                "parameters": metrics["parameters"],
+                "best_epoch": metrics["best_epoch"],
                 "epochs_run": len(history),
-                "stopped_early": result.stopped_early,
+                "stopped_early": metrics["stopped_early"],
                 "dev_accuracy_per_epoch": [record["val_accuracy"] for record in history],
                 "seconds_per_epoch": statistics.mean(record["seconds"] for record in history),
                 "train_seconds_per_epoch": train_seconds / len(history),

@@ -19,10 +19,8 @@ The stages, each announced with the time elapsed since the start:
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -30,11 +28,12 @@ from typing import Any
 
 import fnet_keras
 from fnet_keras.atomic import utc_timestamp
-from fnet_keras.budget.candidates import MODEL_KINDS
 from fnet_keras.data import Dataset, LabelMap, load_dataset
 from fnet_keras.data.listops import write_listops
 from fnet_keras.edge.manifest import MANIFEST_NAME, MODEL_NAME, Manifest
-from fnet_keras.export.report import BUNDLES_DIR_NAME, REPORT_NAME
+from fnet_keras.export.ensure import ensure_bundles, plan_bundles
+from fnet_keras.export.report import BUNDLES_DIR_NAME, ExportReport
+from fnet_keras.presets import MODEL_KINDS
 from fnet_keras.quickstart.errors import QuickstartError
 from fnet_keras.quickstart.out_dir import QuickstartDir
 from fnet_keras.quickstart.result import QuickstartResult, QuickstartRow, rows_in_order
@@ -46,6 +45,7 @@ from fnet_keras.quickstart.sizes import (
     get_size,
     user_data_settings,
 )
+from fnet_keras.training.ensure import ensure_run, plan_run
 from fnet_keras.training.run_dir import RunDir, read_json
 from fnet_keras.training.settings import HOLDOUT_SEED, TrainSettings
 
@@ -201,9 +201,9 @@ def quickstart(
         title = MODEL_KINDS[mixing].title
         where = f"[{number}/{len(MIXINGS)}] {title}"
         run_dir = directory.run_dir(mixing)
-        _train(run_dir, dataset, settings[mixing], f"training {where}", clock, verbose)
-        _export(run_dir, size.parity_examples, f"exporting {where}", clock)
-        rows.extend(_rows(run_dir, title, mixing, dataset))
+        trained = _train(run_dir, dataset, settings[mixing], f"training {where}", clock, verbose)
+        report = _export(run_dir, size.parity_examples, f"exporting {where}", clock, trained)
+        rows.extend(_rows(run_dir, title, mixing, dataset, report))
     rows = rows_in_order(rows)
     accuracy_split = "test" if dataset.test is not None and dataset.test.has_labels else "dev"
 
@@ -262,92 +262,65 @@ def _resolved(data: str | os.PathLike) -> str | os.PathLike:
 
 def _train(
     run_dir: Path, dataset: Dataset, settings: TrainSettings, what: str, clock: _Clock, verbose
-) -> None:
-    from fnet_keras.training.trainer import fit
-
-    run = RunDir(run_dir)
+) -> bool:
+    """`ensure_run` with the clock's stage lines; whether it trained (or resumed) the run."""
     stage = f"training {settings.mixing}"
-    if run.is_finished():
+    # A directory without config.json is a run killed before it wrote it: nothing to keep.
+    action = plan_run(settings, run_dir, discard_unstarted=True)
+    if action == "reuse":
         clock.reuse(stage, f"{what}: finished run reused ({run_dir})")
-        return
-    if run.has_started():
+        return False
+    if action == "resume":
         clock.begin(stage, f"{what}: resuming the run in {run_dir}")
-        fit(dataset, run_dir, settings, resume=True, verbose=verbose)
     else:
-        if run_dir.exists():  # a run killed before it wrote config.json: nothing to keep
-            shutil.rmtree(run_dir)
         clock.begin(stage, f"{what} ({settings.preset}, length {settings.sequence_length}) into {run_dir}")
-        fit(dataset, run_dir, settings, verbose=verbose)
+    ensure_run(settings, dataset, run_dir, discard_unstarted=True, verbose=verbose)
     clock.end()
-    metrics = read_json(run.metrics)
+    metrics = read_json(RunDir(run_dir).metrics)
     test = metrics.get("test")
     clock.say(
         f"{what}: done; Keras dev accuracy {100 * metrics['dev']['accuracy']:.1f}%"
         + (f", test {100 * test['accuracy']:.1f}%" if test else "")
     )
-
-
-def _export(run_dir: Path, parity_examples: int, what: str, clock: _Clock) -> None:
-    from fnet_keras.export import ParityGateError, export_run
-
-    bundles = run_dir / BUNDLES_DIR_NAME
-    if _export_reusable(bundles, run_dir):
-        clock.reuse(
-            f"export {run_dir.name}", f"{what}: passing {', '.join(MODES)} bundles reused ({bundles})"
-        )
-        return
-    clock.begin(f"export {run_dir.name}", f"{what} to {', '.join(MODES)} through the parity gate")
-    try:
-        export_run(
-            run_dir, MODES, out_dir=bundles, overwrite=True, parity_examples=parity_examples,
-            progress=lambda line: clock.say(f"  export: {line}"),
-        )
-    except ParityGateError as error:  # the passing modes were written; the failure is a row
-        clock.say(f"{what}: {', '.join(error.report.failed_modes)} failed the parity gate")
-    clock.end()
-
-
-def _export_reusable(bundles: Path, run_dir: Path) -> bool:
-    """Whether `bundles` holds passing bundles of every mode, exported from this run's config.json."""
-    report_path = bundles / f"{REPORT_NAME}.json"
-    if not report_path.is_file():
-        return False
-    try:
-        report = json.loads(report_path.read_text(encoding="utf-8"))
-        passed = {mode["mode"] for mode in report["modes"] if mode["parity"]["passed"]}
-    except (OSError, ValueError, KeyError, TypeError):
-        return False
-    if not set(MODES) <= passed:
-        return False
-    config_sha256 = hashlib.sha256(RunDir(run_dir).config.read_bytes()).hexdigest()
-    for mode in MODES:
-        manifest_path = bundles / mode / MANIFEST_NAME
-        try:
-            manifest = Manifest.from_bytes(manifest_path.read_bytes(), manifest_path)
-        except (OSError, fnet_keras.errors.FnetKerasError):
-            return False
-        if (manifest.data.get("provenance") or {}).get("run", {}).get("config_sha256") != config_sha256:
-            return False
     return True
 
 
-def _rows(run_dir: Path, title: str, mixing: str, dataset: Dataset) -> list[QuickstartRow]:
-    """One row per mode, from what the export wrote (export_report.json, bundle.json) and metrics.json."""
+def _export(run_dir: Path, parity_examples: int, what: str, clock: _Clock, trained: bool) -> ExportReport:
+    """`ensure_bundles` with the clock's stage lines (a gate failure is retried: the run may differ)."""
+    stage = f"export {run_dir.name}"
+    plan = plan_bundles(run_dir, MODES, retry_failed=True, fresh_run=trained)
+    if plan.action == "reuse":
+        clock.reuse(stage, f"{what}: passing {', '.join(MODES)} bundles reused ({plan.out})")
+        return plan.report
+    clock.begin(stage, f"{what} to {', '.join(MODES)} through the parity gate")
+    report = ensure_bundles(
+        run_dir, MODES, retry_failed=True, fresh_run=trained, parity_examples=parity_examples,
+        progress=lambda line: clock.say(f"  export: {line}"),
+    )
+    if report.failed_modes:  # the passing modes were written; the failure is a row
+        clock.say(f"{what}: {', '.join(report.failed_modes)} failed the parity gate")
+    clock.end()
+    return report
+
+
+def _rows(
+    run_dir: Path, title: str, mixing: str, dataset: Dataset, report: ExportReport
+) -> list[QuickstartRow]:
+    """One row per mode, from the export's report, the bundles' bundle.json and metrics.json."""
     bundles = run_dir / BUNDLES_DIR_NAME
-    report = read_json(bundles / f"{REPORT_NAME}.json")
     metrics = read_json(RunDir(run_dir).metrics)
     split = "test" if metrics.get("test") else "dev"
     rows = []
-    for entry in report["modes"]:
-        bundle_dir = bundles / entry["mode"] if entry["parity"]["passed"] else None
+    for entry in report.modes:
+        bundle_dir = bundles / entry.mode if entry.passed else None
         model_bytes = bundle_bytes = accuracy = None
         if bundle_dir is not None:
             model_bytes, bundle_bytes = _bundle_sizes(bundle_dir)
-            accuracy = entry["test_accuracy"] if split == "test" else _dev_accuracy(bundle_dir, dataset)
+            accuracy = entry.test_accuracy if split == "test" else _dev_accuracy(bundle_dir, dataset)
         rows.append(QuickstartRow(
-            model=title, mixing=mixing, mode=entry["mode"], recipe=entry["recipe"], run_dir=run_dir,
+            model=title, mixing=mixing, mode=entry.mode, recipe=entry.recipe, run_dir=run_dir,
             bundle_dir=bundle_dir, accuracy=accuracy, keras_accuracy=metrics[split]["accuracy"],
-            model_bytes=model_bytes, bundle_bytes=bundle_bytes, parity=entry["parity"],
+            model_bytes=model_bytes, bundle_bytes=bundle_bytes, parity=entry.parity.to_dict(),
         ))
     return rows
 
