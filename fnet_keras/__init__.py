@@ -22,7 +22,7 @@ import importlib.util
 import os
 import sys
 
-__version__ = "0.2.0"
+from fnet_keras._version import __version__ as __version__
 
 _SUBMODULES = ("layers", "models", "data", "text", "training", "export", "edge", "metrics", "demo")
 # Public functions and classes at the top level -> the module that defines them.
@@ -68,50 +68,41 @@ def __getattr__(name):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def _register_keras_classes(finishing: str | None = None) -> None:
-    """Imports the module whose imports register every fnet_keras Keras class, unless a module of
-    fnet_keras.layers or fnet_keras.models other than `finishing` (the caller, at its end) is still
-    being imported: importing now would meet it half-initialized, and it registers them when it
-    finishes (the modules Keras may first be imported under call this at their end)."""
-    initializing = [
-        name
-        for name, module in list(sys.modules.items())
-        if name.startswith(("fnet_keras.layers", "fnet_keras.models"))
-        and name != finishing
-        and getattr(getattr(module, "__spec__", None), "_initializing", False)
-    ]
-    if not initializing:
-        import fnet_keras.models.text_classifier  # noqa: F401
+def _register_keras_classes() -> None:
+    """Imports the Keras side, whose modules register its classes with Keras as they are defined, unless
+    it is being imported already (`fnet_keras.layers` imports `fnet_keras.models` when it finishes)."""
+    if not {"fnet_keras.layers", "fnet_keras.models"} & sys.modules.keys():
+        import fnet_keras.models  # noqa: F401
 
 
 class _RegisterAfterKeras(importlib.abc.MetaPathFinder):
-    """Registers fnet_keras's Keras classes right after `keras` finishes importing.
+    """Calls `_register_keras_classes` once `keras` has been imported, whoever imports it.
 
-    Keras finds a saved model's classes only in its registry (it imports modules of keras
-    itself and keras-hub, not of other packages), so registration must not depend on which
-    fnet_keras submodule a user happened to import. Importing Keras here would cost seconds
-    and break the TF-free install, so the registration waits for Keras to be imported.
+    Keras finds a saved model's classes only in its registry (it imports modules of keras itself
+    and keras-hub, not of other packages); importing Keras here would cost seconds and break the
+    TF-free install. So the first `import keras` is found as usual and registers after it runs.
     """
 
     def find_spec(self, fullname, path=None, target=None):
         if fullname != "keras":
             return None
-        sys.meta_path.remove(self)  # find the real spec once, without coming back here
+        # The real spec, found without coming back here; this finder stays until keras runs (a
+        # `find_spec("keras")` that only asks whether Keras is installed, as TensorFlow's does, runs nothing).
+        sys.meta_path.remove(self)
         try:
             spec = importlib.util.find_spec("keras")
         finally:
             sys.meta_path.insert(0, self)
-        if spec is None or spec.loader is None:
-            return spec
-        loader = spec.loader
-        exec_module = loader.exec_module
+        if spec is not None and spec.loader is not None:
+            exec_module = spec.loader.exec_module
 
-        def exec_and_register(module):
-            exec_module(module)
-            sys.meta_path[:] = [finder for finder in sys.meta_path if finder is not self]
-            _register_keras_classes()
+            def exec_and_register(module):
+                exec_module(module)
+                if self in sys.meta_path:
+                    sys.meta_path.remove(self)
+                _register_keras_classes()
 
-        loader.exec_module = exec_and_register
+            spec.loader.exec_module = exec_and_register
         return spec
 
 

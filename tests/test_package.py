@@ -30,6 +30,8 @@ def test_lazy_names_all_exist():
     [
         "import fnet_keras; import keras",
         "import keras; import fnet_keras",
+        "import fnet_keras; import tensorflow",  # TensorFlow asks whether keras exists, then imports it
+        "import fnet_keras.models.fnet_backbone",
         "import fnet_keras.layers",
         "import fnet_keras.export.mixing",
         "import fnet_keras.layers.fourier_mixing",

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-import fnet_keras
+from fnet_keras._version import __version__
 from fnet_keras.atomic import default_mode, install_directory, utc_timestamp, write_synced
 from fnet_keras.data.errors import DataError
 from fnet_keras.data.label_map import LabelMap
@@ -228,7 +228,7 @@ def _manifest(
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "name": metadata["name"],
-        "package_version": fnet_keras.__version__,
+        "package_version": __version__,
         "created": utc_timestamp(),
         "model": metadata["model"],
         "quantization": metadata["quantization"],

@@ -7,9 +7,7 @@ from fnet_keras.layers.position_embedding import PositionEmbedding
 
 __all__ = ["FNetEncoder", "FourierMixing", "LinearMixing", "PositionEmbedding", "gelu_approximate"]
 
-# Keras may have been imported for the first time just above, while this package was initializing,
-# when fnet_keras could not register its classes (fnet_keras/__init__.py): register them now, so
-# `keras.models.load_model` finds TextClassifier whichever fnet_keras module was imported.
-import fnet_keras  # noqa: E402
-
-fnet_keras._register_keras_classes(finishing=__name__)
+# Every fnet_keras Keras class registers as its module is defined; importing the models here (as
+# keras-hub's package import does) registers them all, so `keras.models.load_model` finds
+# TextClassifier whichever fnet_keras module was imported first (the models import these layers).
+import fnet_keras.models  # noqa: E402, F401

@@ -268,8 +268,3 @@ def _check_args(
     if mixing == "linear" and sequence_length is None:
         raise ValueError("mixing='linear' needs a fixed `sequence_length`; received None.")
 
-
-# See fnet_keras/layers/__init__.py: register every class once this module is complete.
-import fnet_keras  # noqa: E402
-
-fnet_keras._register_keras_classes(finishing=__name__)
