@@ -173,16 +173,7 @@ def test_bad_arguments_fail_at_construction(kwargs, message):
         FNetEncoder(**kwargs)
 
 
-@pytest.mark.parametrize("mixing", ["fourier", "attention", "linear", "none"])
-def test_config_round_trip_gives_same_outputs(mixing):
-    x = np.random.default_rng(5).standard_normal(SHAPE).astype("float32")
-    block = FNetEncoder(intermediate_dim=64, mixing=mixing, num_heads=4, dropout=0.1)
-    block(x)
-    clone = keras.layers.deserialize(keras.layers.serialize(block))
-    clone(x)
-    clone.set_weights(block.get_weights())
-    np.testing.assert_allclose(clone(x), block(x), atol=1e-6)
-    assert clone.compute_output_shape(SHAPE) == SHAPE
+def test_the_activation_is_serialized_in_the_config():  # the round trip itself: test_layer_contracts
     assert isinstance(FNetEncoder(8).get_config()["activation"], (str, dict))
 
 

@@ -181,13 +181,10 @@ def test_bfloat16_keeps_large_dc_term():
     assert float(keras.ops.cast(y, "float32")[0, 0, 0]) == pytest.approx(262144, rel=1e-2)
 
 
-def test_sequential_and_config_round_trip():
+def test_sequential_and_unknown_dimensions():  # the config round trip: test_layer_contracts
     model = keras.Sequential([keras.Input((128, 256)), FourierMixing(), keras.layers.Dense(2)])
     assert model(random_input((2, 128, 256))).shape == (2, 128, 2)
-    layer = FourierMixing("dft", name="mix")
-    clone = FourierMixing.from_config(layer.get_config())
-    assert (clone.method, clone.name) == ("dft", "mix")
-    assert layer.compute_output_shape((None, 7, 3)) == (None, 7, 3)
+    assert FourierMixing("dft", name="mix").compute_output_shape((None, 7, 3)) == (None, 7, 3)
 
 
 @pytest.mark.parametrize("normalization", ["none", "ortho"])

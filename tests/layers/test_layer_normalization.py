@@ -72,8 +72,3 @@ def test_float16_policy_computes_statistics_in_float32():
     expected = numpy_layer_norm(x.astype(np.float32), 1.0, 0.0, layer.epsilon)
     np.testing.assert_allclose(np.asarray(y, np.float32), expected, atol=5e-3)
 
-
-def test_config_round_trip():
-    layer = LayerNormalization(epsilon=1e-7, name="n")
-    clone = keras.layers.deserialize(keras.layers.serialize(layer))
-    assert type(clone) is LayerNormalization and clone.epsilon == 1e-7
