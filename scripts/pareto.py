@@ -34,14 +34,14 @@ sys.path.insert(0, str(ROOT))
 DATA = ROOT / ".." / "shared" / "data"
 # name -> (settings over the package defaults, transfer set: None (labels only), "train", "half", "full")
 CELLS = {
-    "bag": ({"mixing": "bag"}, None),
+    "tiny-fnet-distilled": ({"preset": "tiny", "epochs": 3}, "full"),
     "tiny-fnet": ({"preset": "tiny"}, None),
+    "bag": ({"mixing": "bag"}, None),
+    "tiny-twin-distilled": ({"preset": "tiny", "mixing": "attention", "epochs": 3}, "full"),
     "tiny-twin": ({"preset": "tiny", "mixing": "attention"}, None),
-    "mini-fnet": ({"preset": "mini"}, None),
     "tiny-fnet-distilled-train": ({"preset": "tiny", "epochs": 3}, "train"),
     "tiny-fnet-distilled-half": ({"preset": "tiny", "epochs": 3}, "half"),
-    "tiny-fnet-distilled": ({"preset": "tiny", "epochs": 3}, "full"),
-    "tiny-twin-distilled": ({"preset": "tiny", "mixing": "attention", "epochs": 3}, "full"),
+    "mini-fnet": ({"preset": "mini"}, None),
     "mini-fnet-distilled": ({"preset": "mini", "epochs": 2}, "full"),
 }
 MODES = ("fp32", "dynamic")
@@ -123,10 +123,12 @@ def build(args) -> None:
 
     length = args.sequence_length
     teacher = args.runs_dir / "teacher"
-    ensure_fit(args.data, teacher, TrainSettings(
-        encoder=args.encoder, sequence_length=length, train_rows=args.teacher_rows, epochs=2, batch_size=32,
-        learning_rate=1e-4, patience=None))
-    transfer = transfer_files(args, teacher) if any(CELLS[cell][1] for cell in args.cells) else {}
+    distilling = any(CELLS[cell][1] for cell in args.cells)
+    if distilling:
+        ensure_fit(args.data, teacher, TrainSettings(
+            encoder=args.encoder, sequence_length=length, train_rows=args.teacher_rows, epochs=2,
+            batch_size=32, learning_rate=1e-4, patience=None))
+    transfer = transfer_files(args, teacher) if distilling else {}
     for name in args.cells:
         overrides, text = CELLS[name]
         distillation = {}
