@@ -124,6 +124,46 @@ def test_missing_data_file_exits_2_naming_it(tmp_path):
     assert "error:" in stderr and str(missing) in stderr and "Traceback" not in stderr
 
 
+def test_ctrl_c_in_training_exits_right_after_the_resume_hint(tmp_path):
+    # After the hint nothing is left to do: the interpreter's teardown of TensorFlow (seconds, tens
+    # of seconds after a large run, in silence) is skipped. An atexit marker shows whether it ran.
+    import os
+    import signal
+    import subprocess
+
+    from support import REPO_ROOT
+
+    hooks = tmp_path / "hooks"
+    hooks.mkdir()
+    (hooks / "sitecustomize.py").write_text(
+        "import atexit, sys\natexit.register(lambda: print('TEARDOWN RAN', file=sys.stderr))\n"
+    )
+    data = write_keyword_data(tmp_path / "data", train=2000)
+    out = tmp_path / "run"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "fnet_keras", "train", "--data", data, "--out", out, "--epochs", "50",
+         *TINY_FLAGS],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO_ROOT,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(hooks), str(REPO_ROOT)])},
+    )
+    try:
+        seen = []
+        for line in process.stderr:  # wait until the first epoch has finished
+            seen.append(line)
+            if " - val_accuracy: " in line:
+                break
+        assert process.poll() is None, "".join(seen)
+        process.send_signal(signal.SIGINT)
+        rest = process.stderr.read()
+        code = process.wait(timeout=120)
+    finally:
+        process.kill()
+    assert code == 130, rest
+    assert f"interrupted: continue with fnet-keras train --out {out} --resume" in rest
+    assert "TEARDOWN RAN" not in rest and "Traceback" not in rest
+    assert json.loads((out / "history.json").read_text())  # the finished epochs are kept for --resume
+
+
 def test_train_help_explains_patience_in_command_line_terms(capsys):
     code, out, _ = _run(capsys, "train", "--help")
     help_text = " ".join(out.split())
