@@ -18,7 +18,9 @@ def ms(value: float | None) -> str:
 
 def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]],
                    align: Sequence[str] | None = None) -> list[str]:
-    """The lines of a Markdown table; `align` per column: "l" (default) or "r"."""
-    align = align or ["l"] * len(header)
-    rule = ["---:" if side == "r" else "---" for side in align]
-    return ["| " + " | ".join(map(str, line)) + " |" for line in (header, rule, *rows)]
+    """The lines of a Markdown table, the rule written compactly ("|---|---:|"); `align` per column: "l"
+    (default) or "r", e.g. "lrr"."""
+    align = align or "l" * len(header)
+    rule = "|" + "|".join("---:" if side == "r" else "---" for side in align) + "|"
+    return ["| " + " | ".join(map(str, header)) + " |", rule,
+            *("| " + " | ".join(map(str, line)) + " |" for line in rows)]

@@ -10,7 +10,7 @@ from typing import Any
 from fnet_keras.budget.candidates import Candidate
 from fnet_keras.budget.latency import Latency
 from fnet_keras.edge.machine_load import MachineLoad
-from fnet_keras.report_tables import ms, percent
+from fnet_keras.report_tables import markdown_table, ms, percent
 
 SCHEMA = "fnet-keras-budget"
 SCHEMA_VERSION = 1
@@ -31,6 +31,8 @@ class BudgetRow:
         model_sha256: SHA-256 of model.tflite (how a profile's models are matched).
         export_failure: why the export failed (e.g. the parity gate's figures), else None.
         latency: the measured or profiled `Latency`, or None (no bundle, not measured yet).
+        mode: the bundle's mode, and export: that mode's `ModeReport` (None when the export
+            failed before its gate), where `prepare_candidates` made the row; not in `to_dict()`.
     """
 
     candidate: Candidate
@@ -43,6 +45,8 @@ class BudgetRow:
     model_sha256: str | None
     export_failure: str | None = None
     latency: Latency | None = None
+    mode: str | None = None
+    export: Any = None
 
     @property
     def name(self) -> str:
@@ -168,11 +172,7 @@ class BudgetResult:
     def format_table(self) -> str:
         """The whole table as Markdown, the choice marked."""
         choice = self.choice
-        rows = [
-            f"| candidate | preset | mixing | length | params | bundle bytes | dev acc | test acc (not used) "
-            f"| p50 model ms | p50 end-to-end ms | fits {self.budget_ms:g} ms? |",
-            "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
-        ]
+        rows = []
         for row in self.rows:
             candidate = row.candidate
             fits = row.fits(self.budget_ms, self.budget_on)
@@ -182,13 +182,15 @@ class BudgetResult:
                 verdict = "not timed"
             else:
                 verdict = ("yes" if fits else "no") + (" (chosen)" if row is choice else "")
-            rows.append(
-                f"| {row.name} | {candidate.preset} | {candidate.kind.name} | {candidate.sequence_length} "
-                f"| {row.parameters:,} | {_count(row.bundle_bytes)} | {percent(row.dev_accuracy)} "
-                f"| {percent(row.test_accuracy)} | {ms(row.latency and row.latency.model_ms)} "
-                f"| {ms(row.latency and row.latency.end_to_end_ms)} | {verdict} |"
-            )
-        return "\n".join(rows)
+            rows.append([
+                row.name, candidate.preset, candidate.kind.name, candidate.sequence_length,
+                _count(row.parameters), _count(row.bundle_bytes), percent(row.dev_accuracy),
+                percent(row.test_accuracy), ms(row.latency and row.latency.model_ms),
+                ms(row.latency and row.latency.end_to_end_ms), verdict,
+            ])
+        header = ["candidate", "preset", "mixing", "length", "params", "bundle bytes", "dev acc",
+                  "test acc (not used)", "p50 model ms", "p50 end-to-end ms", f"fits {self.budget_ms:g} ms?"]
+        return "\n".join(markdown_table(header, rows, "lllrrrrrrrl"))
 
     def format(self) -> str:
         """Header, table, failed exports, verdict."""

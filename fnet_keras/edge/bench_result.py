@@ -76,6 +76,7 @@ from typing import Any
 from fnet_keras.atomic import write_text_atomic
 from fnet_keras.edge.machine_load import MachineLoad
 from fnet_keras.errors import LocatedError
+from fnet_keras.report_tables import markdown_table
 
 SCHEMA = "fnet-keras-bench"
 SCHEMA_VERSION = 1
@@ -413,86 +414,59 @@ class BenchmarkResult:
             "",
             "## Latency (us)",
             "",
-            "| model | threads | delegate | init | first | warmup avg | avg | std | p50 | p90 | p99 |",
-            "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
-        for cell in self.cells:
-            delegate = cell["delegate"]
-            if cell["delegate_partitions"]:
-                delegate += (
-                    f" ({cell['delegate_partitions']} partition{'s' * (cell['delegate_partitions'] > 1)})"
-                )
-            figures = ("init", "first_inference", "warmup_avg", "inference_avg", "inference_std")
-            percentiles = ("inference_p50", "inference_p90", "inference_p99")
-            lines.append(
-                f"| {cell['model']} | {cell['threads']} | {delegate} | "
-                + " | ".join(_us(cell[key]) for key in figures + percentiles)
-                + " |"
-            )
+        figures = ("init", "first_inference", "warmup_avg", "inference_avg", "inference_std",
+                   "inference_p50", "inference_p90", "inference_p99")
+        lines += markdown_table(
+            ["model", "threads", "delegate", "init", "first", "warmup avg", "avg", "std", "p50", "p90",
+             "p99"],
+            [[cell["model"], cell["threads"], _delegate(cell), *(_us(cell[key]) for key in figures)]
+             for cell in self.cells],
+            "lrlrrrrrrrr",
+        )
         if self.comparisons:
-            lines += [
-                "",
-                f"## Ratios of medians (relative to {self.comparisons[0]['reference']})",
-                "",
-                "| threads | model | p50 ratio | thread-CPU p50 ratio | per-round ratio min / median / max "
-                "| end-to-end p50 ratio |",
-                "|---:|---|---:|---:|---|---:|",
-            ]
-            for comparison in self.comparisons:
-                for ratio in comparison["models"]:
-                    rounds = ratio["round_ratio"]
-                    spread = (
-                        "-"
-                        if rounds is None
-                        else f"{rounds['min']:.3f} / {rounds['median']:.3f} / {rounds['max']:.3f}"
-                    )
-                    lines.append(
-                        f"| {comparison['threads']} | {ratio['model']} | {_ratio(ratio['p50_ratio'])} | "
-                        f"{_ratio(ratio.get('cpu_p50_ratio'))} | {spread} | "
-                        f"{_ratio(ratio['end_to_end_p50_ratio'])} |"
-                    )
+            lines += ["", f"## Ratios of medians (relative to {self.comparisons[0]['reference']})", ""]
+            lines += markdown_table(
+                ["threads", "model", "p50 ratio", "thread-CPU p50 ratio",
+                 "per-round ratio min / median / max", "end-to-end p50 ratio"],
+                [[comparison["threads"], ratio["model"], _ratio(ratio["p50_ratio"]),
+                  _ratio(ratio.get("cpu_p50_ratio")), _spread(ratio["round_ratio"]),
+                  _ratio(ratio["end_to_end_p50_ratio"])]
+                 for comparison in self.comparisons for ratio in comparison["models"]],
+                "rlrrlr",
+            )
         end_to_end = [cell for cell in self.cells if cell["end_to_end"]]
         if end_to_end:
-            lines += [
-                "",
-                f"## End to end ({settings['text_count']} texts from {settings['texts']}; us per text)",
-                "",
-                "| model | threads | tokenize p50 | inference p50 | total p50 | total p90 | total avg |",
-                "|---|---:|---:|---:|---:|---:|---:|",
-            ]
-            for cell in end_to_end:
-                parts = cell["end_to_end"]
-                lines.append(
-                    f"| {cell['model']} | {cell['threads']} | {_us(parts['tokenize']['p50'])} | "
-                    f"{_us(parts['inference']['p50'])} | {_us(parts['total']['p50'])} | "
-                    f"{_us(parts['total']['p90'])} | {_us(parts['total']['avg'])} |"
-                )
+            texts = f"{settings['text_count']} texts from {settings['texts']}"
+            lines += ["", f"## End to end ({texts}; us per text)", ""]
+            lines += markdown_table(
+                ["model", "threads", "tokenize p50", "inference p50", "total p50", "total p90", "total avg"],
+                [[cell["model"], cell["threads"], *(_us(cell["end_to_end"][part][stat]) for part, stat in (
+                    ("tokenize", "p50"), ("inference", "p50"), ("total", "p50"), ("total", "p90"),
+                    ("total", "avg")))] for cell in end_to_end],
+                "lrrrrrr",
+            )
         with_memory = [cell for cell in self.cells if cell["memory"]]
         if with_memory:
             baseline = data["memory_baseline"]
             lines += ["", "## Peak memory (MiB)", ""]
             if baseline:
                 lines += [f"A process that loads no model: {_mib(baseline['peak_rss_bytes'])} MiB.", ""]
-            lines += ["| model | threads | peak RSS | above baseline | source |", "|---|---:|---:|---:|---|"]
-            for cell in with_memory:
-                memory = cell["memory"]
-                lines.append(
-                    f"| {cell['model']} | {cell['threads']} | {_mib(memory['peak_rss_bytes'])} | "
-                    f"{_mib(memory['above_baseline_bytes'])} | {memory['source']} |"
-                )
-        lines += [
-            "",
-            "## Models",
-            "",
-            "| model | path | kind | bytes | ops | most frequent ops |",
-            "|---|---|---|---:|---:|---|",
-        ]
-        for model in self.models:
-            common = ", ".join(f"{name} {count}" for name, count in list(model["ops"].items())[:6])
-            lines.append(
-                f"| {model['name']} | {model['path']} | {model['kind']} | {model['bytes']} | "
-                f"{model['op_count']} | {common} |"
+            lines += markdown_table(
+                ["model", "threads", "peak RSS", "above baseline", "source"],
+                [[cell["model"], cell["threads"], _mib(cell["memory"]["peak_rss_bytes"]),
+                  _mib(cell["memory"]["above_baseline_bytes"]), cell["memory"]["source"]]
+                 for cell in with_memory],
+                "lrrrl",
             )
+        lines += ["", "## Models", ""]
+        lines += markdown_table(
+            ["model", "path", "kind", "bytes", "ops", "most frequent ops"],
+            [[model["name"], model["path"], model["kind"], model["bytes"], model["op_count"],
+              ", ".join(f"{name} {count}" for name, count in list(model["ops"].items())[:6])]
+             for model in self.models],
+            "lllrrl",
+        )
         if data["notes"]:
             lines += ["", "## Notes", "", *(f"- {note}" for note in data["notes"])]
         return "\n".join(lines) + "\n"
@@ -502,6 +476,15 @@ def _us(value: float | None) -> str:
     if value is None:
         return "-"
     return f"{value:.1f}" if value < 1000 else f"{value:.0f}"
+
+
+def _delegate(cell: dict[str, Any]) -> str:
+    partitions = cell["delegate_partitions"]
+    return cell["delegate"] + (f" ({partitions} partition{'s' * (partitions > 1)})" if partitions else "")
+
+
+def _spread(rounds: dict[str, float] | None) -> str:
+    return "-" if rounds is None else f"{rounds['min']:.3f} / {rounds['median']:.3f} / {rounds['max']:.3f}"
 
 
 def _ratio(value: float | None) -> str:

@@ -14,13 +14,15 @@ from fnet_keras.edge.manifest import MANIFEST_NAME, QUANTIZATIONS
 from fnet_keras.export.errors import ExportError
 from fnet_keras.export.mode_report import ModeReport
 from fnet_keras.export.parity import GATE_ADVICE, ParityResult
+from fnet_keras.provenance import Provenance
+from fnet_keras.report_tables import markdown_table, ms, percent
 
 REPORT_NAME = "export_report"
 BUNDLES_DIR_NAME = "bundles"  # an export's default --out, inside the run directory
 
 
 @dataclasses.dataclass
-class ExportReport:
+class ExportReport(Provenance):
     """Every mode's recipe, size, ops, parity and test accuracy against the Keras model.
 
     Attributes:
@@ -32,8 +34,7 @@ class ExportReport:
         gate: where the gate's texts came from (`GateTexts.describe()`).
         data_source: where the data came from (the run's record or `--data`).
         notes: facts worth reading (held-out dev, float ops left in int8, recipe choices).
-        created: ISO-8601 UTC time; package_version: the exporter's version.
-        command: the command line, if the CLI ran it.
+        created, package_version, command: its `Provenance` (keyword-only).
     """
 
     run_dir: Path
@@ -44,9 +45,6 @@ class ExportReport:
     gate: str
     data_source: str
     notes: list[str]
-    created: str
-    package_version: str
-    command: str | None = None
 
     @property
     def passed(self) -> bool:
@@ -79,11 +77,9 @@ class ExportReport:
                 )
             modes.append(entry)
         return {
-            "command": self.command,
+            **self.provenance_dict(),
             "run_dir": str(self.run_dir),
             "out_dir": str(self.out_dir),
-            "created": self.created,
-            "package_version": self.package_version,
             "data_source": self.data_source,
             "gate": self.gate,
             "keras": {"test_accuracy": self.keras_test_accuracy, "test_examples": self.test_examples},
@@ -107,28 +103,23 @@ class ExportReport:
 
     def format_table(self) -> str:
         """The per-mode summary as a markdown table."""
-        rows = [
-            "| mode | recipe | bytes | × fp32 | ops | float ops | top-label agree | max abs Δp "
-            "| test acc | Δ vs Keras (pts) | p50 ms | gate |",
-            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
-        ]
+        rows = []
         for mode in self.modes:
             ratio = self.size_ratio(mode)
-            accuracy = "-" if mode.test_accuracy is None else f"{100 * mode.test_accuracy:.2f}%"
             delta = (
                 "-"
                 if mode.test_accuracy is None or self.keras_test_accuracy is None
                 else f"{100 * (mode.test_accuracy - self.keras_test_accuracy):+.2f}"
             )
-            rows.append(
-                f"| {mode.mode} | {mode.recipe} | {mode.size_bytes:,} "
-                f"| {'-' if ratio is None else f'{ratio:.3f}'} "
-                f"| {mode.op_count} | {sum(mode.float_ops.values()) if mode.mode != 'fp32' else '-'} "
-                f"| {100 * mode.parity.agreement:.2f}% | {mode.parity.max_abs_probability_diff:.2e} "
-                f"| {accuracy} | {delta} | {'-' if mode.p50_ms is None else f'{mode.p50_ms:.3f}'} "
-                f"| {'pass' if mode.passed else 'FAIL'} |"
-            )
-        return "\n".join(rows)
+            rows.append([
+                mode.mode, mode.recipe, f"{mode.size_bytes:,}", "-" if ratio is None else f"{ratio:.3f}",
+                mode.op_count, sum(mode.float_ops.values()) if mode.mode != "fp32" else "-",
+                percent(mode.parity.agreement), f"{mode.parity.max_abs_probability_diff:.2e}",
+                percent(mode.test_accuracy), delta, ms(mode.p50_ms), "pass" if mode.passed else "FAIL",
+            ])
+        header = ["mode", "recipe", "bytes", "× fp32", "ops", "float ops", "top-label agree", "max abs Δp",
+                  "test acc", "Δ vs Keras (pts)", "p50 ms", "gate"]
+        return "\n".join(markdown_table(header, rows, "llrrrrrrrrrl"))
 
     def format(self) -> str:
         """The whole report as markdown: header, table, thresholds, ops per mode, notes."""
@@ -155,7 +146,7 @@ class ExportReport:
             f"- Keras model: {keras}",
             f"- parity gate: LiteRT (batch 1) vs Keras probabilities on {self.gate}",
             f"- result: {result}",
-            f"- created {self.created} by fnet-keras {self.package_version}",
+            f"- {self.provenance_line()}",
             *self._latency_lines(),
             "",
             self.format_table(),

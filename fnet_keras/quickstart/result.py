@@ -16,7 +16,9 @@ from typing import Any
 from fnet_keras.atomic import atomic_output, write_text_atomic
 from fnet_keras.edge.bench_result import BenchmarkResult
 from fnet_keras.presets import FNET_AND_TWIN, MODEL_KINDS
+from fnet_keras.provenance import Provenance
 from fnet_keras.quickstart.out_dir import FORMAT, QuickstartDir
+from fnet_keras.report_tables import markdown_table, percent
 
 SCHEMA_VERSION = 1
 MIB = 1024 * 1024
@@ -96,7 +98,7 @@ class QuickstartRow:
 
 
 @dataclasses.dataclass
-class QuickstartResult:
+class QuickstartResult(Provenance):
     """What a quickstart trained, exported and measured.
 
     Attributes:
@@ -114,8 +116,7 @@ class QuickstartResult:
             run's report recorded them (None when no report recorded it).
         plan: the data and the training settings (what quickstart.json records).
         notes: facts worth reading (reuse, held-out dev, ...).
-        created, package_version: when and by which fnet-keras it ran.
-        command: the command line, if the CLI ran it.
+        created, package_version, command: its `Provenance` (keyword-only).
     """
 
     out_dir: Path
@@ -129,9 +130,6 @@ class QuickstartResult:
     total_seconds: float
     plan: dict[str, Any]
     notes: list[str]
-    created: str
-    package_version: str
-    command: str | None = None
     reused_seconds: dict[str, float | None] = dataclasses.field(default_factory=dict)
 
     @property
@@ -298,9 +296,7 @@ class QuickstartResult:
         return {
             "schema": f"{FORMAT}-report",
             "schema_version": SCHEMA_VERSION,
-            "created": self.created,
-            "package_version": self.package_version,
-            "command": self.command,
+            **self.provenance_dict(),
             "out_dir": str(self.out_dir),
             "data": self.data,
             "accuracy_split": self.accuracy_split,
@@ -332,7 +328,7 @@ class QuickstartResult:
         lines = [
             "# fnet-keras quickstart",
             "",
-            f"- created {self.created} by fnet-keras {self.package_version}"
+            f"- {self.provenance_line()}"
             + (f": `{self.command}`" if self.command else ""),
             f"- data: {self.data}",
             f"- models: `tiny` FNet (Fourier mixing) and its Transformer twin (the same blocks with "
@@ -346,26 +342,21 @@ class QuickstartResult:
             *([f"- reused from the earlier run here: {self._reused_summary()}"]
               if self.reused_seconds else []),
             "",
-            "| " + " | ".join(cells[0]) + " |",
-            "|---|---|---:|---:|---:|---:|---:|",
-            *("| " + " | ".join(row) + " |" for row in cells[1:]),
+            *markdown_table(cells[0], cells[1:], "llrrrrr"),
             "",
             "## Bundles",
             "",
-            "| model | mode | recipe | Keras accuracy | bundle accuracy | top-label agreement | max abs Δp "
-            "| gate | model.tflite bytes | bundle |",
-            "|---|---|---|---:|---:|---:|---:|---|---:|---|",
         ]
-        for row in self.rows:
-            parity = row.parity
-            lines.append(
-                f"| {row.model} | {row.mode} | {row.recipe} | {100 * row.keras_accuracy:.2f}% | "
-                f"{'-' if row.accuracy is None else f'{100 * row.accuracy:.2f}%'} | "
-                f"{100 * parity['agreement']:.2f}% | {parity['max_abs_probability_diff']:.2e} | "
-                f"{'pass' if row.passed else 'FAIL'} | "
-                f"{'-' if row.model_bytes is None else f'{row.model_bytes:,}'} | "
-                f"{'-' if row.bundle_dir is None else _relative(row.bundle_dir, self.out_dir)} |"
-            )
+        bundles = [
+            [row.model, row.mode, row.recipe, percent(row.keras_accuracy), percent(row.accuracy),
+             percent(row.parity["agreement"]), f"{row.parity['max_abs_probability_diff']:.2e}",
+             "pass" if row.passed else "FAIL", "-" if row.model_bytes is None else f"{row.model_bytes:,}",
+             "-" if row.bundle_dir is None else _relative(row.bundle_dir, self.out_dir)]
+            for row in self.rows
+        ]
+        lines += markdown_table(
+            ["model", "mode", "recipe", "Keras accuracy", "bundle accuracy", "top-label agreement",
+             "max abs Δp", "gate", "model.tflite bytes", "bundle"], bundles, "lllrrrrlrl")
         if self.failures:
             lines += ["", "## Failed", "", *(f"- {failure}" for failure in self.failures)]
         if self.notes:

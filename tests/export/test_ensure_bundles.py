@@ -21,7 +21,8 @@ def _report(run_dir, out, passed=("int8",), failed=(), version=fnet_keras.__vers
         for mode in (*passed, *failed)
     ]
     return ExportReport(run_dir, out, modes, 0.8, 4, "500 dev texts", "data", ["a note"],
-                        "2026-01-01T00:00:00Z", version, command="fnet-keras export RUN")
+                        created="2026-01-01T00:00:00Z", package_version=version,
+                        command="fnet-keras export RUN")
 
 
 def _run_with_bundles(tmp_path, modes, config_sha256=None):
