@@ -115,11 +115,19 @@ class ExportReport(Provenance):
                 mode.mode, mode.recipe, f"{mode.size_bytes:,}", "-" if ratio is None else f"{ratio:.3f}",
                 mode.op_count, sum(mode.float_ops.values()) if mode.mode != "fp32" else "-",
                 percent(mode.parity.agreement), f"{mode.parity.max_abs_probability_diff:.2e}",
-                percent(mode.test_accuracy), delta, ms(mode.p50_ms), "pass" if mode.passed else "FAIL",
+                percent(mode.test_accuracy), delta, ms(mode.p50_ms), self.speed_ratio(mode),
+                "pass" if mode.passed else "FAIL",
             ])
         header = ["mode", "recipe", "bytes", "× fp32", "ops", "float ops", "top-label agree", "max abs Δp",
-                  "test acc", "Δ vs Keras (pts)", "p50 ms", "gate"]
-        return "\n".join(markdown_table(header, rows, "llrrrrrrrrrl"))
+                  "test acc", "Δ vs Keras (pts)", "p50 ms", "time × fp32", "gate"]
+        return "\n".join(markdown_table(header, rows, "llrrrrrrrrrrl"))
+
+    def speed_ratio(self, mode) -> str:
+        """The mode's median time over fp32's (thread-CPU clock where measured), or '-'."""
+        fp32 = next((other for other in self.modes if other.mode == "fp32" and other.speed_ms), None)
+        if fp32 is None or not mode.speed_ms:
+            return "-"
+        return f"{mode.speed_ms / fp32.speed_ms:.2f}"
 
     def format(self) -> str:
         """The whole report as markdown: header, table, thresholds, ops per mode, notes."""
@@ -186,8 +194,8 @@ class ExportReport(Provenance):
         if load is None:
             return []
         lines = [
-            f"- p50 ms: medians of one inference here (batch 1, 1 thread, recipes interleaved; compared on "
-            f"the thread-CPU clock); {load.describe()} while timing"
+            f"- p50 ms: medians of one inference here (batch 1, 1 thread, the passing modes interleaved; "
+            f"time × fp32 and recipe choices on the thread-CPU clock); {load.describe()} while timing"
         ]
         if load.warning():
             lines.append(f"- **warning**: {load.warning()}")
