@@ -27,10 +27,11 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # run as a file from anywhere: the package beside it
+import experiment  # puts ROOT on sys.path
+from experiment import ROOT, command_line
 
-from fnet_keras.training.ensure import plan_run  # noqa: E402 (TF-free)
+from fnet_keras.report_tables import markdown_table, percent
+from fnet_keras.training.ensure import plan_run  # TF-free
 
 SST2 = Path("..") / "shared" / "data" / "sst2"  # relative to ROOT, as the commands are shown
 GRID = ((0.5, 2.0), (0.5, 1.0), (0.5, 4.0), (0.1, 2.0), (0.9, 2.0))
@@ -103,15 +104,12 @@ def main(argv=None) -> int:
 
 def write_results(args, teacher, scratch, distilled, chosen, seconds) -> None:
     def dev(row):
-        return f"{100 * row['metrics']['dev']['accuracy']:.2f}%"
-
-    def test(row):
-        return f"{100 * row['metrics']['test']['accuracy']:.2f}%"
+        return percent(row["metrics"]["dev"]["accuracy"])
 
     lines = [
         "# Distillation on SST-2: tiny FNet from a teacher against from scratch",
         "",
-        f"Command: `{shlex.join(['python', 'scripts/distill_sst2.py', *sys.argv[1:]])}`",
+        f"Command: `{command_line('distill_sst2.py')}`",
         "",
         "Data: SST-2 (Socher et al. 2013) as shipped by GLUE (Wang et al. 2019), `../shared/data/sst2`: "
         "epochs and the distillation settings are chosen on dev.tsv; test.tsv (the GLUE SST-2 dev split, "
@@ -119,28 +117,26 @@ def write_results(args, teacher, scratch, distilled, chosen, seconds) -> None:
         "student only. One seed (0) for all runs: differences of a few tenths of a point are within "
         "seed noise (docs/results/sst2-repeats).",
         "",
-        "| run | dev acc. | test acc. | parameters | training s | command |",
-        "|---|---|---|---|---|---|",
+        *markdown_table(
+            ["run", "dev acc.", "test acc.", "parameters", "training s", "command"],
+            [[row["name"], dev(row), percent(row["metrics"]["test"]["accuracy"]),
+              f"{row['metrics']['parameters']:,}", f"{row.get('train_seconds', 0):.0f}",
+              f"`{row['command']}`"]
+             for row in (teacher, scratch, chosen)]),
+        "", "Choice on dev (test not looked at):", "",
+        *markdown_table(
+            ["alpha", "temperature", "dev acc.", "run"],
+            [[f"{row['settings']['distill_alpha']:g}", f"{row['settings']['temperature']:g}",
+              dev(row) + (" (chosen)" if row is chosen else ""), f"`{row['run']}`"] for row in distilled]),
+        "", f"Total time of this invocation: {seconds / 60:.1f} min.", "",
     ]
-    for row in (teacher, scratch, chosen):
-        lines.append(f"| {row['name']} | {dev(row)} | {test(row)} | {row['metrics']['parameters']:,} | "
-                     f"{row.get('train_seconds', 0):.0f} | `{row['command']}` |")
-    lines += ["", "Choice on dev (test not looked at):", "", "| alpha | temperature | dev acc. | run |",
-              "|---|---|---|---|"]
-    for row in distilled:
-        mark = " (chosen)" if row is chosen else ""
-        lines.append(f"| {row['settings']['distill_alpha']:g} | {row['settings']['temperature']:g} | "
-                     f"{dev(row)}{mark} | `{row['run']}` |")
-    lines += ["", f"Total time of this invocation: {seconds / 60:.1f} min.", ""]
-    args.results.parent.mkdir(parents=True, exist_ok=True)
-    args.results.with_suffix(".md").write_text("\n".join(lines))
     rows = {"teacher": teacher, "scratch": scratch, "distilled": distilled, "chosen": chosen["name"]}
     for row in [scratch, *distilled]:
         row.pop("distillation", None)
     for row in distilled:
         if row is not chosen:
             row["metrics"].pop("test", None)  # chosen on dev: only the chosen run's test is reported
-    args.results.with_suffix(".json").write_text(json.dumps(rows, indent=2) + "\n")
+    experiment.write_results(args.results, rows, "\n".join(lines), indent=2)
     print("\n".join(lines))
 
 

@@ -27,12 +27,8 @@ import argparse
 import json
 import os
 import platform
-import resource
-import shlex
 import shutil
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -40,13 +36,13 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # run as a file from anywhere: the package beside it
+from experiment import ROOT, Cells, command_line, run_child, write_results  # noqa: E402 (puts ROOT on sys.path)
 
-from fnet_keras.atomic import write_bytes_atomic, write_text_atomic  # noqa: E402
+from fnet_keras.atomic import write_bytes_atomic  # noqa: E402
 from fnet_keras.data.listops import LRA_LISTOPS, NUM_CLASSES, listops_vocabulary, write_listops  # noqa: E402
 from fnet_keras.presets import FNET_AND_TWIN as MIXINGS  # noqa: E402
 from fnet_keras.presets import MODEL_KINDS  # noqa: E402
+from fnet_keras.report_tables import markdown_table  # noqa: E402
 
 GIB = 1024**3
 MIXING_NAMES = {name: MODEL_KINDS[name].title for name in MIXINGS}
@@ -102,51 +98,22 @@ def run_cell(cell: dict, memory_limit_bytes: int | None, timeout_seconds: float)
     its stderr), "timed_out" (killed after `timeout_seconds`) or "failed" (with the stderr's tail).
     """
 
-    def limit_memory():
-        os.setpgrp()  # its own process group, so a timeout kills TensorFlow's helpers too
-        if memory_limit_bytes is not None:
-            resource.setrlimit(resource.RLIMIT_AS, (memory_limit_bytes, memory_limit_bytes))
-
     load_before = os.getloadavg()
-    with tempfile.TemporaryDirectory(prefix="listops-cell-") as scratch:
-        stdout_path, stderr_path = Path(scratch) / "stdout", Path(scratch) / "stderr"
-        with open(stdout_path, "wb") as stdout, open(stderr_path, "wb") as stderr:
-            start = time.monotonic()
-            child = subprocess.Popen(
-                [sys.executable, str(Path(__file__).resolve()), "--cell", json.dumps(cell)],
-                stdout=stdout, stderr=stderr, stdin=subprocess.DEVNULL, preexec_fn=limit_memory, cwd=ROOT,
-            )
-            timed_out = False
-            while True:
-                pid, wait_status, usage = os.wait4(child.pid, os.WNOHANG)
-                if pid:
-                    break
-                if time.monotonic() - start > timeout_seconds:
-                    timed_out = True
-                    os.killpg(child.pid, signal.SIGKILL)
-                    pid, wait_status, usage = os.wait4(child.pid, 0)
-                    break
-                time.sleep(0.2)
-            child.returncode = 0  # reaped by wait4: keep Popen from waiting again
-            wall = time.monotonic() - start
-        out_text = stdout_path.read_text(errors="replace")
-        err_text = stderr_path.read_text(errors="replace")
-    if os.WIFSIGNALED(wait_status):
-        exit_text = f"signal {signal.Signals(os.WTERMSIG(wait_status)).name}"
-    else:
-        exit_text = f"code {os.WEXITSTATUS(wait_status)}"
+    child = run_child([sys.executable, str(Path(__file__).resolve()), "--cell", json.dumps(cell)],
+                      timeout_seconds, memory_limit_bytes)
+    out_text, err_text = child.stdout, child.stderr
     reported = [line[len(RESULT_PREFIX):] for line in out_text.splitlines() if line.startswith(RESULT_PREFIX)]
     result = json.loads(reported[-1]) if reported else {}
-    if timed_out:
+    if child.timed_out:
         result["status"] = "timed_out"
     elif "status" not in result:
         marker = next((m for m in OOM_MARKERS if m in err_text), None)
         result["status"] = "out_of_memory" if marker else "failed"
         result["detail"] = marker or "\n".join(err_text.strip().splitlines()[-5:])
     result.update({
-        "peak_rss_mib": round(usage.ru_maxrss / 1024, 1),  # Linux reports KiB
-        "wall_seconds": round(wall, 1),
-        "exit": exit_text,
+        "peak_rss_mib": round(child.peak_rss_bytes / 2**20, 1),
+        "wall_seconds": round(child.wall_seconds, 1),
+        "exit": child.exit,
         "memory_limit_gib": None if memory_limit_bytes is None else memory_limit_bytes / GIB,
         "load_before": [round(x, 2) for x in load_before],
         "load_after": [round(x, 2) for x in os.getloadavg()],
@@ -336,15 +303,6 @@ def baselines(data: Path) -> dict:
     return result
 
 
-def load_state(path: Path) -> dict:
-    return json.loads(path.read_text()) if path.is_file() else {"cells": {}}
-
-
-def save_state(path: Path, state: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(path, json.dumps(state, indent=1) + "\n")
-
-
 def _order(mixing: str) -> int:
     return MIXINGS.index(mixing) if mixing in MIXINGS else len(MIXINGS)
 
@@ -449,46 +407,41 @@ def render_markdown(summary: dict, meta: dict) -> str:
             lines += [f"RLIMIT_AS bounds address space, not resident memory: a child had reserved up to "
                       f"{room / 1024:.1f} GiB of address space once TensorFlow had loaded (VmPeak), before "
                       f"any model, so that much of the limit was gone before the cell began.", ""]
-        lines += ["| length | model | steps/s (median) | tokens/s (median) | steps/s range | fastest step, "
-                  "steps/s | peak RSS (MiB) | of it, TF loaded (MiB) | runs | outcome |",
-                  "|---:|---|---:|---:|---:|---:|---:|---:|---:|---|"]
-        for row in summary["speed"]:
-            span = row.get("steps_per_second_range")
-            lines.append(
-                f"| {row['length']} | {MIXING_NAMES.get(row['mixing'], row['mixing'])} "
-                f"| {_number(row.get('steps_per_second'), 3)} | {_number(row.get('tokens_per_second'), 0)} "
-                f"| {'—' if not span else f'{span[0]:.3f}–{span[1]:.3f}'} "
-                f"| {_number(row.get('fastest_steps_per_second'), 3)} | {row['peak_rss_mib']:,.0f} "
-                f"| {row['import_rss_mib']:,.0f} | {row['runs']} | {outcome_text(row)} |")
-        lines += ["", "| length | FNet / twin, steps/s (ratio of medians) | FNet / twin, fastest step "
-                  "| twin / FNet, peak RSS |", "|---:|---:|---:|---:|"]
-        for ratio in summary["ratios"]:
-            cells = [ratio["fnet_over_twin_steps_per_second"], ratio.get("fnet_over_twin_fastest_step"),
-                     ratio["twin_over_fnet_peak_rss"]]
-            shown = ["—" if x is None else f"{x:.2f}×" for x in cells]
-            lines.append(f"| {ratio['length']} | " + " | ".join(shown) + " |")
+        lines += markdown_table(
+            ["length", "model", "steps/s (median)", "tokens/s (median)", "steps/s range",
+             "fastest step, steps/s", "peak RSS (MiB)", "of it, TF loaded (MiB)", "runs", "outcome"],
+            [[row["length"], MIXING_NAMES.get(row["mixing"], row["mixing"]),
+              _number(row.get("steps_per_second"), 3), _number(row.get("tokens_per_second"), 0),
+              "—" if not row.get("steps_per_second_range")
+              else "{:.3f}–{:.3f}".format(*row["steps_per_second_range"]),
+              _number(row.get("fastest_steps_per_second"), 3), f"{row['peak_rss_mib']:,.0f}",
+              f"{row['import_rss_mib']:,.0f}", row["runs"], outcome_text(row)] for row in summary["speed"]],
+            "rlrrrrrrrl")
+        lines += [""] + markdown_table(
+            ["length", "FNet / twin, steps/s (ratio of medians)", "FNet / twin, fastest step",
+             "twin / FNet, peak RSS"],
+            [[ratio["length"], *("—" if x is None else f"{x:.2f}×" for x in (
+                ratio["fnet_over_twin_steps_per_second"], ratio.get("fnet_over_twin_fastest_step"),
+                ratio["twin_over_fnet_peak_rss"]))] for ratio in summary["ratios"]],
+            "rrrr")
         for row in summary["speed"]:
             for detail in row.get("failures", []):
                 lines += ["", f"{MIXING_NAMES.get(row['mixing'], row['mixing'])} at {row['length']}, "
                               f"{outcome_text(row)}: `{detail}`"]
         lines.append("")
     if summary["accuracy"]:
-        lines += ["## Accuracy after the same wall-clock budget", "", meta.get("accuracy_setup", ""), "",
-                  "| model | length | learning rate | budget (s) | training seconds | steps | epochs (best) "
-                  "| dev accuracy | dev macro F1 | test accuracy | outcome | best on dev |",
-                  "|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---|---|"]
-        for row in summary["accuracy"]:
-            ok = row["status"] == "ok"
-            lines.append(
-                f"| {MIXING_NAMES.get(row['mixing'], row['mixing'])} | {row['length']} "
-                f"| {row['learning_rate']:g} | {_number(row.get('budget_seconds'), 0)} "
-                f"| {_number(row.get('train_seconds'), 0) if ok else '—'} "
-                f"| {row.get('steps', '—') if ok else '—'} "
-                f"| {epochs_text(row) if ok else '—'} "
-                f"| {_number(row.get('dev_accuracy'), 4) if ok else '—'} "
-                f"| {_number(row.get('dev_macro_f1'), 4) if ok else '—'} "
-                f"| {_number(row.get('test_accuracy'), 4) if ok else '—'} "
-                f"| {row['status'].replace('_', ' ')} | {'✓' if row['chosen_on_dev'] else ''} |")
+        lines += ["## Accuracy after the same wall-clock budget", "", meta.get("accuracy_setup", ""), ""]
+        lines += markdown_table(
+            ["model", "length", "learning rate", "budget (s)", "training seconds", "steps", "epochs (best)",
+             "dev accuracy", "dev macro F1", "test accuracy", "outcome", "best on dev"],
+            [[MIXING_NAMES.get(row["mixing"], row["mixing"]), row["length"], f"{row['learning_rate']:g}",
+              _number(row.get("budget_seconds"), 0),
+              *((_number(row.get("train_seconds"), 0), row.get("steps", "—"), epochs_text(row),
+                 _number(row.get("dev_accuracy"), 4), _number(row.get("dev_macro_f1"), 4),
+                 _number(row.get("test_accuracy"), 4)) if row["status"] == "ok" else ["—"] * 6),
+              row["status"].replace("_", " "), "✓" if row["chosen_on_dev"] else ""]
+             for row in summary["accuracy"]],
+            "lrrrrrlrrrll")
         if meta.get("baselines"):
             base = meta["baselines"]
             dev, test = base["dev"], base["test"]
@@ -541,10 +494,8 @@ def plot(summary: dict, path: Path) -> None:
 def write_report(state: dict, meta: dict, out: Path) -> dict:
     """OUT.json (the summary, the settings and every cell), OUT.md and OUT.png."""
     summary = summarize(state)
-    out.parent.mkdir(parents=True, exist_ok=True)
     everything = {"meta": meta, "summary": summary, "cells": state["cells"]}
-    write_text_atomic(out.with_suffix(".json"), json.dumps(everything, indent=1) + "\n")
-    write_text_atomic(out.with_suffix(".md"), render_markdown(summary, meta))
+    write_results(out, everything, render_markdown(summary, meta))
     if summary["speed"]:
         plot(summary, out.with_suffix(".png"))
     return summary
@@ -604,7 +555,8 @@ def main(argv=None) -> int:
     state_path = Path(args.state) if args.state else work / "state.json"
     default_out = work / "listops" if args.quick else ROOT / "docs" / "results" / "listops"
     out = Path(args.out) if args.out else default_out
-    state = load_state(state_path)
+    stored = Cells(state_path)
+    state = stored.state
     limit = int(args.memory_limit_gib * GIB)
 
     def run_and_store(cell, timeout):
@@ -614,8 +566,7 @@ def main(argv=None) -> int:
             return
         print(f"{key}: running", flush=True)
         result = {**cell, **run_cell(cell, limit, timeout)}
-        state["cells"][key] = result
-        save_state(state_path, state)
+        stored.put(key, result)
         shown = {k: result[k] for k in ("status", "steps_per_second", "tokens_per_second", "peak_rss_mib",
                                         "dev_accuracy", "test_accuracy", "steps", "detail") if k in result}
         print(f"{key}: {shown}", flush=True)
@@ -651,7 +602,7 @@ def main(argv=None) -> int:
         metrics = Path(cell.get("run_dir", "")) / "metrics.json"
         if key.startswith("accuracy/") and "dev_macro_f1" not in cell and metrics.is_file():
             cell["dev_macro_f1"] = json.loads(metrics.read_text())["dev"]["macro_f1"]
-            save_state(state_path, state)
+            stored.save()
     meta = report_meta(args, argv)
     data = work / f"data-{args.accuracy_length}"
     if (data / "train.tsv").is_file():
@@ -663,10 +614,8 @@ def main(argv=None) -> int:
 
 
 def report_meta(args, argv) -> dict:
-    given = sys.argv[1:] if argv is None else argv
-    command = "python scripts/listops_report.py" + "".join(f" {shlex.quote(a)}" for a in given)
     return {
-        "command": command,
+        "command": command_line("listops_report.py", argv),
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores shared with other "
                    f"jobs (the load average before and after each cell is in the JSON), Python "
                    f"{platform.python_version()}",

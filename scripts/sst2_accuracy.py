@@ -19,7 +19,6 @@ import argparse
 import os
 import platform
 import random
-import shlex
 import statistics
 import sys
 import time
@@ -28,8 +27,10 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
+from experiment import ROOT, command_line, train_cell, write_results  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
+from fnet_keras.report_tables import markdown_table  # noqa: E402
+
 SST2 = ROOT / ".." / "shared" / "data" / "sst2"
 TARGETS = {"mini_test_accuracy": 0.82, "tiny_test_accuracy": 0.80, "fnet_over_twin_accuracy": 0.95,
            "mini_step_time_ratio": 0.70}
@@ -134,7 +135,6 @@ def unseen_dev_file(data: Path, directory: Path) -> tuple[Path, int, int, int, i
 
 def train_all(args, data: Path) -> list[dict]:
     from fnet_keras.training import RunDir, TrainSettings, evaluate
-    from fnet_keras.training.ensure import ensure_run
     from fnet_keras.training.run_dir import read_json
 
     rows = []
@@ -147,12 +147,11 @@ def train_all(args, data: Path) -> list[dict]:
                 seed=args.seed, fourier_method=args.fourier_method if mixing != "attention" else "auto",
             )
             run_dir = args.out_dir / f"{preset}-{mixing}"
-            if args.no_train and not (run_dir / "metrics.json").is_file():
+            print(f"== {preset} {mixing} -> {run_dir}", flush=True)
+            if train_cell(settings, data, run_dir, no_train=args.no_train) is None:
                 print(f"== {preset} {mixing}: not finished, left out (--no-train)", flush=True)
                 args.unfinished.append(f"{preset} {mixing} (`{os.path.relpath(run_dir, ROOT)}`)")
                 continue
-            print(f"== {preset} {mixing} -> {run_dir}", flush=True)
-            ensure_run(settings, data, run_dir, verbose=2)
             history, metrics = read_json(RunDir(run_dir).history), read_json(RunDir(run_dir).metrics)
             unseen = evaluate(run_dir, args.unseen_dev[0])
             train_seconds = sum(record["train_seconds"] for record in history)
@@ -289,19 +288,15 @@ def report(args, rows: list[dict], bench: dict, command: str, seconds: float) ->
         f"10% linear warmup then linear decay, weight decay 0.01, dropout {args.dropout}, Fourier method "
         f"`{args.fourier_method}`. Hybrid = attention in the top block only.",
         "",
-        "| preset | mixing | test acc. | test macro-F1 | dev acc. | dev acc. (unseen rows) "
-        "| best epoch / run | parameters | train s/epoch | ms/step (training) | run dir |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        *markdown_table(
+            ["preset", "mixing", "test acc.", "test macro-F1", "dev acc.", "dev acc. (unseen rows)",
+             "best epoch / run", "parameters", "train s/epoch", "ms/step (training)", "run dir"],
+            [[row["preset"], row["mixing"], f"{row['test_accuracy'] * 100:.1f}%",
+              f"{row['test_macro_f1'] * 100:.1f}", f"{row['dev_accuracy'] * 100:.1f}%",
+              f"{row['dev_unseen_accuracy'] * 100:.1f}%", f"{row['best_epoch']} / {row['epochs_run']}",
+              f"{row['parameters']:,}", f"{row['train_seconds_per_epoch']:.0f}",
+              f"{row['seconds_per_step'] * 1e3:.1f}", f"`{row['run_dir']}`"] for row in rows]),
     ]
-    for row in rows:
-        lines.append(
-            f"| {row['preset']} | {row['mixing']} | {row['test_accuracy'] * 100:.1f}% "
-            f"| {row['test_macro_f1'] * 100:.1f} | {row['dev_accuracy'] * 100:.1f}% "
-            f"| {row['dev_unseen_accuracy'] * 100:.1f}% "
-            f"| {row['best_epoch']} / {row['epochs_run']} | {row['parameters']:,} "
-            f"| {row['train_seconds_per_epoch']:.0f} | {row['seconds_per_step'] * 1e3:.1f} "
-            f"| `{row['run_dir']}` |"
-        )
     _, unseen_rows, dev_rows, test_seen, test_rows = args.unseen_dev
     lines += [
         "",
@@ -336,18 +331,17 @@ def report(args, rows: list[dict], bench: dict, command: str, seconds: float) ->
             "after 3 warm-up steps. "
             "Median over all steps; the ratio is of medians.",
             "",
-            "| preset | model | median ms/step | per-round medians (ms) | ratio to twin |",
-            "|---|---|---|---|---|",
+            *markdown_table(
+                ["preset", "model", "median ms/step", "per-round medians (ms)", "ratio to twin"],
+                [[preset, name, f"{values['median_ms']:.1f}",
+                  ", ".join(f"{value:.1f}" for value in values["round_medians_ms"]),
+                  f"{values['ratio_to_twin']:.2f}"]
+                 for preset, variants in bench.items() for name, values in variants.items()]),
         ]
-        for preset, variants in bench.items():
-            for name, values in variants.items():
-                rounds = ", ".join(f"{value:.1f}" for value in values["round_medians_ms"])
-                lines.append(f"| {preset} | {name} | {values['median_ms']:.1f} | {rounds} "
-                             f"| {values['ratio_to_twin']:.2f} |")
     if checks:
-        lines += ["", "## Targets", "", "| target | value | met |", "|---|---|---|"]
-        for name, (value, met) in checks.items():
-            lines.append(f"| {name} | {value:.3f} | {'yes' if met else 'NO'} |")
+        lines += ["", "## Targets", "", *markdown_table(
+            ["target", "value", "met"],
+            [[name, f"{value:.3f}", "yes" if met else "NO"] for name, (value, met) in checks.items()])]
     lines += [
         "",
         "References: Socher et al., 2013, Recursive Deep Models for Semantic Compositionality Over a "
@@ -363,8 +357,7 @@ def main(argv=None) -> int:
     if not args.data.is_dir():
         print(f"error: SST-2 data not found at {args.data}", file=sys.stderr)
         return 2
-    arguments = argv if argv is not None else sys.argv[1:]
-    command = "python scripts/sst2_accuracy.py" + "".join(f" {shlex.quote(a)}" for a in arguments)
+    command = command_line("sst2_accuracy.py", argv)
     start = time.perf_counter()
     data = quick_data(args.data, args.out_dir / "data", args.seed) if args.quick else args.data
     args.unseen_dev = unseen_dev_file(data, args.out_dir / "diagnostics")
@@ -375,13 +368,7 @@ def main(argv=None) -> int:
             print(f"== step-time benchmark: {preset}", flush=True)
             bench[preset] = benchmark(args, preset)
     markdown, record = report(args, rows, bench, command, time.perf_counter() - start)
-
-    from fnet_keras.training.run_dir import atomic_output, write_json
-
-    args.results_dir.mkdir(parents=True, exist_ok=True)
-    write_json(args.results_dir / "sst2.json", record)
-    with atomic_output(args.results_dir / "sst2.md") as temp:
-        temp.write_text(markdown, encoding="utf-8")
+    write_results(args.results_dir / "sst2", record, markdown, indent=2)
     print(markdown)
     return 0
 
