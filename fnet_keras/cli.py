@@ -11,7 +11,9 @@ One error handler: an `FnetKerasError` (data, tokenizer, bundle, run-directory, 
 export errors, all naming the file and value at fault) prints `error: <message>` on stderr and
 exits with the error's `exit_code` (2 for bad input, 1 for a failed check such as the parity
 gate or a missing interpreter); an `OSError` exits 2; anything else is a bug and keeps its
-traceback. Results go to stdout, progress and notes to stderr.
+traceback. Results go to stdout, progress (Keras' epoch lines included) and notes to stderr. A
+stdout closed by its reader (`| head`) ends the command quietly with 141 (128 + SIGPIPE); Ctrl-C
+prints how to continue and exits 130 at once.
 """
 
 from __future__ import annotations
