@@ -27,7 +27,10 @@ def parse_args(argv=None):
     parser.add_argument("run", type=Path)
     parser.add_argument("--fourier-method", default="rfft", choices=("rfft", "dft"))
     parser.add_argument("--calibration", type=int, default=500, help="training texts to calibrate on")
-    parser.add_argument("--texts", type=int, default=200, help="dev texts to compare on")
+    parser.add_argument("--texts", type=int, default=1000, help="dev texts to compare on")
+    parser.add_argument("--keep-float", type=int, default=3,
+                        help="also measure the model with the N worst op outputs kept in float (selective "
+                        "quantization): top-label agreement with the float model on the dev texts")
     parser.add_argument("--out", type=Path)
     return parser.parse_args(argv)
 
@@ -63,8 +66,19 @@ def main(argv=None) -> int:
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8,
                                            tf.lite.OpsSet.TFLITE_BUILTINS]
     converter.representative_dataset = mediapipe_layout.representative_dataset(calibration)
-    debugger = tf.lite.experimental.QuantizationDebugger(
-        converter=converter, debug_dataset=mediapipe_layout.representative_dataset(compare))
+    from ai_edge_litert.interpreter import Interpreter
+
+    from fnet_keras.edge.tflite_metadata import converter_tensor_name
+
+    # The debugger feeds a list per sample in the interpreter's input order, not a dict by name.
+    order = [detail["name"] for detail in Interpreter(model_content=converter.convert()).get_input_details()]
+
+    def debug_dataset():
+        for sample in mediapipe_layout.representative_dataset(compare)():
+            named = {converter_tensor_name(key): value for key, value in sample.items()}
+            yield [named[name] for name in order]
+
+    debugger = tf.lite.experimental.QuantizationDebugger(converter=converter, debug_dataset=debug_dataset)
     debugger.run()
     import csv
     import io
@@ -91,6 +105,25 @@ def main(argv=None) -> int:
     lines += markdown_table(["tensor", "op", "MSE", "scale", "MSE / (scale²/12)", "max abs error"],
                             [[name, op, f"{mse:.3g}", f"{scale:.3g}", f"{ratio:.1f}", f"{worst:.3g}"]
                              for name, op, mse, scale, ratio, worst in table[:25]])
+    lines += ["", "Top-label agreement with the Keras model on the same dev texts, and the largest "
+              "probability difference, as more of the worst op outputs stay float (the debugger's selective "
+              "quantization, `denylisted_nodes`):", ""]
+    reference = run.load_model().predict(compare, verbose=0)
+    reference = np.exp(reference - reference.max(1, keepdims=True))
+    reference /= reference.sum(1, keepdims=True)
+    agreement = []
+    for keep in range(args.keep_float + 1):
+        debugger.options = tf.lite.experimental.QuantizationDebugOptions(
+            denylisted_nodes=[entry[0] for entry in table[:keep]])
+        interpreter = Interpreter(model_content=debugger.get_debug_quantized_model())
+        runner = interpreter.get_signature_runner()
+        got = np.concatenate([list(runner(**mediapipe_layout.bert_inputs(row)).values())[0]
+                              for row in compare])
+        agreement.append([str(keep), ", ".join(entry[0].split("/")[-2] + "/" + entry[0].split("/")[-1]
+                                                for entry in table[:keep]) or "-",
+                          f"{np.mean(got.argmax(1) == reference.argmax(1)):.3f}",
+                          f"{np.abs(got - reference).max():.3f}"])
+    lines += markdown_table(["kept float", "which", "agreement", "max |Δp|"], agreement)
     name = f"quantization-debug-{args.run.name}-{args.fourier_method}.md"
     out = args.out or ROOT / "docs" / "results" / name
     write_text_atomic(out, "\n".join(lines) + "\n")

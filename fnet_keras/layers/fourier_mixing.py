@@ -75,7 +75,7 @@ def real_fft2_rfft(x, normalization="none"):
     Re Y[-k mod s, h - l]: columns h/2-1 down to 1 of the half spectrum, from row 0
     and then rows s-1 down to 1. With the half spectrum reversed on both axes (row j
     is row s-1-j, column j is column h/2-j), those are its last row and then its
-    first s-1 rows, columns 1..h/2-1: two slices, and two concatenations put them in
+    first s-1 rows, columns 1..h/2-1: slices, and two concatenations put them in
     place. The ops XNNPACK does not run (RFFT2D, REAL and the two reversals, each a
     plain copy) stay one island per block; the slices and concatenations join the
     delegated ops after them. (A strided slice with negative strides would do the
@@ -89,11 +89,13 @@ def real_fft2_rfft(x, normalization="none"):
     half = tf.math.real(tf.signal.rfft2d(x))  # (..., s, h/2 + 1)
     if hidden <= 2:  # the half spectrum is the whole spectrum
         return half
-    flipped = tf.reverse(tf.reverse(half, axis=[-1]), axis=[-2])  # rows s-1..0, columns h/2..0
-    columns = slice(1, hidden // 2)  # in `flipped`: columns h/2-1 .. 1
-    mirrored = flipped[..., seq_len - 1 :, columns]  # row 0
+    # Columns 1..h/2-1 are sliced before the reversals, so the reversed tensor never holds the DC and
+    # Nyquist columns: an int8 export gives it their range otherwise (one scale per tensor), and the
+    # columns kept lose their precision (scripts/quantization_debug.py, docs/results/quantization.md).
+    flipped = tf.reverse(tf.reverse(half[..., 1 : hidden // 2], axis=[-1]), axis=[-2])  # s-1..0, h/2-1..1
+    mirrored = flipped[..., seq_len - 1 :, :]  # row 0
     if seq_len > 1:
-        mirrored = tf.concat([mirrored, flipped[..., : seq_len - 1, columns]], axis=-2)  # rows s-1 .. 1
+        mirrored = tf.concat([mirrored, flipped[..., : seq_len - 1, :]], axis=-2)  # rows s-1 .. 1
     return tf.concat([half, mirrored], axis=-1)
 
 
