@@ -21,6 +21,10 @@ The stages, each resumable:
    bench JSON measured on the target device, matched by the SHA-256 of each model.tflite.
 5. Choice (`fnet_keras.budget.result.choose`): the highest dev accuracy whose p50 fits; ties
    go to the faster. Test accuracy is reported, never used.
+
+Stages 1-3 (`plan_candidates`, `prepare_candidates`) also serve other callers: they take several
+modes (a row per candidate and mode) and a `Stages` that words the progress; the quickstart plans
+its two models in fp32 and int8 through them.
 """
 
 from __future__ import annotations
@@ -48,9 +52,9 @@ from fnet_keras.budget.result import BudgetResult, BudgetRow
 from fnet_keras.data import Dataset, load_dataset
 from fnet_keras.edge.bench_result import BenchmarkResult
 from fnet_keras.edge.manifest import MANIFEST_NAME, MODEL_NAME, Manifest
-from fnet_keras.export.ensure import ensure_bundles, plan_bundles
+from fnet_keras.export.ensure import BundlePlan, ensure_bundles, plan_bundles
 from fnet_keras.export.recipes import check_modes
-from fnet_keras.export.report import BUNDLES_DIR_NAME
+from fnet_keras.export.report import ExportReport
 from fnet_keras.presets import FNET_AND_TWIN
 from fnet_keras.training.ensure import ensure_run, plan_run
 from fnet_keras.training.run_dir import RunDir, read_json
@@ -73,18 +77,23 @@ class CandidatePlan:
     Attributes:
         candidate: the grid entry.
         training: "reuse" (a finished run), "resume" (a started one) or "train" (a new one).
-        export: "reuse" (a passing bundle), "failed" (a recorded gate failure, not retried) or
-            "export".
-        export_modes: the modes an export writes: the asked one, plus the ones already in
-            RUN_DIR/bundles (an export replaces the whole directory, so they are made again).
-        recorded_failure: the recorded gate failure ("failed" only).
+        modes: the modes asked for.
+        bundles: what `ensure_bundles` will do (`BundlePlan`): its `action` is "reuse" (passing
+            bundles), "failed" (a recorded gate failure, not retried) or "export"; an export writes
+            its `modes`: the asked ones, plus those already in RUN_DIR/bundles (an export replaces
+            the whole directory, so they are made again).
+        discard_unstarted: a run directory without config.json is removed and trained anew.
     """
 
     candidate: Candidate
     training: str
-    export: str
-    export_modes: tuple[str, ...] = ()
-    recorded_failure: str | None = None
+    modes: tuple[str, ...]
+    bundles: BundlePlan
+    discard_unstarted: bool = False
+
+    @property
+    def export(self) -> str:
+        return self.bundles.action
 
     @property
     def needs_tensorflow(self) -> bool:
@@ -92,7 +101,7 @@ class CandidatePlan:
 
     @property
     def bundles_dir(self) -> Path:
-        return self.candidate.run_dir / BUNDLES_DIR_NAME
+        return self.bundles.out
 
     def describe(self) -> str:
         training = {"reuse": "finished run reused", "resume": "run to resume", "train": "run to train"}
@@ -101,26 +110,28 @@ class CandidatePlan:
 
 
 def plan_candidates(
-    candidates: Sequence[Candidate], quantization: str, *, retry_failed_exports: bool = False
+    candidates: Sequence[Candidate],
+    modes: str | Sequence[str],
+    *,
+    retry_failed_exports: bool = False,
+    discard_unstarted: bool = False,
 ) -> list[CandidatePlan]:
-    """Each candidate's plan (see the module docstring); refuses unusable run directories first.
+    """Each candidate's plan in `modes` (one mode or several; see the module docstring); refuses
+    unusable run directories first. `discard_unstarted`: as `fnet_keras.training.ensure.plan_run`.
 
     Raises:
         BudgetError: a run directory holds another candidate's run.
         RunDirError: a directory that is not a run and not empty, or an unreadable run.
         ExportError: an unreadable export report.
     """
+    modes = (modes,) if isinstance(modes, str) else tuple(modes)
     plans = []
     for candidate in candidates:
-        training = plan_run(candidate.settings, candidate.run_dir, check=candidate.check_recorded)
-        bundles = plan_bundles(candidate.run_dir, (quantization,), retry_failed=retry_failed_exports,
+        training = plan_run(candidate.settings, candidate.run_dir, check=candidate.check_recorded,
+                            discard_unstarted=discard_unstarted)
+        bundles = plan_bundles(candidate.run_dir, modes, retry_failed=retry_failed_exports,
                                fresh_run=training != "reuse")
-        if bundles.action == "failed":
-            failure = gate_failure(bundles.report.mode(quantization).to_dict())
-            plans.append(CandidatePlan(candidate, training, "failed", recorded_failure=failure))
-        else:
-            modes = bundles.modes if bundles.action == "export" else ()
-            plans.append(CandidatePlan(candidate, training, bundles.action, modes))
+        plans.append(CandidatePlan(candidate, training, modes, bundles, discard_unstarted))
     return plans
 
 
@@ -144,92 +155,126 @@ def gate_failure(mode: Mapping[str, Any]) -> str:
     return "parity gate: " + ", ".join(parts) + others
 
 
+class Stages:
+    """What `prepare_candidates` says at each step of a candidate: the budget's lines.
+
+    A caller with lines of its own (the quickstart) overrides the methods. `where` is "[2/3]": the
+    candidate's place in the plans.
+    """
+
+    def __init__(self, progress: Progress | None = None):
+        self.say = progress or (lambda line: None)
+        self._started = 0.0
+
+    def training(self, where: str, plan: CandidatePlan) -> None:
+        """Before the run is reused, resumed or trained."""
+        self._started = time.perf_counter()
+        name, run_dir = plan.candidate.name, plan.candidate.run_dir
+        if plan.training == "reuse":
+            self.say(f"{where} {name}: finished run reused ({run_dir})")
+        else:
+            doing = "resuming the run" if plan.training == "resume" else "training"
+            self.say(f"{where} {name}: {doing} in {run_dir}")
+
+    def trained(self, where: str, plan: CandidatePlan, metrics: Mapping[str, Any]) -> None:
+        """After the run was resumed or trained (not called for a reused one)."""
+        self.say(f"{where} {plan.candidate.name}: trained ({time.perf_counter() - self._started:.0f} s)")
+
+    def exporting(self, where: str, plan: CandidatePlan, failures: Mapping[str, str]) -> None:
+        """Before the export, or instead of it: `failures` are the recorded ones (plan "failed")."""
+        self._started = time.perf_counter()
+        name, modes = plan.candidate.name, ", ".join(plan.modes)
+        if plan.export == "export":
+            self.say(f"{where} {name}: exporting {', '.join(plan.bundles.modes)} into {plan.bundles_dir}")
+        elif plan.export == "reuse":
+            shown = plan.bundles_dir / plan.modes[0] if len(plan.modes) == 1 else plan.bundles_dir
+            self.say(f"{where} {name}: {modes} bundle{'s' * (len(plan.modes) > 1)} reused ({shown})")
+        else:
+            self.say(f"{where} {name}: {modes} export failed before ({'; '.join(failures.values())}); "
+                     f"not retried")
+
+    def exported(self, where: str, plan: CandidatePlan, failures: Mapping[str, str]) -> None:
+        """After an export: `failures` by mode (empty when every asked mode passed)."""
+        verdict = f"failed: {'; '.join(failures.values())}" if failures else "passed"
+        self.say(f"{where} {plan.candidate.name}: export {verdict} "
+                 f"({time.perf_counter() - self._started:.0f} s)")
+
+    def unsupported_ops(self, error: Exception) -> str:
+        """An export refused for ops LiteRT lacks: the failure of every mode (or raise it)."""
+        return f"unsupported ops: {', '.join(error.ops) or error.reason}"
+
+
 def prepare_candidates(
     plans: Sequence[CandidatePlan],
     dataset: Dataset,
-    quantization: str,
     *,
-    progress: Progress | None = None,
+    progress: Progress | Stages | None = None,
     verbose: str | int = 0,
     load_tensorflow: Callable[[], None] | None = None,
+    export_options: Mapping[str, Any] | None = None,
 ) -> list[BudgetRow]:
-    """Trains and exports what the plans ask for; one row per candidate (without latency).
+    """Trains and exports what the plans ask for; one row per candidate and mode (without latency).
 
     Args:
         plans: from `plan_candidates`.
         dataset: the data every candidate trains on (a reused run must have been trained on it).
-        quantization: the bundles' mode.
-        progress: called with one line per stage.
+        progress: called with one line per stage, or the `Stages` that says them.
         verbose: `fit`'s progress output (0: none).
         load_tensorflow: called once before the first training or export (the CLI loads
             TensorFlow quietly there).
+        export_options: passed to `fnet_keras.export.export_run` (e.g. `parity_examples`).
 
     Raises:
         BudgetError: a reused run was trained on other data.
         DataError, RunDirError, ExportError: from training and export (bad data, directories,
             options); a failed export is a row, not an error.
     """
-    say = progress or (lambda line: None)
+    stages = progress if isinstance(progress, Stages) else Stages(progress)
     if load_tensorflow is not None and any(plan.needs_tensorflow for plan in plans):
         load_tensorflow()
     rows = []
     for number, plan in enumerate(plans, 1):
-        candidate = plan.candidate
-        where = f"[{number}/{len(plans)}] {candidate.name}"
-        started = time.perf_counter()
+        candidate, where = plan.candidate, f"[{number}/{len(plans)}]"
         if plan.training == "reuse":
             _check_same_data(candidate.run_dir, dataset)
-            say(f"{where}: finished run reused ({candidate.run_dir})")
-        else:
-            doing = "resuming the run" if plan.training == "resume" else "training"
-            say(f"{where}: {doing} in {candidate.run_dir}")
+        stages.training(where, plan)
+        if plan.training != "reuse":
             ensure_run(candidate.settings, dataset, candidate.run_dir, check=candidate.check_recorded,
-                       verbose=verbose)
-            say(f"{where}: trained ({time.perf_counter() - started:.0f} s)")
+                       discard_unstarted=plan.discard_unstarted, verbose=verbose)
         metrics = _metrics(candidate.run_dir)
-        failure = plan.recorded_failure
+        if plan.training != "reuse":
+            stages.trained(where, plan, metrics)
+        report = plan.bundles.report
+        failures = _failures(report, plan.modes) if plan.export == "failed" else {}
+        stages.exporting(where, plan, failures)
         if plan.export == "export":
-            started = time.perf_counter()
-            say(f"{where}: exporting {', '.join(plan.export_modes)} into {plan.bundles_dir}")
-            failure = _export(plan, quantization, say)
-            say(f"{where}: export {'failed: ' + failure if failure else 'passed'} "
-                f"({time.perf_counter() - started:.0f} s)")
-        elif plan.export == "reuse":
-            say(f"{where}: {quantization} bundle reused ({plan.bundles_dir / quantization})")
-        else:
-            say(f"{where}: {quantization} export failed before ({failure}); not retried")
-        bundle = None if failure else plan.bundles_dir / quantization
-        sizes = _bundle_sizes(bundle) if bundle else (None, None, None)
-        rows.append(
-            BudgetRow(
-                candidate=candidate,
-                parameters=metrics["parameters"],
-                dev_accuracy=metrics["dev"]["accuracy"],
-                test_accuracy=(metrics.get("test") or {}).get("accuracy"),
-                bundle_dir=bundle,
-                model_bytes=sizes[0],
-                bundle_bytes=sizes[1],
-                model_sha256=sizes[2],
-                export_failure=failure,
-            )
-        )
+            from fnet_keras.export import UnsupportedOpsError
+
+            try:
+                report = ensure_bundles(
+                    candidate.run_dir, plan.bundles.modes, plan.bundles_dir, retry_failed=True,
+                    fresh_run=plan.training != "reuse", progress=lambda line: stages.say(f"  export: {line}"),
+                    **(export_options or {}),
+                )
+                failures = _failures(report, plan.modes)
+            except UnsupportedOpsError as error:
+                report, failures = None, dict.fromkeys(plan.modes, stages.unsupported_ops(error))
+            stages.exported(where, plan, failures)
+        for mode in plan.modes:
+            bundle = None if mode in failures else plan.bundles_dir / mode
+            rows.append(BudgetRow(
+                candidate, metrics["parameters"], metrics["dev"]["accuracy"],
+                (metrics.get("test") or {}).get("accuracy"), bundle,
+                *(_bundle_sizes(bundle) if bundle else (None, None, None)),
+                export_failure=failures.get(mode), mode=mode,
+                export=None if report is None else report.mode(mode),
+            ))
     return rows
 
 
-def _export(plan: CandidatePlan, quantization: str, say: Progress) -> str | None:
-    """Exports the plan's modes; the asked mode's failure as text, or None when it passed."""
-    from fnet_keras.export import UnsupportedOpsError
-
-    try:
-        report = ensure_bundles(
-            plan.candidate.run_dir, plan.export_modes, plan.bundles_dir, retry_failed=True,
-            fresh_run=plan.training != "reuse", progress=lambda line: say(f"  export: {line}"),
-        )
-    except UnsupportedOpsError as error:
-        return f"unsupported ops: {', '.join(error.ops) or error.reason}"
-    if quantization in report.failed_modes:
-        return gate_failure(report.mode(quantization).to_dict())
-    return None
+def _failures(report: ExportReport, modes: Sequence[str]) -> dict[str, str]:
+    """The asked modes that failed their gate in `report`, with why."""
+    return {mode: gate_failure(report.mode(mode).to_dict()) for mode in modes if mode in report.failed_modes}
 
 
 def _metrics(run_dir: Path) -> dict[str, Any]:
@@ -367,9 +412,7 @@ def run_budget(
     dataset = load_dataset(
         data, text_column=text_column, label_column=label_column, holdout_seed=HOLDOUT_SEED
     )
-    rows = prepare_candidates(
-        plans, dataset, quantization, progress=say, verbose=verbose, load_tensorflow=load_tensorflow
-    )
+    rows = prepare_candidates(plans, dataset, progress=say, verbose=verbose, load_tensorflow=load_tensorflow)
     timed = {row.name: row for row in rows if row.bundle_dir is not None}
     bundles = {name: row.bundle_dir for name, row in timed.items()}
     if not timed:

@@ -9,12 +9,13 @@ The stages, each announced with the time elapsed since the start:
 1. Plan (no TensorFlow): the output directory is checked (`fnet_keras.quickstart.out_dir`:
    new, a previous quickstart to continue or to start clean, or refused), the data read or,
    built in, generated into OUT/data (`fnet_keras.data.listops`).
-2. Train (`fnet_keras.training.fit`) the FNet, then the twin, into OUT/fnet and OUT/transformer;
-   Keras prints its progress.
-3. Export (`fnet_keras.export.export_run`) each run to fp32 and int8 bundles through the parity
-   gate, into RUN/bundles.
-4. Bench (`fnet_keras.edge.bench`, via `fnet_keras.budget.measure_latencies`) every bundle that
-   passed, interleaved, one thread: the p50 of one inference.
+2. Train and export: the two models are candidates of the budget planner
+   (`fnet_keras.budget.plan_candidates`, `prepare_candidates`) in fp32 and int8, run directories
+   OUT/fnet and OUT/transformer: each run is trained (Keras prints its progress), resumed or
+   reused, then exported through the parity gate into RUN/bundles, or its passing bundles reused.
+3. Bench (`fnet_keras.edge.bench`, via `fnet_keras.budget.measure_latencies`) every bundle that
+   passed, interleaved, one thread: the p50 of one inference; the quickstart's own table
+   (`fnet_keras.quickstart.result`) from the planner's rows.
 """
 
 from __future__ import annotations
@@ -28,11 +29,11 @@ from typing import Any
 
 import fnet_keras
 from fnet_keras.atomic import utc_timestamp
+from fnet_keras.budget.candidates import GRID_SETTINGS, Candidate
+from fnet_keras.budget.result import BudgetRow
+from fnet_keras.budget.runner import CandidatePlan, Stages, plan_candidates, prepare_candidates
 from fnet_keras.data import Dataset, LabelMap, load_dataset
 from fnet_keras.data.listops import write_listops
-from fnet_keras.edge.manifest import MANIFEST_NAME, MODEL_NAME, Manifest
-from fnet_keras.export.ensure import ensure_bundles, plan_bundles
-from fnet_keras.export.report import BUNDLES_DIR_NAME, ExportReport
 from fnet_keras.presets import MODEL_KINDS
 from fnet_keras.quickstart.errors import QuickstartError
 from fnet_keras.quickstart.out_dir import QuickstartDir
@@ -45,8 +46,6 @@ from fnet_keras.quickstart.sizes import (
     get_size,
     user_data_settings,
 )
-from fnet_keras.training.ensure import ensure_run, plan_run
-from fnet_keras.training.run_dir import RunDir, read_json
 from fnet_keras.training.settings import HOLDOUT_SEED, TrainSettings
 
 DEFAULT_OUT = Path("runs") / "quickstart"
@@ -196,15 +195,13 @@ def quickstart(
         from fnet_keras.quiet import load_tensorflow
     load_tensorflow()
 
-    rows = []
-    for number, mixing in enumerate(MIXINGS, 1):
-        title = MODEL_KINDS[mixing].title
-        where = f"[{number}/{len(MIXINGS)}] {title}"
-        run_dir = directory.run_dir(mixing)
-        trained = _train(run_dir, dataset, settings[mixing], f"training {where}", clock, verbose)
-        report = _export(run_dir, size.parity_examples, f"exporting {where}", clock, trained)
-        rows.extend(_rows(run_dir, title, mixing, dataset, report))
-    rows = rows_in_order(rows)
+    # Two candidates of the budget planner. A run directory without config.json is a run killed before
+    # it wrote it: nothing to keep. A gate failure is retried: the run may differ.
+    candidates = [_candidate(settings[mixing], directory.run_dir(mixing)) for mixing in MIXINGS]
+    plans = plan_candidates(candidates, MODES, retry_failed_exports=True, discard_unstarted=True)
+    prepared = prepare_candidates(plans, dataset, progress=_Stages(clock), verbose=verbose,
+                                  export_options={"parity_examples": size.parity_examples})
+    rows = rows_in_order([_row(row, dataset) for row in prepared])
     accuracy_split = "test" if dataset.test is not None and dataset.test.has_labels else "dev"
 
     benchmark = None
@@ -260,77 +257,69 @@ def _resolved(data: str | os.PathLike) -> str | os.PathLike:
     return text if text.startswith("tfds:") else Path(text).resolve()
 
 
-def _train(
-    run_dir: Path, dataset: Dataset, settings: TrainSettings, what: str, clock: _Clock, verbose
-) -> bool:
-    """`ensure_run` with the clock's stage lines; whether it trained (or resumed) the run."""
-    stage = f"training {settings.mixing}"
-    # A directory without config.json is a run killed before it wrote it: nothing to keep.
-    action = plan_run(settings, run_dir, discard_unstarted=True)
-    if action == "reuse":
-        clock.reuse(stage, f"{what}: finished run reused ({run_dir})")
-        return False
-    if action == "resume":
-        clock.begin(stage, f"{what}: resuming the run in {run_dir}")
-    else:
-        clock.begin(stage, f"{what} ({settings.preset}, length {settings.sequence_length}) into {run_dir}")
-    ensure_run(settings, dataset, run_dir, discard_unstarted=True, verbose=verbose)
-    clock.end()
-    metrics = read_json(RunDir(run_dir).metrics)
-    test = metrics.get("test")
-    clock.say(
-        f"{what}: done; Keras dev accuracy {100 * metrics['dev']['accuracy']:.1f}%"
-        + (f", test {100 * test['accuracy']:.1f}%" if test else "")
+def _candidate(settings: TrainSettings, run_dir: Path) -> Candidate:
+    """A model as a budget candidate in its own run directory: a run there must have all its settings."""
+    given = {key: value for key, value in settings.to_dict().items() if key not in GRID_SETTINGS}
+    kind = MODEL_KINDS[settings.mixing]
+    return Candidate(settings.preset, kind, settings.sequence_length, settings, run_dir, given)
+
+
+class _Stages(Stages):
+    """The quickstart's stage lines for `prepare_candidates`, each stage timed by the clock."""
+
+    def __init__(self, clock: _Clock):
+        super().__init__(clock.say)
+        self.clock = clock
+
+    def training(self, where: str, plan: CandidatePlan) -> None:
+        settings, run_dir = plan.candidate.settings, plan.candidate.run_dir
+        what, stage = f"training {where} {plan.candidate.kind.title}", f"training {settings.mixing}"
+        if plan.training == "reuse":
+            self.clock.reuse(stage, f"{what}: finished run reused ({run_dir})")
+        elif plan.training == "resume":
+            self.clock.begin(stage, f"{what}: resuming the run in {run_dir}")
+        else:
+            length = settings.sequence_length
+            self.clock.begin(stage, f"{what} ({settings.preset}, length {length}) into {run_dir}")
+
+    def trained(self, where: str, plan: CandidatePlan, metrics) -> None:
+        self.clock.end()
+        dev, test = metrics["dev"]["accuracy"], (metrics.get("test") or {}).get("accuracy")
+        self.say(f"training {where} {plan.candidate.kind.title}: done; Keras dev accuracy {100 * dev:.1f}%"
+                 + ("" if test is None else f", test {100 * test:.1f}%"))
+
+    def exporting(self, where: str, plan: CandidatePlan, failures) -> None:
+        what, modes = f"exporting {where} {plan.candidate.kind.title}", ", ".join(plan.modes)
+        stage = f"export {plan.candidate.run_dir.name}"
+        if plan.export == "reuse":
+            self.clock.reuse(stage, f"{what}: passing {modes} bundles reused ({plan.bundles_dir})")
+        else:
+            self.clock.begin(stage, f"{what} to {modes} through the parity gate")
+
+    def exported(self, where: str, plan: CandidatePlan, failures) -> None:
+        if failures:  # the passing modes were written; the failure is a row
+            failed = ", ".join(failures)
+            self.say(f"exporting {where} {plan.candidate.kind.title}: {failed} failed the parity gate")
+        self.clock.end()
+
+    def unsupported_ops(self, error: Exception) -> str:
+        raise error
+
+
+def _row(row: BudgetRow, dataset: Dataset) -> QuickstartRow:
+    """The quickstart's row for the planner's: the bundle's accuracy on the labelled test split (the
+    export measured it) or else on dev (LiteRT, here), beside the Keras model's on the same split."""
+    on_test = row.test_accuracy is not None
+    accuracy = None
+    if row.bundle_dir is not None:
+        accuracy = row.export.test_accuracy if on_test else _dev_accuracy(row.bundle_dir, dataset)
+    kind, export = row.candidate.kind, row.export
+    return QuickstartRow(
+        model=kind.title, mixing=kind.name, mode=row.mode, recipe=export.recipe,
+        run_dir=row.candidate.run_dir, bundle_dir=row.bundle_dir, accuracy=accuracy,
+        keras_accuracy=row.test_accuracy if on_test else row.dev_accuracy, model_bytes=row.model_bytes,
+        bundle_bytes=row.bundle_bytes, parity=export.parity.to_dict(),
     )
-    return True
-
-
-def _export(run_dir: Path, parity_examples: int, what: str, clock: _Clock, trained: bool) -> ExportReport:
-    """`ensure_bundles` with the clock's stage lines (a gate failure is retried: the run may differ)."""
-    stage = f"export {run_dir.name}"
-    plan = plan_bundles(run_dir, MODES, retry_failed=True, fresh_run=trained)
-    if plan.action == "reuse":
-        clock.reuse(stage, f"{what}: passing {', '.join(MODES)} bundles reused ({plan.out})")
-        return plan.report
-    clock.begin(stage, f"{what} to {', '.join(MODES)} through the parity gate")
-    report = ensure_bundles(
-        run_dir, MODES, retry_failed=True, fresh_run=trained, parity_examples=parity_examples,
-        progress=lambda line: clock.say(f"  export: {line}"),
-    )
-    if report.failed_modes:  # the passing modes were written; the failure is a row
-        clock.say(f"{what}: {', '.join(report.failed_modes)} failed the parity gate")
-    clock.end()
-    return report
-
-
-def _rows(
-    run_dir: Path, title: str, mixing: str, dataset: Dataset, report: ExportReport
-) -> list[QuickstartRow]:
-    """One row per mode, from the export's report, the bundles' bundle.json and metrics.json."""
-    bundles = run_dir / BUNDLES_DIR_NAME
-    metrics = read_json(RunDir(run_dir).metrics)
-    split = "test" if metrics.get("test") else "dev"
-    rows = []
-    for entry in report.modes:
-        bundle_dir = bundles / entry.mode if entry.passed else None
-        model_bytes = bundle_bytes = accuracy = None
-        if bundle_dir is not None:
-            model_bytes, bundle_bytes = _bundle_sizes(bundle_dir)
-            accuracy = entry.test_accuracy if split == "test" else _dev_accuracy(bundle_dir, dataset)
-        rows.append(QuickstartRow(
-            model=title, mixing=mixing, mode=entry.mode, recipe=entry.recipe, run_dir=run_dir,
-            bundle_dir=bundle_dir, accuracy=accuracy, keras_accuracy=metrics[split]["accuracy"],
-            model_bytes=model_bytes, bundle_bytes=bundle_bytes, parity=entry.parity.to_dict(),
-        ))
-    return rows
-
-
-def _bundle_sizes(bundle_dir: Path) -> tuple[int, int]:
-    """(model.tflite's bytes, the whole bundle's: its files and bundle.json), as bundle.json lists them."""
-    manifest_bytes = (bundle_dir / MANIFEST_NAME).read_bytes()
-    manifest = Manifest.from_bytes(manifest_bytes, bundle_dir / MANIFEST_NAME)
-    files = manifest.files
-    return files[MODEL_NAME][0], len(manifest_bytes) + sum(size for size, _ in files.values())
 
 
 def _dev_accuracy(bundle_dir: Path, dataset: Dataset) -> float:
