@@ -26,7 +26,7 @@ from fnet_keras.errors import FnetKerasError
 from fnet_keras.quiet import load_tensorflow
 
 REPO = Path(__file__).resolve().parents[1]
-QUANTIZATIONS = ("fp32", "fp16", "dynamic", "int8")
+MODES = ("fp32", "fp16", "dynamic", "int8")
 INT8_SIZE_RATIO_MAX = 0.30
 ACCURACY_POINTS_MAX = {"fp16": 0.2, "dynamic": 1.0, "int8": 1.0}
 EXIT_TARGET_MISSED = 3
@@ -96,10 +96,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         report = export_run(
             args.run_dir,
-            QUANTIZATIONS,
+            MODES,
             out_dir=args.out,
             overwrite=True,
-            command=f"fnet-keras export {args.run_dir} --quant {','.join(QUANTIZATIONS)} --out {args.out} "
+            command=f"fnet-keras export {args.run_dir} --quant {','.join(MODES)} --out {args.out} "
             f"--overwrite",
             progress=lambda line: print(f"export: {line}", file=sys.stderr, flush=True),
         )

@@ -43,21 +43,32 @@ def load(path: str | os.PathLike, **options):
 
     `options` go to `load_bundle` (`num_threads`, `runtime`) for a bundle.
     """
-    from pathlib import Path
-
-    from fnet_keras.edge.manifest import MANIFEST_NAME
     from fnet_keras.errors import LocatedError
 
-    path = Path(path)
-    if (path / MANIFEST_NAME).is_file() or (path.suffix.lower() == ".zip" and path.is_file()):
+    kind = target_kind(path)
+    if kind == "bundle":
         from fnet_keras.edge import load_bundle
 
         return load_bundle(path, **options)
-    if (path / "config.json").is_file():
+    if kind == "run":
         from fnet_keras.training.run_classifier import RunClassifier
 
         return RunClassifier.load(path)
     raise LocatedError("neither a bundle (bundle.json) nor a run directory (config.json)", path)
+
+
+def target_kind(path: str | os.PathLike) -> str | None:
+    """What `path` holds, decided by what exists: "bundle" (a directory holding bundle.json, or a .zip
+    file), "run" (a directory holding config.json), else None. The one test of "bundle or run" (`load`,
+    the command line, bench)."""
+    from pathlib import Path
+
+    from fnet_keras.edge.manifest import MANIFEST_NAME
+
+    path = Path(path)
+    if (path / MANIFEST_NAME).is_file() or (path.suffix.lower() == ".zip" and path.is_file()):
+        return "bundle"
+    return "run" if (path / "config.json").is_file() else None
 
 
 def __getattr__(name):

@@ -1,4 +1,4 @@
-"""argparse value types shared by the subcommands (no TensorFlow: the edge CLI uses them)."""
+"""argparse value types and flags shared by the subcommands (no TensorFlow: the edge CLI uses them)."""
 
 from __future__ import annotations
 
@@ -14,3 +14,13 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
     return value
+
+
+def add_column_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """--text-column and --label-column, for every subcommand that reads labelled data."""
+    for role in ("text", "label"):
+        parser.add_argument(
+            f"--{role}-column",
+            help=f"{role} column: a name, or a 0-based index for a file without a header "
+            f"(default: from the header)",
+        )

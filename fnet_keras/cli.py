@@ -23,12 +23,13 @@ import dataclasses
 import importlib.util
 import json
 import os
+import shlex
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from fnet_keras.argtypes import positive_int
+from fnet_keras.argtypes import add_column_arguments, positive_int
 from fnet_keras.errors import FnetKerasError, LocatedError
 
 USAGE_ERROR = 2
@@ -83,34 +84,88 @@ def _needs_tensorflow(command: str) -> None:
     load_tensorflow()
 
 
-def _add_column_arguments(parser: argparse.ArgumentParser) -> None:
-    for role in ("text", "label"):
-        parser.add_argument(
-            f"--{role}-column",
-            help=f"{role} column: a name, or a 0-based index for a file without a header "
-            f"(default: from the header)",
-        )
-
-
 def _add_interpreter_arguments(parser: argparse.ArgumentParser) -> None:
     from fnet_keras.edge.runtime import RUNTIME_NAMES
 
     parser.add_argument(
-        "--threads",
-        type=positive_int,
-        metavar="N",
+        "--threads", type=positive_int, metavar="N",
         help="CPU threads: the LiteRT interpreter's for a bundle (default 1), TensorFlow's for "
         "a run directory (default: all)",
     )
     parser.add_argument(
-        "--runtime",
-        choices=RUNTIME_NAMES,
+        "--runtime", choices=RUNTIME_NAMES,
         help="LiteRT interpreter package for a bundle (default: ai_edge_litert if installed)",
     )
 
 
 def _print_json(data: Any) -> None:
     print(json.dumps(data, ensure_ascii=False))
+
+
+def _say_unless(quiet: bool) -> Callable[[str], None]:
+    return (lambda message: None) if quiet else _say
+
+
+# --- settings flags (train, pretrain) -----------------------------------------------------
+
+
+def _add_setting_flags(parser, cls: type, groups: dict[str, Any] | None = None, only=None) -> None:
+    """One flag per field of the settings dataclass `cls` (`TrainSettings`, `PretrainSettings`), made
+    from the field's `_setting` metadata: help, default, `choices`, `type`, and `group` (a key of
+    `groups`, else `parser`). Every flag's value is None unless given (`_given_settings`)."""
+    for field in dataclasses.fields(cls):
+        if field.name == "tokenizer" or (only is not None and field.name not in only):
+            continue  # PretrainSettings.tokenizer: TrainSettings' tokenizer flags (`_add_pretrain_arguments`)
+        container = (groups or {}).get(field.metadata.get("group"), parser)
+        flag = "--" + field.name.replace("_", "-")
+        default = field.default if field.default is not dataclasses.MISSING else None
+        help_text, kind = field.metadata["help"], str(field.type)
+        if field.name == "backbone_overrides":
+            container.add_argument(
+                "--backbone-override", action="append", default=[], metavar="KEY=VALUE",
+                help="replace a preset size, e.g. hidden_dim=64 (repeatable)",
+            )
+        elif "bool" in kind:
+            shown = "the rules' choice" if default is None else default
+            container.add_argument(
+                flag, action=argparse.BooleanOptionalAction, help=f"{help_text} (default: {shown})"
+            )
+        elif field.name == "patience":  # the setting's None ("never") is 0 on the command line
+            container.add_argument(
+                flag, type=int, metavar="N",
+                help=f"stop after N epochs without a better dev accuracy; 0: never stop early "
+                f"(default {default})",
+            )
+        else:
+            value_type = field.metadata.get("type") or (
+                int if "int" in kind else float if "float" in kind else str
+            )
+            extra = {"choices": field.metadata["choices"]} if "choices" in field.metadata else {
+                "metavar": "NAME" if value_type is str else "N"
+            }
+            container.add_argument(
+                flag, type=value_type, help=help_text + ("" if default is None else f" (default {default})"),
+                **extra,
+            )
+
+
+def _given_settings(args: argparse.Namespace, cls: type) -> dict[str, Any]:
+    """The fields of the settings dataclass `cls` given on the command line."""
+    from fnet_keras.training.settings import settings_from_items
+
+    given = {
+        field.name: getattr(args, field.name)
+        for field in dataclasses.fields(cls)
+        if field.name not in ("backbone_overrides", "tokenizer")
+        and getattr(args, field.name, None) is not None
+    }
+    if given.get("patience") == 0:
+        given["patience"] = None  # never stop early
+    if args.backbone_override:
+        given["backbone_overrides"] = settings_from_items(
+            args.backbone_override, "--backbone-override", sizes_only=True
+        )["backbone_overrides"]
+    return given
 
 
 # --- train ------------------------------------------------------------------------------
@@ -129,99 +184,30 @@ def _add_train_arguments(parser: argparse.ArgumentParser) -> None:
         "--resume", action="store_true", help="continue the run in --out from its last finished epoch"
     )
     parser.add_argument(
-        "--init-from",
-        metavar="PRE_DIR",
+        "--init-from", metavar="PRE_DIR",
         help="start from a pre-trained backbone (fnet-keras pretrain): its vocabulary, tokenizer and "
         "weights, a fresh head; model and tokenizer settings default to the pre-training's",
     )
     parser.add_argument(
-        "--teacher",
-        metavar="RUN_DIR",
+        "--teacher", metavar="RUN_DIR",
         help="distil from a finished run with the same labels (any preset, mixing or vocabulary): the loss "
         "mixes the labels with its temperature-softened probabilities (--distill-alpha, --temperature); "
         "its logits are computed once and kept in the run directory",
     )
     parser.add_argument(
-        "--distill-text",
-        metavar="FILE",
+        "--distill-text", metavar="FILE",
         help="with --teacher: extra unlabelled text (one text per line, .txt or .txt.gz, or a folder) "
         "that the teacher labels; joins every training epoch",
     )
-    group = parser.add_argument_group("settings (each recorded in the run's config.json)")
-    for field in dataclasses.fields(TrainSettings):
-        flag = "--" + field.name.replace("_", "-")
-        default = field.default if field.default is not dataclasses.MISSING else None
-        help_text = field.metadata["help"]
-        if field.name == "backbone_overrides":
-            group.add_argument(
-                "--backbone-override",
-                action="append",
-                default=[],
-                metavar="KEY=VALUE",
-                help="replace a preset size, e.g. hidden_dim=64 (repeatable)",
-            )
-        elif "bool" in str(field.type):
-            shown = "the rules' choice" if default is None else default
-            group.add_argument(
-                flag, action=argparse.BooleanOptionalAction, help=f"{help_text} (default: {shown})"
-            )
-        elif field.name == "patience":  # the setting's None ("never") is 0 on the command line
-            group.add_argument(
-                flag,
-                type=int,
-                metavar="N",
-                help="stop after N epochs without a better dev accuracy; 0: never stop early "
-                f"(default {default})",
-            )
-        else:
-            kind = int if "int" in str(field.type) else float if "float" in str(field.type) else str
-            extra = (
-                {"choices": field.metadata["choices"]} if "choices" in field.metadata else {"metavar": "N"}
-            )
-            if kind is str and "choices" not in field.metadata:
-                extra = {"metavar": "NAME"}
-            group.add_argument(
-                flag,
-                type=kind,
-                help=help_text + ("" if default is None else f" (default {default})"),
-                **extra,
-            )
+    _add_setting_flags(parser.add_argument_group("settings (each recorded in the run's config.json)"),
+                       TrainSettings)
     parser.add_argument(
-        "--strategy",
-        choices=STRATEGIES,
-        default="default",
+        "--strategy", choices=STRATEGIES, default="default",
         help="tf.distribute strategy: mirrored (one machine, several devices) or multiworker "
         "(TF_CONFIG names the cluster)",
     )
-    _add_column_arguments(parser.add_argument_group("data columns"))
+    add_column_arguments(parser.add_argument_group("data columns"))
     parser.add_argument("--quiet", action="store_true", help="no progress output")
-
-
-def _given_settings(args: argparse.Namespace) -> dict[str, Any]:
-    from fnet_keras.training.settings import TrainSettings
-
-    given = {}
-    for field in dataclasses.fields(TrainSettings):
-        value = getattr(args, field.name, None)
-        if field.name != "backbone_overrides" and value is not None:
-            given[field.name] = value
-    if getattr(args, "patience", None) == 0:
-        given["patience"] = None  # never stop early
-    if args.backbone_override:
-        given["backbone_overrides"] = dict(_key_value(item) for item in args.backbone_override)
-    return given
-
-
-def _key_value(item: str) -> tuple[str, Any]:
-    key, separator, value = item.partition("=")
-    if not separator or not key:
-        raise UsageError(f"--backbone-override expects KEY=VALUE, got {item!r}")
-    for kind in (int, float):
-        try:
-            return key, kind(value)
-        except ValueError:
-            pass
-    raise UsageError(f"--backbone-override {item!r}: the value must be a number")
 
 
 def _run_train(args: argparse.Namespace) -> int:
@@ -231,7 +217,7 @@ def _run_train(args: argparse.Namespace) -> int:
 
     # Everything a user can get wrong is checked before TensorFlow loads (4-8 s here).
     _require_training_extra("train")
-    given = _given_settings(args)
+    given = _given_settings(args, TrainSettings)
     defaults = TrainSettings()
     out = args.out or str(
         Path("runs") / f"{given.get('preset', defaults.preset)}-{given.get('mixing', defaults.mixing)}"
@@ -263,7 +249,7 @@ def _run_train(args: argparse.Namespace) -> int:
     elif not args.resume and (settings.distills or args.distill_text):
         raise UsageError("--distill-alpha, --temperature and --distill-text apply with --teacher only")
     verbose = 0 if args.quiet else 1 if sys.stderr.isatty() else 2
-    say = (lambda message: None) if args.quiet else _say
+    say = _say_unless(args.quiet)
     dataset = None
     if args.data is not None:
         say(f"reading {args.data}")
@@ -280,14 +266,8 @@ def _run_train(args: argparse.Namespace) -> int:
     # Keras writes its epoch lines to stdout; they are progress, so stderr: stdout holds the result.
     with contextlib.redirect_stdout(sys.stderr):
         result = fit(
-            dataset,
-            out,
-            settings,
-            resume=args.resume,
-            strategy=args.strategy,
-            verbose=verbose,
-            init_from=args.init_from if not args.resume else None,
-            teacher=args.teacher,
+            dataset, out, settings, resume=args.resume, strategy=args.strategy, verbose=verbose,
+            init_from=args.init_from if not args.resume else None, teacher=args.teacher,
             distill_text=args.distill_text,
         )
     test = result.test_metrics
@@ -304,37 +284,19 @@ def _run_train(args: argparse.Namespace) -> int:
 
 # --- pretrain ---------------------------------------------------------------------------
 
-# Options that are PretrainSettings fields (None when not given on the command line).
-PRETRAIN_SETTING_OPTIONS = (
-    "preset",
-    "mixing",
-    "num_attention_layers",
-    "sequence_length",
-    "vocabulary_size",
-    "steps",
-    "hours",
-    "batch_size",
-    "learning_rate",
-    "warmup_fraction",
-    "decay",
-    "weight_decay",
-    "dropout",
-    "seed",
-    "fourier_method",
-    "log_every",
-)
+# TrainSettings' tokenizer flags -> PretrainSettings.tokenizer keys.
+_PRETRAIN_TOKENIZER_FLAGS = {
+    "tokenizer_rules": "rules", "lowercase": "lowercase", "strip_accents": "strip_accents",
+    "split_on_cjk": "split_on_cjk",
+}
 
 
 def _add_pretrain_arguments(parser: argparse.ArgumentParser) -> None:
-    from fnet_keras.presets import FOURIER_METHODS
-    from fnet_keras.text.config import TOKENIZER_RULES
-    from fnet_keras.training.pretrain_settings import PRETRAIN_MIXINGS
-    from fnet_keras.training.settings import DECAYS, STRATEGIES
+    from fnet_keras.training.pretrain_settings import PretrainSettings
+    from fnet_keras.training.settings import STRATEGIES, TrainSettings
 
     parser.add_argument(
-        "--text",
-        nargs="+",
-        metavar="FILE_OR_DIR",
+        "--text", nargs="+", metavar="FILE_OR_DIR",
         help="unlabelled text: .txt or .txt.gz files, one document per line, or folders of "
         "them (not needed with --resume)",
     )
@@ -342,107 +304,44 @@ def _add_pretrain_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--resume", action="store_true", help="continue the run in --out from its last checkpoint"
     )
-    length = parser.add_mutually_exclusive_group()
-    length.add_argument("--steps", type=positive_int, help="optimizer steps to run")
-    length.add_argument(
-        "--hours",
-        type=float,
-        help="time budget in hours; the learning rate schedule runs on the training clock",
-    )
-    model = parser.add_argument_group("model")
-    model.add_argument("--preset", help="model size (fnet-keras presets lists them; default mini)")
-    model.add_argument("--mixing", choices=PRETRAIN_MIXINGS, help="token mixing (default fourier)")
-    model.add_argument(
-        "--num-attention-layers", type=int, help="attention blocks on top for hybrid (default 1)"
-    )
-    model.add_argument(
-        "--sequence-length",
-        type=int,
-        help="window length in pieces with [CLS] and [SEP] (default 256); pre-train at the "
-        "longest length you will fine-tune at",
-    )
-    model.add_argument("--vocabulary-size", type=int, help="WordPiece vocabulary size bound (default 8000)")
-    model.add_argument(
-        "--vocabulary",
-        metavar="VOCAB_TXT",
+    groups = {"length": parser.add_mutually_exclusive_group()}
+    for title in ("model", "tokenizer", "optimization", "checkpoints and progress"):
+        groups[title] = parser.add_argument_group(title)
+    _add_setting_flags(parser, PretrainSettings, groups)
+    _add_setting_flags(groups["tokenizer"], TrainSettings, only=_PRETRAIN_TOKENIZER_FLAGS)
+    groups["model"].add_argument(
+        "--vocabulary", metavar="VOCAB_TXT",
         help="use this vocab.txt (e.g. another pre-training's) instead of learning one, so that models "
         "pre-trained apart share token ids",
     )
-    model.add_argument("--dropout", type=float, help="dropout rate (default 0.1)")
-    model.add_argument(
-        "--fourier-method",
-        choices=FOURIER_METHODS,
-        help="how Fourier mixing is computed in training (default auto)",
-    )
-    model.add_argument(
-        "--backbone-override",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="replace a preset size, e.g. hidden_dim=64 (repeatable)",
-    )
-    tokenizer = parser.add_argument_group("tokenizer")
-    tokenizer.add_argument(
-        "--tokenizer-rules",
-        choices=TOKENIZER_RULES,
-        help="mediapipe (default: MediaPipe Tasks' own BERT tokenizer) or keras_hub",
-    )
-    for key in ("lowercase", "strip_accents", "split_on_cjk"):
-        tokenizer.add_argument(
-            f"--{key.replace('_', '-')}",
-            action=argparse.BooleanOptionalAction,
-            help="(default: the rules' choice)",
-        )
-    optimization = parser.add_argument_group("optimization")
-    optimization.add_argument("--batch-size", type=int, help="global batch size in windows (default 64)")
-    optimization.add_argument("--learning-rate", type=float, help="peak AdamW learning rate (default 5e-4)")
-    optimization.add_argument(
-        "--warmup-fraction", type=float, help="share of the steps or time warming up (default 0.05)"
-    )
-    optimization.add_argument("--decay", choices=DECAYS, help="decay after warmup (default linear)")
-    optimization.add_argument("--weight-decay", type=float, help="AdamW weight decay (default 0.01)")
-    optimization.add_argument("--seed", type=int, help="random seed: weights, order, masks (default 0)")
-    optimization.add_argument(
-        "--strategy",
-        choices=STRATEGIES,
-        default="default",
+    groups["optimization"].add_argument(
+        "--strategy", choices=STRATEGIES, default="default",
         help="tf.distribute strategy; multiworker reads TF_CONFIG (README: several machines)",
     )
-    output = parser.add_argument_group("checkpoints and progress")
+    output = groups["checkpoints and progress"]
     output.add_argument(
-        "--checkpoint-steps",
-        type=int,
-        default=1000,
+        "--checkpoint-steps", type=int, default=1000,
         help="checkpoint every N steps (default 1000; 0: not by steps)",
     )
     output.add_argument(
-        "--checkpoint-minutes",
-        type=float,
-        default=10.0,
+        "--checkpoint-minutes", type=float, default=10.0,
         help="checkpoint every M minutes of training (default 10; 0: not by time)",
     )
-    output.add_argument("--log-every", type=positive_int, help="steps per history record (default 50)")
     output.add_argument("--quiet", action="store_true", help="no progress output")
 
 
 def pretrain_settings_from_args(args: argparse.Namespace) -> dict[str, Any]:
     """The `PretrainSettings` fields given on the command line."""
-    given = {
-        name: getattr(args, name)
-        for name in PRETRAIN_SETTING_OPTIONS
-        if getattr(args, name, None) is not None
-    }
+    from fnet_keras.training.pretrain_settings import PretrainSettings
+
+    given = _given_settings(args, PretrainSettings)
     tokenizer = {
-        key: getattr(args, key)
-        for key in ("lowercase", "strip_accents", "split_on_cjk")
-        if getattr(args, key, None) is not None
+        key: getattr(args, flag)
+        for flag, key in _PRETRAIN_TOKENIZER_FLAGS.items()
+        if getattr(args, flag) is not None
     }
-    if args.tokenizer_rules is not None:
-        tokenizer["rules"] = args.tokenizer_rules
     if tokenizer:
         given["tokenizer"] = tokenizer
-    if args.backbone_override:
-        given["backbone_overrides"] = dict(_key_value(item) for item in args.backbone_override)
     return given
 
 
@@ -463,21 +362,14 @@ def _run_pretrain(args: argparse.Namespace) -> int:
             raise UsageError("--text is required (except with --resume on a started run)")
         settings = PretrainSettings(**given)
     args.interrupt_hint = f"interrupted: continue with fnet-keras pretrain --out {args.out} --resume"
-    if not args.quiet:
-        _say("loading TensorFlow")
+    _say_unless(args.quiet)("loading TensorFlow")
     _needs_tensorflow("pretrain")
     from fnet_keras.training.pretrain import pretrain
 
     result = pretrain(
-        args.text,
-        args.out,
-        settings,
-        resume=args.resume,
-        strategy=args.strategy,
-        checkpoint_steps=args.checkpoint_steps or None,
-        checkpoint_minutes=args.checkpoint_minutes or None,
-        verbose=0 if args.quiet else "auto",
-        vocabulary=args.vocabulary,
+        args.text, args.out, settings, resume=args.resume, strategy=args.strategy,
+        checkpoint_steps=args.checkpoint_steps or None, checkpoint_minutes=args.checkpoint_minutes or None,
+        verbose=0 if args.quiet else "auto", vocabulary=args.vocabulary,
     )
     last = result.history[-1] if result.history else {}
     print(f"pre-training directory: {Path(result.pre_dir)}")
@@ -498,23 +390,19 @@ def _run_pretrain(args: argparse.Namespace) -> int:
 
 def _add_evaluate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "target",
-        metavar="RUN_DIR_OR_BUNDLE",
+        "target", metavar="RUN_DIR_OR_BUNDLE",
         help="a run directory (fnet-keras train) or a bundle directory/.zip (fnet-keras export)",
     )
     parser.add_argument(
         "--data", help="labelled file or data directory (default: a run's own data; a bundle needs it)"
     )
     parser.add_argument(
-        "--split",
-        choices=("train", "dev", "test"),
+        "--split", choices=("train", "dev", "test"),
         help="split of a data directory or of the run's data (default test; not with a file)",
     )
-    _add_column_arguments(parser)
+    add_column_arguments(parser)
     parser.add_argument(
-        "--label-map",
-        type=_label_pairs,
-        metavar="DATA=LABEL,...",
+        "--label-map", type=_label_pairs, metavar="DATA=LABEL,...",
         help="read the data's labels as the model's, e.g. 0=negative,1=positive (default: a bundle's "
         "recorded mapping where its export renamed the labels; other labels are taken as they are)",
     )
@@ -542,20 +430,15 @@ def _run_evaluate(args: argparse.Namespace) -> int:
 
     kind = _target_kind(Path(args.target))
     check_split(args.split, args.data)
+    columns = dict(split=args.split, text_column=args.text_column, label_column=args.label_column,
+                   label_map=args.label_map)
     if kind == "bundle":
         from fnet_keras.edge import evaluate_bundle, load_bundle
 
         if not args.data:
             raise UsageError("a bundle holds no data of its own; give --data FILE", args.target)
         bundle = load_bundle(args.target, num_threads=args.threads or 1, runtime=args.runtime)
-        report = evaluate_bundle(
-            bundle,
-            args.data,
-            split=args.split,
-            text_column=args.text_column,
-            label_column=args.label_column,
-            label_map=args.label_map,
-        )
+        report = evaluate_bundle(bundle, args.data, **columns)
         if args.label_map is None and report.get("label_map"):
             pairs = ", ".join(f"{data}={label}" for data, label in report["label_map"].items())
             _say(f"note: the data's labels read as the bundle's names, as bundle.json records: {pairs}")
@@ -576,14 +459,7 @@ def _run_evaluate(args: argparse.Namespace) -> int:
             _set_tensorflow_threads(args.threads)
         from fnet_keras.training.evaluation import evaluate
 
-        report = evaluate(
-            args.target,
-            args.data,
-            split=args.split,
-            text_column=args.text_column,
-            label_column=args.label_column,
-            label_map=args.label_map,
-        )
+        report = evaluate(args.target, args.data, **columns)
     if args.json:
         _print_json(report)
         return 0
@@ -594,8 +470,7 @@ def _run_evaluate(args: argparse.Namespace) -> int:
         _say(
             f"tokenization {timing['tokenize_ms_per_example']:.3f} ms, inference "
             f"{timing['inference_ms_per_example']:.3f} ms per example "
-            f"({report['bundle']['runtime']['name']}, "
-            f"{args.threads or 1} thread(s))"
+            f"({report['bundle']['runtime']['name']}, {args.threads or 1} thread(s))"
         )
     return 0
 
@@ -612,13 +487,13 @@ def _set_tensorflow_threads(threads: int) -> None:
 
 
 def _target_kind(path: Path) -> str:
-    """ "bundle" or "run" for an existing path; a UsageError naming it otherwise."""
-    from fnet_keras.edge.manifest import MANIFEST_NAME
+    """ "bundle" or "run" (`fnet_keras.target_kind`) for an existing path; a UsageError naming it
+    otherwise."""
+    from fnet_keras import target_kind
 
-    if (path / MANIFEST_NAME).is_file() or (path.suffix.lower() == ".zip" and path.is_file()):
-        return "bundle"
-    if (path / "config.json").is_file():
-        return "run"
+    kind = target_kind(path)
+    if kind is not None:
+        return kind
     if path.suffix.lower() == ".tflite" and path.is_file():
         raise UsageError(
             "a .tflite alone holds no vocabulary or labels to classify or score text with: give its bundle "
@@ -644,7 +519,7 @@ def _quantization_list(text: str) -> tuple[str, ...]:
 
 
 class _DeprecatedMixing(argparse.Action):
-    """`--mixing` (0.1's name of the Fourier method): still accepted for one release, with a note."""
+    """`--mixing`, another name of --fourier-method: accepted, with a note."""
 
     def __call__(self, parser, namespace, values, option_string=None):
         _say(
@@ -663,21 +538,16 @@ class _RemovedInt8Output(argparse.Action):
 
 
 def _add_export_arguments(parser: argparse.ArgumentParser) -> None:
-    from fnet_keras.edge.manifest import QUANTIZATIONS
+    from fnet_keras.edge.manifest import MODES
     from fnet_keras.export.recipes import FOURIER_METHOD_CHOICES
 
     parser.add_argument("run_dir", metavar="RUN_DIR", help="a finished training run")
     parser.add_argument(
-        "--quant",
-        type=_quantization_list,
-        default=QUANTIZATIONS,
-        metavar="MODES",
-        help=f"comma-separated modes, one bundle each (default {','.join(QUANTIZATIONS)})",
+        "--quant", type=_quantization_list, default=MODES, metavar="MODES",
+        help=f"comma-separated modes, one bundle each (default {','.join(MODES)})",
     )
     parser.add_argument(
-        "--fourier-method",
-        choices=FOURIER_METHOD_CHOICES,
-        default="auto",
+        "--fourier-method", choices=FOURIER_METHOD_CHOICES, default="auto",
         help="FourierMixing method in the graph; auto: rfft for float modes at power-of-two sizes, "
         "dft otherwise; for int8 the faster passing one of int8-rfft and int8-dft",
     )
@@ -686,10 +556,7 @@ def _add_export_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--int8-output", nargs=0, action=_RemovedInt8Output, help=argparse.SUPPRESS)
     parser.add_argument(
-        "--representative-samples",
-        type=positive_int,
-        default=200,
-        metavar="N",
+        "--representative-samples", type=positive_int, default=200, metavar="N",
         help="training texts that calibrate int8 (default 200)",
     )
     parser.add_argument(
@@ -699,18 +566,13 @@ def _add_export_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", metavar="PATH", help="data to use instead of the run's recorded data")
     parser.add_argument("--zip", action="store_true", help="also write MODE.zip next to each bundle")
     parser.add_argument(
-        "--parity-examples",
-        type=positive_int,
-        default=1000,
-        metavar="N",
+        "--parity-examples", type=positive_int, default=1000, metavar="N",
         help="texts the parity gate compares: dev first, topped up with training texts "
         "(at least 500; default 1000)",
     )
     parser.add_argument("--name", help="the bundles' display name (default: the run directory's name)")
     parser.add_argument(
-        "--rename-labels",
-        type=_renames,
-        metavar="OLD=NEW,...",
+        "--rename-labels", type=_renames, metavar="OLD=NEW,...",
         help="show labels under other names in the bundles (labels.txt and the model's "
         "metadata); the classes stay the same",
     )
@@ -724,8 +586,6 @@ def _renames(text: str) -> dict[str, str]:
 
 
 def _run_export(args: argparse.Namespace) -> int:
-    import shlex
-
     from fnet_keras.export.parity import MIN_PARITY_EXAMPLES
     from fnet_keras.export.report import BUNDLES_DIR_NAME, check_out_dir
 
@@ -735,48 +595,16 @@ def _run_export(args: argparse.Namespace) -> int:
         )
     _target_kind(Path(args.run_dir))
     check_out_dir(Path(args.out) if args.out else Path(args.run_dir) / BUNDLES_DIR_NAME, args.overwrite)
-    command = "fnet-keras export " + " ".join(
-        shlex.quote(part)
-        for part in [
-            str(args.run_dir),
-            "--quant",
-            ",".join(args.quant),
-            "--fourier-method",
-            args.fourier_method,
-            "--representative-samples",
-            str(args.representative_samples),
-            "--parity-examples",
-            str(args.parity_examples),
-            *(["--out", str(args.out)] if args.out else []),
-            *(["--data", str(args.data)] if args.data else []),
-            *(["--zip"] if args.zip else []),
-            *(["--overwrite"] if args.overwrite else []),
-            *(["--name", args.name] if args.name else []),
-            *(
-                ["--rename-labels", ",".join(f"{old}={new}" for old, new in args.rename_labels.items())]
-                if args.rename_labels
-                else []
-            ),
-        ]
-    )
     _say("loading TensorFlow")
     _needs_tensorflow("export")
     from fnet_keras.export import ParityGateError, export_run
 
     try:
         report = export_run(
-            args.run_dir,
-            args.quant,
-            fourier_method=args.fourier_method,
-            representative_samples=args.representative_samples,
-            out_dir=args.out,
-            data=args.data,
-            make_zip=args.zip,
-            overwrite=args.overwrite,
-            parity_examples=args.parity_examples,
-            name=args.name,
-            rename_labels=args.rename_labels,
-            command=command,
+            args.run_dir, args.quant, fourier_method=args.fourier_method,
+            representative_samples=args.representative_samples, out_dir=args.out, data=args.data,
+            make_zip=args.zip, overwrite=args.overwrite, parity_examples=args.parity_examples, name=args.name,
+            rename_labels=args.rename_labels, command=getattr(args, "command", None),
             progress=lambda line: _say(f"export: {line}"),
         )
     except ParityGateError as error:
@@ -792,9 +620,7 @@ def _run_export(args: argparse.Namespace) -> int:
 
 def _add_classify_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "words",
-        nargs="*",
-        metavar="[BUNDLE_OR_RUN_DIR] TEXT",
+        "words", nargs="*", metavar="[BUNDLE_OR_RUN_DIR] TEXT",
         help="a bundle (directory or .zip) or a run directory, then the texts; without a model "
         "the package's demo bundle answers; without texts, one text per line is read from "
         "stdin",
@@ -823,37 +649,32 @@ def _classifier_and_texts(args: argparse.Namespace):
         from fnet_keras.demo import demo_bundle_path
 
         target = demo_bundle_path()
-    kind = _target_kind(Path(target))
-    if kind == "bundle":
+    if _target_kind(Path(target)) == "bundle":
         from fnet_keras.edge import load_bundle
 
-        classifier = load_bundle(target, num_threads=args.threads or 1, runtime=args.runtime)
-    else:
-        if args.runtime:
-            raise UsageError(
-                "--runtime chooses a LiteRT interpreter for a bundle; a run directory runs in TensorFlow",
-                target,
-            )
-        _needs_tensorflow("classify RUN_DIR")
-        from fnet_keras.training.run_classifier import RunClassifier
+        return load_bundle(target, num_threads=args.threads or 1, runtime=args.runtime), words
+    if args.runtime:
+        raise UsageError(
+            "--runtime chooses a LiteRT interpreter for a bundle; a run directory runs in TensorFlow", target
+        )
+    _needs_tensorflow("classify RUN_DIR")
+    from fnet_keras.training.run_classifier import RunClassifier
 
-        classifier = RunClassifier.load(target)
-    return classifier, words
+    return RunClassifier.load(target), words
 
 
 def _names_a_model(word: str) -> bool:
     """Whether the first word of `classify` is the model (else it is a text and the demo bundle answers),
-    decided by what exists: a directory holding a run (config.json) or a bundle (bundle.json), or a
+    decided by what exists: a directory holding a run or a bundle (`fnet_keras.target_kind`), or a
     word naming a .zip or .tflite file (present or not, so that a mistyped bundle is an error, not
     a text). An empty word is a text (Path("") is the current directory)."""
-    from fnet_keras.edge.manifest import MANIFEST_NAME
+    from fnet_keras import target_kind
 
     if not word.strip():
         return False
     if word.lower().endswith((".zip", ".tflite")) and not any(char.isspace() for char in word):
         return True
-    path = Path(word)
-    return path.is_dir() and ((path / MANIFEST_NAME).is_file() or (path / "config.json").is_file())
+    return Path(word).is_dir() and target_kind(word) is not None
 
 
 def _text_also_a_path(word: str) -> str | None:
@@ -895,7 +716,8 @@ def _run_classify(args: argparse.Namespace) -> int:
         skipped = error.indices  # stdin: mark blank lines in the output, keep the lines aligned
         kept = [text for index, text in enumerate(texts) if index not in set(skipped)]
         result = classifier.classify(kept, args.top_k) if kept else None
-    predictions = _aligned(texts, skipped, result)
+    gaps, predicted = set(skipped), iter(result or [])
+    predictions = [None if index in gaps else next(predicted) for index in range(len(texts))]
     if skipped:
         _say(
             f"note: {len(skipped)} empty line(s) not classified "
@@ -914,45 +736,27 @@ def _run_classify(args: argparse.Namespace) -> int:
         "inference_seconds": result.inference_seconds if result else 0.0,
     }
     if args.json:
-        _print_json(
-            {
-                "model": classifier.describe(),
-                "results": [
-                    {
-                        "index": index,
-                        **(
-                            p.to_dict()
-                            if p
-                            else {"text": texts[index], "label": None, "skipped": "empty text"}
-                        ),
-                    }
-                    for index, p in enumerate(predictions)
-                ],
-                "count": len(texts),
-                "replaced_bytes": replaced,
-                "timing": timing,
-            }
-        )
-    else:
-        for text, prediction in zip(texts, predictions, strict=True):
-            preview = text if len(text) <= 60 else text[:57] + "..."
-            if prediction is None:
-                print(f"-\t(empty: not classified)\t{preview!r}")
-            else:
-                ranking = "  ".join(f"{label} {probability:.4f}" for label, probability in prediction.ranking)
-                print(f"{ranking}\t{preview!r}")
-        count = max(len(texts) - len(skipped), 1)
-        _say(
-            f"{classifier.name}: tokenization {1000 * timing['tokenize_seconds'] / count:.3f} ms + inference "
-            f"{1000 * timing['inference_seconds'] / count:.3f} ms per text"
-        )
+        results = [
+            {"index": index, **(p.to_dict() if p else {"text": texts[index], "label": None,
+                                                        "skipped": "empty text"})}
+            for index, p in enumerate(predictions)
+        ]
+        _print_json({"model": classifier.describe(), "results": results, "count": len(texts),
+                     "replaced_bytes": replaced, "timing": timing})
+        return 0
+    for text, prediction in zip(texts, predictions, strict=True):
+        preview = text if len(text) <= 60 else text[:57] + "..."
+        if prediction is None:
+            print(f"-\t(empty: not classified)\t{preview!r}")
+        else:
+            ranking = "  ".join(f"{label} {probability:.4f}" for label, probability in prediction.ranking)
+            print(f"{ranking}\t{preview!r}")
+    count = max(len(texts) - len(skipped), 1)
+    _say(
+        f"{classifier.name}: tokenization {1000 * timing['tokenize_seconds'] / count:.3f} ms + inference "
+        f"{1000 * timing['inference_seconds'] / count:.3f} ms per text"
+    )
     return 0
-
-
-def _aligned(texts, skipped, result) -> list:
-    predictions = iter(result or [])
-    skipped = set(skipped)
-    return [None if index in skipped else next(predictions) for index in range(len(texts))]
 
 
 def _encodable(word: str) -> bool:
@@ -965,8 +769,8 @@ def _encodable(word: str) -> bool:
 
 def decode_replacing(data: bytes) -> tuple[str, int]:
     """UTF-8 `data` decoded with `errors="replace"`, plus the number of bytes replaced by U+FFFD."""
-    # Every byte is either part of a decoded character or one that was replaced, and both decodes
-    # are linear in len(data) (a loop re-decoding the rest after each bad byte was quadratic).
+    # Every byte is either part of a decoded character or one that was replaced; both decodes are
+    # linear in len(data).
     kept = len(data.decode("utf-8", "ignore").encode("utf-8"))
     return data.decode("utf-8", "replace"), len(data) - kept
 
@@ -991,9 +795,7 @@ def _add_bench_arguments(parser: argparse.ArgumentParser) -> None:
     from fnet_keras.edge.runtime import RUNTIME_NAMES
 
     parser.add_argument(
-        "models",
-        nargs="*",
-        metavar="MODEL",
+        "models", nargs="*", metavar="MODEL",
         help="bundle directories or .zip files, or .tflite files (the first is the reference of "
         "every ratio; default: the package's demo bundle)",
     )
@@ -1001,23 +803,15 @@ def _add_bench_arguments(parser: argparse.ArgumentParser) -> None:
         "--threads", type=thread_list, default=[1], metavar="N,N", help="thread counts (default 1)"
     )
     parser.add_argument(
-        "--runs",
-        type=positive_int,
-        default=DEFAULT_RUNS,
-        metavar="N",
+        "--runs", type=positive_int, default=DEFAULT_RUNS, metavar="N",
         help=f"counted runs per model and thread count (default {DEFAULT_RUNS}; p99 needs >= 100)",
     )
     parser.add_argument(
-        "--warmup",
-        type=positive_int,
-        default=DEFAULT_WARMUP,
-        metavar="N",
+        "--warmup", type=positive_int, default=DEFAULT_WARMUP, metavar="N",
         help=f"runs before counting; the first is the first inference (default {DEFAULT_WARMUP})",
     )
     parser.add_argument(
-        "--round-runs",
-        type=positive_int,
-        metavar="N",
+        "--round-runs", type=positive_int, metavar="N",
         help="runs per model per interleaving round (default: about ten rounds)",
     )
     parser.add_argument(
@@ -1027,10 +821,7 @@ def _add_bench_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--save", metavar="PREFIX", help="also write PREFIX.json and PREFIX.md")
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory processes")
     parser.add_argument(
-        "--memory-runs",
-        type=positive_int,
-        default=DEFAULT_MEMORY_RUNS,
-        metavar="N",
+        "--memory-runs", type=positive_int, default=DEFAULT_MEMORY_RUNS, metavar="N",
         help=f"inferences in each peak-memory process (default {DEFAULT_MEMORY_RUNS})",
     )
     parser.add_argument(
@@ -1048,17 +839,9 @@ def _run_bench(args: argparse.Namespace) -> int:
 
         models = [demo_bundle_path()]
     result = benchmark(
-        models,
-        threads=args.threads,
-        runs=args.runs,
-        warmup=args.warmup,
-        round_runs=args.round_runs,
-        texts=args.texts,
-        memory=not args.no_memory,
-        memory_runs=args.memory_runs,
-        runtime=args.runtime,
-        seed=args.seed,
-        progress=lambda line: _say(f"bench: {line}"),
+        models, threads=args.threads, runs=args.runs, warmup=args.warmup, round_runs=args.round_runs,
+        texts=args.texts, memory=not args.no_memory, memory_runs=args.memory_runs, runtime=args.runtime,
+        seed=args.seed, progress=lambda line: _say(f"bench: {line}"),
     )
     if args.save:
         json_path, markdown_path = result.save(args.save)
@@ -1109,25 +892,19 @@ def _add_budget_arguments(parser: argparse.ArgumentParser) -> None:
         DEFAULT_RUNS,
         DEFAULT_TEXTS,
     )
-    from fnet_keras.edge.manifest import QUANTIZATIONS
+    from fnet_keras.edge.manifest import MODES
     from fnet_keras.edge.runtime import RUNTIME_NAMES
 
     parser.add_argument(
-        "--data",
-        required=True,
+        "--data", required=True,
         help="labelled data every candidate trains on; its dev split chooses (test is only reported)",
     )
     parser.add_argument(
-        "--latency-ms",
-        type=_milliseconds,
-        required=True,
-        metavar="MS",
+        "--latency-ms", type=_milliseconds, required=True, metavar="MS",
         help="the budget: a p50 in milliseconds",
     )
     parser.add_argument(
-        "--budget-on",
-        choices=BUDGET_ON,
-        default="model",
+        "--budget-on", choices=BUDGET_ON, default="model",
         help="which p50 the budget applies to: one inference (model, default) or tokenization plus "
         "inference per dev text (end-to-end)",
     )
@@ -1135,17 +912,20 @@ def _add_budget_arguments(parser: argparse.ArgumentParser) -> None:
         "--threads", type=positive_int, default=1, metavar="N", help="interpreter threads (default 1)"
     )
     parser.add_argument(
-        "--quant", choices=QUANTIZATIONS, default=DEFAULT_QUANTIZATION,
+        "--quant", choices=MODES, default=DEFAULT_QUANTIZATION,
         help=f"the bundles' quantization (default {DEFAULT_QUANTIZATION})",
     )
-    grid = parser.add_argument_group("candidates (preset x mixing x length, a run directory each)")
+    grid = parser.add_argument_group("candidates (preset x kind x length, a run directory each)")
     grid.add_argument(
         "--presets", type=_name_list, default=DEFAULT_PRESETS, metavar="P,P",
         help=f"presets (default {','.join(DEFAULT_PRESETS)})",
     )
     grid.add_argument(
-        "--mixings", type=_name_list, default=DEFAULT_MIXINGS, metavar="M,M",
+        "--kinds", type=_name_list, default=DEFAULT_MIXINGS, metavar="K,K",
         help=f"model kinds: {', '.join(MODEL_KINDS)} (default {','.join(DEFAULT_MIXINGS)})",
+    )
+    grid.add_argument(  # the older name of --kinds
+        "--mixings", type=_name_list, dest="kinds", default=argparse.SUPPRESS, help=argparse.SUPPRESS
     )
     grid.add_argument(
         "--lengths", type=_length_list, default=DEFAULT_LENGTHS, metavar="N,N",
@@ -1153,7 +933,7 @@ def _add_budget_arguments(parser: argparse.ArgumentParser) -> None:
     )
     grid.add_argument(
         "--runs-dir", metavar="DIR",
-        help="the candidates' run directories PRESET-MIXING-LENGTH: finished runs and passing bundles "
+        help="the candidates' run directories PRESET-KIND-LENGTH: finished runs and passing bundles "
         "are reused, unfinished runs resumed (default runs/budget/DATA_NAME)",
     )
     grid.add_argument(
@@ -1181,11 +961,10 @@ def _add_budget_arguments(parser: argparse.ArgumentParser) -> None:
     )
     latency.add_argument("--runtime", choices=RUNTIME_NAMES, help="interpreter package for timing here")
     latency.add_argument(
-        "--save-bench",
-        metavar="PREFIX",
+        "--save-bench", metavar="PREFIX",
         help="write the latencies measured here as PREFIX.json and PREFIX.md (a bench result)",
     )
-    _add_column_arguments(parser.add_argument_group("data columns"))
+    add_column_arguments(parser.add_argument_group("data columns"))
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
 
@@ -1193,10 +972,10 @@ def _add_budget_arguments(parser: argparse.ArgumentParser) -> None:
 def _run_budget(args: argparse.Namespace) -> int:
     import contextlib
 
-    from fnet_keras.budget.candidates import settings_from_items
     from fnet_keras.budget.runner import run_budget
+    from fnet_keras.training.settings import settings_from_items
 
-    say = (lambda message: None) if args.quiet else _say
+    say = _say_unless(args.quiet)
     args.interrupt_hint = (
         "interrupted: run the same command again to continue (finished runs and passing bundles are "
         "reused, an unfinished run resumes from its last epoch)"
@@ -1204,25 +983,13 @@ def _run_budget(args: argparse.Namespace) -> int:
     # Keras prints training progress on stdout; here stdout holds only the result.
     with contextlib.redirect_stdout(sys.stderr):
         result = run_budget(
-            args.data,
-            args.latency_ms,
-            runs_dir=args.runs_dir,
-            presets=args.presets,
-            mixings=args.mixings,
-            lengths=args.lengths,
-            quantization=args.quant,
-            threads=args.threads,
-            budget_on=args.budget_on,
-            profile=args.profile,
-            settings=settings_from_items(args.setting),
-            runs=args.runs,
+            args.data, args.latency_ms, runs_dir=args.runs_dir, presets=args.presets, mixings=args.kinds,
+            lengths=args.lengths, quantization=args.quant, threads=args.threads, budget_on=args.budget_on,
+            profile=args.profile, settings=settings_from_items(args.setting), runs=args.runs,
             texts=args.texts,
-            text_column=args.text_column,
-            label_column=args.label_column,
-            retry_failed_exports=args.retry_failed_exports,
-            runtime=args.runtime,
-            progress=lambda line: say(f"budget: {line}"),
-            verbose=0 if args.quiet else 2,
+            text_column=args.text_column, label_column=args.label_column,
+            retry_failed_exports=args.retry_failed_exports, runtime=args.runtime,
+            progress=lambda line: say(f"budget: {line}"), verbose=0 if args.quiet else 2,
             load_tensorflow=lambda: _needs_tensorflow("budget"),
         )
     if args.save_bench:
@@ -1252,25 +1019,17 @@ def _add_listops_arguments(parser: argparse.ArgumentParser) -> None:
 
     parser.add_argument("--out", required=True, metavar="DIR", help="directory for train/dev/test.tsv")
     parser.add_argument(
-        "--preset",
-        choices=sorted(PRESETS),
-        default="lra",
+        "--preset", choices=sorted(PRESETS), default="lra",
         help="lra: Long Range Arena's task (lengths 501-1999, lists nest up to 9 deep); shallow: a "
         "quick demo (lengths 4-60, nesting up to 2); flat: lists of digits only (lengths 4-12) "
         "(default: lra)",
     )
-    for name, default, lra, what in (
-        ("train", LISTOPS_DEFAULT_COUNTS["train"], 96_000, "training"),
-        ("dev", LISTOPS_DEFAULT_COUNTS["dev"], 2_000, "dev"),
-        ("test", LISTOPS_DEFAULT_COUNTS["test"], 2_000, "test"),
-    ):
+    for name, lra, what in (("train", 96_000, "training"), ("dev", 2_000, "dev"), ("test", 2_000, "test")):
+        default = LISTOPS_DEFAULT_COUNTS[name]
         parser.add_argument(
-            f"--{name}",
-            type=positive_int,
-            default=default,
-            metavar="N",
-            help=f"{what} expressions (default {default:,}, a few seconds; Long Range Arena's task has "
-            f"{lra:,})",
+            f"--{name}", type=positive_int, default=default, metavar="N",
+            help=f"{what} expressions (default {default:,}, a few seconds; Long Range Arena's task "
+            f"has {lra:,})",
         )
     parser.add_argument(
         "--min-length", type=positive_int, metavar="N", help="shortest expression, in symbols"
@@ -1287,16 +1046,9 @@ def _run_listops(args: argparse.Namespace) -> int:
     total = args.train + args.dev + args.test
     _say(f"listops: generating {total:,} {args.preset} expressions into {args.out}")
     written = write_listops(
-        args.out,
-        train=args.train,
-        dev=args.dev,
-        test=args.test,
-        config=PRESETS[args.preset],
-        min_length=args.min_length,
-        max_length=args.max_length,
-        max_depth=args.max_depth,
-        max_args=args.max_args,
-        seed=args.seed,
+        args.out, train=args.train, dev=args.dev, test=args.test, config=PRESETS[args.preset],
+        min_length=args.min_length, max_length=args.max_length, max_depth=args.max_depth,
+        max_args=args.max_args, seed=args.seed,
         progress=lambda done, count: _say(f"listops: {done:,} of {count:,} expressions"),
     )
     settings = json.loads(written["settings"].read_text(encoding="utf-8"))
@@ -1312,10 +1064,7 @@ def _run_listops(args: argparse.Namespace) -> int:
 
 def _add_presets_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--vocabulary-size",
-        type=positive_int,
-        default=8000,
-        metavar="N",
+        "--vocabulary-size", type=positive_int, default=8000, metavar="N",
         help="vocabulary size the parameter counts assume (default 8000)",
     )
     parser.add_argument("--classes", type=positive_int, default=2, metavar="N", help="labels (default 2)")
@@ -1328,18 +1077,13 @@ def _run_presets(args: argparse.Namespace) -> int:
     if args.classes < 2:
         raise UsageError(f"--classes must be at least 2, got {args.classes}")
     if args.json:
-        _print_json(
-            {
-                name: {
-                    **preset,
-                    "parameters": {
-                        mixing: count_parameters(name, args.vocabulary_size, args.classes, mixing)
-                        for mixing in ("fourier", "attention", "hybrid")
-                    },
-                }
-                for name, preset in PRESETS.items()
-            }
-        )
+        _print_json({
+            name: {**preset, "parameters": {
+                mixing: count_parameters(name, args.vocabulary_size, args.classes, mixing)
+                for mixing in ("fourier", "attention", "hybrid")
+            }}
+            for name, preset in PRESETS.items()
+        })
         return 0
     print(preset_table(args.vocabulary_size, args.classes))
     print()
@@ -1395,59 +1139,43 @@ SUBCOMMANDS: list[Subcommand] = [
         "quickstart",
         "the whole pipeline in one command: a tiny FNet and its Transformer twin trained (built-in ListOps "
         "or --data), exported to fp32 and int8 through the parity gate, timed here",
-        _add_quickstart_arguments,
-        _run_quickstart,
+        _add_quickstart_arguments, _run_quickstart,
     ),
     Subcommand("train", "train a classifier into a run directory", _add_train_arguments, _run_train),
     Subcommand(
-        "pretrain",
-        "pre-train a backbone with masked-language modelling on unlabelled text",
-        _add_pretrain_arguments,
-        _run_pretrain,
+        "pretrain", "pre-train a backbone with masked-language modelling on unlabelled text",
+        _add_pretrain_arguments, _run_pretrain,
     ),
     Subcommand(
         "augment",
         "write a transfer set for distillation: perturbed copies of the training text (Tang et al. 2019)",
-        _add_augment_arguments,
-        _run_augment,
+        _add_augment_arguments, _run_augment,
     ),
     Subcommand(
-        "listops",
-        "write a ListOps data set (Long Range Arena's nested MAX/MIN/MED/SM expressions)",
-        _add_listops_arguments,
-        _run_listops,
+        "listops", "write a ListOps data set (Long Range Arena's nested MAX/MIN/MED/SM expressions)",
+        _add_listops_arguments, _run_listops,
     ),
     Subcommand(
-        "evaluate",
-        "score a run directory or a bundle on labelled data",
-        _add_evaluate_arguments,
+        "evaluate", "score a run directory or a bundle on labelled data", _add_evaluate_arguments,
         _run_evaluate,
     ),
     Subcommand(
-        "export",
-        "quantize and export a run to LiteRT bundles (builtin ops, parity-gated, MediaPipe-ready)",
-        _add_export_arguments,
-        _run_export,
+        "export", "quantize and export a run to LiteRT bundles (builtin ops, parity-gated, MediaPipe-ready)",
+        _add_export_arguments, _run_export,
     ),
     Subcommand(
         "classify", "classify texts with a bundle or a run directory", _add_classify_arguments, _run_classify
     ),
     Subcommand(
-        "bench",
-        "time bundles or .tflite models on this device (latency, memory, ops)",
-        _add_bench_arguments,
-        _run_bench,
+        "bench", "time bundles or .tflite models on this device (latency, memory, ops)",
+        _add_bench_arguments, _run_bench,
     ),
     Subcommand(
-        "budget",
-        "choose the most accurate model whose p50 latency fits a budget (trains, exports, times)",
-        _add_budget_arguments,
-        _run_budget,
+        "budget", "choose the most accurate model whose p50 latency fits a budget (trains, exports, times)",
+        _add_budget_arguments, _run_budget,
     ),
     Subcommand(
-        "presets",
-        "list the model presets: sizes, parameters, what each is for",
-        _add_presets_arguments,
+        "presets", "list the model presets: sizes, parameters, what each is for", _add_presets_arguments,
         _run_presets,
     ),
 ]
@@ -1488,7 +1216,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parse_args(argv)
     except SystemExit as exit_:  # argparse has printed usage or help
         return exit_.code if isinstance(exit_.code, int) else USAGE_ERROR
-    args.argv = list(sys.argv[1:] if argv is None else argv)  # the command as given, for reports
+    # The command as given, the one record of it in reports (export_report, quickstart).
+    args.command = shlex.join(["fnet-keras", *map(str, sys.argv[1:] if argv is None else argv)])
     from fnet_keras.quiet import VERBOSE_ENVIRONMENT, quiet_native_output
 
     if args.verbose:

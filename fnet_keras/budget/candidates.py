@@ -13,9 +13,9 @@ from typing import Any
 
 from fnet_keras.budget.errors import BudgetError
 from fnet_keras.presets import CANDIDATE_KINDS, PRESETS, ModelKind
-from fnet_keras.training.settings import OVERRIDABLE, TrainSettings
+from fnet_keras.training.settings import TrainSettings
 
-# The `--mixings` choices: the kinds of `fnet_keras.presets.MODEL_KINDS` a budget offers.
+# The `--kinds` choices: the kinds of `fnet_keras.presets.MODEL_KINDS` a budget offers.
 MODEL_KINDS = CANDIDATE_KINDS
 # Settings that the candidate grid sets: given ones would contradict a candidate's name.
 GRID_SETTINGS = ("preset", "mixing", "sequence_length")
@@ -90,7 +90,7 @@ def candidate_grid(
     """
     presets, kinds, lengths = (list(dict.fromkeys(values)) for values in (presets, kinds, lengths))
     given = dict(settings or {})
-    for name, values in (("presets", presets), ("mixings", kinds), ("lengths", lengths)):
+    for name, values in (("presets", presets), ("kinds", kinds), ("lengths", lengths)):
         if not values:
             raise BudgetError(f"no candidates: --{name} is empty")
     unknown = [preset for preset in presets if preset not in PRESETS]
@@ -99,13 +99,13 @@ def candidate_grid(
     unknown = [kind for kind in kinds if kind not in MODEL_KINDS]
     if unknown:
         raise BudgetError(
-            f"unknown model kind(s) {', '.join(map(repr, unknown))} in --mixings; known: "
+            f"unknown model kind(s) {', '.join(map(repr, unknown))} in --kinds; known: "
             f"{', '.join(MODEL_KINDS)}"
         )
     fixed = [key for key in given if key in GRID_SETTINGS]
     if fixed:
         raise BudgetError(
-            f"setting(s) {', '.join(fixed)} are the candidate grid's (--presets, --mixings, --lengths), "
+            f"setting(s) {', '.join(fixed)} are the candidate grid's (--presets, --kinds, --lengths), "
             f"not a setting"
         )
     candidates = []
@@ -131,55 +131,3 @@ def candidate_grid(
 def candidate_name(preset: str, kind: str, sequence_length: int) -> str:
     """A candidate's name, which is also its run directory's: "tiny-fourier-256"."""
     return f"{preset}-{kind}-{sequence_length}"
-
-
-def parse_setting(item: str) -> tuple[str, Any]:
-    """`KEY=VALUE` -> (key, typed value) for a `TrainSettings` field or a backbone size.
-
-    A backbone size (`hidden_dim=64`, one of `OVERRIDABLE`) becomes ("backbone_overrides",
-    {"hidden_dim": 64}); merge repeated ones with `settings_from_items`.
-    """
-    key, separator, text = item.partition("=")
-    key = key.strip().replace("-", "_")
-    if not separator or not key:
-        raise BudgetError(f"--setting expects KEY=VALUE, got {item!r}")
-    if key in OVERRIDABLE:
-        return "backbone_overrides", {key: _number(key, text)}
-    fields = {field.name: field for field in dataclasses.fields(TrainSettings)}
-    if key not in fields or key == "backbone_overrides":
-        known = sorted(set(fields) - {"backbone_overrides"}) + list(OVERRIDABLE)
-        raise BudgetError(f"--setting {item!r}: unknown setting {key!r}; known: {', '.join(known)}")
-    kind = str(fields[key].type)
-    if text.strip().lower() == "none" and "None" in kind:
-        return key, None
-    if "bool" in kind:
-        if text.strip().lower() not in ("true", "false"):
-            raise BudgetError(f"--setting {item!r}: {key} is true or false")
-        return key, text.strip().lower() == "true"
-    if "int" in kind or "float" in kind:
-        value = _number(key, text)
-        if "int" in kind and "float" not in kind and not isinstance(value, int):
-            raise BudgetError(f"--setting {item!r}: {key} is an integer")
-        return key, value
-    return key, text
-
-
-def settings_from_items(items: Iterable[str]) -> dict[str, Any]:
-    """`parse_setting` over `KEY=VALUE` items, backbone sizes merged into one `backbone_overrides`."""
-    settings: dict[str, Any] = {}
-    for item in items:
-        key, value = parse_setting(item)
-        if key == "backbone_overrides":
-            settings.setdefault(key, {}).update(value)
-        else:
-            settings[key] = value
-    return settings
-
-
-def _number(key: str, text: str) -> int | float:
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            pass
-    raise BudgetError(f"--setting {key}={text!r}: the value must be a number")

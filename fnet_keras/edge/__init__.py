@@ -25,14 +25,14 @@ from fnet_keras.edge.classification import Classification, Prediction
 from fnet_keras.edge.errors import BundleError, EdgeRuntimeError, EmptyTextError, MetadataError
 from fnet_keras.edge.evaluate import evaluate_bundle
 from fnet_keras.edge.litert_model import LiteRTModel, check_tflite_bytes
-from fnet_keras.edge.manifest import FORMAT, FORMAT_VERSION, QUANTIZATIONS, Manifest
+from fnet_keras.edge.manifest import FORMAT, FORMAT_VERSION, MODES, Manifest
 from fnet_keras.edge.model_ops import read_ops
 from fnet_keras.edge.runtime import RuntimeInfo, check_runtime, detect_runtime, runtime_requirements
 
 __all__ = [
     "FORMAT",
     "FORMAT_VERSION",
-    "QUANTIZATIONS",
+    "MODES",
     "BenchmarkResult",
     "Bundle",
     "BundleError",

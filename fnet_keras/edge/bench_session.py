@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from fnet_keras import target_kind
 from fnet_keras.data.errors import DataError
 from fnet_keras.edge.bundle import Bundle, load_bundle
 from fnet_keras.edge.errors import BundleError, EdgeRuntimeError
@@ -135,12 +136,6 @@ class BenchTarget:
         }
 
 
-def is_bundle_path(path: str | os.PathLike) -> bool:
-    """A directory holding bundle.json, or a .zip file (what `load_bundle` accepts)."""
-    path = Path(path)
-    return (path / MANIFEST_NAME).is_file() or (path.suffix.lower() == ".zip" and path.is_file())
-
-
 def load_target(path: str | os.PathLike, runtime: RuntimeInfo) -> BenchTarget:
     """A bundle through `load_bundle` (all its checks), or a .tflite file read and checked.
 
@@ -149,7 +144,7 @@ def load_target(path: str | os.PathLike, runtime: RuntimeInfo) -> BenchTarget:
     """
     shown = os.fspath(path)
     path = Path(path)
-    if is_bundle_path(path):
+    if target_kind(path) == "bundle":
         bundle = load_bundle(path, runtime=runtime.name)
         name = path.stem if path.suffix.lower() == ".zip" else path.name
         return BenchTarget(name, shown, "bundle", _bundle_model_bytes(bundle), bundle)

@@ -67,7 +67,7 @@ MODEL_NAME = "model.tflite"
 VOCABULARY_NAME = "vocab.txt"
 LABELS_NAME = "labels.txt"
 BUNDLE_FILES = (MODEL_NAME, VOCABULARY_NAME, LABELS_NAME)
-QUANTIZATIONS = ("fp32", "fp16", "dynamic", "int8")
+MODES = ("fp32", "fp16", "dynamic", "int8")
 FOURIER_METHODS_IN_GRAPH = ("rfft", "dft", None)  # None: the model has no Fourier mixing
 # Format 2's model tensors: MediaPipe's BERT text classifier layout.
 INPUTS = {"token_ids": INPUT_WORD_IDS, "mask": INPUT_MASK, "segment_ids": INPUT_TYPE_IDS}
@@ -167,8 +167,8 @@ class Manifest:
             return _format1(data, tokenizer, files, path)
         quantization = _field(data, "quantization", dict, path)
         mode = quantization.get("mode")
-        if mode not in QUANTIZATIONS:
-            raise BundleError(f"'quantization.mode' is {mode!r}, expected one of {list(QUANTIZATIONS)}", path)
+        if mode not in MODES:
+            raise BundleError(f"'quantization.mode' is {mode!r}, expected one of {list(MODES)}", path)
         inputs = _field(data, "inputs", dict, path)
         if inputs != INPUTS:
             raise BundleError(f"'inputs' is {inputs!r:.200}, expected {INPUTS}", path)
@@ -214,8 +214,8 @@ class Manifest:
 
 def _format1(data: dict, tokenizer: TokenizerConfig, files: dict, path: str | None) -> Manifest:
     quantization = _field(data, "quantization", str, path)
-    if quantization not in QUANTIZATIONS:
-        raise BundleError(f"'quantization' is {quantization!r}, expected one of {list(QUANTIZATIONS)}", path)
+    if quantization not in MODES:
+        raise BundleError(f"'quantization' is {quantization!r}, expected one of {list(MODES)}", path)
     labels = _labels(_field(data, "labels", list, path), path)
     sequence_length = _field(data, "sequence_length", int, path)
     if sequence_length != tokenizer.sequence_length:

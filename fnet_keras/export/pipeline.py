@@ -30,7 +30,7 @@ from fnet_keras.atomic import install_directory, utc_timestamp
 from fnet_keras.data import DataError, Dataset, LabelMap, load_dataset, load_dataset_from_info
 from fnet_keras.edge import BundleError, LiteRTModel, write_bundle
 from fnet_keras.edge.classification import softmax
-from fnet_keras.edge.manifest import INPUTS, OUTPUT, QUANTIZATIONS
+from fnet_keras.edge.manifest import INPUTS, MODES, OUTPUT
 from fnet_keras.edge.tflite_metadata import write_classifier_metadata
 from fnet_keras.export import mediapipe_layout
 from fnet_keras.export.convert import convert, write_saved_model
@@ -67,7 +67,7 @@ Progress = Callable[[str], None]
 
 def export_run(
     run_dir: str | os.PathLike,
-    modes: str | Sequence[str] = QUANTIZATIONS,
+    modes: str | Sequence[str] = MODES,
     *,
     fourier_method: str = "auto",
     representative_samples: int = DEFAULT_REPRESENTATIVE_SAMPLES,

@@ -25,7 +25,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
-from fnet_keras.edge.manifest import QUANTIZATIONS
+from fnet_keras.edge.manifest import MODES
 from fnet_keras.export.errors import ExportError
 
 FOURIER_METHOD_CHOICES = ("auto", "rfft", "dft")
@@ -78,11 +78,11 @@ def check_modes(modes: str | Sequence[str]) -> tuple[str, ...]:
     if isinstance(modes, str):
         modes = modes.split(",")
     names = [name.strip() for name in modes if name.strip()]
-    unknown = [name for name in names if name not in QUANTIZATIONS]
+    unknown = [name for name in names if name not in MODES]
     if unknown or not names:
         raise ExportError(
             f"unknown quantization {', '.join(map(repr, unknown)) or '(none given)'}; "
-            f"choose from {', '.join(QUANTIZATIONS)}"
+            f"choose from {', '.join(MODES)}"
         )
     return tuple(dict.fromkeys(names))
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from fnet_keras.atomic import write_text_atomic
 from fnet_keras.edge.machine_load import MachineLoad
-from fnet_keras.edge.manifest import MANIFEST_NAME, QUANTIZATIONS
+from fnet_keras.edge.manifest import MANIFEST_NAME, MODES
 from fnet_keras.export.errors import ExportError
 from fnet_keras.export.mode_report import ModeReport
 from fnet_keras.export.parity import GATE_ADVICE, ParityResult
@@ -271,6 +271,6 @@ def check_out_dir(out_dir: Path, overwrite: bool) -> None:
 def _is_export_output(entry: Path) -> bool:
     if entry.name in (f"{REPORT_NAME}.md", f"{REPORT_NAME}.json"):
         return entry.is_file()
-    if entry.suffix == ".zip" and entry.stem in QUANTIZATIONS:
+    if entry.suffix == ".zip" and entry.stem in MODES:
         return entry.is_file()
-    return entry.is_dir() and entry.name in QUANTIZATIONS and (entry / MANIFEST_NAME).is_file()
+    return entry.is_dir() and entry.name in MODES and (entry / MANIFEST_NAME).is_file()

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import shlex
 import sys
 from collections.abc import Callable
 from typing import Any
 
-from fnet_keras.argtypes import positive_int
+from fnet_keras.argtypes import add_column_arguments, positive_int
 
 EXIT_OK, EXIT_GATE_FAILED = 0, 1
 
@@ -59,12 +58,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     user_data.add_argument(
         "--epochs", type=positive_int, metavar="N", help="training epochs (default: the package's schedule)"
     )
-    for role in ("text", "label"):
-        user_data.add_argument(
-            f"--{role}-column",
-            help=f"{role} column: a name, or a 0-based index for a file without a header (default: from "
-            f"the header)",
-        )
+    add_column_arguments(user_data)
     parser.add_argument("--quiet", action="store_true", help="no progress output")
 
 
@@ -99,7 +93,7 @@ def run(args: argparse.Namespace, load_tensorflow: Callable[[], Any] | None = No
             progress=say,
             verbose=0 if args.quiet else 1 if sys.stderr.isatty() else 2,
             load_tensorflow=load_tensorflow,
-            command=shlex.join(["fnet-keras", *args.argv]) if hasattr(args, "argv") else None,
+            command=getattr(args, "command", None),
         )
         result.save()
     print(result.format(), end="")

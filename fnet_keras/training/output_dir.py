@@ -11,7 +11,8 @@ from fnet_keras.errors import LocatedError
 
 class RunDirError(LocatedError):
     """A run or pre-training directory that cannot be used as asked (exists, unfinished, missing,
-    corrupt), named with the reason."""
+    corrupt), named with the reason. Import it from `fnet_keras.training.run_dir` (or
+    `fnet_keras.training`); it is defined here because pre-training directories raise it too."""
 
 
 class OutputDirectory:

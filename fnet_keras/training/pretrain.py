@@ -282,7 +282,7 @@ class PretrainLoop:
         windows: the corpus.
         vocabulary_size: the number of token ids.
 
-    Example (timing steps, as scripts/pretrain_speed.py did; removed after commit 37b29494f3):
+    Example (timing steps):
         loop = PretrainLoop(strategy, model, optimizer, settings, windows, len(vocabulary))
         batches = iter(loop.dataset(first_step=0))
         loss_sum, correct, predictions, clock = loop.step(batches, clock=0.0)

@@ -31,9 +31,9 @@ from typing import Any
 
 from fnet_keras.errors import LocatedError
 from fnet_keras.text import TokenizerConfig, load_vocabulary
-from fnet_keras.training.output_dir import OutputDirectory, RunDirError
+from fnet_keras.training.output_dir import OutputDirectory
 from fnet_keras.training.pretrain_settings import TOKENIZER_KEYS, PretrainSettings
-from fnet_keras.training.run_dir import read_json
+from fnet_keras.training.run_dir import RunDirError, read_json
 from fnet_keras.training.settings import TrainSettings
 
 PRETRAIN_FORMAT_VERSION = 1

@@ -11,9 +11,17 @@ import dataclasses
 import math
 from typing import Any
 
-from fnet_keras.presets import PRETRAIN_MIXINGS
+from fnet_keras.argtypes import positive_int
+from fnet_keras.presets import FOURIER_METHODS, PRETRAIN_MIXINGS
 from fnet_keras.text.config import TokenizerConfig
-from fnet_keras.training.settings import SettingsError, TrainSettings, check_known_settings
+from fnet_keras.training.settings import (
+    DECAYS,
+    SettingsError,
+    TrainSettings,
+    _setting,
+    check_known_settings,
+    settings_docstring,
+)
 
 # TokenizerConfig fields a run chooses; sequence_length is the model's, set from `sequence_length`.
 TOKENIZER_KEYS = tuple(
@@ -23,52 +31,51 @@ TOKENIZER_KEYS = tuple(
 
 @dataclasses.dataclass(frozen=True)
 class PretrainSettings:
-    """Model, tokenizer, masking and optimisation settings of one pre-training run.
-
-    Args:
-        preset: model size, a key of `fnet_keras.models.PRESETS`.
-        mixing: `"fourier"` (FNet), `"attention"` (its Transformer twin) or `"hybrid"`.
-        num_attention_layers: attention blocks at the top for `"hybrid"` (default 1).
-        sequence_length: packed length, [CLS] and [SEP] included. Fine-tune at this length
-            or shorter: positions beyond it keep their random initial embeddings.
-        vocabulary_size: upper bound of the learned WordPiece vocabulary.
-        tokenizer: `TokenizerConfig` settings other than `sequence_length` (e.g.
-            `{"strip_accents": False}`); unset ones take `TokenizerConfig`'s defaults, and
-            values equal to a default are dropped (`{"lowercase": True}` is `{}`).
-        steps: optimizer steps to run; or
-        hours: a time budget in hours (exactly one of `steps` and `hours`). The learning rate
-            schedule then runs on the training clock (elapsed / budget), which a resumed run
-            continues.
-        batch_size: global batch size, in windows (split across replicas by a strategy).
-        learning_rate: peak learning rate of AdamW.
-        warmup_fraction: share of the steps (or of the time budget) warming up linearly.
-        decay: `"linear"` or `"cosine"` decay to 0 after the warmup.
-        weight_decay: AdamW decoupled weight decay (not applied to biases, LayerNorm, embeddings).
-        dropout: dropout of the backbone.
-        seed: seeds the weights, dropout, the order of the windows and every mask.
-        fourier_method: `FourierMixing` method used in training.
-        backbone_overrides: preset values to replace, e.g. `{"hidden_dim": 32}` for tests.
-        log_every: steps per history record (mean loss and masked accuracy over them).
-    """
-
-    preset: str = "mini"
-    mixing: str = "fourier"
-    num_attention_layers: int | None = None
-    sequence_length: int = 256
-    vocabulary_size: int = 8000
-    tokenizer: dict[str, Any] = dataclasses.field(default_factory=dict)
-    steps: int | None = None
-    hours: float | None = None
-    batch_size: int = 64
-    learning_rate: float = 5e-4
-    warmup_fraction: float = 0.05
-    decay: str = "linear"
-    weight_decay: float = 0.01
-    dropout: float = 0.1
-    seed: int = 0
-    fourier_method: str = "auto"
-    backbone_overrides: dict[str, Any] = dataclasses.field(default_factory=dict)
-    log_every: int = 50
+    preset: str = _setting("mini", "model size (fnet-keras presets lists them)", group="model")
+    mixing: str = _setting(
+        "fourier", "token mixing: fourier (FNet), attention (its Transformer twin) or hybrid",
+        choices=PRETRAIN_MIXINGS, group="model",
+    )
+    num_attention_layers: int | None = _setting(
+        None, "attention blocks on top for hybrid (default 1)", group="model"
+    )
+    sequence_length: int = _setting(
+        256, "window length in pieces with [CLS] and [SEP]; pre-train at the longest length you will "
+        "fine-tune at (positions beyond it keep their random initial embeddings)", group="model",
+    )
+    vocabulary_size: int = _setting(8000, "WordPiece vocabulary size bound", group="model")
+    tokenizer: dict[str, Any] = _setting(
+        {}, "TokenizerConfig settings other than sequence_length, e.g. {'strip_accents': False}; unset "
+        "ones take the rules' defaults, and values equal to a default are dropped", group="tokenizer",
+    )
+    steps: int | None = _setting(None, "optimizer steps to run", type=positive_int, group="length")
+    hours: float | None = _setting(
+        None, "time budget in hours (exactly one of steps and hours); the learning rate schedule runs on "
+        "the training clock, which a resumed run continues", group="length",
+    )
+    batch_size: int = _setting(
+        64, "global batch size in windows (split across replicas by a strategy)", group="optimization"
+    )
+    learning_rate: float = _setting(5e-4, "peak AdamW learning rate", group="optimization")
+    warmup_fraction: float = _setting(
+        0.05, "share of the steps or time warming up linearly", group="optimization"
+    )
+    decay: str = _setting("linear", "decay to 0 after warmup", choices=DECAYS, group="optimization")
+    weight_decay: float = _setting(
+        0.01, "AdamW weight decay (not on biases, LayerNorm, embeddings)", group="optimization"
+    )
+    dropout: float = _setting(0.1, "dropout rate of the backbone", group="model")
+    seed: int = _setting(0, "random seed: weights, order, masks", group="optimization")
+    fourier_method: str = _setting(
+        "auto", "how Fourier mixing is computed in training", choices=FOURIER_METHODS, group="model"
+    )
+    backbone_overrides: dict[str, Any] = _setting(
+        {}, "preset sizes to replace, e.g. {'hidden_dim': 32} (tests)", group="model"
+    )
+    log_every: int = _setting(
+        50, "steps per history record (mean loss and masked accuracy over them)", type=positive_int,
+        group="checkpoints and progress",
+    )
 
     def __post_init__(self):
         if self.mixing not in PRETRAIN_MIXINGS:
@@ -132,6 +139,10 @@ class PretrainSettings:
         mine, theirs = self.to_dict(), other.to_dict()
         return [f"{name}: {mine[name]!r} != {theirs[name]!r}" for name in mine if mine[name] != theirs[name]]
 
+
+PretrainSettings.__doc__ = settings_docstring(
+    PretrainSettings, "Model, tokenizer, masking and optimisation settings of one pre-training run."
+)
 
 # TrainSettings' tokenizer flags; any other TokenizerConfig field is checked by TokenizerConfig itself.
 _TRAIN_TOKENIZER_FIELDS = tuple(

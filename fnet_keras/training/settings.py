@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Iterable
 from typing import Any
 
 from fnet_keras.errors import LocatedError
@@ -39,8 +40,9 @@ OVERRIDABLE = (
 
 
 def _setting(default: Any, help: str, **metadata: Any) -> Any:
-    """A TrainSettings field: its default and its help, the one place both are written (the CLI's
-    flags and the class docstring are made from them)."""
+    """A settings field (`TrainSettings`, `PretrainSettings`): its default and its help, the one place
+    both are written (the CLI's flags and the class docstring are made from them). Other metadata the
+    CLI reads: `choices`, `type` (an argparse type), `group` (the help section)."""
     if isinstance(default, dict):
         return dataclasses.field(default_factory=lambda: dict(default), metadata={"help": help, **metadata})
     return dataclasses.field(default=default, metadata={"help": help, **metadata})
@@ -221,11 +223,15 @@ class TrainSettings:
         return [f"{name}: {mine[name]!r} != {theirs[name]!r}" for name in mine if mine[name] != theirs[name]]
 
 
-TrainSettings.__doc__ = (
-    "Model, tokenizer and optimisation settings of one training run.\n\n    Args:\n"
-    + "".join(
-        f"        {field.name}: {field.metadata['help']}.\n" for field in dataclasses.fields(TrainSettings)
+def settings_docstring(cls: type, summary: str) -> str:
+    """A settings class's docstring: `summary`, then each field's help (`_setting`)."""
+    return f"{summary}\n\n    Args:\n" + "".join(
+        f"        {field.name}: {field.metadata['help']}.\n" for field in dataclasses.fields(cls)
     )
+
+
+TrainSettings.__doc__ = settings_docstring(
+    TrainSettings, "Model, tokenizer and optimisation settings of one training run."
 )
 
 
@@ -274,3 +280,60 @@ def backbone_arguments(settings) -> dict[str, Any]:
         "fourier_method": settings.fourier_method,
         **settings.backbone_overrides,
     }
+
+
+def parse_setting(item: str, option: str = "--setting", sizes_only: bool = False) -> tuple[str, Any]:
+    """`KEY=VALUE` -> (key, typed value) for a `TrainSettings` field or a backbone size: the one
+    parser of the command line's KEY=VALUE options (`option` names the flag in errors).
+
+    A backbone size (`hidden_dim=64`, one of `OVERRIDABLE`) becomes ("backbone_overrides",
+    {"hidden_dim": 64}); merge repeated ones with `settings_from_items`. With `sizes_only`, any
+    other key is refused (`--backbone-override`).
+    """
+    key, separator, text = item.partition("=")
+    key = key.strip().replace("-", "_")
+    if not separator or not key:
+        raise SettingsError(f"{option} expects KEY=VALUE, got {item!r}")
+    if key in OVERRIDABLE:
+        return "backbone_overrides", {key: _parse_number(option, item, text)}
+    fields = {field.name: field for field in dataclasses.fields(TrainSettings)}
+    if sizes_only or key not in fields or key == "backbone_overrides":
+        known = [] if sizes_only else sorted(set(fields) - {"backbone_overrides"})
+        known += OVERRIDABLE
+        raise SettingsError(f"{option} {item!r}: unknown setting {key!r}; known: {', '.join(known)}")
+    kind = str(fields[key].type)
+    if text.strip().lower() == "none" and "None" in kind:
+        return key, None
+    if "bool" in kind:
+        if text.strip().lower() not in ("true", "false"):
+            raise SettingsError(f"{option} {item!r}: {key} is true or false")
+        return key, text.strip().lower() == "true"
+    if "int" in kind or "float" in kind:
+        value = _parse_number(option, item, text)
+        if "int" in kind and "float" not in kind and not isinstance(value, int):
+            raise SettingsError(f"{option} {item!r}: {key} is an integer")
+        return key, value
+    return key, text
+
+
+def settings_from_items(
+    items: Iterable[str], option: str = "--setting", sizes_only: bool = False
+) -> dict[str, Any]:
+    """`parse_setting` over `KEY=VALUE` items, backbone sizes merged into one `backbone_overrides`."""
+    settings: dict[str, Any] = {}
+    for item in items:
+        key, value = parse_setting(item, option, sizes_only)
+        if key == "backbone_overrides":
+            settings.setdefault(key, {}).update(value)
+        else:
+            settings[key] = value
+    return settings
+
+
+def _parse_number(option: str, item: str, text: str) -> int | float:
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    raise SettingsError(f"{option} {item!r}: the value must be a number")

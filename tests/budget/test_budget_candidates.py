@@ -4,14 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from fnet_keras.budget.candidates import (
-    MODEL_KINDS,
-    candidate_grid,
-    parse_setting,
-    settings_from_items,
-)
+from fnet_keras.budget.candidates import MODEL_KINDS, candidate_grid
 from fnet_keras.budget.errors import BudgetError
-from fnet_keras.training.settings import TrainSettings
+from fnet_keras.training.settings import SettingsError, TrainSettings, parse_setting, settings_from_items
 
 
 def test_the_grid_is_presets_by_kinds_by_lengths_in_order_with_the_given_settings(tmp_path):
@@ -44,10 +39,10 @@ def test_repeated_grid_values_count_once(tmp_path):
     "presets, kinds, lengths, settings, message",
     [
         ([], ["fourier"], [64], None, "no candidates: --presets is empty"),
-        (["tiny"], [], [64], None, "no candidates: --mixings is empty"),
+        (["tiny"], [], [64], None, "no candidates: --kinds is empty"),
         (["tiny"], ["fourier"], [], None, "no candidates: --lengths is empty"),
         (["huge"], ["fourier"], [64], None, "unknown preset(s) 'huge'"),
-        (["tiny"], ["fourier", "bag"], [64], None, "unknown model kind(s) 'bag' in --mixings"),
+        (["tiny"], ["fourier", "fnet"], [64], None, "unknown model kind(s) 'fnet' in --kinds"),
         (["tiny"], ["fourier"], [513], None, "sequence length 513 is out of range for preset 'tiny' (3 to"),
         (["tiny"], ["fourier"], [2], None, "sequence length 2 is out of range"),
         (["tiny"], ["fourier"], [64], {"sequence_length": 32}, "setting(s) sequence_length are the"),
@@ -93,7 +88,7 @@ def test_settings_parse_to_the_field_types(item, expected):
     ],
 )
 def test_bad_settings_name_the_problem(item, message):
-    with pytest.raises(BudgetError, match=message):
+    with pytest.raises(SettingsError, match=message):
         parse_setting(item)
 
 

@@ -115,7 +115,8 @@ def test_a_profile_of_another_model_set_exits_2_naming_the_missing(capsys, fp32_
     "extra, message",
     [
         (["--presets", ","], "no candidates: --presets is empty"),
-        (["--mixings", "fourier,fnet"], "unknown model kind(s) 'fnet' in --mixings"),
+        (["--kinds", "fourier,fnet"], "unknown model kind(s) 'fnet' in --kinds"),
+        (["--mixings", "fourier,fnet"], "unknown model kind(s) 'fnet' in --kinds"),
         (["--lengths", "16,abc"], "expected comma-separated integers"),
         (["--latency-ms", "0"], "expected a positive number of milliseconds"),
         (["--setting", "vocabulary_size=300"], "vocabulary_size: 200 (recorded) != 300 (asked)"),
