@@ -30,7 +30,7 @@ _NAMES = {
     "fit": "fnet_keras.training.trainer",
     "evaluate": "fnet_keras.training.evaluation",
     "TrainSettings": "fnet_keras.training.settings",
-    "export_run": "fnet_keras.export.pipeline",
+    "export_run": "fnet_keras.export.exporter",
     "load_bundle": "fnet_keras.edge.bundle",
     "benchmark": "fnet_keras.edge.bench",
     "RunClassifier": "fnet_keras.training.run_classifier",

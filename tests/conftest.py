@@ -67,7 +67,7 @@ def sst2_exported(tmp_path_factory):
     (Narrower models are too unsure of themselves for the int8 gate: at 32 wide, 95-98% agreement.)"""
     from support import SST2_TRAIN_ROWS, TINY_BACKBONE, sst2_rows, write_tsv
 
-    from fnet_keras.export.pipeline import export_run
+    from fnet_keras.export.exporter import export_run
     from fnet_keras.training import TrainSettings, fit
 
     root = tmp_path_factory.mktemp("sst2")

@@ -540,12 +540,12 @@ def test_export_refuses_bad_options_before_tensorflow(trained_run, tmp_path, cap
 
 
 def test_export_interrupt_hint_is_not_the_training_one(trained_run, tmp_path, monkeypatch, capsys):
-    import fnet_keras.export.pipeline as pipeline
+    import fnet_keras.export.exporter as exporter
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(pipeline, "export_run", interrupted)
+    monkeypatch.setattr(exporter, "export_run", interrupted)
     code, _, err = _run(capsys, "export", trained_run.run_dir, "--out", tmp_path / "o")
     assert code == 130 and err.strip().endswith("interrupted") and "--resume" not in err
 

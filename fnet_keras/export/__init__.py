@@ -20,7 +20,7 @@ from fnet_keras.export.report import ExportReport
 def __getattr__(name):
     # The TensorFlow boundary of this package.
     if name == "export_run":
-        from fnet_keras.export.pipeline import export_run
+        from fnet_keras.export.exporter import export_run
 
         return export_run
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

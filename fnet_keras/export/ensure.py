@@ -114,7 +114,7 @@ def ensure_bundles(
     if plan.action != "export":
         return plan.report
     from fnet_keras.export import ParityGateError
-    from fnet_keras.export.pipeline import export_run
+    from fnet_keras.export.exporter import export_run
 
     try:
         return export_run(

@@ -17,7 +17,7 @@ Models without Fourier mixing (the Transformer twin, the bag-of-embeddings basel
 recipe per mode. For fp32, fp16 and dynamic an `auto` export takes RFFT2D where the sizes allow
 (measured fastest for float models, ARCHITECTURE.md); for int8 it tries both int8 recipes and keeps,
 of those that pass the parity gate, the one closest to Keras unless the other is clearly faster
-(`fnet_keras.export.pipeline.RECIPE_SPEED_MARGIN`), because which wins depends on the model.
+(`fnet_keras.export.exporter.RECIPE_SPEED_MARGIN`), because which wins depends on the model.
 """
 
 from __future__ import annotations

@@ -51,7 +51,7 @@ import numpy as np
 from keras import ops
 
 from fnet_keras.atomic import atomic_output
-from fnet_keras.training.pipeline import encode_texts, predict_logits
+from fnet_keras.training.input_pipeline import encode_texts, predict_logits
 from fnet_keras.training.teacher import Teacher
 
 TEACHER_BATCH_SIZE = 256

@@ -21,7 +21,7 @@ import tensorflow as tf
 
 from fnet_keras.edge.classification import softmax
 from fnet_keras.training.distillation import target_labels
-from fnet_keras.training.pipeline import epoch_batches, predict_logits, steps_per_epoch, targets_tensor
+from fnet_keras.training.input_pipeline import epoch_batches, predict_logits, steps_per_epoch, targets_tensor
 from fnet_keras.training.settings import STRATEGIES
 
 

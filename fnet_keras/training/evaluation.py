@@ -17,7 +17,7 @@ import numpy as np
 from fnet_keras.data import check_split
 from fnet_keras.metrics import classification_metrics
 from fnet_keras.text.tf_tokenizer import make_tf_tokenizer
-from fnet_keras.training.pipeline import encode_texts, predict_logits
+from fnet_keras.training.input_pipeline import encode_texts, predict_logits
 from fnet_keras.training.run_dir import RunDir
 
 EVAL_BATCH_SIZE = 256

@@ -20,7 +20,7 @@ import numpy as np
 
 from fnet_keras.edge.classification import Classification, Prediction, classify_texts, softmax
 from fnet_keras.text import WordPieceEncoder
-from fnet_keras.training.pipeline import predict_logits
+from fnet_keras.training.input_pipeline import predict_logits
 from fnet_keras.training.run_dir import Run, RunDir
 
 

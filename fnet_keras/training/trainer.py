@@ -52,7 +52,7 @@ from fnet_keras.training.distillation import (
     teacher_logits,
 )
 from fnet_keras.training.distribute import custom_training_loop, is_chief, make_strategy
-from fnet_keras.training.pipeline import (
+from fnet_keras.training.input_pipeline import (
     encode_texts,
     evaluation_dataset,
     predict_logits,

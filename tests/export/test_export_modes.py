@@ -12,7 +12,7 @@ from fnet_keras.edge.classification import softmax
 from fnet_keras.edge.model_ops import float_op_counts, op_counts, read_ops
 from fnet_keras.edge.tflite_metadata import read_classifier_metadata
 from fnet_keras.export import PARITY_THRESHOLDS
-from fnet_keras.export.pipeline import RECIPE_SPEED_MARGIN
+from fnet_keras.export.exporter import RECIPE_SPEED_MARGIN
 from fnet_keras.training import RunDir
 
 MODES = ("fp32", "fp16", "dynamic", "int8")

@@ -32,7 +32,7 @@ def test_rfft_at_a_non_power_of_two_size_is_refused_before_converting():
 
 
 def test_non_power_of_two_sequence_exports_with_dft(odd_run_dir, tmp_path):
-    from fnet_keras.export.pipeline import export_run
+    from fnet_keras.export.exporter import export_run
 
     report = export_run(odd_run_dir, ("fp32", "int8"), out_dir=tmp_path / "out", parity_examples=500)
     assert [mode.recipe for mode in report.modes] == ["fp32-dft", "int8-dft"]

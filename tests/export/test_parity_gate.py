@@ -71,19 +71,19 @@ def test_gate_texts_take_dev_first_then_training_texts():
 
 
 def test_a_failing_mode_is_not_written_and_the_passing_ones_are(trained_run, tmp_path, monkeypatch):
-    import fnet_keras.export.pipeline as pipeline
+    import fnet_keras.export.exporter as exporter
 
-    real = pipeline.compare_probabilities
+    real = exporter.compare_probabilities
 
     def int8_disagrees(exported, reference, mode):
         if mode == "int8":
             exported = exported[:, ::-1]  # every decision flipped
         return real(exported, reference, mode)
 
-    monkeypatch.setattr(pipeline, "compare_probabilities", int8_disagrees)
+    monkeypatch.setattr(exporter, "compare_probabilities", int8_disagrees)
     out_dir = tmp_path / "bundles"
     with pytest.raises(ParityGateError) as caught:
-        pipeline.export_run(
+        exporter.export_run(
             trained_run.run_dir, ("fp32", "int8"), out_dir=out_dir, make_zip=True, parity_examples=500
         )
     message = str(caught.value)
@@ -101,7 +101,7 @@ def test_a_failing_mode_is_not_written_and_the_passing_ones_are(trained_run, tmp
 
 
 def test_re_export_needs_overwrite_and_replaces_the_whole_directory(trained_run, tmp_path):
-    from fnet_keras.export.pipeline import export_run
+    from fnet_keras.export.exporter import export_run
 
     out_dir = tmp_path / "bundles"
     export_run(trained_run.run_dir, ("fp32", "fp16"), out_dir=out_dir, parity_examples=500)
@@ -122,7 +122,7 @@ def test_re_export_needs_overwrite_and_replaces_the_whole_directory(trained_run,
 def test_renamed_labels_reach_labels_txt_and_the_models_metadata(trained_run, keyword_data_dir, tmp_path):
     from fnet_keras.edge import evaluate_bundle, load_bundle
     from fnet_keras.edge.tflite_metadata import read_classifier_metadata
-    from fnet_keras.export.pipeline import export_run
+    from fnet_keras.export.exporter import export_run
 
     renames = {"neg": "negative", "pos": "positive"}
     export_run(

@@ -270,7 +270,7 @@ def test_the_custom_loop_of_multiworker_trains_as_fit_does(trained_run, keyword_
     import tensorflow as tf
 
     from fnet_keras.training.distribute import custom_training_loop
-    from fnet_keras.training.pipeline import training_dataset
+    from fnet_keras.training.input_pipeline import training_dataset
     from fnet_keras.training.trainer import build_classifier
 
     settings = TrainSettings(**dict(STUDENT, epochs=1)).with_distillation()

@@ -47,7 +47,7 @@ from fnet_keras.export.recipes import FOURIER_METHOD_CHOICES, Recipe, candidates
 from fnet_keras.export.report import BUNDLES_DIR_NAME, ExportReport, check_out_dir
 from fnet_keras.export.tflite_ops import check_builtin_only, float_op_counts, op_counts, read_ops
 from fnet_keras.text import WordPieceEncoder
-from fnet_keras.training.pipeline import predict_logits
+from fnet_keras.training.input_pipeline import predict_logits
 from fnet_keras.training.run_dir import Run, RunDir
 
 DEFAULT_REPRESENTATIVE_SAMPLES = 200

@@ -3,7 +3,7 @@ from support import keyword_rows
 
 from fnet_keras.text import TokenizerConfig, WordPieceEncoder
 from fnet_keras.text.tf_tokenizer import make_tf_tokenizer
-from fnet_keras.training.pipeline import TOKENIZE_BATCH, encode_texts, epoch_batches, training_dataset
+from fnet_keras.training.input_pipeline import TOKENIZE_BATCH, encode_texts, epoch_batches, training_dataset
 
 VOCABULARY = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "movie", "great", "awful", "##s", "a", "."]
 
