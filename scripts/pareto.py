@@ -8,9 +8,10 @@ The recipe, each step resumable and reused on a rerun (runs/pareto-<data>/):
    sampled training rows (`fnet-keras train --encoder`);
 2. transfer set: `--copies` perturbed copies of every training text (`fnet-keras augment`), scored by
    the teacher once (its cache, shared by every student);
-3. cells (CELLS): the bag of embeddings, tiny and mini FNet and the tiny Transformer twin from scratch
-   (package defaults), and distilled over the training text plus the transfer set; a tiny FNet also on
-   the training text alone and on half the transfer set, for accuracy against transfer-set size;
+3. cells (CELLS, in order of importance): the bag of embeddings, tiny and mini FNet and the tiny
+   Transformer twin from scratch (package defaults), and distilled over the training text plus one
+   perturbed copy of each (1x); a tiny FNet also on the training text alone and with both copies (2x),
+   for accuracy against transfer-set size;
 4. export of every cell to fp32 and dynamic-range bundles through the parity gate, then ONE interleaved
    benchmark of all bundles here (1 thread, batch 1).
 Model choice is by dev accuracy; test accuracy is reported once. Writes docs/results/pareto.md/.json/.png.
@@ -34,15 +35,15 @@ sys.path.insert(0, str(ROOT))
 DATA = ROOT / ".." / "shared" / "data"
 # name -> (settings over the package defaults, transfer set: None (labels only), "train", "half", "full")
 CELLS = {
-    "tiny-fnet-distilled": ({"preset": "tiny", "epochs": 3}, "full"),
+    "tiny-fnet-distilled-1x": ({"preset": "tiny", "epochs": 3}, "half"),
     "tiny-fnet": ({"preset": "tiny"}, None),
     "bag": ({"mixing": "bag"}, None),
-    "tiny-twin-distilled": ({"preset": "tiny", "mixing": "attention", "epochs": 3}, "full"),
+    "tiny-twin-distilled-1x": ({"preset": "tiny", "mixing": "attention", "epochs": 3}, "half"),
     "tiny-twin": ({"preset": "tiny", "mixing": "attention"}, None),
     "tiny-fnet-distilled-train": ({"preset": "tiny", "epochs": 3}, "train"),
-    "tiny-fnet-distilled-half": ({"preset": "tiny", "epochs": 3}, "half"),
+    "tiny-fnet-distilled-2x": ({"preset": "tiny", "epochs": 3}, "full"),
     "mini-fnet": ({"preset": "mini"}, None),
-    "mini-fnet-distilled": ({"preset": "mini", "epochs": 2}, "full"),
+    "mini-fnet-distilled-1x": ({"preset": "mini", "epochs": 2}, "half"),
 }
 MODES = ("fp32", "dynamic")
 
@@ -105,7 +106,7 @@ def transfer_files(args, teacher_dir: Path) -> dict[str, Path]:
 def ensure_bundles(run_dir: Path) -> Path:
     """fp32 and dynamic bundles of a run (the gate's failures are recorded in the report, not raised)."""
     from fnet_keras.errors import FnetKerasError
-    from fnet_keras.export.pipeline import export_run
+    from fnet_keras.export.exporter import export_run
 
     out = run_dir / "bundles"
     if (out / "export_report.json").is_file():

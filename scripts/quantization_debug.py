@@ -46,7 +46,7 @@ def main(argv=None) -> int:
     from fnet_keras.export.recipes import Recipe
     from fnet_keras.report_tables import markdown_table
     from fnet_keras.text.tf_tokenizer import make_tf_tokenizer
-    from fnet_keras.training.pipeline import encode_texts
+    from fnet_keras.training.input_pipeline import encode_texts
     from fnet_keras.training.run_dir import RunDir
 
     run = RunDir(args.run).load()
