@@ -25,8 +25,9 @@ $(STAMP): $(PY) setup.cfg pyproject.toml
 teacher: $(STAMP)
 
 # The whole pipeline in one command, offline: a tiny FNet and its Transformer twin trained on generated
-# ListOps (length 128), exported to fp32 and int8 through the parity gate, timed here; report in
-# runs/quickstart/ (report.md/.json/.png). QUICKSTART_ARGS="--data DIR" runs it on your data.
+# ListOps (length 128), exported to fp32 and dynamic (int8 weights, float activations) through the parity
+# gate, timed here; report in runs/quickstart/ (report.md/.json/.png). QUICKSTART_ARGS="--data DIR" runs
+# it on your data.
 quickstart: $(STAMP)
 	$(VENV)/bin/fnet-keras quickstart $(QUICKSTART_ARGS)
 

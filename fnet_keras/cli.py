@@ -1138,7 +1138,7 @@ SUBCOMMANDS: list[Subcommand] = [
     Subcommand(
         "quickstart",
         "the whole pipeline in one command: a tiny FNet and its Transformer twin trained (built-in ListOps "
-        "or --data), exported to fp32 and int8 through the parity gate, timed here",
+        "or --data), exported to fp32 and dynamic (int8 weights) through the parity gate, timed here",
         _add_quickstart_arguments, _run_quickstart,
     ),
     Subcommand("train", "train a classifier into a run directory", _add_train_arguments, _run_train),

@@ -3,7 +3,7 @@
     OUT/
       quickstart.json   what this directory is: the plan (data, sizes, settings); written first
       data/             the generated ListOps data (built-in data only)
-      fnet/             the FNet's training run (`fnet_keras.training.run_dir`), bundles/fp32|int8 in it
+      fnet/             the FNet's training run (`fnet_keras.training.run_dir`), bundles/fp32|dynamic in it
       transformer/      the Transformer twin's
       bench.json/.md    the benchmark of the four bundles (`fnet_keras.edge.bench`)
       report.md/.json   the summary; report.png its plot

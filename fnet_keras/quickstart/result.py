@@ -18,12 +18,14 @@ from fnet_keras.edge.bench_result import BenchmarkResult
 from fnet_keras.presets import FNET_AND_TWIN, MODEL_KINDS
 from fnet_keras.provenance import Provenance
 from fnet_keras.quickstart.out_dir import FORMAT, QuickstartDir
+from fnet_keras.quickstart.sizes import QUANTIZED_MODE
 from fnet_keras.report_tables import markdown_table, percent
 
 SCHEMA_VERSION = 1
 MIB = 1024 * 1024
 SPEEDUP_VS_TWIN = "FNet speed-up vs twin"  # the Transformer twin's median over FNet's, in the row's mode
-SPEEDUP_VS_FP32 = "int8 speed-up vs fp32"  # the model's fp32 median over its median in the row's mode
+# The model's fp32 median over its median in the row's mode.
+SPEEDUP_VS_FP32 = f"{QUANTIZED_MODE} speed-up vs fp32"
 PLOT_MISSING = "matplotlib is not installed, so no plot was drawn (pip install matplotlib, then run again)"
 
 
@@ -34,8 +36,8 @@ class QuickstartRow:
     Attributes:
         model: what reports call it ("FNet", "Transformer twin").
         mixing: its token mixing ("fourier", "attention").
-        mode: "fp32" or "int8".
-        recipe: the export recipe kept (e.g. "int8-rfft").
+        mode: "fp32" or "dynamic" (`sizes.MODES`).
+        recipe: the export recipe kept (e.g. "dynamic-rfft").
         run_dir: the training run it was exported from.
         bundle_dir: the bundle, or None when the parity gate failed.
         accuracy: the bundle's accuracy (LiteRT) on the accuracy split, or None without a bundle.
@@ -158,7 +160,7 @@ class QuickstartResult(Provenance):
         """
         return self._ratio(self.row("attention", mode), self.row("fourier", mode))
 
-    def quantization_speedup(self, mixing: str, mode: str = "int8") -> float | None:
+    def quantization_speedup(self, mixing: str, mode: str = QUANTIZED_MODE) -> float | None:
         """A model's fp32 median over its `mode` median: what quantizing gained (None if not timed)."""
         if mode == "fp32" or "fp32" not in self.modes or mode not in self.modes:
             return None

@@ -1,4 +1,4 @@
-"""`quickstart`: train a tiny FNet and its Transformer twin, export fp32 and int8 bundles, time them here.
+"""`quickstart`: train a tiny FNet and its Transformer twin, export fp32 and dynamic bundles, time them here.
 
     result = quickstart(out="runs/quickstart")          # built-in ListOps data
     result.save()                                       # report.md/.json/.png, bench.json/.md
@@ -10,8 +10,9 @@ The stages, each announced with the time elapsed since the start:
    new, a previous quickstart to continue or to start clean, or refused), the data read or,
    built in, generated into OUT/data (`fnet_keras.data.listops`).
 2. Train and export: the two models are candidates of the budget planner
-   (`fnet_keras.budget.plan_candidates`, `prepare_candidates`) in fp32 and int8, run directories
-   OUT/fnet and OUT/transformer: each run is trained (Keras prints its progress), resumed or
+   (`fnet_keras.budget.plan_candidates`, `prepare_candidates`) in fp32 and dynamic (`sizes.MODES`:
+   dynamic range, int8 weights and float activations), run directories OUT/fnet and
+   OUT/transformer: each run is trained (Keras prints its progress), resumed or
    reused, then exported through the parity gate into RUN/bundles, or its passing bundles reused.
 3. Bench (`fnet_keras.edge.bench`, via `fnet_keras.budget.measure_latencies`) every bundle that
    passed, interleaved, one thread: the p50 of one inference; the quickstart's own table

@@ -13,7 +13,7 @@ from quickstart_support import QuickstartRun, file_states, finished, run_quickst
 
 @pytest.fixture(scope="session")
 def small_quickstart(tmp_path_factory) -> QuickstartRun:
-    """`--size small` into a new directory: ListOps at length 32, both models, fp32 and int8 (~1.5 min)."""
+    """`--size small` into a new directory: ListOps at length 32, both models, fp32 and dynamic (~1.5 min)."""
     out = tmp_path_factory.mktemp("quickstart") / "out"
     return finished(out, run_quickstart("--size", "small", "--out", out))
 

@@ -13,7 +13,7 @@ import pytest
 
 pytestmark = pytest.mark.slow  # one real quickstart (about 1.5 min on 2 cores), shared by the file
 
-ROW_NAMES = ["FNet fp32", "Transformer twin fp32", "FNet int8", "Transformer twin int8"]
+ROW_NAMES = ["FNet fp32", "Transformer twin fp32", "FNet dynamic", "Transformer twin dynamic"]
 LISTOPS_CLASSES = 10  # the ListOps answer is a digit, 0-9: chance is about 10%
 
 
@@ -32,7 +32,7 @@ def test_it_passes_every_gate_and_prints_the_table_and_the_report_paths(small_qu
     table = run.stdout.splitlines()
     header = next(index for index, line in enumerate(table) if line.startswith("model "))
     assert table[header].split() == ["model", "mode", "test", "accuracy", "bundle", "size", "p50", "latency",
-                                     "FNet", "speed-up", "vs", "twin", "int8", "speed-up", "vs", "fp32"]
+                                     "FNet", "speed-up", "vs", "twin", "dynamic", "speed-up", "vs", "fp32"]
     printed = table[header + 2: header + 6]
     for line, row in zip(printed, run.report["rows"], strict=True):
         assert line.startswith(f"{row['model']} ") and f" {row['mode']} " in line
@@ -69,8 +69,8 @@ def test_sizes_are_the_files_on_disk(small_quickstart):
         assert {path.name for path in files} >= {"model.tflite", "bundle.json", "vocab.txt", "labels.txt"}
         assert row["model_bytes"] == (bundle / "model.tflite").stat().st_size
         assert row["bundle_bytes"] == sum(path.stat().st_size for path in files)
-    fp32, int8 = (small_quickstart.report["rows"][index]["model_bytes"] for index in (0, 2))
-    assert int8 < fp32 / 2  # int8 weights: about a third of fp32's bytes
+    fp32, dynamic = (small_quickstart.report["rows"][index]["model_bytes"] for index in (0, 2))
+    assert dynamic < fp32 / 2  # dynamic range keeps int8 weights: about a third of fp32's bytes
 
 
 def test_every_folder_it_writes_gets_the_umask_mode(small_quickstart):
@@ -98,13 +98,13 @@ def test_latencies_and_speedups_come_from_the_interleaved_benchmark(small_quicks
     # Speed-ups are ratios of the thread-CPU medians (1 thread), which other processes barely touch.
     cpu = {name: cell["inference_cpu_p50"] for name, cell in cells.items()}
     assert small_quickstart.report["speedup_clock"] == "thread_cpu"
-    for mode in ("fp32", "int8"):
+    for mode in ("fp32", "dynamic"):
         expected = cpu[f"Transformer twin {mode}"] / cpu[f"FNet {mode}"]
         assert small_quickstart.report["speedup"][mode] == pytest.approx(expected, rel=1e-9)
         assert f"{expected:.2f}x" in small_quickstart.stdout
     for model in ("FNet", "Transformer twin"):
-        expected = cpu[f"{model} fp32"] / cpu[f"{model} int8"]
-        gained = small_quickstart.report["quantization_speedup"][model]["int8"]
+        expected = cpu[f"{model} fp32"] / cpu[f"{model} dynamic"]
+        gained = small_quickstart.report["quantization_speedup"][model]["dynamic"]
         assert gained == pytest.approx(expected, rel=1e-9)
     assert small_quickstart.report["load"] == bench["load"]
     assert f"1-minute load average {bench['load']['load_1min']:.2f}" in small_quickstart.stdout
@@ -122,7 +122,7 @@ def test_the_report_records_the_plan_the_gates_and_the_runs(small_quickstart):
         metrics = json.loads((Path(row["run_dir"]) / "metrics.json").read_text())
         assert row["keras_accuracy"] == metrics["test"]["accuracy"]
     markdown = (out / "report.md").read_text()
-    assert "| FNet | fp32 |" in markdown and "| Transformer twin | int8 |" in markdown
+    assert "| FNet | fp32 |" in markdown and "| Transformer twin | dynamic |" in markdown
     for stage in ("tensorflow", "training fourier", "training attention", "export fnet", "bench"):
         assert stage in report["stage_seconds"], stage
 

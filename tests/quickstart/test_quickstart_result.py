@@ -16,7 +16,7 @@ def _parity(agreement, max_dp, passed, needs=0.98, max_allowed=None):
             "thresholds": {"agreement": needs, "max_abs_probability_diff": max_allowed}, "passed": passed}
 
 
-def _result(tmp_path, twin_int8_passes: bool) -> QuickstartResult:
+def _result(tmp_path, twin_dynamic_passes: bool) -> QuickstartResult:
     out = tmp_path / "out"
     out.mkdir()
 
@@ -35,8 +35,9 @@ def _result(tmp_path, twin_int8_passes: bool) -> QuickstartResult:
     rows = [
         row("FNet", "fourier", "fp32", 0.5, 0.61, 3 * MIB),
         row("Transformer twin", "attention", "fp32", 1.25, 0.63, 4 * MIB),
-        row("FNet", "fourier", "int8", 0.4, 0.605, MIB),
-        row("Transformer twin", "attention", "int8", 1.0, 0.62, MIB + MIB // 2, passed=twin_int8_passes),
+        row("FNet", "fourier", "dynamic", 0.4, 0.605, MIB),
+        row("Transformer twin", "attention", "dynamic", 1.0, 0.62, MIB + MIB // 2,
+            passed=twin_dynamic_passes),
     ]
     return QuickstartResult(
         out_dir=out, data="ListOps (test)", accuracy_split="test", accuracy_examples=1000,
@@ -55,20 +56,20 @@ def _table(text: str) -> list[list[str]]:
 
 
 def test_the_table_shows_accuracy_size_latency_and_the_speedup_per_mode(tmp_path):
-    result = _result(tmp_path, twin_int8_passes=True)
+    result = _result(tmp_path, twin_dynamic_passes=True)
     assert result.passed and result.failures == []
-    assert result.speedup("fp32") == 1.25 / 0.5 and result.speedup("int8") == 1.0 / 0.4
+    assert result.speedup("fp32") == 1.25 / 0.5 and result.speedup("dynamic") == 1.0 / 0.4
     text = result.format()
     rows = [[cell.strip() for cell in line if cell.strip()] for line in _table(text)]
-    # FNet against its twin in the row's mode; then each model's own fp32 -> int8 gain, in its own column.
+    # FNet against its twin in the row's mode; then each model's own fp32 -> dynamic gain, in its own column.
     assert rows == [
         ["FNet", "fp32", "61.0%", "3.00 MiB", "0.50 ms", "2.50x"],
         ["Transformer twin", "fp32", "63.0%", "4.00 MiB", "1.25 ms"],
-        ["FNet", "int8", "60.5%", "1.00 MiB", "0.40 ms", "2.50x", "1.25x"],
-        ["Transformer twin", "int8", "62.0%", "1.50 MiB", "1.00 ms", "1.25x"],
+        ["FNet", "dynamic", "60.5%", "1.00 MiB", "0.40 ms", "2.50x", "1.25x"],
+        ["Transformer twin", "dynamic", "62.0%", "1.50 MiB", "1.00 ms", "1.25x"],
     ]
     header = next(line for line in text.splitlines() if line.startswith("model "))
-    assert header.index("FNet speed-up vs twin") < header.index("int8 speed-up vs fp32")
+    assert header.index("FNet speed-up vs twin") < header.index("dynamic speed-up vs fp32")
     assert result.quantization_speedup("fourier") == 0.5 / 0.4
     assert result.quantization_speedup("attention") == 1.25 / 1.0
     took = "took 5 min 22 s (data 0 s, tensorflow 6 s, training 4 min 10 s, export 1 min 1 s, bench 5 s)"
@@ -77,20 +78,20 @@ def test_the_table_shows_accuracy_size_latency_and_the_speedup_per_mode(tmp_path
 
 
 def test_a_failed_gate_is_a_row_without_a_bundle_and_a_failure_line(tmp_path):
-    result = _result(tmp_path, twin_int8_passes=False)
+    result = _result(tmp_path, twin_dynamic_passes=False)
     assert not result.passed
     assert result.failures == [
-        "Transformer twin int8: parity gate failed (int8-x: top-label agreement 96.12%, needs 98%)"
+        "Transformer twin dynamic: parity gate failed (dynamic-x: top-label agreement 96.12%, needs 98%)"
     ]
     text = result.format()
     last = [cell.strip() for cell in _table(text)[3] if cell.strip()]
-    assert last == ["Transformer twin", "int8", "-", "gate failed", "-"]
-    assert result.speedup("int8") is None
+    assert last == ["Transformer twin", "dynamic", "-", "gate failed", "-"]
+    assert result.speedup("dynamic") is None
     assert f"FAILED: {result.failures[0]}" in text
 
 
 def test_save_writes_the_report_json_markdown_and_plot(tmp_path):
-    result = _result(tmp_path, twin_int8_passes=False)
+    result = _result(tmp_path, twin_dynamic_passes=False)
     written = result.save()
     out = result.out_dir
     assert written == {
@@ -98,16 +99,19 @@ def test_save_writes_the_report_json_markdown_and_plot(tmp_path):
     }
     data = json.loads((out / "report.json").read_text())
     assert [row["name"] for row in data["rows"]] == [row.name for row in result.rows]
-    assert data["speedup"] == {"fp32": 2.5, "int8": None}
-    assert data["quantization_speedup"] == {"FNet": {"int8": 0.5 / 0.4}, "Transformer twin": {"int8": None}}
+    assert data["speedup"] == {"fp32": 2.5, "dynamic": None}
+    assert data["quantization_speedup"] == {
+        "FNet": {"dynamic": 0.5 / 0.4}, "Transformer twin": {"dynamic": None}
+    }
     assert data["passed"] is False and data["failures"] == result.failures
     assert data["rows"][3]["bundle_dir"] is None
     assert data["rows"][0]["bundle_dir"] == str(out / "fnet" / "bundles" / "fp32")
     assert data["files"]["report_md"] == str(out / "report.md") and data["total_seconds"] == 322.4
     markdown = (out / "report.md").read_text()
     assert "| FNet | fp32 | 61.0% | 3.00 MiB | 0.50 ms | 2.50x |  |" in markdown
-    assert "| FNet | int8 | 60.5% | 1.00 MiB | 0.40 ms |  | 1.25x |" in markdown
-    assert "| Transformer twin | int8 | int8-x | 60.00% | - | 96.12% | 2.00e-02 | FAIL | - | - |" in markdown
+    assert "| FNet | dynamic | 60.5% | 1.00 MiB | 0.40 ms |  | 1.25x |" in markdown
+    failed = "| Transformer twin | dynamic | dynamic-x | 60.00% | - | 96.12% | 2.00e-02 | FAIL | - | - |"
+    assert failed in markdown
     fnet_fp32 = (
         "| FNet | fp32 | fp32-x | 60.00% | 61.00% | 100.00% | 1.00e-07 | pass | 3,145,728 "
         "| fnet/bundles/fp32 |"
@@ -124,7 +128,7 @@ def test_speedups_are_thread_cpu_ratios_and_the_load_while_timing_is_shown(tmp_p
     from fnet_keras.budget.latency import measure_latencies
     from fnet_keras.demo import demo_bundle_path
 
-    result = _result(tmp_path, twin_int8_passes=True)
+    result = _result(tmp_path, twin_dynamic_passes=True)
     copies = tmp_path / "copies"
     bundles = {row.name: shutil.copytree(demo_bundle_path(), copies / row.name) for row in result.rows}
     result.benchmark = measure_latencies(bundles, threads=1, runs=4, warmup=1)
@@ -132,8 +136,8 @@ def test_speedups_are_thread_cpu_ratios_and_the_load_while_timing_is_shown(tmp_p
     for row in result.rows:
         row.p50_ms = cells[row.name]["inference_p50"] / 1000
     cpu = {name: cell["inference_cpu_p50"] for name, cell in cells.items()}
-    assert result.speedup("int8") == cpu["Transformer twin int8"] / cpu["FNet int8"]
-    assert result.quantization_speedup("fourier") == cpu["FNet fp32"] / cpu["FNet int8"]
+    assert result.speedup("dynamic") == cpu["Transformer twin dynamic"] / cpu["FNet dynamic"]
+    assert result.quantization_speedup("fourier") == cpu["FNet fp32"] / cpu["FNet dynamic"]
     assert result.ratio_clock == "thread_cpu"
     load = result.benchmark.to_dict()["load"]
     text = result.format()
@@ -146,7 +150,7 @@ def test_speedups_are_thread_cpu_ratios_and_the_load_while_timing_is_shown(tmp_p
 
 
 def test_stages_an_earlier_run_carried_out_keep_their_times(tmp_path):
-    result = _result(tmp_path, twin_int8_passes=True)
+    result = _result(tmp_path, twin_dynamic_passes=True)
     result.stage_seconds = {"data": 0.4, "tensorflow": 6.0, "bench": 5.0}
     result.reused_seconds = {"training fourier": 100.0, "training attention": 150.0, "export fnet": 30.0,
                              "export transformer": None}

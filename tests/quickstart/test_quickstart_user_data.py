@@ -2,7 +2,7 @@
 
 The folder has no test split, so accuracy is each bundle's on dev (computed in LiteRT by the
 quickstart itself, not read from the export). Three epochs of 200 rows leave the models unsure of
-themselves, so an int8 gate may fail: the test holds the command to what it must then do (a row
+themselves, so a dynamic gate may fail: the test holds the command to what it must then do (a row
 without a bundle, `error:` naming it, exit status 1) instead of to a pass.
 """
 
