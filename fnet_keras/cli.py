@@ -1102,6 +1102,10 @@ def _add_augment_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, help="text file to write, one text per line (.gz compresses)")
     parser.add_argument("--copies", type=int, default=2, help="perturbed copies of each text (default 2)")
     parser.add_argument("--seed", type=int, default=0, help="seeds the perturbations (default 0)")
+    parser.add_argument("--text", metavar="FILE",
+                        help="unlabelled text (.txt/.txt.gz, one document per line) to sample sentences from")
+    parser.add_argument("--sentences", type=int, default=0,
+                        help="sentences of --text to add (6-50 words each; default 0)")
 
 
 def _run_augment(args: argparse.Namespace) -> int:
@@ -1110,8 +1114,11 @@ def _run_augment(args: argparse.Namespace) -> int:
     _needs_tensorflow("augment")
     from fnet_keras.training.augment import write_transfer_text
 
+    if args.sentences and not args.text:
+        raise UsageError("--sentences samples from unlabelled text: give --text FILE", "--sentences")
     lines = write_transfer_text(args.data, args.teacher, args.out, args.copies, args.seed,
-                                say=lambda message: print(message, file=sys.stderr))
+                                say=lambda message: print(message, file=sys.stderr),
+                                text=args.text, sentences=args.sentences)
     print(f"{lines:,} texts written to {args.out}; distil on them with "
           f"`fnet-keras train --teacher {args.teacher} --distill-text {args.out} ...`")
     return 0

@@ -10,8 +10,9 @@ The recipe, each step resumable and reused on a rerun (runs/pareto-<data>/):
    the teacher once (its cache, shared by every student);
 3. cells (CELLS, in order of importance): the bag of embeddings, tiny and mini FNet and the tiny
    Transformer twin from scratch (package defaults), and distilled over the training text plus one
-   perturbed copy of each (1x); a tiny FNet also on the training text alone and with both copies (2x),
-   for accuracy against transfer-set size;
+   perturbed copy of each (1x) and 60,000 sentences of IMDB's unlabelled reviews (SST-2's test rows are
+   sentences, its training rows mostly phrases); a tiny FNet also on the training text alone, with 1x
+   only and with both copies (2x), for accuracy against the transfer set;
 4. export of every cell to fp32 and dynamic-range bundles through the parity gate, then ONE interleaved
    benchmark of all bundles here (1 thread, batch 1).
 Model choice is by dev accuracy; test accuracy is reported once. Writes docs/results/pareto.md/.json/.png.
@@ -36,15 +37,17 @@ DATA = ROOT / ".." / "shared" / "data"
 # name -> (settings over the package defaults, transfer set: None (labels only), "train", "half", "full")
 CELLS = {
     "tiny-fnet-distilled-1x": ({"preset": "tiny", "epochs": 3}, "half"),
+    "tiny-fnet-distilled-1x-reviews": ({"preset": "tiny", "epochs": 3}, "reviews"),
     "tiny-fnet": ({"preset": "tiny"}, None),
     "bag": ({"mixing": "bag"}, None),
-    "tiny-twin-distilled-1x": ({"preset": "tiny", "mixing": "attention", "epochs": 3}, "half"),
+    "tiny-twin-distilled-1x-reviews": ({"preset": "tiny", "mixing": "attention", "epochs": 3}, "reviews"),
     "tiny-twin": ({"preset": "tiny", "mixing": "attention"}, None),
     "tiny-fnet-distilled-train": ({"preset": "tiny", "epochs": 3}, "train"),
-    "tiny-fnet-distilled-2x": ({"preset": "tiny", "epochs": 3}, "full"),
+    "mini-fnet-distilled-1x-reviews": ({"preset": "mini", "epochs": 2}, "reviews"),
     "mini-fnet": ({"preset": "mini"}, None),
-    "mini-fnet-distilled-1x": ({"preset": "mini", "epochs": 2}, "half"),
+    "tiny-fnet-distilled-2x": ({"preset": "tiny", "epochs": 3}, "full"),
 }
+REVIEW_SENTENCES = 60000  # sentences of IMDB's unlabelled reviews: SST-2's test rows are whole sentences
 MODES = ("fp32", "dynamic")
 
 
@@ -56,6 +59,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--teacher-rows", type=int, default=12000,
                         help="training rows the teacher fine-tunes on (default 12,000: 2 epochs, ~20 min)")
     parser.add_argument("--copies", type=int, default=2, help="perturbed copies per training text")
+    parser.add_argument("--reviews", type=Path, default=DATA / "imdb" / "unsup.txt.gz",
+                        help="unlabelled in-domain text whose sentences join the transfer set")
     parser.add_argument("--cells", default=",".join(CELLS), help="cells to build (default all)")
     parser.add_argument("--runs-dir", type=Path)
     parser.add_argument("--results-dir", type=Path, default=ROOT / "docs" / "results")
@@ -100,7 +105,19 @@ def transfer_files(args, teacher_dir: Path) -> dict[str, Path]:
             lines = file.readlines()[::2]
         with atomic_output(half) as temp, gzip.open(temp, "wt", encoding="utf-8") as file:
             file.writelines(lines)
-    return {"full": full, "half": half}
+    reviews = args.runs_dir / f"transfer-1x-reviews{REVIEW_SENTENCES // 1000}k.txt.gz"
+    if not reviews.is_file():
+        from fnet_keras.data import read_documents
+        from fnet_keras.training.augment import sample_sentences
+
+        log(f"writing {reviews}: the 1x transfer set and {REVIEW_SENTENCES:,} sentences of {args.reviews}")
+        with gzip.open(half, "rt", encoding="utf-8") as file:
+            lines = file.readlines()
+        picked = sample_sentences(read_documents(args.reviews).texts, REVIEW_SENTENCES)
+        lines += [line + "\n" for line in picked]
+        with atomic_output(reviews) as temp, gzip.open(temp, "wt", encoding="utf-8") as file:
+            file.writelines(lines)
+    return {"full": full, "half": half, "reviews": reviews}
 
 
 def ensure_bundles(run_dir: Path) -> Path:

@@ -23,11 +23,13 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import re
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 
 MASK_WORD = "[MASK]"
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 NEIGHBOURS = 8
 MAX_TRIES = 4
 
@@ -92,6 +94,23 @@ def augment_texts(texts: Sequence[str], copies: int, seed: int, rules: AugmentRu
     return augmented
 
 
+def sample_sentences(documents: Sequence[str], count: int, seed: int = 0, min_words: int = 6,
+                     max_words: int = 50) -> list[str]:
+    """`count` sentences drawn without replacement from unlabelled documents (split after . ! ?), each of
+    `min_words` to `max_words` words: in-domain text for the teacher to label when the task's texts are
+    sentences but its training rows are mostly phrases (SST-2)."""
+    sentences = [
+        sentence.strip()
+        for document in documents
+        for sentence in _SENTENCE_END.split(document)
+        if min_words <= len(sentence.split()) <= max_words
+    ]
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        raise ValueError(f"sentences must be an integer >= 1; got {count!r}")
+    picked = random.Random(seed).sample(range(len(sentences)), min(count, len(sentences)))
+    return [sentences[index] for index in sorted(picked)]
+
+
 def embedding_neighbours(vocabulary: Sequence[str], table: np.ndarray, words: set[str] | None = None,
                          k: int = NEIGHBOURS) -> dict[str, list[str]]:
     """The `k` nearest whole-word tokens (cosine) of each whole-word token of `vocabulary` (restricted
@@ -113,9 +132,11 @@ def embedding_neighbours(vocabulary: Sequence[str], table: np.ndarray, words: se
 
 
 def write_transfer_text(data, teacher, out, copies: int = 2, seed: int = 0,
-                        rules: AugmentRules = AugmentRules(), say=lambda message: None) -> int:
+                        rules: AugmentRules = AugmentRules(), say=lambda message: None,
+                        text=None, sentences: int = 0) -> int:
     """Writes `copies` augmented copies of each training text of `data` to `out` (one per line; `.gz`
-    compresses), replacing words by neighbours in the embeddings of `teacher` (a run directory).
+    compresses), replacing words by neighbours in the embeddings of `teacher` (a run directory), then
+    `sentences` sentences sampled from the unlabelled `text` (`fnet_keras.data.read_documents`).
     Returns the number of lines written. Nothing is written when anything fails.
 
     Raises:
@@ -139,6 +160,13 @@ def write_transfer_text(data, teacher, out, copies: int = 2, seed: int = 0,
     say(f"{len(neighbours):,} of the data's {len(words):,} words have embedding neighbours; writing "
         f"{copies} copies of {len(texts):,} training texts")
     lines = augment_texts(texts, copies, seed, rules, neighbours)
+    if text is not None and sentences:
+        from fnet_keras.data import read_documents
+
+        documents = read_documents(text)
+        picked = sample_sentences(documents.texts, sentences, seed)
+        say(f"adding {len(picked):,} sentences sampled from {len(documents.texts):,} documents of {text}")
+        lines += picked
     with atomic_output(out) as temp:
         opener = gzip.open if str(out).endswith(".gz") else open
         with opener(temp, "wt", encoding="utf-8") as file:

@@ -53,3 +53,16 @@ def test_neighbours_are_the_nearest_whole_words_by_cosine():
     neighbours = embedding_neighbours(vocabulary, table, k=1)
     assert neighbours == {"good": ["great"], "great": ["good"], "bad": ["awful"], "awful": ["bad"]}
     assert embedding_neighbours(vocabulary, table, words={"bad"}, k=1) == {"bad": ["awful"]}
+
+
+def test_sentences_are_sampled_from_documents_within_the_word_bounds():
+    from fnet_keras.training.augment import sample_sentences
+
+    documents = ["One two three four five six. Too short! " + " ".join(["long"] * 60) + ".",
+                 "a b c d e f g? h i j k l m n o."]
+    picked = sample_sentences(documents, 10, seed=0)
+    assert picked == ["One two three four five six.", "a b c d e f g?", "h i j k l m n o."]
+    assert sample_sentences(documents, 2, seed=1) == sample_sentences(documents, 2, seed=1)
+    assert len(sample_sentences(documents, 2, seed=1)) == 2
+    with pytest.raises(ValueError, match="sentences"):
+        sample_sentences(documents, 0)
