@@ -224,13 +224,17 @@ def test_memory_per_cell_and_baseline(sweep):
 
 def test_runs_follow_the_interleaved_schedule(fp32_bundle, float_model, monkeypatch):
     order = []
-    real_invoke = TimedModel.invoke_us
 
-    def recording_invoke(self):
-        order.append(self.target.name)
-        return real_invoke(self)
+    def recording(method):
+        def invoke(self):
+            order.append(self.target.name)
+            return method(self)
 
-    monkeypatch.setattr(TimedModel, "invoke_us", recording_invoke)
+        return invoke
+
+    # Untimed and warmup runs read one clock, counted runs both (wall and thread-CPU).
+    monkeypatch.setattr(TimedModel, "invoke_us", recording(TimedModel.invoke_us))
+    monkeypatch.setattr(TimedModel, "invoke_both_us", recording(TimedModel.invoke_both_us))
     benchmark([fp32_bundle.directory, float_model], runs=5, warmup=2, round_runs=2, memory=False)
     names = ["fp32", "float"]
     # The untimed first run of the process, then the warmups, each right after its model loads.
