@@ -10,7 +10,7 @@ reused, a started one resumed). Exports it in `--mode` (default dynamic: the fas
 the gate on trained models, docs/results/quantization.md) through the parity gate, times it here
 (`fnet_keras.edge.bench`, 1 thread, with the SST-2 test sentences for end-to-end latency), writes the
 test accuracy and the p50 latencies into bundle.json's notes, and installs the bundle as
-`fnet_keras/demo/sst2-int8` (package data: `fnet-keras classify
+`fnet_keras/demo/sst2` (package data: `fnet-keras classify
 TEXT` and `fnet-keras bench` use it when no model is given; the web demo serves it). The figures go
 to docs/results/demo_model.md too. Exit code 2 on bad input, 1 when the bundle is over the size limit.
 """
@@ -136,8 +136,14 @@ def _build(args: argparse.Namespace, command: str) -> int:
                    f"{runtime['name']} {runtime['version']}")
         manifest_path = bundle / "bundle.json"
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        teacher = (run.distillation or {}).get("teacher")
+        text = (run.distillation or {}).get("text")
         manifest["notes"] = [
             *manifest.get("notes", []),
+            *([f"distilled from the fine-tuned {teacher.get('encoder') or teacher.get('preset')} teacher "
+               f"(test accuracy {100 * teacher['test_accuracy']:.2f}%)"
+               + (f" over the training text and {text.get('documents'):,} transfer texts" if text else "")]
+              if teacher else []),
             f"p50 latency {p50_ms:.3f} ms (model), {total_ms:.3f} ms end to end with tokenization; batch 1, "
             f"1 thread, {machine.strip()}",
             f"made by {command}",
@@ -161,7 +167,8 @@ def _build(args: argparse.Namespace, command: str) -> int:
         f"(`fnet-keras evaluate {os.path.relpath(args.out, REPO)} --data {test_file}`)",
         f"- size: {size / 1e6:.2f} MB (model.tflite with its metadata, vocab.txt, labels.txt, bundle.json)",
         f"- p50 latency here: {p50_ms:.3f} ms model, {total_ms:.3f} ms end to end (tokenize + infer), "
-        f"batch 1, 1 thread; {machine.strip()}",
+        f"batch 1, 1 thread; {machine.strip()}"
+        + (f"; {result.machine_load.describe()} while timing" if result.machine_load else ""),
         "",
     ]
     write_text_atomic(args.results, "\n".join(summary))

@@ -31,7 +31,7 @@ from pathlib import Path
 WEB_DEMO = Path(__file__).resolve().parent
 PAGE_DIR = WEB_DEMO / "page"
 MEDIAPIPE_DIR = WEB_DEMO / "node_modules" / "@mediapipe" / "tasks-text"
-DEFAULT_BUNDLE = WEB_DEMO.parent / "fnet_keras" / "demo" / "sst2-int8"
+DEFAULT_BUNDLE = WEB_DEMO.parent / "fnet_keras" / "demo" / "sst2"
 BUNDLE_MODEL = "model.tflite"
 DEFAULT_PORT = 8000
 

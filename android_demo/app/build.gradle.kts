@@ -46,7 +46,7 @@ dependencies {
 /**
  * Copies the demo bundle's model.tflite (MediaPipe metadata with vocab.txt and labels.txt inside) and
  * bundle.json (the name, quantization and size shown) into generated assets: the bundle stays in one
- * place, fnet_keras/demo/sst2-int8/, and is never committed twice.
+ * place, fnet_keras/demo/sst2/, and is never committed twice.
  */
 abstract class CopyDemoBundle : DefaultTask() {
     @get:InputFiles

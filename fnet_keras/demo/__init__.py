@@ -10,7 +10,7 @@ from pathlib import Path
 
 from fnet_keras.errors import LocatedError
 
-DEMO_BUNDLE = Path(__file__).resolve().parent / "sst2-int8"
+DEMO_BUNDLE = Path(__file__).resolve().parent / "sst2"
 
 
 class DemoBundleMissing(LocatedError):

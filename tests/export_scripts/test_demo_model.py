@@ -24,7 +24,7 @@ def test_demo_model_exports_times_and_installs_a_reused_run(keyword_data_dir, tm
         **TINY_SETTINGS, "sequence_length": 64, "seed": 0, "epochs": 6, "dropout": 0.0, "learning_rate": 5e-3
     })
     run = fit(keyword_data_dir, tmp_path / "run", settings, verbose=0).run_dir
-    out, results = tmp_path / "package" / "sst2-int8", tmp_path / "demo_model.md"
+    out, results = tmp_path / "package" / "sst2", tmp_path / "demo_model.md"
     completed = _demo_model(
         "--data", keyword_data_dir, "--run", run, "--out", out, "--results", results, "--runs", 20
     )
@@ -36,7 +36,7 @@ def test_demo_model_exports_times_and_installs_a_reused_run(keyword_data_dir, tm
     notes = " ".join(manifest["notes"])
     assert "test accuracy" in notes and "p50 latency" in notes and "export/demo_model.py" in notes
     assert "p50 latency here" in results.read_text()
-    assert [path.name for path in out.parent.iterdir()] == ["sst2-int8"]  # no staging left behind
+    assert [path.name for path in out.parent.iterdir()] == ["sst2"]  # no staging left behind
     # The accuracy the note states is what the installed bundle scores on the test split.
     evaluated = run_cli("evaluate", out, "--data", keyword_data_dir / "test.tsv", "--json")
     assert evaluated.returncode == 0, evaluated.stderr
@@ -70,10 +70,11 @@ def test_demo_model_refuses_other_settings_and_missing_data(trained_run, keyword
 
 def test_the_shipped_demo_bundle_answers_offline_and_states_its_figures():
     manifest = json.loads((DEMO_BUNDLE / "bundle.json").read_text())
-    assert manifest["quantization"]["mode"] == "int8" and manifest["parity"]["passed"]
+    assert manifest["quantization"]["mode"] == "dynamic" and manifest["parity"]["passed"]
     assert sum(path.stat().st_size for path in DEMO_BUNDLE.iterdir()) < 5 * 1024 * 1024
     notes = " ".join(manifest["notes"])
-    assert "test accuracy" in notes and "p50 latency" in notes
+    assert "test accuracy" in notes and "p50 latency" in notes and "distilled from" in notes
+    assert manifest["provenance"]["distillation"]["teacher"]["encoder"] == "minilm"
     # No model given: `classify` takes the demo bundle.
     completed = run_cli("classify", "--json", "a gorgeous, witty film", "a dull, lifeless mess")
     assert completed.returncode == 0, completed.stderr
