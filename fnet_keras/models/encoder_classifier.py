@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from fnet_keras.layers.pooling import masked_mean
+from fnet_keras.models.backbone_model import BackboneModel
 
 
 @keras.saving.register_keras_serializable(package="fnet_keras")
@@ -32,7 +33,7 @@ class TrimPadding(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="fnet_keras")
-class EncoderClassifier(keras.Model):
+class EncoderClassifier(BackboneModel):
     """Logits over `num_classes` from the mean of a BERT-family encoder's token outputs.
 
     Mean pooling over real tokens rather than `[CLS]`: sentence-transformers trained
@@ -53,6 +54,8 @@ class EncoderClassifier(keras.Model):
         Reimers and Gurevych, "Sentence-BERT", arXiv 1908.10084 (mean pooling).
     """
 
+    CONFIG_FIELDS = ("num_classes", "sequence_length", "dropout")
+
     def __init__(self, backbone, num_classes, sequence_length, dropout=0.1, **kwargs):
         if not isinstance(num_classes, int) or num_classes < 2:
             raise ValueError(f"`num_classes` must be an int >= 2; received {num_classes!r}.")
@@ -70,20 +73,8 @@ class EncoderClassifier(keras.Model):
         self.sequence_length = sequence_length
         self.dropout = dropout
 
-    def get_config(self):
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "backbone": keras.layers.serialize(self.backbone),
-            "num_classes": self.num_classes,
-            "sequence_length": self.sequence_length,
-            "dropout": self.dropout,
-        }
-
     @classmethod
     def from_config(cls, config):
         import keras_hub  # noqa: F401  (registers BertBackbone for deserialization)
 
-        config = dict(config)
-        config["backbone"] = keras.layers.deserialize(config["backbone"])
-        return cls(**config)
+        return super().from_config(config)

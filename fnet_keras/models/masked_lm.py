@@ -4,11 +4,12 @@ import keras
 from keras import ops
 
 from fnet_keras.layers.fnet_encoder import gelu_approximate
+from fnet_keras.models.backbone_model import BackboneModel
 from fnet_keras.models.fnet_backbone import FNetBackbone
 
 
 @keras.saving.register_keras_serializable(package="fnet_keras")
-class MaskedLM(keras.Model):
+class MaskedLM(BackboneModel):
     """Vocabulary logits at the masked positions of a sequence, and only there.
 
     The backbone's `sequence_output` is gathered at `mask_positions` first, then goes
@@ -47,6 +48,8 @@ class MaskedLM(keras.Model):
         output embeddings); Lan et al., "ALBERT", arXiv 1909.11942 (factorized
         embeddings and their head); Lee-Thorp et al., "FNet", arXiv 2105.03824.
     """
+
+    CONFIG_FIELDS = ("layer_norm_epsilon",)
 
     def __init__(self, backbone, layer_norm_epsilon=1e-12, **kwargs):
         super().__init__(**kwargs)
@@ -88,17 +91,3 @@ class MaskedLM(keras.Model):
             preset, vocabulary_size, mixing, sequence_length, num_attention_layers, dropout, **backbone_kwargs
         )
         return cls(backbone=backbone)
-
-    def get_config(self):
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "backbone": keras.layers.serialize(self.backbone),
-            "layer_norm_epsilon": self.layer_norm_epsilon,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["backbone"] = keras.layers.deserialize(config["backbone"])
-        return cls(**config)

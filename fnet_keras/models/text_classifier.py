@@ -2,11 +2,12 @@
 
 import keras
 
+from fnet_keras.models.backbone_model import BackboneModel
 from fnet_keras.models.fnet_backbone import FNetBackbone
 
 
 @keras.saving.register_keras_serializable(package="fnet_keras")
-class TextClassifier(keras.Model):
+class TextClassifier(BackboneModel):
     """Logits over `num_classes` from the backbone's `pooled_output`.
 
     Args:
@@ -29,6 +30,8 @@ class TextClassifier(keras.Model):
         Lee-Thorp et al., "FNet: Mixing Tokens with Fourier Transforms",
         arXiv 2105.03824.
     """
+
+    CONFIG_FIELDS = ("num_classes", "dropout")
 
     def __init__(self, backbone, num_classes, dropout=0.1, **kwargs):
         if not isinstance(num_classes, int) or num_classes < 2:
@@ -57,18 +60,3 @@ class TextClassifier(keras.Model):
             preset, vocabulary_size, mixing, sequence_length, num_attention_layers, dropout, **backbone_kwargs
         )
         return cls(backbone=backbone, num_classes=num_classes, dropout=dropout)
-
-    def get_config(self):
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "backbone": keras.layers.serialize(self.backbone),
-            "num_classes": self.num_classes,
-            "dropout": self.dropout,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["backbone"] = keras.layers.deserialize(config["backbone"])
-        return cls(**config)
