@@ -3,9 +3,8 @@
 Plain data (no TensorFlow). `SIZES["default"]` is what `fnet-keras quickstart` runs; `"small"`
 is the same pipeline at a size a test runs in about a minute and a half. The default was measured
 on a 2-core machine (docs/results/quickstart.md): the whole command, TensorFlow's start-up,
-training both models, four exports and the benchmark included, used 234 CPU-seconds, and took
-10 min 47 s of wall time while the machine's load average was 9-12 (it had 35% of one core):
-a few minutes on an idle machine. At length 256 (4 epochs) it used 350 CPU-seconds, at 512 the
+training both models, four exports and the benchmark included, used 197 CPU-seconds and took
+3 min 1 s of wall time at load 4.7. At length 256 (4 epochs) it used 350 CPU-seconds; at 512 the
 twin's training alone would take about 5 minutes on an idle machine.
 """
 
