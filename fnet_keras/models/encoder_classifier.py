@@ -4,7 +4,7 @@ import keras
 from keras import ops
 
 from fnet_keras.layers.pooling import masked_mean
-from fnet_keras.models.backbone_model import BackboneModel
+from fnet_keras.models.backbone_config import BackboneConfig
 
 
 @keras.saving.register_keras_serializable(package="fnet_keras")
@@ -33,7 +33,7 @@ class TrimPadding(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="fnet_keras")
-class EncoderClassifier(BackboneModel):
+class EncoderClassifier(BackboneConfig, keras.Model):
     """Logits over `num_classes` from the mean of a BERT-family encoder's token outputs.
 
     Mean pooling over real tokens rather than `[CLS]`: sentence-transformers trained

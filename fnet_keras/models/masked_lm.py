@@ -4,12 +4,12 @@ import keras
 from keras import ops
 
 from fnet_keras.layers.fnet_encoder import gelu_approximate
-from fnet_keras.models.backbone_model import BackboneModel
+from fnet_keras.models.backbone_config import BackboneConfig
 from fnet_keras.models.fnet_backbone import FNetBackbone
 
 
 @keras.saving.register_keras_serializable(package="fnet_keras")
-class MaskedLM(BackboneModel):
+class MaskedLM(BackboneConfig, keras.Model):
     """Vocabulary logits at the masked positions of a sequence, and only there.
 
     The backbone's `sequence_output` is gathered at `mask_positions` first, then goes

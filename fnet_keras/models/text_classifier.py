@@ -2,12 +2,12 @@
 
 import keras
 
-from fnet_keras.models.backbone_model import BackboneModel
+from fnet_keras.models.backbone_config import BackboneConfig
 from fnet_keras.models.fnet_backbone import FNetBackbone
 
 
 @keras.saving.register_keras_serializable(package="fnet_keras")
-class TextClassifier(BackboneModel):
+class TextClassifier(BackboneConfig, keras.Model):
     """Logits over `num_classes` from the backbone's `pooled_output`.
 
     Args:
