@@ -64,18 +64,20 @@ distill-sst2: $(STAMP)
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(PY) scripts/distill_sst2.py $(ARGS)
 
 # The whole SST-2 recipe in one target: fine-tune the pre-trained MiniLM teacher (12,000 sampled rows,
-# 2 epochs), write a transfer set (one perturbed copy of every training text), distil a tiny FNet over
+# 2 epochs), write a transfer set (one perturbed copy of every training text and 60,000 sentences of
+# unlabelled in-domain text, CHAIN_TEXT), distil a tiny FNet over
 # the training text plus the transfer set, export it in dynamic range through the parity gate. Each step
 # resumes or reuses what a previous invocation finished (the teacher's outputs are cached in its run).
 CHAIN := runs/chain
 CHAIN_DATA ?= ../shared/data/sst2
+CHAIN_TEXT ?= ../shared/data/imdb/unsup.txt.gz
 resume_if_started = $(if $(wildcard $(1)/config.json),--resume,)
 distill-chain: $(STAMP)
 	$(VENV)/bin/fnet-keras train --data $(CHAIN_DATA) --encoder minilm --train-rows 12000 --epochs 2 \
 	  --batch-size 32 --learning-rate 1e-4 --sequence-length 64 --out $(CHAIN)/teacher \
 	  $(call resume_if_started,$(CHAIN)/teacher)
 	test -f $(CHAIN)/transfer.txt.gz || $(VENV)/bin/fnet-keras augment --data $(CHAIN_DATA) \
-	  --teacher $(CHAIN)/teacher --copies 1 --out $(CHAIN)/transfer.txt.gz
+	  --teacher $(CHAIN)/teacher --copies 1 --text $(CHAIN_TEXT) --sentences 60000 --out $(CHAIN)/transfer.txt.gz
 	$(VENV)/bin/fnet-keras train --data $(CHAIN_DATA) --preset tiny --sequence-length 64 --epochs 3 \
 	  --teacher $(CHAIN)/teacher --distill-text $(CHAIN)/transfer.txt.gz --out $(CHAIN)/student \
 	  $(call resume_if_started,$(CHAIN)/student)
