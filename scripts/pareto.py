@@ -79,17 +79,6 @@ def log(message: str) -> None:
     print(f"[{datetime.datetime.now():%H:%M:%S}] {message}", flush=True)
 
 
-def ensure_fit(data, out: Path, settings, **distillation):
-    """The finished run in `out`: trained, resumed, or read as it is."""
-    from fnet_keras.training import fit
-    from fnet_keras.training.run_dir import RunDir
-
-    started = RunDir(out).has_started()
-    log(f"{out.name}: {'resuming or reading' if started else 'training'}")
-    return fit(None if started else data, out, None if started else settings, resume=started, verbose=2,
-               **distillation)
-
-
 def transfer_files(args, teacher_dir: Path) -> dict[str, Path]:
     """The transfer set's text files: all copies, and every other line of them (half the set)."""
     from fnet_keras.atomic import atomic_output
@@ -120,44 +109,33 @@ def transfer_files(args, teacher_dir: Path) -> dict[str, Path]:
     return {"full": full, "half": half, "reviews": reviews}
 
 
-def ensure_bundles(run_dir: Path) -> Path:
-    """fp32 and dynamic bundles of a run (the gate's failures are recorded in the report, not raised)."""
-    from fnet_keras.errors import FnetKerasError
-    from fnet_keras.export.exporter import export_run
-
-    out = run_dir / "bundles"
-    if (out / "export_report.json").is_file():
-        return out
-    log(f"{run_dir.name}: exporting {', '.join(MODES)}")
-    try:
-        export_run(run_dir, MODES, out_dir=out, overwrite=True, progress=lambda line: log(f"  {line}"))
-    except FnetKerasError as error:
-        log(f"{run_dir.name}: export: {error}")
-    return out
-
-
 def build(args) -> None:
+    from fnet_keras.export.ensure import ensure_bundles
     from fnet_keras.training import TrainSettings
+    from fnet_keras.training.ensure import ensure_run
 
     length = args.sequence_length
     teacher = args.runs_dir / "teacher"
     distilling = any(CELLS[cell][1] for cell in args.cells)
     if distilling:
-        ensure_fit(args.data, teacher, TrainSettings(
-            encoder=args.encoder, sequence_length=length, train_rows=args.teacher_rows, epochs=2,
-            batch_size=32, learning_rate=1e-4, patience=None))
+        ensure_run(TrainSettings(encoder=args.encoder, sequence_length=length, train_rows=args.teacher_rows,
+                                 epochs=2, batch_size=32, learning_rate=1e-4),
+                   args.data, teacher, announce=lambda action: log(f"teacher: {action}"), verbose=2)
     transfer = transfer_files(args, teacher) if distilling else {}
     for name in args.cells:
         overrides, text = CELLS[name]
-        distillation = {}
-        if text is not None:
+        settings, distillation = TrainSettings(sequence_length=length, **overrides), {}
+        if text is not None:  # recorded with the distillation defaults filled in
+            settings = settings.with_distillation()
             distillation = {"teacher": teacher, "distill_text": transfer.get(text)}
-        run = ensure_fit(args.data, args.runs_dir / name, TrainSettings(sequence_length=length, **overrides),
-                         **distillation)
-        ensure_bundles(run.run_dir)
+        run = ensure_run(settings, args.data, args.runs_dir / name, verbose=2,
+                         announce=lambda action, name=name: log(f"{name}: {action}"), **distillation)
+        # A failed gate is a row of the report (ensure_bundles records it), not an error.
+        ensure_bundles(run, MODES, run.path / "bundles", progress=lambda line: log(f"  {line}"))
 
 
 def rows(args) -> list[dict]:
+    from fnet_keras.export.report import ExportReport
     from fnet_keras.training.run_dir import RunDir, read_json
 
     found = []
@@ -167,15 +145,12 @@ def rows(args) -> list[dict]:
             continue
         run = RunDir(run_dir).load()
         metrics = read_json(run_dir / "metrics.json")
-        report = run_dir / "bundles" / "export_report.json"
         modes = {}
-        if report.is_file():
-            for mode in read_json(report)["modes"]:
-                bundle = run_dir / "bundles" / mode["mode"]
-                modes[mode["mode"]] = {"passed": mode["parity"]["passed"], "bundle": str(bundle),
-                                       "agreement": mode["parity"]["agreement"],
-                                       "bytes": (bundle / "model.tflite").stat().st_size
-                                       if (bundle / "model.tflite").is_file() else None}
+        if (run_dir / "bundles" / "export_report.json").is_file():
+            for mode in ExportReport.load(run_dir / "bundles").modes:
+                modes[mode.mode] = {"passed": mode.passed, "bundle": str(run_dir / "bundles" / mode.mode),
+                                    "agreement": mode.parity.agreement,
+                                    "bytes": mode.size_bytes if mode.passed else None}
         transfer = (run.distillation or {}).get("text")
         found.append({
             "name": name,
