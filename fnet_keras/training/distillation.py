@@ -162,43 +162,65 @@ def compute_teacher_logits(teacher: Teacher, texts: Mapping[str, Sequence[str]],
     """The teacher's logits `(len(part), classes)` float32 of each part's texts: tokenized with the
     teacher's own vocabulary and rules, scored in inference mode.
 
-    Scored texts are kept in the teacher's run directory (`TeacherCache`), a chunk at a time, so
-    a killed scoring resumes where it stopped, and every student of this teacher (other sizes,
-    other subsets of the same transfer set) scores only texts no student scored before.
+    Scored texts are kept in the teacher's run directory (`OutputCache`), so a killed scoring
+    resumes where it stopped, and every student of this teacher (other sizes, other subsets of
+    the same transfer set) scores only texts no student scored before.
     """
     from fnet_keras.text.tf_tokenizer import make_tf_tokenizer
 
-    cache = TeacherCache(teacher)
-    known = cache.read()
-    missing = list(dict.fromkeys(text for part in texts.values() for text in part if text not in known))
-    if missing:
+    def score():
         model = teacher.run.load_model()
         tokenizer = make_tf_tokenizer(teacher.run.vocabulary, teacher.run.tokenizer_config)
-        say(f"the teacher scores {len(missing):,} texts ({len(known):,} already in {cache.path})")
-        for start in range(0, len(missing), CACHE_CHUNK):
-            chunk = missing[start : start + CACHE_CHUNK]
-            token_ids = encode_texts(tokenizer, chunk)
-            # Shortest first: a teacher that trims padding (`EncoderClassifier`) then runs batches of
-            # like lengths; each row's logits are its own whatever its batch, so the order is undone.
-            order = np.argsort(np.count_nonzero(token_ids, axis=1), kind="stable")
-            logits = np.empty((len(chunk), len(teacher.labels)), np.float32)
-            logits[order] = predict_logits(model, token_ids[order], TEACHER_BATCH_SIZE)
-            cache.write(chunk, logits)
-            known.update(zip(chunk, logits, strict=True))
-            say(f"  {min(start + CACHE_CHUNK, len(missing)):,} of {len(missing):,} texts scored")
+        return lambda chunk: predict_logits(model, encode_texts(tokenizer, chunk), TEACHER_BATCH_SIZE)
+
+    cache = OutputCache(teacher.path / "teacher_cache", teacher.model_sha256)
+    unique = list(dict.fromkeys(text for part in texts.values() for text in part))
+    known = dict(zip(unique, cached_outputs(cache, unique, score, "the teacher scores", say), strict=True))
     classes = len(teacher.labels)
     return {name: np.asarray([known[text] for text in part], np.float32).reshape(-1, classes)
             for name, part in texts.items()}
 
 
-class TeacherCache:
-    """Texts a teacher scored and its logits, in its run directory: `teacher_cache/NNNNN.npz` chunks,
-    each written whole (atomically) and tagged with the model's SHA-256 (a retrained teacher's old
-    chunks are ignored)."""
+def cached_outputs(cache: OutputCache, texts: Sequence[str], load: Callable[[], Callable],
+                   what: str, say: Callable[[str], None] = lambda message: None) -> np.ndarray:
+    """A model's outputs `(len(texts), ...)` for `texts`: those in `cache` read, the rest computed a
+    chunk at a time with the function `load()` returns (called only when some are missing) and
+    added to the cache chunk by chunk, so a killed computation resumes where it stopped.
 
-    def __init__(self, teacher: Teacher):
-        self.path = teacher.path / "teacher_cache"
-        self.model_sha256 = teacher.model_sha256
+    The texts go to the model shortest first: a model that trims padding (`EncoderClassifier`)
+    then runs batches of like lengths; each row's output is its own whatever its batch.
+    """
+    known = cache.read()
+    missing = list(dict.fromkeys(text for text in texts if text not in known))
+    if missing:
+        compute = load()
+        say(f"{what} {len(missing):,} texts ({len(known):,} already in {cache.path})")
+        for start in range(0, len(missing), CACHE_CHUNK):
+            chunk = missing[start : start + CACHE_CHUNK]
+            order = sorted(range(len(chunk)), key=lambda index: len(chunk[index]))
+            computed = compute([chunk[index] for index in order])
+            outputs = np.empty_like(computed)
+            outputs[order] = computed
+            cache.write(chunk, outputs)
+            known.update(zip(chunk, outputs, strict=True))
+            say(f"  {min(start + CACHE_CHUNK, len(missing)):,} of {len(missing):,} texts done")
+    return np.stack([known[text] for text in texts]) if len(texts) else np.zeros((0,), np.float32)
+
+
+class OutputCache:
+    """Texts a model saw and its outputs, in a folder of `NNNNN.npz` chunks, each written whole
+    (atomically) and tagged with the model's SHA-256 (a retrained model's old chunks are ignored).
+
+    Args:
+        path: the folder (a teacher's `teacher_cache`, a backbone's `encoder_cache`).
+        model_sha256: the model's hash.
+        field: the name of the outputs in each chunk ("logits", "embeddings").
+    """
+
+    def __init__(self, path: Path, model_sha256: str, field: str = "logits"):
+        self.path = Path(path)
+        self.model_sha256 = model_sha256
+        self.field = field
 
     def read(self) -> dict[str, np.ndarray]:
         known: dict[str, np.ndarray] = {}
@@ -207,20 +229,20 @@ class TeacherCache:
                 with np.load(file) as archive:
                     if str(archive["model_sha256"]) != self.model_sha256:
                         continue
-                    known.update(zip(archive["texts"].tolist(), archive["logits"], strict=True))
+                    known.update(zip(archive["texts"].tolist(), archive[self.field], strict=True))
             except (OSError, EOFError, KeyError, ValueError, zipfile.BadZipFile):
-                continue  # a chunk that cannot be read is scored again
+                continue  # a chunk that cannot be read is computed again
         return known
 
-    def write(self, texts: Sequence[str], logits: np.ndarray) -> None:
+    def write(self, texts: Sequence[str], outputs: np.ndarray) -> None:
         try:
             self.path.mkdir(exist_ok=True)
             number = len(list(self.path.glob("*.npz")))
             with atomic_output(self.path / f"{number:05d}.npz") as temp, open(temp, "wb") as file:
                 np.savez(file, model_sha256=np.asarray(self.model_sha256), texts=np.asarray(texts, dtype=str),
-                         logits=logits)
+                         **{self.field: outputs})
         except OSError:
-            pass  # a read-only teacher: its outputs are still returned, only not kept
+            pass  # a read-only folder: the outputs are still returned, only not kept
 
 
 def read_teacher_logits(

@@ -77,8 +77,8 @@ def test_an_encoder_run_teaches_a_student_and_its_outputs_are_scored_once(minilm
     assert len(RunDir(teacher.run_dir).load().vocabulary) == 30522
 
     scored = []
-    real = distillation.TeacherCache.write
-    monkeypatch.setattr(distillation.TeacherCache, "write",
+    real = distillation.OutputCache.write
+    monkeypatch.setattr(distillation.OutputCache, "write",
                         lambda self, texts, logits: (scored.append(len(texts)), real(self, texts, logits)))
     student = dict(TINY_SETTINGS, epochs=1)
     first = fit(data, tmp_path / "student", TrainSettings(**student), teacher=teacher.run_dir, verbose=0)
