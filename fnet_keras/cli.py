@@ -189,6 +189,11 @@ def _add_train_arguments(parser: argparse.ArgumentParser) -> None:
         "weights, a fresh head; model and tokenizer settings default to the pre-training's",
     )
     parser.add_argument(
+        "--from-scratch", action="store_true",
+        help="do not start from the shipped general backbone (fnet_keras/backbones/tiny-en), which a run "
+        "otherwise starts from when the model settings given fit it and its vocabulary covers the text",
+    )
+    parser.add_argument(
         "--teacher", metavar="RUN_DIR",
         help="distil from a finished run with the same labels (any preset, mixing or vocabulary): the loss "
         "mixes the labels with its temperature-softened probabilities (--distill-alpha, --temperature); "
@@ -233,6 +238,8 @@ def _run_train(args: argparse.Namespace) -> int:
         if run.is_finished():
             _say(f"note: {run.path} holds a finished run (metrics.json): nothing to resume; its results:")
     elif args.init_from:
+        if args.from_scratch:
+            raise UsageError("--init-from and --from-scratch contradict each other: give one")
         from fnet_keras.training.pretrain_dir import load_pretrained
 
         settings = load_pretrained(args.init_from).fine_tuning_settings(**given)
@@ -256,6 +263,18 @@ def _run_train(args: argparse.Namespace) -> int:
         dataset = load_dataset(
             args.data, text_column=args.text_column, label_column=args.label_column, holdout_seed=HOLDOUT_SEED
         )
+    init_from = args.init_from
+    own_model = given.get("encoder") is not None or given.get("mixing") == "bag"  # nothing to start from
+    if not (args.resume or args.init_from or args.from_scratch or own_model):
+        from fnet_keras.backbones import SHIPPED, choose_backbone
+
+        chosen, _, why = choose_backbone(dataset.train.texts, given)
+        if chosen is not None:
+            settings, init_from = chosen, SHIPPED
+            say(f"starting from the shipped backbone {SHIPPED.name} ({why}; --from-scratch to train "
+                "without it)")
+        else:
+            say(f"training from scratch: {why}")
     args.interrupt_hint = f"interrupted: continue with fnet-keras train --out {out} --resume"
     say("loading TensorFlow")
     _needs_tensorflow("train")
@@ -267,7 +286,7 @@ def _run_train(args: argparse.Namespace) -> int:
     with contextlib.redirect_stdout(sys.stderr):
         result = fit(
             dataset, out, settings, resume=args.resume, strategy=args.strategy, verbose=verbose,
-            init_from=args.init_from if not args.resume else None, teacher=args.teacher,
+            init_from=init_from if not args.resume else None, teacher=args.teacher,
             distill_text=args.distill_text,
         )
     test = result.test_metrics
@@ -377,7 +396,9 @@ def _run_pretrain(args: argparse.Namespace) -> int:
         f"{result.steps} steps in {result.elapsed_seconds / 60:.1f} min (stopped by {result.stopped_by}); "
         f"{result.windows['windows']} windows of {result.windows['documents']} documents"
     )
-    if last:
+    if "held_out_cosine" in last:
+        print(f"cosine with the encoder's embeddings on held-out texts: {last['held_out_cosine']:.4f}")
+    elif last:
         print(
             f"last {result.settings.log_every} steps: loss {last['loss']:.4f}, "
             f"masked accuracy {last['masked_accuracy']:.4f}"

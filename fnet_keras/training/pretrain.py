@@ -212,6 +212,8 @@ def pretrain(
     say = stage_printer(verbose if chief else 0)
     say("reading the text")
     documents = _read_text(text, recorded)
+    if settings.encoder is not None:
+        return _pretrain_from_encoder(documents, pre, settings, recorded, vocabulary, say)
     tokenizer_config = settings.tokenizer_config()
     vocabulary_source = None
     if recorded is not None:
@@ -254,7 +256,7 @@ def pretrain(
 
     stopped_by = "steps" if settings.steps is not None else "hours"
     if writer is not None:
-        _save_weights_atomic(model.backbone, pre.weights)
+        save_weights_atomic(model.backbone, pre.weights)
         write_json(pre.history, state.history)
         metrics = state.history[-1] if state.history else {}
         write_json(pre.result, {
@@ -524,23 +526,10 @@ def _write_config(
 ) -> None:
     pre.path.mkdir(parents=True, exist_ok=True)
     save_vocabulary(vocabulary, pre.vocabulary)
-    # The backbone's arguments, less those the settings already record.
-    backbone = {key: value for key, value in model.backbone.get_config().items()
-                if key not in ("name", "trainable", "dtype", "sequence_length", "dropout", "fourier_method")}
     schedule = learning_rate_schedule(settings)
-    write_json(pre.config, {
-        "format_version": PRETRAIN_FORMAT_VERSION,
-        "kind": KIND,
-        "fnet_keras_version": fnet_keras.__version__,
-        "settings": settings.to_dict(),
-        "backbone": backbone,
-        "tokenizer": settings.tokenizer_config().to_dict(),
-        "vocabulary": {
-            "file": "vocab.txt", "size": len(vocabulary), "sha256": file_sha256(pre.vocabulary),
-            # Where it came from: learned on this text, or given (its path when given).
-            "learned_from": "text" if vocabulary_source is None else str(vocabulary_source.resolve()),
-        },
-        "masking": {
+    write_pretrain_config(
+        pre, settings, vocabulary, model.backbone, vocabulary_source,
+        masking={
             "selection_rate": masking.SELECTION_RATE,
             "mask": masking.MASK_PROBABILITY,
             "random": masking.RANDOM_PROBABILITY,
@@ -549,7 +538,7 @@ def _write_config(
             "predictions_per_sequence": masking.max_predictions(settings.sequence_length),
             "rules": "fnet_keras.training.masking",
         },
-        "optimization": {
+        optimization={
             "optimizer": "AdamW",
             "schedule": f"linear warmup then {settings.decay} decay to 0 over "
                         + ("the steps" if settings.steps is not None else "the time budget (milliseconds)"),
@@ -558,9 +547,32 @@ def _write_config(
             "no_weight_decay": NO_WEIGHT_DECAY,
             "steps_per_epoch": steps_per_epoch(len(windows), settings.batch_size),
         },
-        "initialization": {"kind": "random", "seed": settings.seed},
-        "data": {**documents.source_info(), "windows": windows.summary()},
-        "strategy": strategy,
+        initialization={"kind": "random", "seed": settings.seed},
+        data={**documents.source_info(), "windows": windows.summary()},
+        strategy=strategy,
+    )
+
+
+def write_pretrain_config(pre: PretrainDir, settings, vocabulary, backbone, vocabulary_source,
+                          **sections) -> None:
+    """config.json (vocab.txt written already): what every pre-training records, then the objective's
+    own `sections` (masking or the encoder, optimization, initialization, data, strategy)."""
+    # The backbone's arguments, less those the settings already record.
+    arguments = {key: value for key, value in backbone.get_config().items()
+                 if key not in ("name", "trainable", "dtype", "sequence_length", "dropout", "fourier_method")}
+    write_json(pre.config, {
+        "format_version": PRETRAIN_FORMAT_VERSION,
+        "kind": KIND,
+        "fnet_keras_version": fnet_keras.__version__,
+        "settings": settings.to_dict(),
+        "backbone": arguments,
+        "tokenizer": settings.tokenizer_config().to_dict(),
+        "vocabulary": {
+            "file": "vocab.txt", "size": len(vocabulary), "sha256": file_sha256(pre.vocabulary),
+            # Where it came from: learned on this text, or given (its path when given).
+            "learned_from": "text" if vocabulary_source is None else str(Path(vocabulary_source).resolve()),
+        },
+        **sections,
     })
 
 
@@ -588,7 +600,7 @@ def _check_workers_agree(strategy, step: int, vocabulary: list[str], num_windows
         )
 
 
-def _save_weights_atomic(backbone: keras.Model, path: Path) -> None:
+def save_weights_atomic(backbone: keras.Model, path: Path) -> None:
     # Keras insists on a name ending in .weights.h5, which atomic_output's temporary names lack.
     temp = path.with_name(f".{secrets.token_hex(4)}.tmp{WEIGHTS_SUFFIX}")
     try:
@@ -609,11 +621,24 @@ def _load_checkpoint(directory: Path, model, optimizer) -> PretrainState | None:
     return None if record is None else PretrainState(**record["state"])
 
 
+def _pretrain_from_encoder(documents: Corpus, pre: PretrainDir, settings: PretrainSettings, recorded,
+                           vocabulary, say) -> PretrainResult:
+    from fnet_keras.training.embedding_pretrain import pretrain_from_encoder
+
+    source = None if vocabulary is None or recorded is not None else Path(vocabulary)
+    tokens = None if source is None else load_vocabulary(source)
+    pretrain_from_encoder(documents.texts, documents.source_info(), pre, settings, recorded, tokens, source,
+                          say)
+    return _finished_result(pre, read_json(pre.config))
+
+
 def _finished_result(pre: PretrainDir, config: dict) -> PretrainResult:
     result = read_json(pre.result)
+    data = config["data"]
+    windows = data.get("windows") or {"documents": data["texts"], "windows": data["texts"]}  # one per text
     return PretrainResult(pre.path, PretrainSettings.from_dict(config["settings"]), read_json(pre.history),
                           result["steps"], result["elapsed_seconds"], result["stopped_by"], None,
-                          load_vocabulary(pre.vocabulary), config["data"]["windows"])
+                          load_vocabulary(pre.vocabulary), windows)
 
 
 def init_classifier_from(pretrained: Pretrained, model: keras.Model) -> None:

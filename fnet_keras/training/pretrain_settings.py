@@ -76,6 +76,11 @@ class PretrainSettings:
         50, "steps per history record (mean loss and masked accuracy over them)", type=positive_int,
         group="checkpoints and progress",
     )
+    encoder: str | None = _setting(
+        None, "learn this pre-trained encoder's sentence embeddings (minilm, or a folder as for train "
+        "--encoder) instead of masked-language modelling: one text per line, each its own example; "
+        "steps only", group="model",
+    )
 
     def __post_init__(self):
         if self.mixing not in PRETRAIN_MIXINGS:
@@ -90,6 +95,8 @@ class PretrainSettings:
         if hours is not None and not (is_number and 0 < hours < math.inf):  # NaN fails too
             raise SettingsError(f"hours must be a number > 0; got {hours!r}")
         _positive_int("log_every", self.log_every)
+        if self.encoder is not None and self.steps is None:
+            raise SettingsError("pre-training from an encoder (--encoder) takes --steps, not --hours")
         unknown = sorted(set(self.tokenizer) - set(TOKENIZER_KEYS))
         if unknown:
             raise SettingsError(f"tokenizer: unknown setting(s) {unknown}; known: {list(TOKENIZER_KEYS)}")

@@ -1,0 +1,191 @@
+"""Pre-train a backbone by learning a pre-trained encoder's sentence embeddings (no labels).
+
+    fnet-keras pretrain --encoder minilm --text sentences.txt.gz --preset tiny --sequence-length 64 \\
+        --steps 12000 --out runs/backbone
+
+Each line of the text is one example. The encoder (`fnet_keras.training.encoder`: all-MiniLM-L6-v2
+from a package, or a folder) gives each text its mean-pooled sentence embedding, computed once and
+kept in `PRE_DIR/encoder_cache` (chunks, resumable, `distillation.OutputCache`). The student is
+the backbone's `pooled_output` (what `TextClassifier` reads) and a linear map to the embedding's
+width, trained to point where the encoder points (cosine loss). Distilling the representation
+rather than a task's logits makes the backbone task-agnostic: fine-tuning puts any head on it.
+
+The student keeps its own small WordPiece vocabulary, learned on the text, and the MediaPipe
+tokenizer rules; only the encoder sees its own 30k vocabulary. The result is a pre-training
+directory (`pretrain_dir`), the same format masked-language modelling writes, so `train
+--init-from` (and the backbone shipped in `fnet_keras/backbones`) reads either; config.json
+records the objective and the encoder's provenance. `fit` with `BackupAndRestore` checkpoints
+every `log_every` steps, so `--resume` continues a killed run.
+
+Reference:
+    Reimers and Gurevych, "Making Monolingual Sentence Embeddings Multilingual using Knowledge
+    Distillation", arXiv 2004.09813 (a student regresses a teacher's sentence embeddings).
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+import fnet_keras
+from fnet_keras.data import DataError
+from fnet_keras.models.fnet_backbone import FNetBackbone
+from fnet_keras.text import TokenizerConfig, load_vocabulary, save_vocabulary
+from fnet_keras.text.learn import learn_vocabulary
+from fnet_keras.text.tf_tokenizer import make_tf_tokenizer
+from fnet_keras.training.distillation import OutputCache, cached_outputs
+from fnet_keras.training.encoder import encoder_provenance
+from fnet_keras.training.input_pipeline import encode_texts, predict_logits
+from fnet_keras.training.pretrain_dir import WEIGHTS_FILE, PretrainDir, file_sha256
+from fnet_keras.training.pretrain_settings import PretrainSettings
+from fnet_keras.training.run_dir import write_json
+from fnet_keras.training.schedule import NO_WEIGHT_DECAY, WarmupDecay
+from fnet_keras.training.settings import backbone_arguments
+
+ENCODER_LENGTH = 128  # the encoder's pieces per text: its 30k vocabulary cuts words finer than ours
+ENCODER_BATCH_SIZE = 256
+HELD_OUT = 0.01  # share of the texts kept out of training to report the cosine on (at most 2,000)
+
+
+def encoder_embeddings(encoder: str, texts: Sequence[str], cache_dir: Path,
+                       say=lambda message: None) -> np.ndarray:
+    """The encoder's mean-pooled sentence embeddings `(len(texts), width)` float32, cached in `cache_dir`."""
+
+    def load():
+        from fnet_keras.training.encoder import build_encoder_classifier, encoder_vocabulary, resolve_encoder
+
+        vocabulary, _ = encoder_vocabulary(resolve_encoder(encoder))
+        classifier = build_encoder_classifier(encoder, 2, ENCODER_LENGTH, dropout=0.0)
+        model = keras.Model(classifier.input, classifier.get_layer("head_dropout").input)  # the mean
+        tokenizer = make_tf_tokenizer(vocabulary, TokenizerConfig(sequence_length=ENCODER_LENGTH))
+        return lambda chunk: predict_logits(model, encode_texts(tokenizer, chunk), ENCODER_BATCH_SIZE)
+
+    cache = OutputCache(cache_dir, encoder_provenance(encoder)["weights_sha256"], field="embeddings")
+    return cached_outputs(cache, texts, load, f"the encoder {encoder} embeds", say).astype(np.float32)
+
+
+def build_student(settings: PretrainSettings, vocabulary_size: int, width: int) -> keras.Model:
+    """token ids -> the backbone's pooled output -> a linear map to the encoder's `width`."""
+    backbone = FNetBackbone.from_preset(settings.preset, vocabulary_size, **backbone_arguments(settings))
+    token_ids = keras.Input((settings.sequence_length,), dtype="int32", name="token_ids")
+    pooled = backbone(token_ids)["pooled_output"]
+    projected = keras.layers.Dense(width, dtype="float32", name="to_encoder")(pooled)
+    student = keras.Model(token_ids, projected, name="embedding_student")
+    student.backbone = backbone
+    return student
+
+
+def pretrain_from_encoder(texts: list[str], sources: dict, pre: PretrainDir, settings: PretrainSettings,
+                          recorded: dict | None, vocabulary: list[str] | None, vocabulary_source: Path | None,
+                          say) -> dict:
+    """The encoder objective of `fnet_keras.training.pretrain.pretrain` (which checks `pre` and the
+    settings and reads the text); returns the result record it wrote to result.json."""
+    texts = list(dict.fromkeys(text for text in texts if text.strip()))
+    tokenizer_config = settings.tokenizer_config()
+    if recorded is not None:
+        vocabulary = load_vocabulary(pre.vocabulary)
+    elif vocabulary is None:
+        say(f"learning a WordPiece vocabulary of up to {settings.vocabulary_size} tokens on "
+            f"{len(texts):,} texts")
+        vocabulary = learn_vocabulary(texts, settings.vocabulary_size, tokenizer_config)
+    if recorded is None:
+        pre.path.mkdir(parents=True, exist_ok=True)
+        save_vocabulary(vocabulary, pre.vocabulary)
+    batches = len(texts) - _held_out_count(len(texts))
+    if batches < settings.batch_size:
+        raise DataError(f"{len(texts)} distinct texts, too few for a batch of {settings.batch_size}",
+                        sources["sources"][0]["path"])
+
+    embeddings = encoder_embeddings(settings.encoder, texts, pre.path / "encoder_cache", say)
+    token_ids = encode_texts(make_tf_tokenizer(vocabulary, tokenizer_config), texts)
+    order = np.random.default_rng(settings.seed).permutation(len(texts))
+    held = order[: _held_out_count(len(texts))]
+    train = order[len(held):]
+
+    keras.utils.set_random_seed(settings.seed)
+    student = build_student(settings, len(vocabulary), embeddings.shape[1])
+    warmup = min(round(settings.warmup_fraction * settings.steps), settings.steps - 1)
+    schedule = WarmupDecay(settings.learning_rate, warmup, settings.steps, settings.decay)
+    optimizer = keras.optimizers.AdamW(schedule, weight_decay=settings.weight_decay)
+    optimizer.exclude_from_weight_decay(var_names=NO_WEIGHT_DECAY)
+    student.compile(optimizer=optimizer, loss=keras.losses.CosineSimilarity())
+    if recorded is None:
+        _write_config(pre, settings, sources, texts, len(held), vocabulary, student, vocabulary_source)
+
+    # Rows drawn with replacement in a seeded stream: any step's batch is the same in a resumed run.
+    dataset = (tf.data.Dataset.from_tensor_slices((token_ids[train], embeddings[train]))
+               .shuffle(len(train), seed=settings.seed, reshuffle_each_iteration=True)
+               .repeat().batch(settings.batch_size).prefetch(tf.data.AUTOTUNE))
+    chunks = math.ceil(settings.steps / settings.log_every)
+    say(f"learning the embeddings of {len(train):,} texts ({len(held):,} held out): {settings.steps:,} steps "
+        f"of {settings.batch_size}")
+    started = time.monotonic()
+    fitted = student.fit(
+        dataset, epochs=chunks, steps_per_epoch=settings.log_every, verbose=0,
+        validation_data=(token_ids[held], embeddings[held]), shuffle=False,
+        callbacks=[keras.callbacks.BackupAndRestore(str(pre.checkpoint)),
+                   _Progress(chunks, settings.log_every, say)],
+    )
+    history = [{"step": (index + 1) * settings.log_every, "loss": loss, "held_out_cosine": -val}
+               for index, (loss, val) in enumerate(zip(fitted.history["loss"], fitted.history["val_loss"],
+                                                       strict=True))]
+    from fnet_keras.training.pretrain import save_weights_atomic
+
+    save_weights_atomic(student.backbone, pre.weights)
+    write_json(pre.history, history)
+    result = {
+        "steps": chunks * settings.log_every,
+        "elapsed_seconds": time.monotonic() - started,
+        "stopped_by": "steps",
+        "loss": history[-1]["loss"] if history else None,
+        "held_out_cosine": history[-1]["held_out_cosine"] if history else None,
+        "weights": WEIGHTS_FILE,
+        "weights_sha256": file_sha256(pre.weights),
+        "fnet_keras_version": fnet_keras.__version__,
+    }
+    write_json(pre.result, result)
+    shutil.rmtree(pre.checkpoint, ignore_errors=True)
+    return result
+
+
+def _held_out_count(rows: int) -> int:
+    return min(2000, max(1, round(rows * HELD_OUT))) if rows > 1 else 0
+
+
+class _Progress(keras.callbacks.Callback):
+    def __init__(self, chunks: int, steps: int, say):
+        super().__init__()
+        self.chunks, self.steps, self.say = chunks, steps, say
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        self.say(f"  step {(epoch + 1) * self.steps:,} of {self.chunks * self.steps:,}: cosine "
+                 f"{-logs.get('loss', math.nan):.4f}, held out {-logs.get('val_loss', math.nan):.4f}")
+
+
+def _write_config(pre: PretrainDir, settings, sources, texts, held_out, vocabulary, student,
+                  vocabulary_source):
+    from fnet_keras.training.pretrain import write_pretrain_config
+
+    write_pretrain_config(
+        pre, settings, vocabulary, student.backbone, vocabulary_source,
+        objective={
+            "kind": "sentence embeddings",
+            "loss": "cosine between the pooled output, mapped linearly to the encoder's width, and the "
+                    "encoder's mean-pooled embedding",
+            "encoder": encoder_provenance(settings.encoder),
+            "encoder_sequence_length": ENCODER_LENGTH,
+        },
+        optimization={"optimizer": "AdamW", "schedule": f"linear warmup then {settings.decay} decay to 0",
+                      "no_weight_decay": NO_WEIGHT_DECAY},
+        initialization={"kind": "random", "seed": settings.seed},
+        data={**sources, "texts": len(texts), "held_out": held_out},
+        strategy="default",
+    )
