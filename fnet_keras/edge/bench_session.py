@@ -45,6 +45,8 @@ _TYPE_IDS_NAME = re.compile(r"type_ids|segment", re.IGNORECASE)
 _TOKEN_IDS_NAME = re.compile(r"word_ids|token_ids|input_ids", re.IGNORECASE)
 _LOOKUP_OPS = {"GATHER": (1, 0), "EMBEDDING_LOOKUP": (0, 1)}  # op -> (ids input, table input)
 _VALUE_PRESERVING_OPS = ("CAST", "RESHAPE", "EXPAND_DIMS", "SQUEEZE", "SLICE", "STRIDED_SLICE")
+# Ops whose integer output of the ids' rank holds no id (segment ids made as zeros_like(ids)).
+_VALUE_FORGETTING_OPS = ("ZEROS_LIKE", "ONES_LIKE", "FILL", "SHAPE", "RANGE")
 # What one inference time is measured with: wall-clock time (what a user waits), or the CPU time of
 # the calling thread (what the model costs, nearly free of other processes on a loaded machine: with
 # one interpreter thread LiteRT and XNNPACK compute on the calling thread).
@@ -227,6 +229,15 @@ def input_specs(interpreter, vocabulary_size: int | None = None) -> list[InputSp
     return specs
 
 
+def _like_ids(interpreter, ids: dict, outputs) -> bool:
+    """Whether an op makes integer tensors of the ids' rank: the ids times the mask, ids with negative
+    indices wrapped, or ids cut to the longest text (MUL, ADD, SELECT, STRIDED_SLICE before a GATHER;
+    a sliced shape is only known once the model runs)."""
+    details = [interpreter._get_tensor_details(int(output), 0) for output in outputs]
+    return bool(details) and all(np.issubdtype(np.dtype(detail["dtype"]), np.integer)
+                                 and len(detail["shape"]) == len(ids["shape"]) for detail in details)
+
+
 def _lookup_table_rows(interpreter) -> dict[int, int]:
     """Input tensor index -> rows of the smallest table it indexes (possibly through value-preserving ops)."""
     try:
@@ -248,7 +259,8 @@ def _lookup_table_rows(interpreter) -> dict[int, int]:
                         if len(inputs) > max(ids_at, table_at) and inputs[ids_at] == tensor:
                             table_rows = int(interpreter._get_tensor_details(inputs[table_at], 0)["shape"][0])
                             rows[start] = min(rows.get(start, table_rows), table_rows)
-                    elif name in _VALUE_PRESERVING_OPS and inputs and inputs[0] == tensor:
+                    elif (name in _VALUE_PRESERVING_OPS and inputs and inputs[0] == tensor or name
+                          not in _VALUE_FORGETTING_OPS and _like_ids(interpreter, detail, op["outputs"])):
                         for output in (int(i) for i in op["outputs"]):
                             if output not in seen:
                                 seen.add(output)

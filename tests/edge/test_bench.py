@@ -444,3 +444,20 @@ def test_thread_cpu_clock_is_recorded_and_named_in_the_markdown(float_model):
     (cell,) = result["cells"]
     assert len(cell["inference_samples"]) == 4 and min(cell["inference_samples"]) > 0
     assert "CPU time of the timing thread" in BenchmarkResult(result).format()
+
+
+def test_a_mediapipe_layout_model_alone_gets_ids_below_its_table():
+    # The shipped demo's model.tflite without its bundle: the ids reach the GATHER through the mask's MUL
+    # and the negative-index SELECT, so the table's rows bound them (zeros would be all padding).
+    from pathlib import Path
+
+    from ai_edge_litert.interpreter import Interpreter
+
+    import fnet_keras
+    from fnet_keras.edge.bench_session import input_specs
+
+    demo = Path(fnet_keras.__file__).parent / "demo" / "sst2"
+    interpreter = Interpreter(str(demo / "model.tflite"))
+    interpreter.allocate_tensors()
+    specs = {spec.role: spec for spec in input_specs(interpreter)}
+    assert specs["token_ids"].id_limit == len((demo / "vocab.txt").read_text(encoding="utf-8").splitlines())
