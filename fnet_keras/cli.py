@@ -1171,7 +1171,8 @@ SUBCOMMANDS: list[Subcommand] = [
     ),
     Subcommand("train", "train a classifier into a run directory", _add_train_arguments, _run_train),
     Subcommand(
-        "pretrain", "pre-train a backbone with masked-language modelling on unlabelled text",
+        "pretrain", "pre-train a backbone on unlabelled text: masked-language modelling, or a "
+        "pre-trained encoder's sentence embeddings (--encoder)",
         _add_pretrain_arguments, _run_pretrain,
     ),
     Subcommand(

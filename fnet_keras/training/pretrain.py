@@ -171,6 +171,10 @@ def pretrain(
 ) -> PretrainResult:
     """Pre-trains a backbone on unlabelled text into the pre-training directory `out`.
 
+    Masked-language modelling, or with `settings.encoder` a pre-trained encoder's sentence
+    embeddings, one example per line (`fnet_keras.training.embedding_pretrain`; `strategy` and the
+    checkpoint intervals do not apply there: it checkpoints every `log_every` steps).
+
     Args:
         text: `.txt` / `.txt.gz` files (one document per line) or folders of them; None to
             resume on the files recorded in `out`.
