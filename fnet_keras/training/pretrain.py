@@ -68,7 +68,7 @@ from fnet_keras.training.pretrain_dir import (
 from fnet_keras.training.pretrain_settings import PretrainSettings
 from fnet_keras.training.run_dir import RunDirError, read_json, write_json
 from fnet_keras.training.schedule import NO_WEIGHT_DECAY, WarmupDecay
-from fnet_keras.training.settings import backbone_arguments
+from fnet_keras.training.settings import SettingsError, backbone_arguments
 from fnet_keras.training.stages import stage_printer
 
 __all__ = [
@@ -217,6 +217,9 @@ def pretrain(
     say("reading the text")
     documents = _read_text(text, recorded)
     if settings.encoder is not None:
+        if strategy != "default":
+            raise SettingsError(f"pre-training from an encoder runs with the default strategy, not "
+                                f"{strategy!r}")
         return _pretrain_from_encoder(documents, pre, settings, recorded, vocabulary, say)
     tokenizer_config = settings.tokenizer_config()
     vocabulary_source = None
