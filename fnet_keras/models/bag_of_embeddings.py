@@ -4,10 +4,11 @@ import keras
 from keras import ops
 
 from fnet_keras.layers.pooling import masked_mean
+from fnet_keras.models.backbone_config import BackboneConfig
 
 
 @keras.saving.register_keras_serializable(package="fnet_keras")
-class BagOfEmbeddingsClassifier(keras.Model):
+class BagOfEmbeddingsClassifier(BackboneConfig, keras.Model):
     """Logits from the mean of the token embeddings: no word order, no mixing.
 
     Token embedding → mean over the real tokens (ids other than `padding_id`) →
@@ -41,6 +42,9 @@ class BagOfEmbeddingsClassifier(keras.Model):
         Text Classification", ACL 2015; MediaPipe Model Maker,
         `AverageWordEmbeddingClassifier`.
     """
+
+    CONFIG_FIELDS = ("vocabulary_size", "num_classes", "embedding_dim", "hidden_dim", "dropout",
+                     "sequence_length", "padding_id")
 
     def __init__(
         self,
@@ -85,20 +89,3 @@ class BagOfEmbeddingsClassifier(keras.Model):
         self.dropout = dropout
         self.sequence_length = sequence_length
         self.padding_id = padding_id
-
-    def get_config(self):
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "vocabulary_size": self.vocabulary_size,
-            "num_classes": self.num_classes,
-            "embedding_dim": self.embedding_dim,
-            "hidden_dim": self.hidden_dim,
-            "dropout": self.dropout,
-            "sequence_length": self.sequence_length,
-            "padding_id": self.padding_id,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)

@@ -7,6 +7,7 @@ from fnet_keras.layers import FNetEncoder, PositionEmbedding
 from fnet_keras.layers.fourier_mixing import LEGACY_NORMALIZATION
 from fnet_keras.layers.layer_normalization import LayerNormalization
 from fnet_keras.layers.pooling import masked_mean
+from fnet_keras.models.backbone_config import BackboneConfig
 from fnet_keras.presets import BACKBONE_KEYS, BACKBONE_MIXINGS, get_preset
 
 # "first": the first token's vector ([CLS]); "mean": the mean of the real (non-padding) tokens.
@@ -22,7 +23,7 @@ def block_mixings(mixing, num_layers, num_attention_layers=None):
 
 
 @keras.saving.register_keras_serializable(package="fnet_keras")
-class FNetBackbone(keras.Model):
+class FNetBackbone(BackboneConfig, keras.Model):
     """FNet encoder (or its Transformer/linear/hybrid twin) without a task head.
 
     Token embedding + learned position embedding (+ optional segment embedding) →
@@ -81,6 +82,13 @@ class FNetBackbone(keras.Model):
         Lee-Thorp et al., "FNet: Mixing Tokens with Fourier Transforms",
         arXiv 2105.03824 (FNet, FNet-Hybrid, Linear).
     """
+
+    CONFIG_FIELDS = (
+        "vocabulary_size", "num_layers", "hidden_dim", "intermediate_dim", "embedding_dim", "num_heads",
+        "max_sequence_length", "sequence_length", "num_segments", "mixing", "num_attention_layers",
+        "fourier_method", "fourier_normalization", "pooling", "dropout", "mixing_dropout",
+        "layer_norm_epsilon", "padding_id",
+    )
 
     def __init__(
         self,
@@ -181,30 +189,6 @@ class FNetBackbone(keras.Model):
         self.mixing_dropout = mixing_dropout
         self.layer_norm_epsilon = layer_norm_epsilon
         self.padding_id = padding_id
-
-    def get_config(self):
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "vocabulary_size": self.vocabulary_size,
-            "num_layers": self.num_layers,
-            "hidden_dim": self.hidden_dim,
-            "intermediate_dim": self.intermediate_dim,
-            "embedding_dim": self.embedding_dim,
-            "num_heads": self.num_heads,
-            "max_sequence_length": self.max_sequence_length,
-            "sequence_length": self.sequence_length,
-            "num_segments": self.num_segments,
-            "mixing": self.mixing,
-            "num_attention_layers": self.num_attention_layers,
-            "fourier_method": self.fourier_method,
-            "fourier_normalization": self.fourier_normalization,
-            "pooling": self.pooling,
-            "dropout": self.dropout,
-            "mixing_dropout": self.mixing_dropout,
-            "layer_norm_epsilon": self.layer_norm_epsilon,
-            "padding_id": self.padding_id,
-        }
 
     @classmethod
     def from_preset(
