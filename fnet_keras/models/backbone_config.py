@@ -1,4 +1,4 @@
-"""`BackboneConfig`: the config round trip shared by the models (built around a backbone or not)."""
+"""What the classifiers share: the config round trip (`BackboneConfig`) and the head."""
 
 import keras
 
@@ -25,3 +25,12 @@ class BackboneConfig:
         if "backbone" in config:
             config["backbone"] = keras.layers.deserialize(config["backbone"])
         return cls(**config)
+
+
+def classification_head(features, num_classes, dropout, dtype=None):
+    """Dropout, then logits over `num_classes` (an int >= 2, checked): the head of every classifier.
+    The logits are float32 also under mixed precision: softmax and the loss need the range."""
+    if not isinstance(num_classes, int) or num_classes < 2:
+        raise ValueError(f"`num_classes` must be an int >= 2; received {num_classes!r}.")
+    features = keras.layers.Dropout(dropout, dtype=dtype, name="head_dropout")(features)
+    return keras.layers.Dense(num_classes, dtype="float32", name="logits")(features)

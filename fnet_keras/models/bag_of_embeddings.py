@@ -4,7 +4,7 @@ import keras
 from keras import ops
 
 from fnet_keras.layers.pooling import masked_mean
-from fnet_keras.models.backbone_config import BackboneConfig
+from fnet_keras.models.backbone_config import BackboneConfig, classification_head
 
 
 @keras.saving.register_keras_serializable(package="fnet_keras")
@@ -62,8 +62,6 @@ class BagOfEmbeddingsClassifier(BackboneConfig, keras.Model):
         ):
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"`{arg}` must be a positive int; received {arg}={value!r}.")
-        if not isinstance(num_classes, int) or num_classes < 2:
-            raise ValueError(f"`num_classes` must be an int >= 2; received {num_classes!r}.")
         if hidden_dim is not None and (not isinstance(hidden_dim, int) or hidden_dim < 1):
             raise ValueError(
                 f"`hidden_dim` must be a positive int or None; received hidden_dim={hidden_dim!r}."
@@ -78,9 +76,7 @@ class BagOfEmbeddingsClassifier(BackboneConfig, keras.Model):
         x = masked_mean(x, ops.not_equal(token_ids, padding_id))
         if hidden_dim is not None:
             x = keras.layers.Dense(hidden_dim, activation="relu", dtype=dtype, name="hidden_dense")(x)
-        x = keras.layers.Dropout(dropout, dtype=dtype, name="head_dropout")(x)
-        # float32 logits also under mixed precision, like TextClassifier.
-        logits = keras.layers.Dense(num_classes, dtype="float32", name="logits")(x)
+        logits = classification_head(x, num_classes, dropout, dtype)
         super().__init__(inputs=token_ids, outputs=logits, dtype=dtype, **kwargs)
         self.vocabulary_size = vocabulary_size
         self.num_classes = num_classes

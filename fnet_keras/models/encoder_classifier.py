@@ -4,7 +4,7 @@ import keras
 from keras import ops
 
 from fnet_keras.layers.pooling import masked_mean
-from fnet_keras.models.backbone_config import BackboneConfig
+from fnet_keras.models.backbone_config import BackboneConfig, classification_head
 
 
 @keras.saving.register_keras_serializable(package="fnet_keras")
@@ -57,16 +57,12 @@ class EncoderClassifier(BackboneConfig, keras.Model):
     CONFIG_FIELDS = ("num_classes", "sequence_length", "dropout")
 
     def __init__(self, backbone, num_classes, sequence_length, dropout=0.1, **kwargs):
-        if not isinstance(num_classes, int) or num_classes < 2:
-            raise ValueError(f"`num_classes` must be an int >= 2; received {num_classes!r}.")
         token_ids = keras.Input((sequence_length,), dtype="int32", name="token_ids")
         trimmed, mask = TrimPadding(name="trim_padding")(token_ids)
         outputs = backbone(
             {"token_ids": trimmed, "padding_mask": mask, "segment_ids": ops.zeros_like(trimmed)}
         )
-        pooled = masked_mean(outputs["sequence_output"], mask)
-        pooled = keras.layers.Dropout(dropout, name="head_dropout")(pooled)
-        logits = keras.layers.Dense(num_classes, dtype="float32", name="logits")(pooled)
+        logits = classification_head(masked_mean(outputs["sequence_output"], mask), num_classes, dropout)
         super().__init__(inputs=token_ids, outputs=logits, **kwargs)
         self.backbone = backbone
         self.num_classes = num_classes

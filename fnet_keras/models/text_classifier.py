@@ -2,7 +2,7 @@
 
 import keras
 
-from fnet_keras.models.backbone_config import BackboneConfig
+from fnet_keras.models.backbone_config import BackboneConfig, classification_head
 from fnet_keras.models.fnet_backbone import FNetBackbone
 
 
@@ -34,13 +34,8 @@ class TextClassifier(BackboneConfig, keras.Model):
     CONFIG_FIELDS = ("num_classes", "dropout")
 
     def __init__(self, backbone, num_classes, dropout=0.1, **kwargs):
-        if not isinstance(num_classes, int) or num_classes < 2:
-            raise ValueError(f"`num_classes` must be an int >= 2; received {num_classes!r}.")
         inputs = backbone.input
-        pooled = backbone(inputs)["pooled_output"]
-        pooled = keras.layers.Dropout(dropout, name="head_dropout")(pooled)
-        # float32 logits also under mixed precision: softmax/loss need the range.
-        logits = keras.layers.Dense(num_classes, dtype="float32", name="logits")(pooled)
+        logits = classification_head(backbone(inputs)["pooled_output"], num_classes, dropout)
         super().__init__(inputs=inputs, outputs=logits, **kwargs)
         self.backbone = backbone
         self.num_classes = num_classes
