@@ -3,6 +3,8 @@ its vocabulary re-ordered with the embedding rows, the run it makes, and a stude
 through the teacher's shared output cache."""
 
 import importlib.util
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -75,6 +77,11 @@ def test_an_encoder_run_teaches_a_student_and_its_outputs_are_scored_once(minilm
     assert run.init["license"].startswith("Apache-2.0")
     assert teacher.history[0]["loss"] > 0  # 64 sampled rows, 4 steps
     assert len(RunDir(teacher.run_dir).load().vocabulary) == 30522
+    # Keras alone loads it after a plain `import fnet_keras` (the classes register on import).
+    loads = subprocess.run([sys.executable, "-c", "import fnet_keras, keras, sys; "
+                            "print(keras.models.load_model(sys.argv[1]).count_params())",
+                            str(teacher.run_dir / "model.keras")], capture_output=True, text=True)
+    assert loads.returncode == 0, loads.stderr[-2000:]
 
     scored = []
     real = distillation.OutputCache.write
