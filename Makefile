@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | cksum | cut -d' ' -f1)
 
 .PHONY: quickstart test test-long lint accuracy export-sst2 clean mediapipe-venv web-deps chromium web-demo demo-model distill-sst2 \
-	distill-chain pareto listops bench pretraining teacher
+	distill-chain pareto listops bench pretraining teacher backbone
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -104,6 +104,16 @@ pretraining: $(STAMP)
 # Run it in the background: nohup make pareto > runs/pareto-sst2.log 2>&1 &
 pareto: $(STAMP)
 	$(PY) scripts/pareto.py $(ARGS)
+
+# The general backbone shipped in fnet_keras/backbones/tiny-en: the text (SST-2 and TREC training sentences
+# without labels, 200k IMDB review passages), all-MiniLM-L6-v2's embeddings of it, a tiny FNet that learns
+# them, then TREC/SST-2/IMDB from it against from scratch (about 1.5 h on 2 cores; each step resumes).
+# Writes docs/results/backbone.md/.json.
+backbone: teacher
+	$(PY) scripts/general_backbone.py corpus
+	$(PY) scripts/general_backbone.py pretrain
+	$(PY) scripts/general_backbone.py ship
+	$(PY) scripts/general_backbone.py report
 
 # ListOps at long lengths: FNet vs Transformer twin, training speed and peak RSS at lengths 512-4096
 # (each cell its own process under an 8 GiB address-space limit) and accuracy after 420 s of training

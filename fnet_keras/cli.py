@@ -392,10 +392,10 @@ def _run_pretrain(args: argparse.Namespace) -> int:
     )
     last = result.history[-1] if result.history else {}
     print(f"pre-training directory: {Path(result.pre_dir)}")
-    print(
-        f"{result.steps} steps in {result.elapsed_seconds / 60:.1f} min (stopped by {result.stopped_by}); "
-        f"{result.windows['windows']} windows of {result.windows['documents']} documents"
-    )
+    examples = (f"{result.windows['documents']:,} texts" if result.settings.encoder else
+                f"{result.windows['windows']:,} windows of {result.windows['documents']:,} documents")
+    print(f"{result.steps} steps in {result.elapsed_seconds / 60:.1f} min (stopped by {result.stopped_by}); "
+          f"{examples}")
     if "held_out_cosine" in last:
         print(f"cosine with the encoder's embeddings on held-out texts: {last['held_out_cosine']:.4f}")
     elif last:
