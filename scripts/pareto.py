@@ -34,20 +34,26 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 DATA = ROOT / ".." / "shared" / "data"
-# name -> (settings over the package defaults, transfer set: None (labels only), "train", "half", "full")
+# name -> (settings over the package defaults, transfer set: None (labels only), "train", "half", "full",
+# "reviews"; whether it starts from the shipped general backbone, fnet_keras/backbones/tiny-en)
 CELLS = {
-    "tiny-fnet-distilled-1x": ({"preset": "tiny", "epochs": 3}, "half"),
-    "tiny-fnet-distilled-1x-reviews": ({"preset": "tiny", "epochs": 3}, "reviews"),
-    "tiny-fnet": ({"preset": "tiny"}, None),
-    "bag": ({"mixing": "bag"}, None),
-    "tiny-twin-distilled-1x-reviews": ({"preset": "tiny", "mixing": "attention", "epochs": 3}, "reviews"),
-    "tiny-twin": ({"preset": "tiny", "mixing": "attention"}, None),
-    "tiny-fnet-distilled-train": ({"preset": "tiny", "epochs": 3}, "train"),
-    "mini-fnet-distilled-1x-reviews": ({"preset": "mini", "epochs": 2}, "reviews"),
-    "mini-fnet": ({"preset": "mini"}, None),
-    "tiny-fnet-distilled-2x": ({"preset": "tiny", "epochs": 3}, "full"),
+    "tiny-fnet-distilled-1x": ({"preset": "tiny", "epochs": 3}, "half", False),
+    "tiny-fnet-distilled-1x-reviews": ({"preset": "tiny", "epochs": 3}, "reviews", False),
+    "tiny-fnet-backbone-distilled-1x-reviews": ({"preset": "tiny", "epochs": 3}, "reviews", True),
+    "tiny-fnet-backbone-distilled-1x-reviews200k": ({"preset": "tiny", "epochs": 3}, "reviews200k", True),
+    "tiny-fnet": ({"preset": "tiny"}, None, False),
+    "tiny-fnet-backbone": ({"preset": "tiny"}, None, True),
+    "bag": ({"mixing": "bag"}, None, False),
+    "tiny-twin-distilled-1x-reviews": (
+        {"preset": "tiny", "mixing": "attention", "epochs": 3}, "reviews", False),
+    "tiny-twin": ({"preset": "tiny", "mixing": "attention"}, None, False),
+    "tiny-fnet-distilled-train": ({"preset": "tiny", "epochs": 3}, "train", False),
+    "mini-fnet-distilled-1x-reviews": ({"preset": "mini", "epochs": 2}, "reviews", False),
+    "mini-fnet": ({"preset": "mini"}, None, False),
+    "tiny-fnet-distilled-2x": ({"preset": "tiny", "epochs": 3}, "full", False),
 }
-REVIEW_SENTENCES = 60000  # sentences of IMDB's unlabelled reviews: SST-2's test rows are whole sentences
+# Sentences of IMDB's unlabelled reviews per transfer set: SST-2's test rows are whole sentences.
+REVIEW_SENTENCES = {"reviews": 60000, "reviews200k": 200000}
 MODES = ("fp32", "dynamic")
 
 
@@ -94,19 +100,21 @@ def transfer_files(args, teacher_dir: Path) -> dict[str, Path]:
             lines = file.readlines()[::2]
         with atomic_output(half) as temp, gzip.open(temp, "wt", encoding="utf-8") as file:
             file.writelines(lines)
-    reviews = args.runs_dir / f"transfer-1x-reviews{REVIEW_SENTENCES // 1000}k.txt.gz"
-    if not reviews.is_file():
+    files = {"full": full, "half": half}
+    for name, count in REVIEW_SENTENCES.items():
+        files[name] = args.runs_dir / f"transfer-1x-reviews{count // 1000}k.txt.gz"
+        if files[name].is_file() or not any(CELLS[cell][1] == name for cell in args.cells):
+            continue
         from fnet_keras.data import read_documents
         from fnet_keras.training.augment import sample_sentences
 
-        log(f"writing {reviews}: the 1x transfer set and {REVIEW_SENTENCES:,} sentences of {args.reviews}")
+        log(f"writing {files[name]}: the 1x transfer set and {count:,} sentences of {args.reviews}")
         with gzip.open(half, "rt", encoding="utf-8") as file:
             lines = file.readlines()
-        picked = sample_sentences(read_documents(args.reviews).texts, REVIEW_SENTENCES)
-        lines += [line + "\n" for line in picked]
-        with atomic_output(reviews) as temp, gzip.open(temp, "wt", encoding="utf-8") as file:
+        lines += [line + "\n" for line in sample_sentences(read_documents(args.reviews).texts, count)]
+        with atomic_output(files[name]) as temp, gzip.open(temp, "wt", encoding="utf-8") as file:
             file.writelines(lines)
-    return {"full": full, "half": half, "reviews": reviews}
+    return files
 
 
 def build(args) -> None:
@@ -118,16 +126,23 @@ def build(args) -> None:
     teacher = args.runs_dir / "teacher"
     distilling = any(CELLS[cell][1] for cell in args.cells)
     if distilling:
-        ensure_run(TrainSettings(encoder=args.encoder, sequence_length=length, train_rows=args.teacher_rows,
-                                 epochs=2, batch_size=32, learning_rate=1e-4),
-                   args.data, teacher, announce=lambda action: log(f"teacher: {action}"), verbose=2)
+        settings = TrainSettings(encoder=args.encoder, sequence_length=length, train_rows=args.teacher_rows,
+                                 epochs=2, batch_size=32, learning_rate=1e-4)
+        run = ensure_run(settings, args.data, teacher, announce=lambda action: log(f"teacher: {action}"),
+                         verbose=2)
+        # The teacher on the same axes; dynamic range only (its fp32 bundle is 90 MB).
+        ensure_bundles(run, ("dynamic",), teacher / "bundles", progress=lambda line: log(f"  {line}"))
     transfer = transfer_files(args, teacher) if distilling else {}
     for name in args.cells:
-        overrides, text = CELLS[name]
+        overrides, text, from_backbone = CELLS[name]
         settings, distillation = TrainSettings(sequence_length=length, **overrides), {}
+        if from_backbone:
+            from fnet_keras.backbones import SHIPPED
+
+            distillation["init_from"] = SHIPPED
         if text is not None:  # recorded with the distillation defaults filled in
             settings = settings.with_distillation()
-            distillation = {"teacher": teacher, "distill_text": transfer.get(text)}
+            distillation.update(teacher=teacher, distill_text=transfer.get(text))
         run = ensure_run(settings, args.data, args.runs_dir / name, verbose=2,
                          announce=lambda action, name=name: log(f"{name}: {action}"), **distillation)
         # A failed gate is a row of the report (ensure_bundles records it), not an error.
@@ -157,6 +172,7 @@ def rows(args) -> list[dict]:
             "preset": run.settings.encoder or ("-" if run.settings.mixing == "bag" else run.settings.preset),
             "mixing": run.settings.mixing,
             "distilled": run.distillation is not None,
+            "backbone": run.init is not None,
             "transfer_rows": None if transfer is None else transfer.get("documents"),
             "parameters": metrics["parameters"], "dev_accuracy": metrics["dev"]["accuracy"],
             "test_accuracy": (metrics.get("test") or {}).get("accuracy"),
@@ -204,7 +220,8 @@ def markdown(report: dict) -> str:
     for row in report["rows"]:
         fp32, dynamic = row["modes"].get("fp32", {}), row["modes"].get("dynamic", {})
         body.append([
-            row["name"], f"{row['preset']} {row['mixing']}",
+            row["name"],
+            f"{row['preset']} {row['mixing']}" + (" from the backbone" if row.get("backbone") else ""),
             ("yes" + (f" ({row['transfer_rows']:,})" if row["transfer_rows"] else " (train only)"))
             if row["distilled"] else "no",
             f"{row['parameters']:,}", percent(row["dev_accuracy"]), percent(row["test_accuracy"]),
@@ -239,15 +256,17 @@ def plot(report: dict, path: Path) -> None:
 
     figure, ax = plt.subplots(figsize=(8, 5.5))
     for point in report["points"]:
-        marker = "o" if point["mixing"] == "fourier" else "s" if point["mixing"] == "attention" else "x"
-        color = "tab:red" if point["distilled"] else "tab:blue"
+        marker = ("*" if point["name"].startswith("teacher") else "o" if point["mixing"] == "fourier"
+                  else "s" if point["mixing"] == "attention" else "x")
+        color = "tab:red" if point["distilled"] else "tab:green" if point.get("backbone") else "tab:blue"
         ax.scatter(point["p50_ms"], 100 * point["test_accuracy"], marker=marker, color=color)
         ax.annotate(point["name"], (point["p50_ms"], 100 * point["test_accuracy"]), fontsize=7,
                     textcoords="offset points", xytext=(4, 3))
     ax.set_xscale("log")
     ax.set_xlabel("p50 latency of the bundle, 1 thread, batch 1 (ms, log scale)")
     ax.set_ylabel("test accuracy (%)")
-    ax.set_title(report["title"] + "\n(red: distilled; o FNet, s Transformer twin, x bag of embeddings)",
+    ax.set_title(report["title"] + "\n(red: distilled; green: from the backbone; o FNet, s Transformer twin, "
+                 "x bag of embeddings, * the teacher)",
                  fontsize=9)
     ax.grid(True, which="both", alpha=0.3)
     figure.tight_layout()
@@ -285,8 +304,10 @@ def main(argv=None) -> int:
             f"- teacher: {args.encoder} fine-tuned on {args.teacher_rows:,} sampled training rows; each "
             f"distilled cell's transfer set (its rows in the table): the training text alone, plus one "
             f"perturbed copy of each text (`fnet-keras augment`), or plus those copies and "
-            f"{REVIEW_SENTENCES:,} sentences of "
+            f"{' or '.join(f'{count:,}' for count in REVIEW_SENTENCES.values())} sentences of "
             f"{os.path.relpath(args.reviews, ROOT)}; alpha 0.5, T 2",
+            "- from the backbone: the cell starts from the shipped general backbone "
+            "(fnet_keras/backbones/tiny-en, docs/results/backbone.md) instead of random weights",
             "- SST-2's dev split is the rest of GLUE's training split and 88.6% of its rows occur inside a "
             "training row (docs/results/sst2.md): it rewards fitting the training sentences, so the front "
             "chosen on dev below is not what the clean test split favours; the second table shows the test "
