@@ -153,7 +153,7 @@ def report(tasks: list[str]) -> None:
                      f"{(backbone['test_accuracy'] - scratch['test_accuracy']) * 100:+.1f}",
                      str(scratch["test_rows"])])
     header = ["task", "length", "from scratch", "from the backbone", "points", "test rows"]
-    table = markdown_table(header, rows)
+    table = "\n".join(markdown_table(header, rows))
     markdown = REPORT_TEMPLATE.format(
         texts=config["data"]["texts"], held_out=config["data"]["held_out"], steps=result["steps"],
         minutes=result["elapsed_seconds"] / 60, cosine=result["held_out_cosine"], table=table,
@@ -174,7 +174,8 @@ and unlabelled reviews. No test text. `make backbone` rebuilds it (`scripts/gene
 
 ## Fine-tuned from it against from scratch
 
-Same settings on both sides (tiny FNet, the defaults of `fnet-keras train`); one seed each. TREC and
+Same settings on both sides (tiny FNet, the defaults of `fnet-keras train`); one seed each (binomial
+standard error about 1.6 points on TREC's 500 test rows, 1.3 on SST-2's 872, 0.2 on IMDB's 25,000). TREC and
 SST-2 at the backbone's length, where `train` starts from it with no flag (`--from-scratch` for the
 other column); IMDB at 256 with `--init-from` (positions beyond 64 start untrained, and the default
 leaves the backbone out at another length).
