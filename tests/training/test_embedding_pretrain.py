@@ -76,6 +76,8 @@ def test_a_backbone_learns_the_encoders_embeddings_and_fine_tuning_reads_it(mini
     model = TextClassifier.from_preset("tiny", len(pretrained.vocabulary), 2, sequence_length=16,
                                        dropout=0.0, **TINY_BACKBONE)
     init_classifier_from(pretrained, model)
+    table = np.asarray(model.backbone.get_layer("token_embedding").embeddings)
+    assert not table[0].any() and table[1:].any()  # [PAD]'s row held at zero (one int8 scale per table)
     ids = np.random.default_rng(0).integers(5, len(pretrained.vocabulary), (2, 16)).astype("int32")
     assert np.isfinite(np.asarray(model(ids))).all()
 
