@@ -3,6 +3,7 @@
 
 import json
 
+import numpy as np
 import pytest
 from support import TINY_FLAGS, run_cli, write_keyword_data
 
@@ -19,6 +20,15 @@ def test_the_shipped_backbone_loads_and_fits_the_size_budget():
     assert (pretrained.settings.preset, pretrained.settings.mixing) == ("tiny", "fourier")
     config = json.loads((SHIPPED / "config.json").read_text())
     assert config["objective"]["encoder"]["encoder"] == "minilm"
+    assert config["objective"]["pad_embedding"] == "held at zero"
+    from fnet_keras.models import TextClassifier
+    from fnet_keras.training.pretrain import init_classifier_from
+
+    model = TextClassifier.from_preset("tiny", len(pretrained.vocabulary), 2, sequence_length=64)
+    init_classifier_from(pretrained, model)
+    table = model.backbone.get_layer("token_embedding").embeddings.numpy()
+    # One int8 scale covers the whole table in a dynamic-range bundle: no row may dwarf the others.
+    assert not table[0].any() and abs(table).max() < 30 * np.median(abs(table).max(axis=1))
     assert config["objective"]["encoder"]["license"].startswith("Apache-2.0")
 
 
