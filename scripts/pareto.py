@@ -172,7 +172,7 @@ def rows(args) -> list[dict]:
             "preset": run.settings.encoder or ("-" if run.settings.mixing == "bag" else run.settings.preset),
             "mixing": run.settings.mixing,
             "distilled": run.distillation is not None,
-            "backbone": run.init is not None,
+            "backbone": "pretrained_dir" in (run.init or {}),  # an encoder run's init names the encoder
             "transfer_rows": None if transfer is None else transfer.get("documents"),
             "parameters": metrics["parameters"], "dev_accuracy": metrics["dev"]["accuracy"],
             "test_accuracy": (metrics.get("test") or {}).get("accuracy"),
@@ -221,7 +221,8 @@ def markdown(report: dict) -> str:
         fp32, dynamic = row["modes"].get("fp32", {}), row["modes"].get("dynamic", {})
         body.append([
             row["name"],
-            f"{row['preset']} {row['mixing']}" + (" from the backbone" if row.get("backbone") else ""),
+            (row["preset"] if row["name"] == "teacher" else f"{row['preset']} {row['mixing']}")
+            + (" from the backbone" if row.get("backbone") else ""),
             ("yes" + (f" ({row['transfer_rows']:,})" if row["transfer_rows"] else " (train only)"))
             if row["distilled"] else "no",
             f"{row['parameters']:,}", percent(row["dev_accuracy"]), percent(row["test_accuracy"]),
