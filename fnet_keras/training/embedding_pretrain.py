@@ -25,7 +25,6 @@ Reference:
 from __future__ import annotations
 
 import math
-import shutil
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -34,24 +33,23 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-import fnet_keras
 from fnet_keras.data import DataError
 from fnet_keras.models.fnet_backbone import FNetBackbone
-from fnet_keras.text import TokenizerConfig, load_vocabulary, save_vocabulary
-from fnet_keras.text.learn import learn_vocabulary
+from fnet_keras.text import TokenizerConfig, save_vocabulary
 from fnet_keras.text.tf_tokenizer import make_tf_tokenizer
+from fnet_keras.text.vocabulary import PAD_ID
 from fnet_keras.training.distillation import OutputCache, cached_outputs
 from fnet_keras.training.encoder import encoder_provenance
 from fnet_keras.training.input_pipeline import encode_texts, predict_logits
-from fnet_keras.training.pretrain_dir import WEIGHTS_FILE, PretrainDir, file_sha256
+from fnet_keras.training.pretrain import learning_rate_schedule
+from fnet_keras.training.pretrain_data import Corpus
+from fnet_keras.training.pretrain_dir import PretrainDir
 from fnet_keras.training.pretrain_settings import PretrainSettings
-from fnet_keras.training.run_dir import write_json
-from fnet_keras.training.schedule import NO_WEIGHT_DECAY, WarmupDecay
+from fnet_keras.training.schedule import NO_WEIGHT_DECAY
 from fnet_keras.training.settings import backbone_arguments
 
 ENCODER_LENGTH = 128  # the encoder's pieces per text: its 30k vocabulary cuts words finer than ours
 ENCODER_BATCH_SIZE = 256
-PAD_ID = 0  # fnet-keras' [PAD] (fnet_keras.text.vocabulary)
 HELD_OUT = 0.01  # share of the texts kept out of training to report the cosine on (at most 2,000)
 
 
@@ -91,49 +89,39 @@ def build_student(settings: PretrainSettings, vocabulary_size: int, width: int) 
     return student
 
 
-def pretrain_from_encoder(texts: list[str], sources: dict, pre: PretrainDir, settings: PretrainSettings,
-                          recorded: dict | None, vocabulary: list[str] | None, vocabulary_source: Path | None,
-                          say) -> dict:
-    """The encoder objective of `fnet_keras.training.pretrain.pretrain` (which checks `pre` and the
-    settings and reads the text); returns the result record it wrote to result.json."""
-    texts = list(dict.fromkeys(text for text in texts if text.strip()))
-    tokenizer_config = settings.tokenizer_config()
-    if recorded is not None:
-        vocabulary = load_vocabulary(pre.vocabulary)
-    elif vocabulary is None:
-        say(f"learning a WordPiece vocabulary of up to {settings.vocabulary_size} tokens on "
-            f"{len(texts):,} texts")
-        vocabulary = learn_vocabulary(texts, settings.vocabulary_size, tokenizer_config)
-    if recorded is None:
+def pretrain_from_encoder(documents: Corpus, pre: PretrainDir, settings: PretrainSettings, resumed: bool,
+                          vocabulary: list[str], vocabulary_source: Path | None, say) -> None:
+    """The encoder objective of `fnet_keras.training.pretrain.pretrain`, which checks `pre` and the
+    settings, reads the text and resolves the vocabulary; this writes the rest of `pre`."""
+    texts = list(dict.fromkeys(text for text in documents.texts if text.strip()))
+    held_out = _held_out_count(len(texts))
+    if len(texts) - held_out < settings.batch_size:
+        raise DataError(f"{len(texts)} distinct texts, too few for a batch of {settings.batch_size}",
+                        documents.files()[0][0])
+    if not resumed:
         pre.path.mkdir(parents=True, exist_ok=True)
         save_vocabulary(vocabulary, pre.vocabulary)
-    batches = len(texts) - _held_out_count(len(texts))
-    if batches < settings.batch_size:
-        raise DataError(f"{len(texts)} distinct texts, too few for a batch of {settings.batch_size}",
-                        sources["sources"][0]["path"])
 
     embeddings = encoder_embeddings(settings.encoder, texts, pre.path / "encoder_cache", say)
-    token_ids = encode_texts(make_tf_tokenizer(vocabulary, tokenizer_config), texts)
+    token_ids = encode_texts(make_tf_tokenizer(vocabulary, settings.tokenizer_config()), texts)
     order = np.random.default_rng(settings.seed).permutation(len(texts))
-    held = order[: _held_out_count(len(texts))]
-    train = order[len(held):]
+    held, train = order[:held_out], order[held_out:]
 
     keras.utils.set_random_seed(settings.seed)
     student = build_student(settings, len(vocabulary), embeddings.shape[1])
-    warmup = min(round(settings.warmup_fraction * settings.steps), settings.steps - 1)
-    schedule = WarmupDecay(settings.learning_rate, warmup, settings.steps, settings.decay)
-    optimizer = keras.optimizers.AdamW(schedule, weight_decay=settings.weight_decay)
+    optimizer = keras.optimizers.AdamW(learning_rate_schedule(settings), weight_decay=settings.weight_decay)
     optimizer.exclude_from_weight_decay(var_names=NO_WEIGHT_DECAY)
     student.compile(optimizer=optimizer, loss=keras.losses.CosineSimilarity())
-    if recorded is None:
-        _write_config(pre, settings, sources, texts, len(held), vocabulary, student, vocabulary_source)
+    if not resumed:
+        _write_config(pre, settings, documents, len(texts), held_out, vocabulary, student, vocabulary_source)
 
-    # Rows drawn with replacement in a seeded stream: any step's batch is the same in a resumed run.
+    # A resumed run restores the weights, optimizer and step of its last checkpoint and starts a new
+    # shuffled pass over the rows.
     dataset = (tf.data.Dataset.from_tensor_slices((token_ids[train], embeddings[train]))
                .shuffle(len(train), seed=settings.seed, reshuffle_each_iteration=True)
                .repeat().batch(settings.batch_size).prefetch(tf.data.AUTOTUNE))
     chunks = math.ceil(settings.steps / settings.log_every)
-    say(f"learning the embeddings of {len(train):,} texts ({len(held):,} held out): {settings.steps:,} steps "
+    say(f"learning the embeddings of {len(train):,} texts ({held_out:,} held out): {settings.steps:,} steps "
         f"of {settings.batch_size}")
     started = time.monotonic()
     fitted = student.fit(
@@ -145,23 +133,10 @@ def pretrain_from_encoder(texts: list[str], sources: dict, pre: PretrainDir, set
     history = [{"step": (index + 1) * settings.log_every, "loss": loss, "held_out_cosine": -val}
                for index, (loss, val) in enumerate(zip(fitted.history["loss"], fitted.history["val_loss"],
                                                        strict=True))]
-    from fnet_keras.training.pretrain import save_weights_atomic
-
-    save_weights_atomic(student.backbone, pre.weights)
-    write_json(pre.history, history)
-    result = {
-        "steps": chunks * settings.log_every,
-        "elapsed_seconds": time.monotonic() - started,
-        "stopped_by": "steps",
-        "loss": history[-1]["loss"] if history else None,
-        "held_out_cosine": history[-1]["held_out_cosine"] if history else None,
-        "weights": WEIGHTS_FILE,
-        "weights_sha256": file_sha256(pre.weights),
-        "fnet_keras_version": fnet_keras.__version__,
-    }
-    write_json(pre.result, result)
-    shutil.rmtree(pre.checkpoint, ignore_errors=True)
-    return result
+    last = history[-1] if history else {}
+    pre.finish(student.backbone, history, steps=chunks * settings.log_every,
+               elapsed_seconds=time.monotonic() - started, stopped_by="steps", loss=last.get("loss"),
+               held_out_cosine=last.get("held_out_cosine"))
 
 
 def _held_out_count(rows: int) -> int:
@@ -179,12 +154,10 @@ class _Progress(keras.callbacks.Callback):
                  f"{-logs.get('loss', math.nan):.4f}, held out {-logs.get('val_loss', math.nan):.4f}")
 
 
-def _write_config(pre: PretrainDir, settings, sources, texts, held_out, vocabulary, student,
+def _write_config(pre: PretrainDir, settings, documents, texts, held_out, vocabulary, student,
                   vocabulary_source):
-    from fnet_keras.training.pretrain import write_pretrain_config
-
-    write_pretrain_config(
-        pre, settings, vocabulary, student.backbone, vocabulary_source,
+    pre.write_config(
+        settings, vocabulary, student.backbone, vocabulary_source,
         objective={
             "kind": "sentence embeddings",
             "loss": "cosine between the pooled output, mapped linearly to the encoder's width, and the "
@@ -196,6 +169,6 @@ def _write_config(pre: PretrainDir, settings, sources, texts, held_out, vocabula
         optimization={"optimizer": "AdamW", "schedule": f"linear warmup then {settings.decay} decay to 0",
                       "no_weight_decay": NO_WEIGHT_DECAY},
         initialization={"kind": "random", "seed": settings.seed},
-        data={**sources, "texts": len(texts), "held_out": held_out},
+        data={**documents.source_info(), "texts": texts, "held_out": held_out},
         strategy="default",
     )

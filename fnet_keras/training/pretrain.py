@@ -25,8 +25,6 @@ from __future__ import annotations
 import collections
 import dataclasses
 import os
-import secrets
-import shutil
 import sys
 import time
 import zlib
@@ -38,7 +36,6 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-import fnet_keras
 from fnet_keras.data import DataError
 from fnet_keras.models.masked_lm import MaskedLM
 from fnet_keras.text import load_vocabulary, save_vocabulary
@@ -58,12 +55,8 @@ from fnet_keras.training.pretrain_data import (
     tokenize_documents,
 )
 from fnet_keras.training.pretrain_dir import (
-    KIND,
-    PRETRAIN_FORMAT_VERSION,
-    WEIGHTS_FILE,
     PretrainDir,
     Pretrained,
-    file_sha256,
 )
 from fnet_keras.training.pretrain_settings import PretrainSettings
 from fnet_keras.training.run_dir import RunDirError, read_json, write_json
@@ -78,7 +71,6 @@ __all__ = [
 
 STATE_VERSION = 1
 MILLISECONDS_PER_HOUR = 3_600_000
-WEIGHTS_SUFFIX = ".weights.h5"  # Keras' required ending of a weights file
 
 
 @dataclasses.dataclass
@@ -216,11 +208,8 @@ def pretrain(
     say = stage_printer(verbose if chief else 0)
     say("reading the text")
     documents = _read_text(text, recorded)
-    if settings.encoder is not None:
-        if strategy != "default":
-            raise SettingsError(f"pre-training from an encoder runs with the default strategy, not "
-                                f"{strategy!r}")
-        return _pretrain_from_encoder(documents, pre, settings, recorded, vocabulary, say)
+    if settings.encoder is not None and strategy != "default":
+        raise SettingsError(f"pre-training from an encoder runs with the default strategy, not {strategy!r}")
     tokenizer_config = settings.tokenizer_config()
     vocabulary_source = None
     if recorded is not None:
@@ -238,6 +227,12 @@ def pretrain(
     if len(vocabulary) <= masking.FIRST_ORDINARY_ID:
         raise DataError("the vocabulary learned holds only the special tokens; the text is too small",
                         documents.files()[0][0])
+    if settings.encoder is not None:
+        from fnet_keras.training.embedding_pretrain import pretrain_from_encoder
+
+        pretrain_from_encoder(documents, pre, settings, recorded is not None, vocabulary, vocabulary_source,
+                              say)
+        return _finished_result(pre, read_json(pre.config))
     tokenizer = make_tf_tokenizer(vocabulary, tokenizer_config)
     say(f"tokenizing and cutting windows of {settings.sequence_length} pieces")
     windows = cut_windows(tokenize_documents(tokenizer, documents.texts), settings.sequence_length)
@@ -263,20 +258,10 @@ def pretrain(
 
     stopped_by = "steps" if settings.steps is not None else "hours"
     if writer is not None:
-        save_weights_atomic(model.backbone, pre.weights)
-        write_json(pre.history, state.history)
         metrics = state.history[-1] if state.history else {}
-        write_json(pre.result, {
-            "steps": state.step,
-            "elapsed_seconds": state.elapsed_seconds,
-            "stopped_by": stopped_by,
-            "loss": metrics.get("loss"),
-            "masked_accuracy": metrics.get("masked_accuracy"),
-            "weights": WEIGHTS_FILE,
-            "weights_sha256": file_sha256(pre.weights),
-            "fnet_keras_version": fnet_keras.__version__,
-        })
-        shutil.rmtree(pre.checkpoint, ignore_errors=True)
+        pre.finish(model.backbone, state.history, steps=state.step, elapsed_seconds=state.elapsed_seconds,
+                   stopped_by=stopped_by, loss=metrics.get("loss"),
+                   masked_accuracy=metrics.get("masked_accuracy"))
     return PretrainResult(pre.path, settings, state.history, state.step, state.elapsed_seconds, stopped_by,
                           model, vocabulary, windows.summary())
 
@@ -534,8 +519,8 @@ def _write_config(
     pre.path.mkdir(parents=True, exist_ok=True)
     save_vocabulary(vocabulary, pre.vocabulary)
     schedule = learning_rate_schedule(settings)
-    write_pretrain_config(
-        pre, settings, vocabulary, model.backbone, vocabulary_source,
+    pre.write_config(
+        settings, vocabulary, model.backbone, vocabulary_source,
         masking={
             "selection_rate": masking.SELECTION_RATE,
             "mask": masking.MASK_PROBABILITY,
@@ -558,29 +543,6 @@ def _write_config(
         data={**documents.source_info(), "windows": windows.summary()},
         strategy=strategy,
     )
-
-
-def write_pretrain_config(pre: PretrainDir, settings, vocabulary, backbone, vocabulary_source,
-                          **sections) -> None:
-    """config.json (vocab.txt written already): what every pre-training records, then the objective's
-    own `sections` (masking or the encoder, optimization, initialization, data, strategy)."""
-    # The backbone's arguments, less those the settings already record.
-    arguments = {key: value for key, value in backbone.get_config().items()
-                 if key not in ("name", "trainable", "dtype", "sequence_length", "dropout", "fourier_method")}
-    write_json(pre.config, {
-        "format_version": PRETRAIN_FORMAT_VERSION,
-        "kind": KIND,
-        "fnet_keras_version": fnet_keras.__version__,
-        "settings": settings.to_dict(),
-        "backbone": arguments,
-        "tokenizer": settings.tokenizer_config().to_dict(),
-        "vocabulary": {
-            "file": "vocab.txt", "size": len(vocabulary), "sha256": file_sha256(pre.vocabulary),
-            # Where it came from: learned on this text, or given (its path when given).
-            "learned_from": "text" if vocabulary_source is None else str(Path(vocabulary_source).resolve()),
-        },
-        **sections,
-    })
 
 
 def _check_workers_agree(strategy, step: int, vocabulary: list[str], num_windows: int) -> None:
@@ -607,16 +569,6 @@ def _check_workers_agree(strategy, step: int, vocabulary: list[str], num_windows
         )
 
 
-def save_weights_atomic(backbone: keras.Model, path: Path) -> None:
-    # Keras insists on a name ending in .weights.h5, which atomic_output's temporary names lack.
-    temp = path.with_name(f".{secrets.token_hex(4)}.tmp{WEIGHTS_SUFFIX}")
-    try:
-        backbone.save_weights(temp)
-        os.replace(temp, path)
-    finally:
-        temp.unlink(missing_ok=True)
-
-
 def _save_checkpoint(directory: Path, model, optimizer, state: PretrainState) -> None:
     save_variables(directory, model, optimizer, f"{state.step:09d}",
                    {"version": STATE_VERSION, "state": dataclasses.asdict(state)})
@@ -626,17 +578,6 @@ def _load_checkpoint(directory: Path, model, optimizer) -> PretrainState | None:
     record = load_variables(directory, model, optimizer, STATE_VERSION,
                             "another fnet-keras started this pre-training; resume it with that version")
     return None if record is None else PretrainState(**record["state"])
-
-
-def _pretrain_from_encoder(documents: Corpus, pre: PretrainDir, settings: PretrainSettings, recorded,
-                           vocabulary, say) -> PretrainResult:
-    from fnet_keras.training.embedding_pretrain import pretrain_from_encoder
-
-    source = None if vocabulary is None or recorded is not None else Path(vocabulary)
-    tokens = None if source is None else load_vocabulary(source)
-    pretrain_from_encoder(documents.texts, documents.source_info(), pre, settings, recorded, tokens, source,
-                          say)
-    return _finished_result(pre, read_json(pre.config))
 
 
 def _finished_result(pre: PretrainDir, config: dict) -> PretrainResult:

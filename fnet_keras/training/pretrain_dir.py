@@ -25,20 +25,24 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+import secrets
+import shutil
 import warnings
 from pathlib import Path
 from typing import Any
 
+from fnet_keras._version import __version__
 from fnet_keras.errors import LocatedError
 from fnet_keras.text import TokenizerConfig, load_vocabulary
 from fnet_keras.training.output_dir import OutputDirectory
 from fnet_keras.training.pretrain_settings import TOKENIZER_KEYS, PretrainSettings
-from fnet_keras.training.run_dir import RunDirError, read_json
+from fnet_keras.training.run_dir import RunDirError, read_json, write_json
 from fnet_keras.training.settings import TrainSettings
 
 PRETRAIN_FORMAT_VERSION = 1
 KIND = "fnet-keras pre-training"
 WEIGHTS_FILE = "backbone.weights.h5"
+WEIGHTS_SUFFIX = ".weights.h5"  # Keras' required ending of a weights file
 # Backbone arguments that shape the weights; fine-tuning must build the same ones.
 WEIGHT_SHAPING = (
     "vocabulary_size", "num_layers", "hidden_dim", "intermediate_dim", "embedding_dim", "num_heads",
@@ -75,6 +79,43 @@ class PretrainDir(OutputDirectory):
 
     weights = property(lambda self: self.path / WEIGHTS_FILE)
     result = property(lambda self: self.path / "result.json")
+
+    def write_config(self, settings, vocabulary, backbone, vocabulary_source, **sections) -> None:
+        """config.json (vocab.txt written already): what every pre-training records, then its
+        objective's own `sections` (masking or the encoder, optimization, initialization, data, strategy)."""
+        # The backbone's arguments, less those the settings already record.
+        recorded = ("name", "trainable", "dtype", "sequence_length", "dropout", "fourier_method")
+        arguments = {key: value for key, value in backbone.get_config().items() if key not in recorded}
+        write_json(self.config, {
+            "format_version": PRETRAIN_FORMAT_VERSION,
+            "kind": KIND,
+            "fnet_keras_version": __version__,
+            "settings": settings.to_dict(),
+            "backbone": arguments,
+            "tokenizer": settings.tokenizer_config().to_dict(),
+            "vocabulary": {
+                "file": "vocab.txt", "size": len(vocabulary), "sha256": file_sha256(self.vocabulary),
+                # Where it came from: learned on this text, or given (its path when given).
+                "learned_from": "text" if vocabulary_source is None
+                else str(Path(vocabulary_source).resolve()),
+            },
+            **sections,
+        })
+
+    def finish(self, backbone, history: list[dict[str, Any]], **result: Any) -> None:
+        """Writes the backbone's weights and history.json, then result.json (`result`, the weights'
+        SHA-256 and the package version), which marks the run finished; the checkpoint goes."""
+        # Keras insists on a name ending in .weights.h5, which atomic_output's temporary names lack.
+        temp = self.weights.with_name(f".{secrets.token_hex(4)}.tmp{WEIGHTS_SUFFIX}")
+        try:
+            backbone.save_weights(temp)
+            os.replace(temp, self.weights)
+        finally:
+            temp.unlink(missing_ok=True)
+        write_json(self.history, history)
+        weights = {"weights": WEIGHTS_FILE, "weights_sha256": file_sha256(self.weights)}
+        write_json(self.result, {**result, **weights, "fnet_keras_version": __version__})
+        shutil.rmtree(self.checkpoint, ignore_errors=True)
 
     def read_config(self) -> dict[str, Any]:
         """config.json, checked to be a pre-training config of this format version."""
