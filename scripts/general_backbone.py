@@ -39,15 +39,6 @@ PRETRAIN = [
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
-def _column(path, name: str):
-    opener = gzip.open if str(path).endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8") as file:
-        header = next(file).rstrip("\n").split("\t")
-        index = header.index(name)
-        for line in file:
-            yield line.rstrip("\n").split("\t")[index]
-
-
 def _passages(review: str):
     words, passage = 0, []
     for sentence in SENTENCE_END.split(review.strip()):
@@ -67,13 +58,16 @@ def corpus() -> None:
     if TEXTS.is_file():
         print(f"{TEXTS}: kept (delete it to cut the text again)")
         return
-    reviews = list(_column(DATA / "imdb" / "train.tsv.gz", "text"))
+    from fnet_keras.data.readers import read_split
+
+    train_texts = {name: [text.strip() for text in read_split(DATA / name / file).texts]
+                   for name, file in (("imdb", "train.tsv.gz"), ("sst2", "train.tsv"), ("trec", "train.tsv"))}
+    reviews = list(train_texts["imdb"])
     with gzip.open(DATA / "imdb" / "unsup.txt.gz", "rt", encoding="utf-8") as file:
         reviews += [line.strip() for line in file if line.strip()]
     passages = [passage for review in reviews for passage in _passages(review)]
     random.Random(SEED).shuffle(passages)
-    texts = [*(text.strip() for text in _column(DATA / "sst2" / "train.tsv", "sentence")),
-             *_column(DATA / "trec" / "train.tsv", "text"), *passages[:REVIEW_PASSAGES]]
+    texts = [*train_texts["sst2"], *train_texts["trec"], *passages[:REVIEW_PASSAGES]]
     OUT.mkdir(parents=True, exist_ok=True)
     temp = TEXTS.with_suffix(".tmp")
     with open(temp, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as packed:

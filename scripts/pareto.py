@@ -135,16 +135,16 @@ def build(args) -> None:
     transfer = transfer_files(args, teacher) if distilling else {}
     for name in args.cells:
         overrides, text, from_backbone = CELLS[name]
-        settings, distillation = TrainSettings(sequence_length=length, **overrides), {}
+        settings, fit_options = TrainSettings(sequence_length=length, **overrides), {}
         if from_backbone:
             from fnet_keras.backbones import SHIPPED
 
-            distillation["init_from"] = SHIPPED
+            fit_options["init_from"] = SHIPPED
         if text is not None:  # recorded with the distillation defaults filled in
             settings = settings.with_distillation()
-            distillation.update(teacher=teacher, distill_text=transfer.get(text))
+            fit_options.update(teacher=teacher, distill_text=transfer.get(text))
         run = ensure_run(settings, args.data, args.runs_dir / name, verbose=2,
-                         announce=lambda action, name=name: log(f"{name}: {action}"), **distillation)
+                         announce=lambda action, name=name: log(f"{name}: {action}"), **fit_options)
         # A failed gate is a row of the report (ensure_bundles records it), not an error.
         ensure_bundles(run, MODES, run.path / "bundles", progress=lambda line: log(f"  {line}"))
 
