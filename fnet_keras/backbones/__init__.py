@@ -35,9 +35,8 @@ def unknown_share(texts: Sequence[str], vocabulary: Sequence[str], tokenizer: An
     if len(sample) > COVERAGE_SAMPLE:
         sample = random.Random(seed).sample(sample, COVERAGE_SAMPLE)
     encoder = WordPieceEncoder(vocabulary, tokenizer)
-    unknown = UNK_TOKEN
     pieces = [piece for text in sample for piece in encoder.tokenize(text)]
-    return sum(piece == unknown for piece in pieces) / max(1, len(pieces))
+    return sum(piece == UNK_TOKEN for piece in pieces) / max(1, len(pieces))
 
 
 def choose_backbone(texts: Sequence[str], given: dict[str, Any], path: Path = SHIPPED):

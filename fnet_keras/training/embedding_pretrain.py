@@ -53,9 +53,10 @@ ENCODER_BATCH_SIZE = 256
 HELD_OUT = 0.01  # share of the texts kept out of training to report the cosine on (at most 2,000)
 
 
-def encoder_embeddings(encoder: str, texts: Sequence[str], cache_dir: Path,
-                       say=lambda message: None) -> np.ndarray:
-    """The encoder's mean-pooled sentence embeddings `(len(texts), width)` float32, cached in `cache_dir`."""
+def encoder_embeddings(encoder: str, texts: Sequence[str], cache_dir: Path, say=lambda message: None,
+                       provenance: dict | None = None) -> np.ndarray:
+    """The encoder's mean-pooled sentence embeddings `(len(texts), width)` float32, cached in `cache_dir`
+    (under its weights' SHA-256: `provenance`, `encoder_provenance(encoder)` when not given)."""
 
     def load():
         from fnet_keras.training.encoder import build_encoder_classifier, encoder_vocabulary, resolve_encoder
@@ -66,7 +67,8 @@ def encoder_embeddings(encoder: str, texts: Sequence[str], cache_dir: Path,
         tokenizer = make_tf_tokenizer(vocabulary, TokenizerConfig(sequence_length=ENCODER_LENGTH))
         return lambda chunk: predict_logits(model, encode_texts(tokenizer, chunk), ENCODER_BATCH_SIZE)
 
-    cache = OutputCache(cache_dir, encoder_provenance(encoder)["weights_sha256"], field="embeddings")
+    provenance = provenance or encoder_provenance(encoder)
+    cache = OutputCache(cache_dir, provenance["weights_sha256"], field="embeddings")
     return cached_outputs(cache, texts, load, f"the encoder {encoder} embeds", say).astype(np.float32)
 
 
@@ -102,7 +104,8 @@ def pretrain_from_encoder(documents: Corpus, pre: PretrainDir, settings: Pretrai
         pre.path.mkdir(parents=True, exist_ok=True)
         save_vocabulary(vocabulary, pre.vocabulary)
 
-    embeddings = encoder_embeddings(settings.encoder, texts, pre.path / "encoder_cache", say)
+    provenance = encoder_provenance(settings.encoder)  # hashes the encoder's weights: once
+    embeddings = encoder_embeddings(settings.encoder, texts, pre.path / "encoder_cache", say, provenance)
     token_ids = encode_texts(make_tf_tokenizer(vocabulary, settings.tokenizer_config()), texts)
     order = np.random.default_rng(settings.seed).permutation(len(texts))
     held, train = order[:held_out], order[held_out:]
@@ -113,7 +116,8 @@ def pretrain_from_encoder(documents: Corpus, pre: PretrainDir, settings: Pretrai
     optimizer.exclude_from_weight_decay(var_names=NO_WEIGHT_DECAY)
     student.compile(optimizer=optimizer, loss=keras.losses.CosineSimilarity())
     if not resumed:
-        _write_config(pre, settings, documents, len(texts), held_out, vocabulary, student, vocabulary_source)
+        _write_config(pre, settings, documents, len(texts), held_out, vocabulary, student, vocabulary_source,
+                      provenance)
 
     # A resumed run restores the weights, optimizer and step of its last checkpoint and starts a new
     # shuffled pass over the rows.
@@ -155,14 +159,14 @@ class _Progress(keras.callbacks.Callback):
 
 
 def _write_config(pre: PretrainDir, settings, documents, texts, held_out, vocabulary, student,
-                  vocabulary_source):
+                  vocabulary_source, provenance):
     pre.write_config(
         settings, vocabulary, student.backbone, vocabulary_source,
         objective={
             "kind": "sentence embeddings",
             "loss": "cosine between the pooled output, mapped linearly to the encoder's width, and the "
                     "encoder's mean-pooled embedding",
-            "encoder": encoder_provenance(settings.encoder),
+            "encoder": provenance,
             "encoder_sequence_length": ENCODER_LENGTH,
             "pad_embedding": "held at zero",
         },
