@@ -78,7 +78,7 @@ distill-chain: $(STAMP)
 	  $(call resume_if_started,$(CHAIN)/teacher)
 	test -f $(CHAIN)/transfer.txt.gz || $(VENV)/bin/fnet-keras augment --data $(CHAIN_DATA) \
 	  --teacher $(CHAIN)/teacher --copies 1 --text $(CHAIN_TEXT) --sentences 60000 --out $(CHAIN)/transfer.txt.gz
-	$(VENV)/bin/fnet-keras train --data $(CHAIN_DATA) --preset tiny --sequence-length 64 --epochs 3 \
+	$(VENV)/bin/fnet-keras train --data $(CHAIN_DATA) --preset tiny --sequence-length 64 --epochs 3 --from-scratch \
 	  --teacher $(CHAIN)/teacher --distill-text $(CHAIN)/transfer.txt.gz --out $(CHAIN)/student \
 	  $(call resume_if_started,$(CHAIN)/student)
 	$(VENV)/bin/fnet-keras export $(CHAIN)/student --quant dynamic --out $(CHAIN)/bundles --overwrite
