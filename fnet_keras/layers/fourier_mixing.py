@@ -49,22 +49,31 @@ def real_fft2_fft(x, normalization="none"):
 
 
 def real_fft2_dft(x, normalization="none"):
-    """Re(F_s x F_h) = C_s x C_h − S_s x S_h as two matmuls (any length, int8-friendly).
+    """Re(F_s x F_h) = C_s x C_h − S_s x S_h as two matmuls with constant right-hand sides (any
+    length, int8-friendly).
 
-    `x @ [C_h | S_h]` gives both hidden-axis products in one matmul; stacking them on
-    the sequence axis turns the sequence-axis step into one matmul with `[C_s | −S_s]`.
-    The orthonormal scale folds into the hidden-axis matrix (a constant once the
-    length is static), so the activations see no extra op.
+    `x @ [C_h | S_h]` gives both hidden-axis products in one matmul; a transpose lays them
+    side by side on the sequence axis, `[(x C_h)ᵀ | (x S_h)ᵀ]`, and one matmul with
+    `[C_s ; −S_s]` gives the transposed result (C_s and S_s are symmetric). With a constant
+    matrix on the right, LiteRT runs each as FULLY_CONNECTED, whose int8 kernel XNNPACK has (a
+    constant on the left is a BATCH_MATMUL, slower than fp32 in int8). The hidden axis goes
+    first: the input is layer-normalized over it, so its sums stay small and the intermediate
+    tensor keeps a narrow int8 range. The orthonormal scale folds into the hidden-axis matrix
+    (a constant once the length is static), so the activations see no extra op.
     """
-    seq_len, hidden = tf.shape(x)[-2], tf.shape(x)[-1]
+    shape = tf.shape(x)
+    batch, seq_len, hidden = shape[:-2], shape[-2], shape[-1]
     cos_h, sin_h = dft_matrices(hidden)
     cos_s, sin_s = dft_matrices(seq_len)
-    hidden_matrix = tf.concat([cos_h, sin_h], axis=1)
+    hidden_matrix = tf.concat([cos_h, sin_h], axis=1)  # (h, 2h)
     if normalization == "ortho":
         hidden_matrix = hidden_matrix * ortho_scale(x)
-    mixed_h = tf.matmul(x, hidden_matrix)  # (..., s, 2h)
-    stacked = tf.concat([mixed_h[..., :hidden], mixed_h[..., hidden:]], axis=-2)  # (..., 2s, h)
-    return tf.matmul(tf.concat([cos_s, -sin_s], axis=1), stacked)
+    rank = len(x.shape)
+    swap = [*range(rank - 2), rank, rank - 1, rank - 2]  # (..., a, b, c) -> (..., c, b, a)
+    mixed_h = tf.reshape(tf.matmul(x, hidden_matrix), tf.concat([batch, [seq_len, 2, hidden]], axis=0))
+    side_by_side = tf.reshape(tf.transpose(mixed_h, swap), tf.concat([batch, [hidden, 2 * seq_len]], axis=0))
+    mixed = tf.matmul(side_by_side, tf.concat([cos_s, -sin_s], axis=0))  # (..., h, s)
+    return tf.linalg.matrix_transpose(mixed)
 
 
 def real_fft2_rfft(x, normalization="none"):
