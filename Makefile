@@ -5,8 +5,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: quickstart test test-long lint accuracy export-sst2 clean mediapipe-venv web-deps chromium web-demo demo-model distill-sst2 \
-	distill-chain pareto listops bench pretraining teacher backbone
+.PHONY: quickstart test test-long lint accuracy export-sst2 clean mediapipe-venv web-deps chromium web-demo demo-model \
+	distill-chain pareto listops bench teacher backbone
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -36,8 +36,8 @@ quickstart: $(STAMP)
 test: lint mediapipe-venv web-deps chromium
 	$(PY) -m pytest -q -n 2 --dist loadfile tests
 
-# Only the three 30 s+ end-to-end checks (marker `long`): quickstart on a user's folder, the
-# pre-training report, distillation on two workers.
+# Only the 30 s+ end-to-end checks (marker `long`): quickstart on a user's folder, distillation on
+# two workers.
 test-long: lint
 	$(PY) -m pytest -q -m long tests
 
@@ -57,11 +57,6 @@ export-sst2: $(STAMP)
 # Writes docs/results/demo_model.md.
 demo-model: $(STAMP)
 	$(PY) export/demo_model.py $(ARGS)
-
-# Distillation on SST-2: a tiny hybrid teacher, the tiny FNet from scratch and distilled (settings chosen
-# on dev). Writes docs/results/distillation.md/.json; runs in runs/distill-sst2/, resumed on a rerun.
-distill-sst2: $(STAMP)
-	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(PY) scripts/distill_sst2.py $(ARGS)
 
 # The whole SST-2 recipe in one target: fine-tune the pre-trained MiniLM teacher (12,000 sampled rows,
 # 2 epochs), write a transfer set (one perturbed copy of every training text and 60,000 sentences of
@@ -90,12 +85,6 @@ distill-chain: $(STAMP)
 BENCH_ARGS ?= --presets mini --lengths 128,512,2048
 bench: $(STAMP)
 	$(PY) scripts/latency_sweep.py $(BENCH_ARGS)
-
-# Pre-training (retired: its finished part showed no gain; docs/results/pretraining.md): tiny and mini FNet
-# and their twins pre-trained on IMDB unsup, fine-tuned on TREC/SST-2/IMDB against from scratch (about
-# 12 h on 2 cores). A rerun skips finished parts and resumes started ones (runs/pretraining/).
-pretraining: $(STAMP)
-	$(PY) scripts/pretraining_report.py $(ARGS)
 
 # The fixed-budget report: test accuracy against p50 latency of exported bundles on SST-2 (length 64): the
 # bag of embeddings, tiny/mini FNet and the tiny Transformer twin from scratch and distilled from a
