@@ -31,7 +31,7 @@ model (a bundle or any .tflite) and thread count:
 The result is a `BenchmarkResult` (`fnet_keras.edge.bench_result` documents the JSON schema);
 `.save(prefix)` writes prefix.json and prefix.md.
 
-Command line: `fnet-keras bench` (`fnet_keras.cli`); results on stdout (Markdown, or one
+Command line: `fnet-keras bench` (`fnet_keras.cli.models`); results on stdout (Markdown, or one
 JSON object with --json), progress and notes on stderr.
 """
 
