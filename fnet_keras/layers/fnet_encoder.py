@@ -9,6 +9,7 @@ from fnet_keras.layers.fourier_mixing import (
     FourierMixing,
     check_method,
     check_normalization,
+    mixed_output_spec,
 )
 from fnet_keras.layers.layer_normalization import LayerNormalization
 from fnet_keras.layers.linear_mixing import LinearMixing
@@ -231,10 +232,7 @@ class FNetEncoder(keras.layers.Layer):
         return self._output_layer_norm(x + feed_forward)
 
     def compute_output_spec(self, inputs, padding_mask=None, training=None, first_position_only=False):
-        shape = tuple(inputs.shape)
-        if first_position_only:
-            shape = shape[:-2] + (1,) + shape[-1:]
-        return keras.KerasTensor(shape, dtype=self.compute_dtype)
+        return mixed_output_spec(inputs, self.compute_dtype, first_position_only)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)

@@ -108,6 +108,14 @@ def real_fft2_rfft(x, normalization="none"):
     return tf.concat([half, mirrored], axis=-1)
 
 
+def mixed_output_spec(inputs, dtype, first_position_only=False):
+    """The output spec of a layer that keeps its input's shape, or only its first position."""
+    shape = tuple(inputs.shape)
+    if first_position_only:
+        shape = shape[:-2] + (1,) + shape[-1:]
+    return keras.KerasTensor(shape, dtype=dtype)
+
+
 _PATHS = {"fft": real_fft2_fft, "dft": real_fft2_dft, "rfft": real_fft2_rfft}
 
 
@@ -219,16 +227,10 @@ class FourierMixing(keras.layers.Layer):
         return ops.cast(y, self.compute_dtype)
 
     def compute_output_spec(self, inputs, first_position_only=False):
-        shape = tuple(inputs.shape)
-        if first_position_only:
-            shape = shape[:-2] + (1,) + shape[-1:]
-        return keras.KerasTensor(shape, dtype=self.compute_dtype)
+        return mixed_output_spec(inputs, self.compute_dtype, first_position_only)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
-
-    def compute_mask(self, inputs, mask=None):
-        return mask
 
     def get_config(self):
         config = super().get_config()
