@@ -96,7 +96,7 @@ pareto: $(STAMP)
 
 # The general backbone shipped in fnet_keras/backbones/tiny-en: the text (SST-2 and TREC training sentences
 # without labels, 200k IMDB review passages), all-MiniLM-L6-v2's embeddings of it, a tiny FNet that learns
-# them, then TREC/SST-2/IMDB from it against from scratch (about 1.5 h on 2 cores; each step resumes).
+# them, then TREC/SST-2/IMDB from it against from scratch (about 2 h on 2 cores; each step resumes).
 # Writes docs/results/backbone.md/.json.
 backbone: teacher
 	$(PY) scripts/general_backbone.py corpus

@@ -33,7 +33,7 @@ PASSAGE_WORDS = 40  # about 55 of our pieces: inside the 62 a 64-piece window ho
 REVIEW_PASSAGES = 200_000  # with SST-2 and TREC, about 266k texts: ~25 min of the encoder here
 SEED = 0
 PRETRAIN = [
-    "--encoder", "minilm", "--preset", "tiny", "--sequence-length", "64", "--steps", "12000",
+    "--encoder", "minilm", "--preset", "tiny", "--sequence-length", "64", "--steps", "24000",
     "--log-every", "1000", "--batch-size", "64", "--seed", str(SEED),
 ]
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
