@@ -307,8 +307,9 @@ def main(argv=None) -> int:
             f"perturbed copy of each text (`fnet-keras augment`), or plus those copies and "
             f"{' or '.join(f'{count:,}' for count in REVIEW_SENTENCES.values())} sentences of "
             f"{os.path.relpath(args.reviews, ROOT)}; alpha 0.5, T 2",
-            "- from the backbone: the cell starts from the shipped general backbone "
-            "(fnet_keras/backbones/tiny-en, docs/results/backbone.md) instead of random weights",
+            "- from the backbone: the cell starts from the general backbone shipped when it trained "
+            "(fnet_keras/backbones/tiny-en, its hashes in the run's config.json; docs/results/backbone.md) "
+            "instead of random weights",
             "- SST-2's dev split is the rest of GLUE's training split and 88.6% of its rows occur inside a "
             "training row (docs/results/sst2.md): it rewards fitting the training sentences, so the front "
             "chosen on dev below is not what the clean test split favours; the second table shows the test "
