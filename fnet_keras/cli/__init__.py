@@ -26,37 +26,10 @@ import shlex
 import sys
 from collections.abc import Sequence
 
+from fnet_keras.cli import models, planning, training
 from fnet_keras.cli.common import BROKEN_PIPE, INTERRUPTED, USAGE_ERROR, Subcommand, UsageError
-from fnet_keras.cli.models import (
-    _add_bench_arguments,
-    _add_classify_arguments,
-    _add_evaluate_arguments,
-    _add_export_arguments,
-    _run_bench,
-    _run_classify,
-    _run_evaluate,
-    _run_export,
-    decode_replacing,
-)
-from fnet_keras.cli.planning import (
-    _add_budget_arguments,
-    _add_presets_arguments,
-    _add_quickstart_arguments,
-    _run_budget,
-    _run_presets,
-    _run_quickstart,
-)
-from fnet_keras.cli.training import (
-    _add_augment_arguments,
-    _add_listops_arguments,
-    _add_pretrain_arguments,
-    _add_train_arguments,
-    _run_augment,
-    _run_listops,
-    _run_pretrain,
-    _run_train,
-    pretrain_settings_from_args,
-)
+from fnet_keras.cli.models import decode_replacing
+from fnet_keras.cli.training import pretrain_settings_from_args
 from fnet_keras.errors import FnetKerasError
 
 __all__ = [
@@ -70,45 +43,48 @@ SUBCOMMANDS: list[Subcommand] = [
         "quickstart",
         "the whole pipeline in one command: a tiny FNet and its Transformer twin trained (built-in ListOps "
         "or --data), exported to fp32 and dynamic (int8 weights) through the parity gate, timed here",
-        _add_quickstart_arguments, _run_quickstart,
+        planning.add_quickstart_arguments, planning.run_quickstart,
     ),
-    Subcommand("train", "train a classifier into a run directory", _add_train_arguments, _run_train),
+    Subcommand(
+        "train", "train a classifier into a run directory", training.add_train_arguments, training.run_train
+    ),
     Subcommand(
         "pretrain", "pre-train a backbone on unlabelled text: masked-language modelling, or a "
         "pre-trained encoder's sentence embeddings (--encoder)",
-        _add_pretrain_arguments, _run_pretrain,
+        training.add_pretrain_arguments, training.run_pretrain,
     ),
     Subcommand(
         "augment",
         "write a transfer set for distillation: perturbed copies of the training text (Tang et al. 2019)",
-        _add_augment_arguments, _run_augment,
+        training.add_augment_arguments, training.run_augment,
     ),
     Subcommand(
         "listops", "write a ListOps data set (Long Range Arena's nested MAX/MIN/MED/SM expressions)",
-        _add_listops_arguments, _run_listops,
+        training.add_listops_arguments, training.run_listops,
     ),
     Subcommand(
-        "evaluate", "score a run directory or a bundle on labelled data", _add_evaluate_arguments,
-        _run_evaluate,
+        "evaluate", "score a run directory or a bundle on labelled data", models.add_evaluate_arguments,
+        models.run_evaluate,
     ),
     Subcommand(
         "export", "quantize and export a run to LiteRT bundles (builtin ops, parity-gated, MediaPipe-ready)",
-        _add_export_arguments, _run_export,
+        models.add_export_arguments, models.run_export,
     ),
     Subcommand(
-        "classify", "classify texts with a bundle or a run directory", _add_classify_arguments, _run_classify
+        "classify", "classify texts with a bundle or a run directory", models.add_classify_arguments,
+        models.run_classify,
     ),
     Subcommand(
         "bench", "time bundles or .tflite models on this device (latency, memory, ops)",
-        _add_bench_arguments, _run_bench,
+        models.add_bench_arguments, models.run_bench,
     ),
     Subcommand(
         "budget", "choose the most accurate model whose p50 latency fits a budget (trains, exports, times)",
-        _add_budget_arguments, _run_budget,
+        planning.add_budget_arguments, planning.run_budget,
     ),
     Subcommand(
-        "presets", "list the model presets: sizes, parameters, what each is for", _add_presets_arguments,
-        _run_presets,
+        "presets", "list the model presets: sizes, parameters, what each is for",
+        planning.add_presets_arguments, planning.run_presets,
     ),
 ]
 

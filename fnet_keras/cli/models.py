@@ -50,7 +50,7 @@ class _RemovedInt8Output(argparse.Action):
         )
 
 
-def _add_export_arguments(parser: argparse.ArgumentParser) -> None:
+def add_export_arguments(parser: argparse.ArgumentParser) -> None:
     from fnet_keras.edge.manifest import MODES
     from fnet_keras.export.recipes import FOURIER_METHOD_CHOICES
 
@@ -98,7 +98,7 @@ def _renames(text: str) -> dict[str, str]:
     return {old: new for old, _, new in pairs}
 
 
-def _run_export(args: argparse.Namespace) -> int:
+def run_export(args: argparse.Namespace) -> int:
     from fnet_keras.export.parity import MIN_PARITY_EXAMPLES
     from fnet_keras.export.report import BUNDLES_DIR_NAME, check_out_dir
 
@@ -131,7 +131,7 @@ def _run_export(args: argparse.Namespace) -> int:
 # --- evaluate ---------------------------------------------------------------------------
 
 
-def _add_evaluate_arguments(parser: argparse.ArgumentParser) -> None:
+def add_evaluate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "target", metavar="RUN_DIR_OR_BUNDLE",
         help="a run directory (fnet-keras train) or a bundle directory/.zip (fnet-keras export)",
@@ -167,7 +167,7 @@ def _label_pairs(text: str) -> dict[str, str]:
     return mapping
 
 
-def _run_evaluate(args: argparse.Namespace) -> int:
+def run_evaluate(args: argparse.Namespace) -> int:
     from fnet_keras.data import check_split
     from fnet_keras.metrics import format_metrics
 
@@ -221,7 +221,7 @@ def _run_evaluate(args: argparse.Namespace) -> int:
 # --- classify ---------------------------------------------------------------------------
 
 
-def _add_classify_arguments(parser: argparse.ArgumentParser) -> None:
+def add_classify_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "words", nargs="*", metavar="[BUNDLE_OR_RUN_DIR] TEXT",
         help="a bundle (directory or .zip) or a run directory, then the texts; without a model "
@@ -297,7 +297,7 @@ def _text_also_a_path(word: str) -> str | None:
     return None
 
 
-def _run_classify(args: argparse.Namespace) -> int:
+def run_classify(args: argparse.Namespace) -> int:
     from fnet_keras.edge.errors import EmptyTextError
 
     classifier, words = _classifier_and_texts(args)
@@ -393,7 +393,7 @@ def _stdin_texts() -> tuple[list[str], int]:
 # --- bench ------------------------------------------------------------------------------
 
 
-def _add_bench_arguments(parser: argparse.ArgumentParser) -> None:
+def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
     from fnet_keras.edge.bench import DEFAULT_MEMORY_RUNS, DEFAULT_RUNS, DEFAULT_WARMUP, thread_list
     from fnet_keras.edge.runtime import RUNTIME_NAMES
 
@@ -433,7 +433,7 @@ def _add_bench_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic inputs (default 0)")
 
 
-def _run_bench(args: argparse.Namespace) -> int:
+def run_bench(args: argparse.Namespace) -> int:
     from fnet_keras.edge.bench import benchmark
 
     models = args.models

@@ -32,7 +32,7 @@ def _milliseconds(text: str) -> float:
     return value
 
 
-def _add_budget_arguments(parser: argparse.ArgumentParser) -> None:
+def add_budget_arguments(parser: argparse.ArgumentParser) -> None:
     from fnet_keras.budget.candidates import MODEL_KINDS
     from fnet_keras.budget.latency import BUDGET_ON
     from fnet_keras.budget.runner import (
@@ -120,7 +120,7 @@ def _add_budget_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress output")
 
 
-def _run_budget(args: argparse.Namespace) -> int:
+def run_budget(args: argparse.Namespace) -> int:
     import contextlib
 
     from fnet_keras.budget.runner import run_budget
@@ -162,7 +162,7 @@ def _run_budget(args: argparse.Namespace) -> int:
 # --- presets ----------------------------------------------------------------------------
 
 
-def _add_presets_arguments(parser: argparse.ArgumentParser) -> None:
+def add_presets_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--vocabulary-size", type=positive_int, default=8000, metavar="N",
         help="vocabulary size the parameter counts assume (default 8000)",
@@ -171,7 +171,7 @@ def _add_presets_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
-def _run_presets(args: argparse.Namespace) -> int:
+def run_presets(args: argparse.Namespace) -> int:
     from fnet_keras.presets import PRESETS, count_parameters, preset_table
 
     if args.classes < 2:
@@ -195,13 +195,13 @@ def _run_presets(args: argparse.Namespace) -> int:
 # --- quickstart ----------------------------------------------------------------------------
 
 
-def _add_quickstart_arguments(parser: argparse.ArgumentParser) -> None:
+def add_quickstart_arguments(parser: argparse.ArgumentParser) -> None:
     from fnet_keras.quickstart.command import add_arguments
 
     add_arguments(parser)
 
 
-def _run_quickstart(args: argparse.Namespace) -> int:
+def run_quickstart(args: argparse.Namespace) -> int:
     from fnet_keras.quickstart.command import run
 
     return run(args, load_tensorflow=lambda: needs_tensorflow("quickstart"))

@@ -21,7 +21,7 @@ def _add_setting_flags(parser, cls: type, groups: dict[str, Any] | None = None, 
     `groups`, else `parser`). Every flag's value is None unless given (`_given_settings`)."""
     for field in dataclasses.fields(cls):
         if field.name == "tokenizer" or (only is not None and field.name not in only):
-            continue  # PretrainSettings.tokenizer: TrainSettings' tokenizer flags (`_add_pretrain_arguments`)
+            continue  # PretrainSettings.tokenizer: TrainSettings' tokenizer flags (`add_pretrain_arguments`)
         container = (groups or {}).get(field.metadata.get("group"), parser)
         flag = "--" + field.name.replace("_", "-")
         default = field.default if field.default is not dataclasses.MISSING else None
@@ -77,7 +77,7 @@ def _given_settings(args: argparse.Namespace, cls: type) -> dict[str, Any]:
 # --- train ------------------------------------------------------------------------------
 
 
-def _add_train_arguments(parser: argparse.ArgumentParser) -> None:
+def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     from fnet_keras.training.settings import STRATEGIES, TrainSettings
 
     parser.add_argument(
@@ -121,7 +121,7 @@ def _add_train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress output")
 
 
-def _run_train(args: argparse.Namespace) -> int:
+def run_train(args: argparse.Namespace) -> int:
     from fnet_keras.data import load_dataset
     from fnet_keras.training.run_dir import RunDir, RunDirError
     from fnet_keras.training.settings import HOLDOUT_SEED, TrainSettings
@@ -216,7 +216,7 @@ _PRETRAIN_TOKENIZER_FLAGS = {
 }
 
 
-def _add_pretrain_arguments(parser: argparse.ArgumentParser) -> None:
+def add_pretrain_arguments(parser: argparse.ArgumentParser) -> None:
     from fnet_keras.training.pretrain_settings import PretrainSettings
     from fnet_keras.training.settings import STRATEGIES, TrainSettings
 
@@ -270,7 +270,7 @@ def pretrain_settings_from_args(args: argparse.Namespace) -> dict[str, Any]:
     return given
 
 
-def _run_pretrain(args: argparse.Namespace) -> int:
+def run_pretrain(args: argparse.Namespace) -> int:
     from fnet_keras.training.pretrain_dir import PretrainDir
     from fnet_keras.training.pretrain_settings import PretrainSettings
 
@@ -315,7 +315,7 @@ def _run_pretrain(args: argparse.Namespace) -> int:
 # --- augment -------------------------------------------------------------------------------
 
 
-def _add_augment_arguments(parser: argparse.ArgumentParser) -> None:
+def add_augment_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", required=True, help="labelled data whose training texts are copied")
     parser.add_argument("--teacher", required=True, metavar="RUN_DIR",
                         help="the teacher run whose token embeddings give replacement words")
@@ -328,7 +328,7 @@ def _add_augment_arguments(parser: argparse.ArgumentParser) -> None:
                         help="sentences of --text to add (6-50 words each; default 0)")
 
 
-def _run_augment(args: argparse.Namespace) -> int:
+def run_augment(args: argparse.Namespace) -> int:
     if args.copies < 1:
         raise UsageError(f"--copies must be at least 1; got {args.copies}", "--copies")
     needs_tensorflow("augment")
@@ -350,7 +350,7 @@ def _run_augment(args: argparse.Namespace) -> int:
 LISTOPS_DEFAULT_COUNTS = {"train": 2_000, "dev": 500, "test": 500}
 
 
-def _add_listops_arguments(parser: argparse.ArgumentParser) -> None:
+def add_listops_arguments(parser: argparse.ArgumentParser) -> None:
     from fnet_keras.data.listops import PRESETS
 
     parser.add_argument("--out", required=True, metavar="DIR", help="directory for train/dev/test.tsv")
@@ -376,7 +376,7 @@ def _add_listops_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
 
 
-def _run_listops(args: argparse.Namespace) -> int:
+def run_listops(args: argparse.Namespace) -> int:
     from fnet_keras.data.listops import PRESETS, write_listops
 
     total = args.train + args.dev + args.test
