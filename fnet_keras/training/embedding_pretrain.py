@@ -158,7 +158,7 @@ class _Progress(keras.callbacks.Callback):
                  f"{-logs.get('loss', math.nan):.4f}, held out {-logs.get('val_loss', math.nan):.4f}")
 
 
-def _write_config(pre: PretrainDir, settings, documents, texts, held_out, vocabulary, student,
+def _write_config(pre: PretrainDir, settings, documents, text_count, held_out, vocabulary, student,
                   vocabulary_source, provenance):
     pre.write_config(
         settings, vocabulary, student.backbone, vocabulary_source,
@@ -173,6 +173,6 @@ def _write_config(pre: PretrainDir, settings, documents, texts, held_out, vocabu
         optimization={"optimizer": "AdamW", "schedule": f"linear warmup then {settings.decay} decay to 0",
                       "no_weight_decay": NO_WEIGHT_DECAY},
         initialization={"kind": "random", "seed": settings.seed},
-        data={**documents.source_info(), "texts": texts, "held_out": held_out},
+        data={**documents.source_info(), "texts": text_count, "held_out": held_out},
         strategy="default",
     )
