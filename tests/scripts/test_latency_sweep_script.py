@@ -67,11 +67,10 @@ def test_grid_rules_and_cells_not_measured():
 
 
 def test_a_group_converts_with_the_sweeps_models_and_runs_in_litert(tmp_path):
-    """`convert_group` (the child process's job) builds `scripts/latency_models.py`'s random models and
-    converts them with the exporter's code; hybrid takes DFT where RFFT2D cannot go."""
+    """`convert_group` (the child process's job) builds the sweep's random models and converts them with
+    the exporter's code; hybrid takes DFT where RFFT2D cannot go."""
     import numpy as np
     from ai_edge_litert.interpreter import Interpreter
-    from latency_models import recipe_for
 
     sweep = load_script()
     pairs = [("ff-only", "fp32"), ("bag-of-embeddings", "fp32")]
@@ -82,5 +81,5 @@ def test_a_group_converts_with_the_sweeps_models_and_runs_in_litert(tmp_path):
         runner = Interpreter(model_content=path.read_bytes()).get_signature_runner()
         inputs = {name: np.ones(d["shape"], d["dtype"]) for name, d in runner.get_input_details().items()}
         assert runner(**inputs)["probabilities"].shape == (1, 2)
-    assert recipe_for("hybrid", "fp32", 384).fourier_method == "dft"
-    assert recipe_for("hybrid", "fp32", 512).fourier_method == "rfft"
+    assert sweep.recipe_for("hybrid", "fp32", 384).fourier_method == "dft"
+    assert sweep.recipe_for("hybrid", "fp32", 512).fourier_method == "rfft"
