@@ -6,10 +6,8 @@
     print(result.format())       # every candidate: params, bytes, dev/test accuracy, p50s, fits?
     result.choice                # the chosen BudgetRow, or None when nothing fits
 
-Command line: `fnet-keras budget --data DIR --latency-ms 5 [--profile BENCH.json] ...`.
-`candidates` (the grid, `MODEL_KINDS`), `latency` (timing here or reading a device's bench JSON)
-and `result` (the table and the choice) are TF-free; `runner` loads TensorFlow only to train
-or export, when a candidate needs it.
+Command line: `fnet-keras budget --data DIR --latency-ms 5 [--profile BENCH.json] ...`. Only
+`runner` loads TensorFlow, and only to train or export.
 """
 
 from fnet_keras.budget.candidates import MODEL_KINDS, Candidate, ModelKind, candidate_grid
@@ -19,20 +17,7 @@ from fnet_keras.budget.result import BudgetResult, BudgetRow, choose
 from fnet_keras.budget.runner import CandidatePlan, plan_candidates, prepare_candidates, run_budget
 
 __all__ = [
-    "BUDGET_ON",
-    "MODEL_KINDS",
-    "BudgetError",
-    "BudgetResult",
-    "BudgetRow",
-    "Candidate",
-    "CandidatePlan",
-    "Latency",
-    "ModelKind",
-    "candidate_grid",
-    "choose",
-    "measure_latencies",
-    "plan_candidates",
-    "prepare_candidates",
-    "profile_latencies",
-    "run_budget",
+    "BUDGET_ON", "MODEL_KINDS", "BudgetError", "BudgetResult", "BudgetRow", "Candidate", "CandidatePlan",
+    "Latency", "ModelKind", "candidate_grid", "choose", "measure_latencies", "plan_candidates",
+    "prepare_candidates", "profile_latencies", "run_budget",
 ]

@@ -1,7 +1,4 @@
-"""The candidates of a latency budget: preset x model kind x sequence length, each a run directory.
-
-Plain Python (no TensorFlow): the command line builds and checks the grid before anything loads.
-"""
+"""The candidates of a latency budget: preset x model kind x sequence length, each a run directory. No TF."""
 
 from __future__ import annotations
 
@@ -15,22 +12,15 @@ from fnet_keras.budget.errors import BudgetError
 from fnet_keras.presets import CANDIDATE_KINDS, PRESETS, ModelKind
 from fnet_keras.training.settings import TrainSettings
 
-# The `--kinds` choices: the kinds of `fnet_keras.presets.MODEL_KINDS` a budget offers.
-MODEL_KINDS = CANDIDATE_KINDS
+MODEL_KINDS = CANDIDATE_KINDS  # the `--kinds` choices
 # Settings that the candidate grid sets: given ones would contradict a candidate's name.
 GRID_SETTINGS = ("preset", "mixing", "sequence_length")
 
 
 @dataclasses.dataclass(frozen=True)
 class Candidate:
-    """One model the budget can choose: its settings and its run directory.
-
-    Attributes:
-        preset, kind, sequence_length: the grid's coordinates.
-        settings: the `TrainSettings` a new run is trained with.
-        run_dir: `RUNS_DIR/PRESET-KIND-LENGTH`.
-        given: the settings asked for beyond the grid's (checked against a reused run's).
-    """
+    """One model the budget can choose: its grid coordinates, the `TrainSettings` a new run is trained
+    with, its run directory, and `given`: the settings asked for beyond the grid's."""
 
     preset: str
     kind: ModelKind
@@ -41,20 +31,16 @@ class Candidate:
 
     @property
     def name(self) -> str:
-        return candidate_name(self.preset, self.kind.name, self.sequence_length)
+        """"tiny-fourier-256", also its run directory's name."""
+        return f"{self.preset}-{self.kind.name}-{self.sequence_length}"
 
     def check_recorded(self, recorded: TrainSettings) -> None:
-        """Refuses a run directory trained with other grid or given settings than this candidate's.
-
-        Settings nobody asked for (the package defaults) are not compared: a run trained under older
-        defaults is still this candidate.
-        """
-        wanted = self.settings.to_dict()
-        have = recorded.to_dict()
-        keys = [*GRID_SETTINGS, *self.kind.settings, *self.given]
+        """Refuses a run trained with other grid or given settings; the package defaults are not compared
+        (a run trained under older defaults is still this candidate)."""
+        wanted, have = self.settings.to_dict(), recorded.to_dict()
         differences = [
             f"{key}: {have.get(key)!r} (recorded) != {wanted[key]!r} (asked)"
-            for key in dict.fromkeys(keys)
+            for key in dict.fromkeys([*GRID_SETTINGS, *self.kind.settings, *self.given])
             if have.get(key) != wanted[key]
         ]
         if differences:
@@ -72,20 +58,13 @@ def candidate_grid(
     lengths: Iterable[int],
     settings: Mapping[str, Any] | None = None,
 ) -> list[Candidate]:
-    """Every preset x kind x length, in that order, with its settings and run directory.
-
-    Args:
-        runs_dir: where the candidates' run directories are (or will be).
-        presets: preset names (`fnet_keras.presets.PRESETS`).
-        kinds: `MODEL_KINDS` names.
-        lengths: sequence lengths (at most the preset's `max_sequence_length`).
-        settings: other `TrainSettings` fields for every candidate (e.g. {"vocabulary_size":
-            16000}); the rest are the package's training defaults. `num_attention_layers`
-            applies to hybrid candidates only.
+    """Every preset x kind (`MODEL_KINDS`) x length, in that order, in `runs_dir`; `settings` are
+    `TrainSettings` fields for every candidate (the rest are the package's defaults;
+    `num_attention_layers` applies to hybrid candidates only).
 
     Raises:
-        BudgetError: an empty grid, an unknown preset or kind, a bad length, a setting that
-            names a grid coordinate.
+        BudgetError: an empty grid, an unknown preset or kind, a bad length, a setting that names a
+            grid coordinate.
         SettingsError: settings a run cannot have.
     """
     presets, kinds, lengths = (list(dict.fromkeys(values)) for values in (presets, kinds, lengths))
@@ -111,23 +90,16 @@ def candidate_grid(
     candidates = []
     for preset in presets:
         longest = PRESETS[preset]["max_sequence_length"]
-        for kind_name in kinds:
-            kind = MODEL_KINDS[kind_name]
+        for kind in map(MODEL_KINDS.get, kinds):
+            own = {key: value for key, value in given.items()
+                   if kind.name == "hybrid" or key != "num_attention_layers"}
             for length in lengths:
                 if isinstance(length, bool) or not isinstance(length, int) or not 3 <= length <= longest:
                     raise BudgetError(
                         f"sequence length {length!r} is out of range for preset {preset!r} "
                         f"(3 to {longest}: [CLS], [SEP] and at least one piece)"
                     )
-                own = dict(given)
-                if kind.settings.get("mixing") != "hybrid":
-                    own.pop("num_attention_layers", None)
-                values = {**own, "preset": preset, **kind.settings, "sequence_length": length}
-                run_dir = Path(runs_dir) / candidate_name(preset, kind.name, length)
-                candidates.append(Candidate(preset, kind, length, TrainSettings(**values), run_dir, own))
+                settings = TrainSettings(**own, preset=preset, **kind.settings, sequence_length=length)
+                candidate = Candidate(preset, kind, length, settings, Path(runs_dir), own)
+                candidates.append(dataclasses.replace(candidate, run_dir=Path(runs_dir) / candidate.name))
     return candidates
-
-
-def candidate_name(preset: str, kind: str, sequence_length: int) -> str:
-    """A candidate's name, which is also its run directory's: "tiny-fourier-256"."""
-    return f"{preset}-{kind}-{sequence_length}"

@@ -19,21 +19,11 @@ _ON = {"model": "model only", "end-to-end": "end to end, tokenization included"}
 
 @dataclasses.dataclass
 class BudgetRow:
-    """One candidate: where it is, how accurate, how big, how fast.
-
-    Attributes:
-        candidate: the grid entry (preset, kind, length, settings, run directory).
-        parameters: the trained model's parameters.
-        dev_accuracy: accuracy on the dev split (metrics.json): what the choice uses.
-        test_accuracy: accuracy on the labelled test split, or None; reported, never used.
-        bundle_dir: the exported bundle, or None when its export failed.
-        model_bytes, bundle_bytes: model.tflite's size and the whole bundle's (None without one).
-        model_sha256: SHA-256 of model.tflite (how a profile's models are matched).
-        export_failure: why the export failed (e.g. the parity gate's figures), else None.
-        latency: the measured or profiled `Latency`, or None (no bundle, not measured yet).
-        mode: the bundle's mode, and export: that mode's `ModeReport` (None when the export
-            failed before its gate), where `prepare_candidates` made the row; not in `to_dict()`.
-    """
+    """One candidate in one mode: its run's metrics (dev accuracy chooses; test is reported, never
+    used), its bundle (None when the export failed, `export_failure` says why) with model.tflite's
+    bytes and SHA-256 (how a profile's models are matched), its `Latency` once timed, and, where
+    `prepare_candidates` made it, its `mode` and that mode's `ModeReport` (None when the export failed
+    before its gate; neither is in `to_dict()`)."""
 
     candidate: Candidate
     parameters: int
@@ -61,25 +51,18 @@ class BudgetRow:
         return None if p50 is None else p50 <= budget_ms
 
     def to_dict(self, budget_ms: float, budget_on: str) -> dict[str, Any]:
-        candidate = self.candidate
+        candidate, latency = self.candidate, self.latency
         return {
-            "name": self.name,
-            "preset": candidate.preset,
-            "mixing": candidate.kind.name,
-            "model": candidate.kind.title,
-            "sequence_length": candidate.sequence_length,
+            "name": self.name, "preset": candidate.preset, "mixing": candidate.kind.name,
+            "model": candidate.kind.title, "sequence_length": candidate.sequence_length,
             "run_dir": str(candidate.run_dir),
             "bundle_dir": None if self.bundle_dir is None else str(self.bundle_dir),
-            "parameters": self.parameters,
-            "model_bytes": self.model_bytes,
-            "bundle_bytes": self.bundle_bytes,
-            "model_sha256": self.model_sha256,
-            "dev_accuracy": self.dev_accuracy,
+            "parameters": self.parameters, "model_bytes": self.model_bytes, "bundle_bytes": self.bundle_bytes,
+            "model_sha256": self.model_sha256, "dev_accuracy": self.dev_accuracy,
             "test_accuracy": self.test_accuracy,
-            "p50_model_ms": None if self.latency is None else self.latency.model_ms,
-            "p50_end_to_end_ms": None if self.latency is None else self.latency.end_to_end_ms,
-            "export_failure": self.export_failure,
-            "fits": self.fits(budget_ms, budget_on),
+            "p50_model_ms": None if latency is None else latency.model_ms,
+            "p50_end_to_end_ms": None if latency is None else latency.end_to_end_ms,
+            "export_failure": self.export_failure, "fits": self.fits(budget_ms, budget_on),
         }
 
 
@@ -92,27 +75,12 @@ def choose(rows: Sequence[BudgetRow], budget_ms: float, budget_on: str = "model"
     return min(fitting, key=lambda entry: (-entry[1].dev_accuracy, entry[1].p50(budget_on), entry[0]))[1]
 
 
-def fastest(rows: Sequence[BudgetRow], budget_on: str = "model") -> BudgetRow | None:
-    """The row with the lowest p50 (None if no row has one)."""
-    timed = [row for row in rows if row.p50(budget_on) is not None]
-    return min(timed, key=lambda row: row.p50(budget_on)) if timed else None
-
-
 @dataclasses.dataclass
 class BudgetResult:
-    """Every candidate's figures, the budget and the choice.
-
-    Attributes:
-        rows: one `BudgetRow` per candidate, in grid order.
-        budget_ms: the latency budget (p50, milliseconds).
-        budget_on: "model" (inference alone) or "end-to-end" (tokenization + inference per text).
-        threads: interpreter threads the latencies are for.
-        quantization: the bundles' mode.
-        latency_source: where the latencies come from: {"kind": "measured" or "profile", "path",
-            "device", "runtime", "runs", "text_count", "load" (the machine's load while timing:
-            `MachineLoad.to_dict()`, or None in profiles saved before it was recorded)}.
-        benchmark: the `BenchmarkResult` the latencies came from (measured here or the profile).
-    """
+    """Every candidate's row (grid order), the budget (a p50 in ms, on "model" or "end-to-end"), and
+    where the latencies come from: `latency_source` {"kind": "measured", "profile" or "none", "path",
+    "device", "runtime", "runs", "text_count", "load" (`MachineLoad.to_dict()` or None)} and the
+    `benchmark` itself."""
 
     rows: list[BudgetRow]
     budget_ms: float
@@ -128,7 +96,9 @@ class BudgetResult:
 
     @property
     def fastest(self) -> BudgetRow | None:
-        return fastest(self.rows, self.budget_on)
+        """The row with the lowest p50 (None if no row has one)."""
+        timed = [row for row in self.rows if row.p50(self.budget_on) is not None]
+        return min(timed, key=lambda row: row.p50(self.budget_on)) if timed else None
 
     def verdict(self) -> str:
         """One sentence: the choice, or why there is none (with the fastest candidate's p50)."""
@@ -156,12 +126,8 @@ class BudgetResult:
     def to_dict(self) -> dict[str, Any]:
         choice, quickest = self.choice, self.fastest
         return {
-            "schema": SCHEMA,
-            "schema_version": SCHEMA_VERSION,
-            "budget_ms": self.budget_ms,
-            "budget_on": self.budget_on,
-            "threads": self.threads,
-            "quantization": self.quantization,
+            "schema": SCHEMA, "schema_version": SCHEMA_VERSION, "budget_ms": self.budget_ms,
+            "budget_on": self.budget_on, "threads": self.threads, "quantization": self.quantization,
             "latency_source": dict(self.latency_source),
             "candidates": [row.to_dict(self.budget_ms, self.budget_on) for row in self.rows],
             "choice": None if choice is None else choice.name,
@@ -174,7 +140,7 @@ class BudgetResult:
         choice = self.choice
         rows = []
         for row in self.rows:
-            candidate = row.candidate
+            candidate, latency = row.candidate, row.latency
             fits = row.fits(self.budget_ms, self.budget_on)
             if row.export_failure is not None:
                 verdict = f"export failed ({row.export_failure.split(':')[0]})"
@@ -184,9 +150,9 @@ class BudgetResult:
                 verdict = ("yes" if fits else "no") + (" (chosen)" if row is choice else "")
             rows.append([
                 row.name, candidate.preset, candidate.kind.name, candidate.sequence_length,
-                _count(row.parameters), _count(row.bundle_bytes), percent(row.dev_accuracy),
-                percent(row.test_accuracy), ms(row.latency and row.latency.model_ms),
-                ms(row.latency and row.latency.end_to_end_ms), verdict,
+                *("-" if count is None else f"{count:,}" for count in (row.parameters, row.bundle_bytes)),
+                percent(row.dev_accuracy), percent(row.test_accuracy),
+                ms(latency and latency.model_ms), ms(latency and latency.end_to_end_ms), verdict,
             ])
         header = ["candidate", "preset", "mixing", "length", "params", "bundle bytes", "dev acc",
                   "test acc (not used)", "p50 model ms", "p50 end-to-end ms", f"fits {self.budget_ms:g} ms?"]
@@ -215,14 +181,7 @@ class BudgetResult:
             self.format_table(),
             "",
         ]
-        failures = [row for row in self.rows if row.export_failure]
-        for row in failures:
-            lines.append(f"- {row.name}: export failed: {row.export_failure}")
-        if failures:
-            lines.append("")
-        lines.append(self.verdict())
+        failures = [f"- {row.name}: export failed: {row.export_failure}"
+                    for row in self.rows if row.export_failure]
+        lines += [*failures, *([""] if failures else []), self.verdict()]
         return "\n".join(lines) + "\n"
-
-
-def _count(value: int | None) -> str:
-    return "-" if value is None else f"{value:,}"

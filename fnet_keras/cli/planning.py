@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 
 from fnet_keras.argtypes import add_column_arguments, positive_int
@@ -121,8 +122,6 @@ def add_budget_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_budget(args: argparse.Namespace) -> int:
-    import contextlib
-
     from fnet_keras.budget.runner import run_budget
     from fnet_keras.training.settings import settings_from_items
 
@@ -196,12 +195,57 @@ def run_presets(args: argparse.Namespace) -> int:
 
 
 def add_quickstart_arguments(parser: argparse.ArgumentParser) -> None:
-    from fnet_keras.quickstart.command import add_arguments
+    from fnet_keras.quickstart.runner import DEFAULT_OUT
+    from fnet_keras.quickstart.sizes import SIZES
 
-    add_arguments(parser)
+    parser.add_argument(
+        "--data", metavar="DIR_OR_FILE",
+        help="your labelled data: a directory of train/dev/test files (.tsv/.csv/.jsonl, optionally .gz), "
+        "a folder per class, or one training file (default: ListOps expressions generated into OUT/data)",
+    )
+    parser.add_argument(
+        "--out", metavar="DIR", default=str(DEFAULT_OUT),
+        help=f"output directory: new, empty, or a previous quickstart's, which is continued with the same "
+        f"data and settings and started clean otherwise (default {DEFAULT_OUT})",
+    )
+    parser.add_argument(
+        "--size", choices=sorted(SIZES), default="default",
+        help="default, or small: the same pipeline on less, shorter ListOps data (about a minute)",
+    )
+    parser.add_argument(
+        "--fresh", action="store_true", help="start clean even where --out holds the same quickstart"
+    )
+    user_data = parser.add_argument_group("with --data")
+    user_data.add_argument(
+        "--sequence-length", type=positive_int, metavar="N",
+        help="the models' length (default: the power of two that holds 95%% of the training texts, at "
+        "most 512)",
+    )
+    user_data.add_argument(
+        "--epochs", type=positive_int, metavar="N", help="training epochs (default: the package's schedule)"
+    )
+    add_column_arguments(user_data)
+    parser.add_argument("--quiet", action="store_true", help="no progress output")
 
 
 def run_quickstart(args: argparse.Namespace) -> int:
-    from fnet_keras.quickstart.command import run
+    """Exit status 0 when every bundle passed its parity gate, 1 when one failed (the table shows them)."""
+    from fnet_keras.quickstart.runner import quickstart
 
-    return run(args, load_tensorflow=lambda: needs_tensorflow("quickstart"))
+    args.interrupt_hint = (
+        f"interrupted: run the same command again to continue in {args.out} (finished runs and passing "
+        f"bundles are reused, an unfinished run resumes from its last epoch)"
+    )
+    # Keras prints training progress on stdout; here stdout holds only the result.
+    with contextlib.redirect_stdout(sys.stderr):
+        result = quickstart(
+            args.data, args.out, size=args.size, sequence_length=args.sequence_length, epochs=args.epochs,
+            fresh=args.fresh, text_column=args.text_column, label_column=args.label_column,
+            progress=say_unless(args.quiet), verbose=0 if args.quiet else 1 if sys.stderr.isatty() else 2,
+            load_tensorflow=lambda: needs_tensorflow("quickstart"), command=getattr(args, "command", None),
+        )
+        result.save()
+    print(result.format(), end="")
+    for failure in result.failures:
+        tell(f"error: {failure}")
+    return 0 if result.passed else 1

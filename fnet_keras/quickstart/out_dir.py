@@ -8,14 +8,9 @@
       bench.json/.md    the benchmark of the four bundles (`fnet_keras.edge.bench`)
       report.md/.json   the summary; report.png its plot
 
-Running into an existing OUT:
-- empty or absent: a new quickstart;
-- a previous quickstart's output with the same plan (same data and settings): it continues;
-  finished training runs and passing bundles are reused, an unfinished run resumes from its last
-  epoch, and the benchmark and report are made again;
-- a previous quickstart's output with another plan (other --data or size), or with `fresh`:
-  the entries above are deleted and it starts clean (anything else in OUT is left alone);
-- anything else that is not empty: refused, nothing touched.
+A previous quickstart's OUT with the same plan is continued (finished runs and passing bundles reused,
+an unfinished run resumed); with another plan, or `fresh`, the entries above are deleted first, and
+anything else that is not empty is refused, nothing touched.
 """
 
 from __future__ import annotations
@@ -32,47 +27,26 @@ from fnet_keras.quickstart.errors import QuickstartError
 FORMAT = "fnet-keras-quickstart"
 FORMAT_VERSION = 1
 MARKER_NAME = "quickstart.json"
-REPORT_STEM = "report"
-BENCH_STEM = "bench"
-# The model kinds' run directories, by mixing.
-RUN_NAMES = {"fourier": "fnet", "attention": "transformer"}
+RUN_NAMES = {"fourier": "fnet", "attention": "transformer"}  # the run directories, by mixing
+FILES = {"report_md": "report.md", "report_json": "report.json", "plot": "report.png",
+         "bench_json": "bench.json", "bench_md": "bench.md"}
 
 
 class QuickstartDir:
-    """Paths and state of one quickstart output directory.
-
-    Args:
-        path: the directory (need not exist yet).
-    """
+    """Paths and state of one quickstart output directory `path` (need not exist yet)."""
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
-
-    marker = property(lambda self: self.path / MARKER_NAME)
-    data = property(lambda self: self.path / "data")
-    report_md = property(lambda self: self.path / f"{REPORT_STEM}.md")
-    report_json = property(lambda self: self.path / f"{REPORT_STEM}.json")
-    plot = property(lambda self: self.path / f"{REPORT_STEM}.png")
-    bench_prefix = property(lambda self: self.path / BENCH_STEM)
+        self.marker, self.data = self.path / MARKER_NAME, self.path / "data"
+        self.bench_prefix = self.path / "bench"
+        self.files = {key: self.path / name for key, name in FILES.items()}
 
     def run_dir(self, mixing: str) -> Path:
         return self.path / RUN_NAMES[mixing]
 
-    def owned_entries(self) -> list[Path]:
-        """Everything a quickstart writes here (what starting clean deletes)."""
-        names = [
-            MARKER_NAME, "data", *RUN_NAMES.values(), f"{BENCH_STEM}.json", f"{BENCH_STEM}.md",
-            f"{REPORT_STEM}.md", f"{REPORT_STEM}.json", f"{REPORT_STEM}.png",
-        ]
-        return [self.path / name for name in names]
-
     def recorded_plan(self) -> dict[str, Any] | None:
-        """The plan a previous quickstart recorded here, or None when the directory is new or empty.
-
-        Raises:
-            QuickstartError: `path` is a file, or a non-empty directory that is not a quickstart's
-                output (no readable quickstart.json).
-        """
+        """The plan a previous quickstart recorded here, or None when the directory is new or empty; a
+        `QuickstartError` when `path` is a file, or a non-empty directory without a readable marker."""
         if self.path.exists() and not self.path.is_dir():
             raise QuickstartError("exists and is not a directory; choose another --out", self.path)
         if not self.path.is_dir() or not any(self.path.iterdir()):
@@ -104,7 +78,7 @@ class QuickstartDir:
 
     def start_clean(self) -> None:
         """Deletes what a previous quickstart wrote here."""
-        for entry in self.owned_entries():
+        for entry in (self.marker, self.data, *map(self.run_dir, RUN_NAMES), *self.files.values()):
             if entry.is_dir() and not entry.is_symlink():
                 shutil.rmtree(entry)
             elif entry.exists() or entry.is_symlink():

@@ -1,15 +1,10 @@
-"""`QuickstartRow`, `QuickstartResult`: the quickstart's table, its report files and its plot. No TensorFlow.
-
-`QuickstartResult.format()` is what the command prints; `.save()` writes report.md, report.json,
-report.png (matplotlib, when installed) and the benchmark's bench.json/.md into the output
-directory.
-"""
+"""`QuickstartRow`, `QuickstartResult`: the quickstart's table (`format()`, what the command prints), its
+report files and its plot (`save()`). No TensorFlow."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,30 +17,15 @@ from fnet_keras.quickstart.sizes import QUANTIZED_MODE
 from fnet_keras.report_tables import markdown_table, percent
 
 SCHEMA_VERSION = 1
-MIB = 1024 * 1024
-SPEEDUP_VS_TWIN = "FNet speed-up vs twin"  # the Transformer twin's median over FNet's, in the row's mode
-# The model's fp32 median over its median in the row's mode.
-SPEEDUP_VS_FP32 = f"{QUANTIZED_MODE} speed-up vs fp32"
 PLOT_MISSING = "matplotlib is not installed, so no plot was drawn (pip install matplotlib, then run again)"
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(kw_only=True)
 class QuickstartRow:
-    """One exported model: accuracy, size and speed.
-
-    Attributes:
-        model: what reports call it ("FNet", "Transformer twin").
-        mixing: its token mixing ("fourier", "attention").
-        mode: "fp32" or "dynamic" (`sizes.MODES`).
-        recipe: the export recipe kept (e.g. "dynamic-rfft").
-        run_dir: the training run it was exported from.
-        bundle_dir: the bundle, or None when the parity gate failed.
-        accuracy: the bundle's accuracy (LiteRT) on the accuracy split, or None without a bundle.
-        keras_accuracy: the Keras model's accuracy on the same split (metrics.json).
-        model_bytes, bundle_bytes: model.tflite's size and the whole bundle's (None without a bundle).
-        parity: the export's parity-gate figures (`ParityResult.to_dict()`).
-        p50_ms: median latency of one inference here (None without a bundle).
-    """
+    """One exported model (`model`: "FNet" or "Transformer twin") in one `mode`, with the export `recipe`
+    kept: the bundle's accuracy (LiteRT) beside the Keras model's on the same split, its sizes and p50
+    here; `bundle_dir`, `accuracy`, the sizes and `p50_ms` are None when the parity gate failed.
+    `parity` is the gate's figures (`ParityResult.to_dict()`)."""
 
     model: str
     mixing: str
@@ -57,8 +37,8 @@ class QuickstartRow:
     keras_accuracy: float
     model_bytes: int | None
     bundle_bytes: int | None
-    parity: dict[str, Any]
     p50_ms: float | None = None
+    parity: dict[str, Any]
 
     @property
     def name(self) -> str:
@@ -70,56 +50,27 @@ class QuickstartRow:
 
     def gate_failure(self) -> str:
         parity, thresholds = self.parity, self.parity["thresholds"]
-        text = (
-            f"{self.name}: parity gate failed ({self.recipe}: top-label agreement "
-            f"{100 * parity['agreement']:.2f}%, needs {100 * thresholds['agreement']:g}%"
-        )
+        text = (f"{self.name}: parity gate failed ({self.recipe}: top-label agreement "
+                f"{100 * parity['agreement']:.2f}%, needs {100 * thresholds['agreement']:g}%")
         if thresholds.get("max_abs_probability_diff") is not None:
-            text += (
-                f"; max |Δp| {parity['max_abs_probability_diff']:.2e}, needs <= "
-                f"{thresholds['max_abs_probability_diff']:g}"
-            )
+            text += (f"; max |Δp| {parity['max_abs_probability_diff']:.2e}, needs <= "
+                     f"{thresholds['max_abs_probability_diff']:g}")
         return text + ")"
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "model": self.model,
-            "mixing": self.mixing,
-            "mode": self.mode,
-            "recipe": self.recipe,
-            "run_dir": str(self.run_dir),
-            "bundle_dir": None if self.bundle_dir is None else str(self.bundle_dir),
-            "accuracy": self.accuracy,
-            "keras_accuracy": self.keras_accuracy,
-            "model_bytes": self.model_bytes,
-            "bundle_bytes": self.bundle_bytes,
-            "p50_ms": self.p50_ms,
-            "parity": self.parity,
-        }
+        bundle_dir = None if self.bundle_dir is None else str(self.bundle_dir)
+        return {"name": self.name, **dataclasses.asdict(self), "run_dir": str(self.run_dir),
+                "bundle_dir": bundle_dir}
 
 
 @dataclasses.dataclass
 class QuickstartResult(Provenance):
-    """What a quickstart trained, exported and measured.
-
-    Attributes:
-        out_dir: the output directory.
-        data: what the models were trained on, in words.
-        accuracy_split: "test", or "dev" when the data has no labelled test split.
-        accuracy_examples: texts in that split.
-        sequence_length: the models' length (every text is padded to it).
-        rows: one per model and mode, FNet first within each mode.
-        benchmark: the interleaved benchmark of the bundles (None when no bundle passed its gate).
-        stage_seconds: wall-clock seconds of each stage this run carried out, in order.
-        total_seconds: wall-clock seconds of the whole quickstart (TensorFlow start-up included).
-        reused_seconds: stages an earlier run in the same directory carried out and this one reused
-            (a finished training run, passing bundles): stage -> the seconds it took then, as that
-            run's report recorded them (None when no report recorded it).
-        plan: the data and the training settings (what quickstart.json records).
-        notes: facts worth reading (reuse, held-out dev, ...).
-        created, package_version, command: its `Provenance` (keyword-only).
-    """
+    """What a quickstart trained, exported and measured: the accuracy split ("test", or "dev" when the
+    data has no labelled test split) and its size, one row per model and mode (FNet first within each
+    mode), the interleaved `benchmark` of the bundles (None when none passed its gate), the wall-clock
+    seconds of each stage this run carried out and of the whole, and `reused_seconds`: the stages an
+    earlier run here carried out and this one reused, with the seconds its report recorded (or None).
+    `plan` is what quickstart.json records; `created`, `package_version`, `command` its `Provenance`."""
 
     out_dir: Path
     data: str
@@ -154,10 +105,7 @@ class QuickstartResult(Provenance):
         raise KeyError(f"no row for {mixing} {mode}")
 
     def speedup(self, mode: str) -> float | None:
-        """The Transformer twin's median over FNet's in `mode` (None when either was not timed).
-
-        Taken on the thread-CPU clock where the benchmark measured it (`ratio_clock`).
-        """
+        """The Transformer twin's median over FNet's in `mode` (None when either was not timed)."""
         return self._ratio(self.row("attention", mode), self.row("fourier", mode))
 
     def quantization_speedup(self, mixing: str, mode: str = QUANTIZED_MODE) -> float | None:
@@ -165,6 +113,15 @@ class QuickstartResult(Provenance):
         if mode == "fp32" or "fp32" not in self.modes or mode not in self.modes:
             return None
         return self._ratio(self.row(mixing, "fp32"), self.row(mixing, mode))
+
+    def _ratio(self, slower: QuickstartRow, faster: QuickstartRow) -> float | None:
+        """On the benchmark's thread-CPU clock where it measured it (`BenchmarkResult.ratio`)."""
+        if slower.p50_ms is None or faster.p50_ms is None:
+            return None
+        if self.benchmark is None:
+            return slower.p50_ms / faster.p50_ms
+        ratio = self.benchmark.ratio(slower.name, faster.name)
+        return None if ratio is None else ratio[0]
 
     @property
     def ratio_clock(self) -> str:
@@ -179,62 +136,37 @@ class QuickstartResult(Provenance):
         """The machine's load while the bundles were timed (`MachineLoad`), or None."""
         return None if self.benchmark is None else self.benchmark.machine_load
 
-    def _ratio(self, slower: QuickstartRow, faster: QuickstartRow) -> float | None:
-        if slower.p50_ms is None or faster.p50_ms is None:
-            return None
-        if self.benchmark is not None:
-            ratio = self.benchmark.ratio(slower.name, faster.name)
-            return None if ratio is None else ratio[0]
-        return slower.p50_ms / faster.p50_ms
-
     @property
     def paths(self) -> dict[str, Path]:
-        directory = QuickstartDir(self.out_dir)
-        return {
-            "report_md": directory.report_md,
-            "report_json": directory.report_json,
-            "plot": directory.plot,
-            "bench_json": Path(f"{directory.bench_prefix}.json"),
-            "bench_md": Path(f"{directory.bench_prefix}.md"),
-        }
+        return QuickstartDir(self.out_dir).files
 
     def latency_settings(self) -> str:
         if self.benchmark is None:
             return "not measured (no bundle passed its gate)"
-        data = self.benchmark.to_dict()
-        settings, device = data["settings"], data["device"]
+        settings, device = self.benchmark.to_dict()["settings"], self.benchmark.device
         runtime = device["runtime"] or {"name": "unknown", "version": ""}
-        load = self.load
         clock = "thread-CPU" if self.ratio_clock == "thread_cpu" else "wall-clock"
         return (
             f"p50 of one inference, batch 1, {settings['threads'][0]} thread, {settings['runs']} runs per "
             f"model interleaved, {runtime['name']} {runtime['version']} on {device['cpu_model']} "
             f"({device['cpu_count']} CPUs); "
-            + (f"{load.describe()} while timing; " if load is not None else "")
+            + (f"{self.load.describe()} while timing; " if self.load is not None else "")
             + f"speed-ups are ratios of {clock} medians"
         )
 
-    def load_warning(self) -> str | None:
-        """The warning to show when the machine was overloaded while timing (None otherwise)."""
-        load = self.load
-        return None if load is None else load.warning()
-
     def table_rows(self) -> list[list[str]]:
-        """The table's cells: a header, then one row per model and mode."""
-        accuracy = f"{self.accuracy_split} accuracy"
-        cells = [[
-            "model", "mode", accuracy, "bundle size", "p50 latency", SPEEDUP_VS_TWIN, SPEEDUP_VS_FP32
-        ]]
+        """The table's cells: a header, then one row per model and mode. The speed-ups: the twin's median
+        over FNet's in the row's mode, and the model's fp32 median over its median in the row's mode."""
+        cells = [["model", "mode", f"{self.accuracy_split} accuracy", "bundle size", "p50 latency",
+                  "FNet speed-up vs twin", f"{QUANTIZED_MODE} speed-up vs fp32"]]
         for mode in self.modes:
             speedup = self.speedup(mode)
-            for mixing in ("fourier", "attention"):
-                row = self.row(mixing, mode)
-                quantized = self.quantization_speedup(mixing, mode)
+            for mixing in FNET_AND_TWIN:
+                row, quantized = self.row(mixing, mode), self.quantization_speedup(mixing, mode)
                 cells.append([
-                    row.model,
-                    row.mode,
+                    row.model, row.mode,
                     "-" if row.accuracy is None else f"{100 * row.accuracy:.1f}%",
-                    "gate failed" if row.bundle_bytes is None else f"{row.bundle_bytes / MIB:.2f} MiB",
+                    "gate failed" if row.bundle_bytes is None else f"{row.bundle_bytes / 2**20:.2f} MiB",
                     "-" if row.p50_ms is None else f"{row.p50_ms:.2f} ms",
                     f"{speedup:.2f}x" if mixing == "fourier" and speedup is not None else "",
                     "" if quantized is None else f"{quantized:.2f}x",
@@ -245,7 +177,7 @@ class QuickstartResult(Provenance):
         """What the command prints: the table, the time taken and the report's paths."""
         cells = self.table_rows()
         widths = [max(len(row[column]) for row in cells) for column in range(len(cells[0]))]
-        right = {2, 3, 4, 5, 6}
+        warning = self.load and self.load.warning()
         lines = [
             f"fnet-keras quickstart: {self.rows[0].model} vs {self.rows[1].model} (tiny, length "
             f"{self.sequence_length})",
@@ -253,35 +185,27 @@ class QuickstartResult(Provenance):
             f"accuracy: each bundle in LiteRT on the {self.accuracy_split} split "
             f"({self.accuracy_examples:,} texts)",
             f"latency: {self.latency_settings()}",
-            *([f"WARNING: {self.load_warning()}"] if self.load_warning() else []),
+            *([f"WARNING: {warning}"] if warning else []),
             "",
         ]
-        for number, row in enumerate(cells):
-            line = "  ".join(
-                cell.rjust(width) if column in right else cell.ljust(width)
-                for column, (cell, width) in enumerate(zip(row, widths, strict=True))
-            )
-            lines.append(line.rstrip())
+        for number, row in enumerate(cells):  # the first two columns left-aligned, the figures right
+            aligned = [cell.rjust(width) if column >= 2 else cell.ljust(width)
+                       for column, (cell, width) in enumerate(zip(row, widths, strict=True))]
+            lines.append("  ".join(aligned).rstrip())
             if number == 0:
                 lines.append("  ".join("-" * width for width in widths))
-        lines.append("")
-        lines.append(f"took {_duration(self.total_seconds)} ({self._stage_summary(self.stage_seconds)})")
+        groups: dict[str, float] = {}  # "training fourier" and "training attention" count as "training"
+        for stage, seconds in self.stage_seconds.items():
+            groups[stage.split(" ")[0]] = groups.get(stage.split(" ")[0], 0.0) + seconds
+        lines += ["", f"took {_duration(self.total_seconds)} ("
+                  + ", ".join(f"{group} {_duration(seconds)}" for group, seconds in groups.items()) + ")"]
         if self.reused_seconds:
             lines.append(f"reused from the earlier run here: {self._reused_summary()}")
         lines.extend(f"FAILED: {failure}" for failure in self.failures)
         paths = self.paths
-        lines.append(f"report: {paths['report_md']}")
-        lines.append(f"        {paths['report_json']}")
-        lines.append(f"        {paths['plot']}" if paths["plot"].is_file() else f"plot: {PLOT_MISSING}")
+        lines += [f"report: {paths['report_md']}", f"        {paths['report_json']}",
+                  f"        {paths['plot']}" if paths["plot"].is_file() else f"plot: {PLOT_MISSING}"]
         return "\n".join(lines) + "\n"
-
-    @staticmethod
-    def _stage_summary(stage_seconds: dict[str, float]) -> str:
-        groups: dict[str, float] = {}
-        for stage, seconds in stage_seconds.items():
-            group = stage.split(" ")[0]
-            groups[group] = groups.get(group, 0.0) + seconds
-        return ", ".join(f"{group} {_duration(seconds)}" for group, seconds in groups.items())
 
     def _reused_summary(self) -> str:
         return ", ".join(
@@ -289,56 +213,43 @@ class QuickstartResult(Provenance):
             for stage, seconds in self.reused_seconds.items()
         )
 
-    def all_stage_seconds(self) -> dict[str, float]:
-        """Every stage's seconds: the reused ones as the earlier run took them, then this run's."""
-        known = {stage: seconds for stage, seconds in self.reused_seconds.items() if seconds is not None}
-        return {**known, **self.stage_seconds}
-
     def to_dict(self) -> dict[str, Any]:
+        # The reused stages keep the seconds the earlier run took for them.
+        reused = {stage: seconds for stage, seconds in self.reused_seconds.items() if seconds is not None}
         return {
-            "schema": f"{FORMAT}-report",
-            "schema_version": SCHEMA_VERSION,
-            **self.provenance_dict(),
-            "out_dir": str(self.out_dir),
-            "data": self.data,
-            "accuracy_split": self.accuracy_split,
-            "accuracy_examples": self.accuracy_examples,
-            "sequence_length": self.sequence_length,
+            "schema": f"{FORMAT}-report", "schema_version": SCHEMA_VERSION, **self.provenance_dict(),
+            "out_dir": str(self.out_dir), "data": self.data, "accuracy_split": self.accuracy_split,
+            "accuracy_examples": self.accuracy_examples, "sequence_length": self.sequence_length,
             "rows": [row.to_dict() for row in self.rows],
             "speedup": {mode: self.speedup(mode) for mode in self.modes},
             "quantization_speedup": {
                 row.model: {mode: self.quantization_speedup(row.mixing, mode) for mode in self.modes[1:]}
                 for row in self.rows if row.mode == self.modes[0]
             },
-            "speedup_clock": self.ratio_clock,
-            "latency": self.latency_settings(),
+            "speedup_clock": self.ratio_clock, "latency": self.latency_settings(),
             "load": None if self.load is None else self.load.to_dict(),
-            "passed": self.passed,
-            "failures": self.failures,
+            "passed": self.passed, "failures": self.failures,
             "stage_seconds": {
-                stage: round(seconds, 1) for stage, seconds in self.all_stage_seconds().items()
+                stage: round(seconds, 1) for stage, seconds in {**reused, **self.stage_seconds}.items()
             },
-            "reused_stages": list(self.reused_seconds),
-            "total_seconds": round(self.total_seconds, 1),
-            "plan": self.plan,
-            "notes": list(self.notes),
+            "reused_stages": list(self.reused_seconds), "total_seconds": round(self.total_seconds, 1),
+            "plan": self.plan, "notes": list(self.notes),
             "files": {name: str(path) for name, path in self.paths.items()},
         }
 
     def to_markdown(self) -> str:
-        cells = self.table_rows()
+        cells, warning = self.table_rows(), self.load and self.load.warning()
         lines = [
             "# fnet-keras quickstart",
             "",
-            f"- {self.provenance_line()}"
-            + (f": `{self.command}`" if self.command else ""),
+            f"- {self.provenance_line()}" + (f": `{self.command}`" if self.command else ""),
             f"- data: {self.data}",
             f"- models: `tiny` FNet (Fourier mixing) and its Transformer twin (the same blocks with "
             f"attention), trained from scratch at length {self.sequence_length}",
             f"- accuracy: each bundle run in LiteRT on the {self.accuracy_split} split "
             f"({self.accuracy_examples:,} texts)",
             f"- latency: {self.latency_settings()}; the whole benchmark is in {self.paths['bench_md'].name}",
-            *([f"- **warning**: {self.load_warning()}"] if self.load_warning() else []),
+            *([f"- **warning**: {warning}"] if warning else []),
             f"- took {_duration(self.total_seconds)}: "
             + ", ".join(f"{stage} {_duration(seconds)}" for stage, seconds in self.stage_seconds.items()),
             *([f"- reused from the earlier run here: {self._reused_summary()}"]
@@ -369,8 +280,7 @@ class QuickstartResult(Provenance):
     def save(self) -> dict[str, Path]:
         """Writes report.md, report.json, report.png (without matplotlib: none, and the report says
         so) and bench.json/.md into `out_dir`; returns the paths written."""
-        paths = self.paths
-        written = {}
+        paths, written = self.paths, {}
         if self.benchmark is not None:
             bench_prefix = QuickstartDir(self.out_dir).bench_prefix
             written["bench_json"], written["bench_md"] = self.benchmark.save(bench_prefix)
@@ -396,28 +306,23 @@ def draw_plot(result: QuickstartResult, path: Path) -> bool:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    modes = result.modes
-    colors = dict(zip(FNET_AND_TWIN, ("#1f77b4", "#ff7f0e"), strict=True))
-    models = [(name, MODEL_KINDS[name].title, color) for name, color in colors.items()]
+    modes, width = result.modes, 0.38
     figure, (latency_axes, accuracy_axes) = plt.subplots(1, 2, figsize=(10, 4))
-    width = 0.38
-    for offset, (mixing, label, color) in zip((-width / 2, width / 2), models, strict=True):
-        rows = [result.row(mixing, mode) for mode in modes]
+    colors = ("#1f77b4", "#ff7f0e")
+    for offset, mixing, color in zip((-width / 2, width / 2), FNET_AND_TWIN, colors, strict=True):
+        rows, label = [result.row(mixing, mode) for mode in modes], MODEL_KINDS[mixing].title
         positions = [index + offset for index in range(len(modes))]
         latency_axes.bar(positions, [row.p50_ms or 0.0 for row in rows], width, label=label, color=color)
-        accuracy_axes.bar(
-            positions, [100 * (row.accuracy or 0.0) for row in rows], width, label=label, color=color
-        )
+        accuracy = [100 * (row.accuracy or 0.0) for row in rows]
+        accuracy_axes.bar(positions, accuracy, width, label=label, color=color)
     for index, mode in enumerate(modes):
         speedup = result.speedup(mode)
         if speedup is not None:
-            top = max(result.row(mixing, mode).p50_ms for mixing, _, _ in models)
+            top = max(result.row(mixing, mode).p50_ms for mixing in FNET_AND_TWIN)
             latency_axes.annotate(f"FNet {speedup:.2f}x faster", (index, top), ha="center", va="bottom",
                                   xytext=(0, 4), textcoords="offset points", fontsize=9)
-    for axes, title in (
-        (latency_axes, "p50 latency (ms), LiteRT, 1 thread"),
-        (accuracy_axes, f"{result.accuracy_split} accuracy (%)"),
-    ):
+    titles = ("p50 latency (ms), LiteRT, 1 thread", f"{result.accuracy_split} accuracy (%)")
+    for axes, title in zip((latency_axes, accuracy_axes), titles, strict=True):
         axes.set_xticks(range(len(modes)), modes)
         axes.set_title(title, fontsize=10)
         axes.legend(fontsize=8, loc="lower right" if axes is accuracy_axes else "upper left")
@@ -441,10 +346,3 @@ def _relative(path: Path, root: Path) -> str:
         return str(Path(path).relative_to(root))
     except ValueError:
         return str(path)
-
-
-def rows_in_order(rows: Sequence[QuickstartRow]) -> list[QuickstartRow]:
-    """Mode by mode, FNet first."""
-    order = {"fourier": 0, "attention": 1}
-    modes = list(dict.fromkeys(row.mode for row in rows))
-    return sorted(rows, key=lambda row: (modes.index(row.mode), order.get(row.mixing, 2)))

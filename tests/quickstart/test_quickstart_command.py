@@ -80,7 +80,7 @@ def test_the_command_and_its_planning_load_no_tensorflow():
 
     statements = (
         "import argparse, fnet_keras.quickstart\n"
-        "from fnet_keras.quickstart.command import add_arguments\n"
-        "add_arguments(argparse.ArgumentParser())"
+        "from fnet_keras.cli.planning import add_quickstart_arguments\n"
+        "add_quickstart_arguments(argparse.ArgumentParser())"
     )
     assert packages_loaded_by(statements) == []
