@@ -1,70 +1,38 @@
 """`fnet-keras bench`: latency, memory, delegate and ops of LiteRT models on this device, TF-free.
 
-`benchmark(models, threads=[1, 2], runs=100, warmup=10, texts="texts.txt")` measures, per
-model (a bundle or any .tflite) and thread count:
-
-- `init` (load + allocate tensors, where XNNPACK is applied), `first_inference`,
-  `warmup_avg`, then mean, std and p50/p90/p99 of the counted runs (microseconds; LiteRT
-  benchmark_model's names; statistics in `fnet_keras.edge.bench_stats`). One inference time
-  is one `invoke()` on inputs set beforehand, as benchmark_model times it. The process loads
-  and runs the first model once, untimed, before any cell, so every cell's init and first
-  inference are those of a process past its one-time start-up costs (benchmark_model, one
-  model per process, includes them in its Init);
-- with two or more models, the counted runs are interleaved: in each round every model runs
-  `round_runs` times, the order rotated round by round, all models loaded in one process; the
-  report gives each model's median over the first model's, and the spread of that ratio
-  across rounds (this machine is shared; interleaving spreads its noise over all models);
-- with texts (bundles only), end-to-end latency per text: the bundle's pure-Python tokenizer,
-  then inputs set + invoke + outputs read, reported separately and summed; texts are
-  interleaved across models the same way;
-- the peak resident memory of a fresh process that loads only that model and runs it
-  (`fnet_keras.edge.bench_memory`), next to a baseline process that loads nothing;
-- the thread-CPU median of the same runs beside the wall-clock figures (1 thread: the model
-  computes on the timing thread), and ratios of both; on a loaded machine the thread-CPU ratio
-  is the one to trust;
-- the machine's load while timing (1-minute load average, usable cores; `fnet_keras.edge.
-  machine_load`), with a note when the load exceeded the cores;
-- the delegate that ran (XNNPACK or none: the DELEGATE nodes of the default resolver), the
-  model's own op histogram (`fnet_keras.edge.model_ops`, read from the file without any
-  delegate) and the device (`fnet_keras.edge.device_info`).
-
-The result is a `BenchmarkResult` (`fnet_keras.edge.bench_result` documents the JSON schema);
-`.save(prefix)` writes prefix.json and prefix.md.
-
-Command line: `fnet-keras bench` (`fnet_keras.cli.models`); results on stdout (Markdown, or one
-JSON object with --json), progress and notes on stderr.
+`benchmark()` times each model (a bundle or any .tflite) at each thread count in one process,
+after one untimed load and run, so no cell pays the process's one-time start-up costs (LiteRT's
+benchmark_model, one model per process, counts them in its Init). One inference time is one
+`invoke()` on inputs set beforehand, as benchmark_model times it. With two or more models the
+counted runs and the texts are interleaved, the order rotated round by round, so the noise of a
+shared machine spreads over all models. Every run's thread-CPU time is kept beside the timed
+clock: with 1 thread the model computes on the timing thread, so on a loaded machine that ratio
+is the one to trust. Peak memory: `fnet_keras.edge.bench_memory`; the result and its fields:
+`fnet_keras.edge.bench_result`; the command line: `fnet-keras bench` (`fnet_keras.cli.models`).
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime
 import gc
 import os
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from fnet_keras.argtypes import positive_int
 from fnet_keras.data.errors import DataError
-from fnet_keras.edge.bench_memory import PeakMemory, measure_peak_memory, memory_supported
-from fnet_keras.edge.bench_result import (
-    MEMORY_UNIT,
-    OWN_TOOL,
-    SCHEMA,
-    SCHEMA_VERSION,
-    TIME_UNIT,
-    BenchmarkResult,
-)
+from fnet_keras.edge import model_ops
+from fnet_keras.edge.bench_memory import measure_peak_memory, memory_supported
+from fnet_keras.edge.bench_result import BenchmarkResult
 from fnet_keras.edge.bench_session import (
     CLOCK_THREAD_CPU,
     CLOCK_WALL,
     CLOCKS,
-    BenchTarget,
     TimedModel,
     default_round_runs,
     interleaved_schedule,
     load_target,
-    read_texts,
     rotated_order,
     unique_names,
 )
@@ -79,20 +47,10 @@ from fnet_keras.edge.bench_stats import (
 )
 from fnet_keras.edge.device_info import describe_device
 from fnet_keras.edge.machine_load import MachineLoad, current_load
-from fnet_keras.edge.model_ops import (
-    SOURCE_INTERPRETER,
-    custom_op_counts,
-    float_op_counts,
-    op_counts,
-    read_ops,
-)
-from fnet_keras.edge.runtime import RuntimeInfo, detect_runtime
+from fnet_keras.edge.runtime import detect_runtime
 from fnet_keras.errors import LocatedError
 
-TIMED = "invoke"
 DEFAULT_RUNS, DEFAULT_WARMUP, DEFAULT_MEMORY_RUNS = 100, 10, 10
-EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
-Progress = Callable[[str], None]
 
 
 class BenchUsageError(LocatedError):
@@ -112,9 +70,9 @@ def benchmark(
     runtime: str | None = None,
     seed: int = 0,
     clock: str = CLOCK_WALL,
-    progress: Progress | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> BenchmarkResult:
-    """Benchmarks each model at each thread count (see the module docstring for what is measured).
+    """Benchmarks each model at each thread count (module docstring).
 
     Args:
         models: bundle directories or .zip files, or .tflite files; the first is the
@@ -136,9 +94,8 @@ def benchmark(
         progress: called with one line per step (the CLI prints them on stderr).
 
     Raises:
-        BundleError: a model cannot be read or loaded; DataError: the texts file.
-        EdgeRuntimeError: no interpreter, or an inference failed.
-        BenchUsageError: settings out of range or not supported together.
+        BundleError: a model cannot be read or loaded. DataError: the texts file. EdgeRuntimeError:
+            no interpreter, or an inference failed. BenchUsageError: settings out of range or clashing.
 
     Example:
         result = benchmark(["export/sst2-fp32", "export/sst2-int8"], threads=[1, 2], texts="texts.txt")
@@ -153,65 +110,54 @@ def benchmark(
     runtime_info = detect_runtime(runtime)
     text_list, texts_source = _texts(texts)
     targets = [load_target(path, runtime_info) for path in models]
-    labels = unique_names([target.name for target in targets], [target.path for target in targets])
-    for target, name in zip(targets, labels, strict=True):
+    names = unique_names([target.name for target in targets], [target.path for target in targets])
+    for target, name in zip(targets, names, strict=True):
         target.name = name
+    settings = {
+        "threads": threads, "runs": runs, "warmup": warmup, "round_runs": round_runs,
+        "memory_runs": memory_runs if memory and memory_supported() else None, "texts": texts_source,
+        "text_count": len(text_list), "seed": seed, "timed": "invoke", "clock": clock,
+        "percentile_method": PERCENTILE_METHOD, "std": STD_KIND,
+        "min_runs": {f"p{q}": min_runs_for_percentile(q) for q in PERCENTILES},
+    }
     notes: list[str] = []
-    model_entries = [_describe_model(target, runtime_info, notes) for target in targets]
+    entries = [_describe_model(target, runtime_info, notes) for target in targets]
+    for target in targets if text_list else ():
+        if target.bundle is None:
+            notes.append(f"{target.name}: no end-to-end latency (a bare .tflite has no tokenizer)")
 
     load_before = current_load()
-    cells, comparisons, sessions = _measure(
-        targets, runtime_info, threads, runs, warmup, round_runs, text_list, seed, say, notes, clock
-    )
+    # One untimed load and run first: the process's one-time costs (code paged in, libraries set
+    # up) would otherwise land in the first cell's init and first inference only.
+    TimedModel(targets[0], runtime_info, threads[0], seed).invoke_us()
+    cells, comparisons = [], []
+    for thread_count in threads:
+        thread_cells, comparison = _time_models(
+            targets, entries, runtime_info, thread_count, settings, text_list, say, len(cells)
+        )
+        cells += thread_cells
+        comparisons += [comparison] if comparison else []
     load = MachineLoad.peak(load_before, current_load())
     if load.warning():
         notes.append(load.warning())
-    for entry, target in zip(model_entries, targets, strict=True):
-        session = sessions.get(target.name) or TimedModel(target, runtime_info, 1, seed)
-        entry["inputs"] = [spec.describe() for spec in session.specs]
-        entry["outputs"] = session.outputs
-    del sessions
 
     baseline = None
-    if memory and memory_supported():
+    if settings["memory_runs"]:
         baseline = _measure_memory(cells, targets, runtime_info, memory_runs, seed, say)
     elif memory:
         notes.append("peak memory not measured: it needs os.wait4 and os.posix_spawn (POSIX)")
     else:
         notes.append("peak memory not measured (turned off)")
-    _percentile_notes(runs, len(text_list), notes)
-
-    data = {
-        "schema": SCHEMA,
-        "schema_version": SCHEMA_VERSION,
-        "created_utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "tool": OWN_TOOL,
-        "time_unit": TIME_UNIT,
-        "memory_unit": MEMORY_UNIT,
-        "settings": {
-            "threads": threads,
-            "runs": runs,
-            "warmup": warmup,
-            "round_runs": round_runs,
-            "memory_runs": memory_runs if baseline is not None else None,
-            "texts": texts_source,
-            "text_count": len(text_list),
-            "seed": seed,
-            "timed": TIMED,
-            "clock": clock,
-            "percentile_method": PERCENTILE_METHOD,
-            "std": STD_KIND,
-            "min_runs": {f"p{q}": min_runs_for_percentile(q) for q in PERCENTILES},
-        },
-        "device": describe_device(runtime_info),
-        "load": load.to_dict(),
-        "memory_baseline": baseline,
-        "models": model_entries,
-        "cells": cells,
-        "comparisons": comparisons,
-        "notes": notes,
-    }
-    return BenchmarkResult(data)
+    for q in PERCENTILES:
+        needed = min_runs_for_percentile(q)
+        if runs < needed:
+            notes.append(f"p{q} not reported: {runs} counted runs, it needs at least {needed}")
+        if 0 < len(text_list) < needed:
+            notes.append(f"end-to-end p{q} not reported: {len(text_list)} texts, it needs at least {needed}")
+    return BenchmarkResult.measured(
+        settings=settings, device=describe_device(runtime_info), load=load.to_dict(),
+        memory_baseline=baseline, models=entries, cells=cells, comparisons=comparisons, notes=notes,
+    )
 
 
 def _check_settings(models, threads, runs, warmup, round_runs, memory_runs, clock) -> None:
@@ -219,17 +165,11 @@ def _check_settings(models, threads, runs, warmup, round_runs, memory_runs, cloc
         raise BenchUsageError("no models to benchmark")
     if not threads:
         raise BenchUsageError("no thread counts")
-    for name, value in (
-        ("runs", runs),
-        ("warmup", warmup),
-        ("round_runs", round_runs),
-        ("memory_runs", memory_runs),
-    ):
+    counts = {"runs": runs, "warmup": warmup, "round_runs": round_runs, "memory_runs": memory_runs}
+    checks = [(f"{name} must be an integer", value) for name, value in counts.items()]
+    for what, value in checks + [("thread counts must be integers", value) for value in threads]:
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise BenchUsageError(f"{name} must be an integer >= 1, got {value!r}")
-    for value in threads:
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise BenchUsageError(f"thread counts must be integers >= 1, got {value!r}")
+            raise BenchUsageError(f"{what} >= 1, got {value!r}")
     if len(set(threads)) != len(threads):
         raise BenchUsageError(f"thread counts repeat: {threads}")
     if clock not in CLOCKS:
@@ -242,32 +182,36 @@ def _check_settings(models, threads, runs, warmup, round_runs, memory_runs, cloc
 
 
 def _texts(texts) -> tuple[list[str], str | None]:
+    """The texts, and how the report names them: a UTF-8 file's non-blank lines (bad bytes replaced)."""
     if texts is None:
         return [], None
-    if isinstance(texts, (str, os.PathLike)):
-        return read_texts(texts), os.fspath(texts)
-    text_list = list(texts)
-    if not text_list or not all(isinstance(text, str) for text in text_list):
-        raise DataError("texts must be a non-empty list of strings")
-    return text_list, "(texts given in code)"
+    if not isinstance(texts, (str, os.PathLike)):
+        text_list = list(texts)
+        if not text_list or not all(isinstance(text, str) for text in text_list):
+            raise DataError("texts must be a non-empty list of strings")
+        return text_list, "(texts given in code)"
+    try:
+        data = Path(texts).read_bytes()
+    except OSError as error:
+        raise DataError(f"cannot read the texts file: {error.strerror}", texts) from None
+    lines = data.decode("utf-8", "replace").split("\n")
+    text_list = [line.removesuffix("\r") for line in lines if line.strip()]
+    if not text_list:
+        raise DataError("the texts file holds no text (one text per line)", texts)
+    return text_list, os.fspath(texts)
 
 
-def _describe_model(target: BenchTarget, runtime: RuntimeInfo, notes: list[str]) -> dict[str, Any]:
-    ops = read_ops(target.model_bytes, runtime=runtime, path=target.path)
-    if ops.source == SOURCE_INTERPRETER:
+def _describe_model(target, runtime, notes: list[str]) -> dict[str, Any]:
+    ops = model_ops.read_ops(target.model_bytes, runtime=runtime, path=target.path)
+    if ops.source == model_ops.SOURCE_INTERPRETER:
         notes.append(
             f"{target.name}: ops listed by the interpreter (no ai_edge_litert schema module installed): "
             f"main subgraph only"
         )
     return {
-        **target.describe(),
-        "inputs": [],
-        "outputs": [],
-        "ops": op_counts(ops),
-        "op_count": len(ops),
-        "float_ops": float_op_counts(ops),
-        "custom_ops": custom_op_counts(ops),
-        "op_reader": ops.source,
+        **target.describe(), "inputs": [], "outputs": [],  # Filled in once the model is loaded.
+        "ops": model_ops.op_counts(ops), "op_count": len(ops), "float_ops": model_ops.float_op_counts(ops),
+        "custom_ops": model_ops.custom_op_counts(ops), "op_reader": ops.source,
     }
 
 
@@ -275,148 +219,108 @@ def _round(value: float) -> float:
     return round(value, 3)  # Nanosecond resolution in microseconds.
 
 
-def _measure(targets, runtime, threads, runs, warmup, round_runs, text_list, seed, say, notes, clock):
-    """This package's timer: every model per thread count, interleaved; cells, comparisons, last sessions."""
-    cells, comparisons, last_sessions = [], [], {}
-    total = len(targets) * len(threads)
-    text_targets = (
-        [index for index, target in enumerate(targets) if target.bundle is not None] if text_list else []
-    )
-    if text_list:
-        for target in targets:
-            if target.bundle is None:
-                notes.append(f"{target.name}: no end-to-end latency (a bare .tflite has no tokenizer)")
-    # One untimed load and run first: the process's one-time costs (code paged in, libraries set
-    # up) would otherwise land in the first cell's init and first inference only.
-    TimedModel(targets[0], runtime, threads[0], seed).invoke_us()
-    for thread_count in threads:
-        say(f"{thread_count} thread(s): loading and warming up {len(targets)} model(s)")
-        last_sessions.clear()  # The previous thread count's interpreters go before these load.
-        sessions, warmups = [], []
-        for target in targets:
-            session = TimedModel(target, runtime, thread_count, seed, clock)
-            if target.bundle is not None and text_list:
-                session.check_text_inputs()
-            sessions.append(session)
-            warmups.append([_round(session.invoke_us()) for _ in range(warmup)])
-        schedule = interleaved_schedule(len(targets), runs, round_runs)
-        rounds = schedule[-1][0] + 1
-        samples = [[] for _ in targets]
-        # The thread-CPU time of every counted run as well (1 thread: the model computes on this
-        # thread), so ratios can be taken on the clock that other processes barely touch.
-        cpu_samples = [[] for _ in targets]
-        by_round = [[[] for _ in range(rounds)] for _ in targets]
-        say(f"{thread_count} thread(s): {runs} counted runs per model in {rounds} round(s)")
-        gc_was_enabled = gc.isenabled()
-        gc.disable()  # A collection inside a timed run would be charged to the model.
-        try:
-            for round_index, model_index, count in schedule:
-                session = sessions[model_index]
-                for _ in range(count):
-                    wall_us, cpu_us = session.invoke_both_us()
-                    elapsed = _round(cpu_us if clock == CLOCK_THREAD_CPU else wall_us)
-                    samples[model_index].append(elapsed)
-                    cpu_samples[model_index].append(cpu_us)
-                    by_round[model_index][round_index].append(elapsed)
-            end_to_end = {index: ([], [], []) for index in text_targets}
-            if text_targets:
-                say(f"{thread_count} thread(s): {len(text_list)} texts end to end")
-            for step, text in enumerate(text_list):
-                for position in rotated_order(len(text_targets), step):
-                    index = text_targets[position]
-                    tokenize_us, inference_us = sessions[index].text_us(text)
-                    series = end_to_end[index]
-                    series[0].append(_round(tokenize_us))
-                    series[1].append(_round(inference_us))
-                    series[2].append(_round(tokenize_us + inference_us))
-        finally:
-            if gc_was_enabled:
-                gc.enable()
-        thread_cells = []
-        for index, (target, session) in enumerate(zip(targets, sessions, strict=True)):
-            stats = LatencyStats.of(samples[index])
-            cell = {
-                "model": target.name,
-                "threads": thread_count,
-                "init": _round(session.init_us),
-                "first_inference": warmups[index][0],
-                "warmup_avg": _round(sum(warmups[index]) / len(warmups[index])),
-                "warmup_count": len(warmups[index]),
-                **{key: _maybe_round(value) for key, value in stats.to_dict("inference_").items()},
-                "inference_cpu_p50": _cpu_p50(cpu_samples[index], thread_count),
-                "inference_samples": samples[index],
-                # Medians of 3-decimal samples have at most 4 decimals: round off float noise only.
-                "round_p50": [round(median(values), 4) for values in by_round[index]],
-                "delegate": session.delegate or "none",
-                "delegate_partitions": session.delegate_partitions,
-                "memory": None,
-                "end_to_end": None,
-            }
-            if index in end_to_end:
-                tokenize, inference, total_us = end_to_end[index]
-                cell["end_to_end"] = {
-                    "text_count": len(total_us),
-                    "tokenize": _stats_dict(tokenize),
-                    "inference": _stats_dict(inference),
-                    "total": _stats_dict(total_us),
-                }
-            thread_cells.append(cell)
-            say(
-                f"[{len(cells) + len(thread_cells)}/{total}] {target.name}, {thread_count} thread(s): "
-                f"p50 {median(samples[index]):.1f} us, init {session.init_us:.0f} us, "
-                f"delegate {cell['delegate']}"
-            )
-        # Keep only the last interpreter of each model (its inputs and outputs go in the report).
-        last_sessions = {target.name: session for target, session in zip(targets, sessions, strict=True)}
-        del sessions, session
-        cells += thread_cells
-        if len(targets) > 1:
-            comparison = _comparison(thread_count, targets, samples, by_round, end_to_end)
-            for entry, cell in zip(comparison["models"], thread_cells[1:], strict=True):
-                reference_cpu = thread_cells[0]["inference_cpu_p50"]
-                entry["cpu_p50_ratio"] = (
-                    cell["inference_cpu_p50"] / reference_cpu
-                    if cell["inference_cpu_p50"] is not None and reference_cpu
-                    else None
-                )
-            comparisons.append(comparison)
-    return cells, comparisons, last_sessions
+def _stats(values: list[float], prefix: str = "") -> dict[str, Any]:
+    stats = LatencyStats.of(values).to_dict(prefix)
+    return {key: _round(value) if isinstance(value, float) else value for key, value in stats.items()}
 
 
-def _cpu_p50(cpu_samples: list[float], thread_count: int) -> float | None:
-    """The thread-CPU median, where it is the model's cost: with 1 thread (more compute elsewhere too)."""
-    return round(median(cpu_samples), 3) if thread_count == 1 and cpu_samples else None
+def _time_models(targets, entries, runtime, threads, settings, texts, say, done):
+    """Every model's cell at one thread count, and their comparison (None for one model)."""
+    runs, warmup, clock = settings["runs"], settings["warmup"], settings["clock"]
+    say(f"{threads} thread(s): loading and warming up {len(targets)} model(s)")
+    sessions, warmups = [], []
+    for target, entry in zip(targets, entries, strict=True):
+        session = TimedModel(target, runtime, threads, settings["seed"])
+        if target.bundle is not None and texts:
+            session.check_text_inputs()
+        entry["inputs"] = [spec.describe() for spec in session.specs]
+        entry["outputs"] = session.outputs
+        sessions.append(session)
+        warmups.append([_round(session.invoke_us(clock)) for _ in range(warmup)])
+    schedule = interleaved_schedule(len(targets), runs, settings["round_runs"])
+    rounds = schedule[-1][0] + 1
+    samples, cpu_samples = [[] for _ in targets], [[] for _ in targets]
+    by_round = [[[] for _ in range(rounds)] for _ in targets]
+    with_texts = [index for index, target in enumerate(targets) if target.bundle is not None and texts]
+    end_to_end = {index: ([], [], []) for index in with_texts}  # tokenize, inference, total
+    say(f"{threads} thread(s): {runs} counted runs per model in {rounds} round(s)")
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # A collection inside a timed run would be charged to the model.
+    try:
+        for round_index, model, count in schedule:
+            for _ in range(count):
+                wall_us, cpu_us = sessions[model].invoke_both_us()
+                elapsed = _round(cpu_us if clock == CLOCK_THREAD_CPU else wall_us)
+                samples[model].append(elapsed)
+                cpu_samples[model].append(cpu_us)
+                by_round[model][round_index].append(elapsed)
+        if with_texts:
+            say(f"{threads} thread(s): {len(texts)} texts end to end")
+        for step, text in enumerate(texts):
+            for position in rotated_order(len(with_texts), step):
+                index = with_texts[position]
+                tokenize_us, inference_us = sessions[index].text_us(text)
+                tokenize, inference, total = end_to_end[index]
+                tokenize.append(_round(tokenize_us))
+                inference.append(_round(inference_us))
+                total.append(_round(tokenize_us + inference_us))
+    finally:
+        if gc_was_enabled:
+            gc.enable()
 
-
-def _maybe_round(value):
-    return _round(value) if isinstance(value, float) else value
-
-
-def _stats_dict(values: list[float]) -> dict[str, Any]:
-    return {key: _maybe_round(value) for key, value in LatencyStats.of(values).to_dict().items()}
-
-
-def _comparison(thread_count, targets, samples, by_round, end_to_end) -> dict[str, Any]:
-    reference = median(samples[0])
+    cells = []
+    for index, (target, session, warm) in enumerate(zip(targets, sessions, warmups, strict=True)):
+        cell = {
+            "model": target.name,
+            "threads": threads,
+            "init": _round(session.init_us),
+            "first_inference": warm[0],
+            "warmup_avg": _round(sum(warm) / len(warm)),
+            "warmup_count": len(warm),
+            **_stats(samples[index], "inference_"),
+            # With more threads the model computes on other threads too: the timing thread's CPU
+            # time is then not its cost.
+            "inference_cpu_p50": round(median(cpu_samples[index]), 3) if threads == 1 else None,
+            "inference_samples": samples[index],
+            # Medians of 3-decimal samples have at most 4 decimals: round off float noise only.
+            "round_p50": [round(median(values), 4) for values in by_round[index]],
+            # The default resolver's only delegate is XNNPACK; a DELEGATE node means it took part.
+            "delegate": "XNNPACK" if session.delegate_partitions else "none",
+            "delegate_partitions": session.delegate_partitions,
+            "memory": None,
+            "end_to_end": None,
+        }
+        if index in end_to_end:
+            tokenize, inference, total = end_to_end[index]
+            cell["end_to_end"] = {"text_count": len(total), "tokenize": _stats(tokenize),
+                                  "inference": _stats(inference), "total": _stats(total)}
+        cells.append(cell)
+        say(
+            f"[{done + len(cells)}/{len(targets) * len(settings['threads'])}] {target.name}, {threads} "
+            f"thread(s): p50 {median(samples[index]):.1f} us, init {session.init_us:.0f} us, "
+            f"delegate {cell['delegate']}"
+        )
+    if len(targets) == 1:
+        return cells, None
+    reference, reference_cpu = median(samples[0]), cells[0]["inference_cpu_p50"]
     reference_rounds = [median(values) for values in by_round[0]]
     reference_total = median(end_to_end[0][2]) if 0 in end_to_end else None
-    entries = []
+    ratios = []
     for index in range(1, len(targets)):
-        round_ratios = [
-            median(values) / base for values, base in zip(by_round[index], reference_rounds, strict=True)
-        ]
+        cpu = cells[index]["inference_cpu_p50"]
+        round_ratios = [median(values) / base
+                        for values, base in zip(by_round[index], reference_rounds, strict=True)]
         total_ratio = None
         if reference_total and index in end_to_end:
             total_ratio = median(end_to_end[index][2]) / reference_total
-        entries.append(
-            {
-                "model": targets[index].name,
-                "p50_ratio": median(samples[index]) / reference,
-                "round_ratio": spread(round_ratios),
-                "end_to_end_p50_ratio": total_ratio,
-            }
-        )
-    return {"threads": thread_count, "reference": targets[0].name, "models": entries}
+        ratios.append({
+            "model": targets[index].name,
+            "p50_ratio": median(samples[index]) / reference,
+            "round_ratio": spread(round_ratios),
+            "end_to_end_p50_ratio": total_ratio,
+            "cpu_p50_ratio": cpu / reference_cpu if cpu is not None and reference_cpu else None,
+        })
+    return cells, {"threads": threads, "reference": targets[0].name, "models": ratios}
 
 
 def _measure_memory(cells, targets, runtime, memory_runs, seed, say) -> dict[str, Any]:
@@ -428,37 +332,15 @@ def _measure_memory(cells, targets, runtime, memory_runs, seed, say) -> dict[str
         target = by_name[cell["model"]]
         say(f"memory: {cell['model']}, {cell['threads']} thread(s)")
         peak = measure_peak_memory(
-            runtime,
-            target.model_bytes,
-            threads=cell["threads"],
-            runs=memory_runs,
-            seed=seed,
+            runtime, target.model_bytes, threads=cell["threads"], runs=memory_runs, seed=seed,
             vocabulary_size=target.vocabulary_size,
         )
-        cell["memory"] = _memory_entry(peak, baseline)
+        cell["memory"] = {
+            "peak_rss_bytes": peak.peak_rss_bytes,
+            "above_baseline_bytes": peak.peak_rss_bytes - baseline.peak_rss_bytes,
+            "vm_hwm_bytes": peak.vm_hwm_bytes, "runs": peak.runs, "source": "wait4",
+        }
     return {"peak_rss_bytes": baseline.peak_rss_bytes, "vm_hwm_bytes": baseline.vm_hwm_bytes}
-
-
-def _memory_entry(peak: PeakMemory, baseline: PeakMemory) -> dict[str, Any]:
-    return {
-        "peak_rss_bytes": peak.peak_rss_bytes,
-        "above_baseline_bytes": peak.peak_rss_bytes - baseline.peak_rss_bytes,
-        "vm_hwm_bytes": peak.vm_hwm_bytes,
-        "runs": peak.runs,
-        "source": "wait4",
-    }
-
-
-def _percentile_notes(runs: int, text_count: int, notes: list[str]) -> None:
-    for q in PERCENTILES:
-        needed = min_runs_for_percentile(q)
-        if runs < needed:
-            notes.append(f"p{q} not reported: {runs} counted runs, it needs at least {needed}")
-        if 0 < text_count < needed:
-            notes.append(f"end-to-end p{q} not reported: {text_count} texts, it needs at least {needed}")
-
-
-# Command line ----------------------------------------------------------------------------------
 
 
 def thread_list(text: str) -> list[int]:

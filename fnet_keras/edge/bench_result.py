@@ -1,67 +1,55 @@
 """`BenchmarkResult`: what `fnet-keras bench` measured, as a versioned JSON document and a Markdown report.
 
-The JSON document (schema "fnet-keras-bench", `schema_version` 1) is what later tools read
-(latency sweeps, the budget tool). Times are microseconds (`time_unit: "us"`), memory is
-bytes; a figure that was not measured, or that too few runs cannot support, is null. Fields:
+The JSON document is what later tools read (latency sweeps, the budget tool). Times are
+microseconds, memory bytes; a figure not measured, or that too few runs cannot support, is null.
 
-- `schema`, `schema_version`: "fnet-keras-bench", 1. A reader refuses other versions.
-  Additive changes (a new optional field) keep the version; renaming, removing or changing
-  the meaning of a field bumps it.
-- `created_utc`: ISO 8601 time the run finished, e.g. "2026-11-30T03:21:00Z".
-- `tool`: what timed the models: "fnet-keras" (this package, the Python interpreter API); documents
-  of earlier versions may say "benchmark_model" (LiteRT's native binary) or "litert-benchmark"
-  (ai-edge-litert's Python benchmark script).
-- `time_unit`: "us". `memory_unit`: "bytes".
-- `settings`: `threads` (list), `runs` (counted runs per model and thread count),
-  `warmup` (warmup runs, the first of which is the first inference), `round_runs` (runs per
-  model per interleaving round), `memory_runs` (inferences in each memory process; null when
-  memory was not measured), `texts` (the texts file or null), `text_count`, `seed` (synthetic
-  inputs), `timed` (what one inference time covers: "invoke"), `clock` (optional: "wall",
-  the default, or "thread_cpu", the CPU time of the calling thread), `percentile_method`
-  ("linear"), `std` ("population"), `min_runs` ({"p50": 2, "p90": 10, "p99": 100}: a
-  percentile is null with fewer runs; see `fnet_keras.edge.bench_stats`).
-- `device`: `cpu_model`, `cpu_count`, `usable_cpus` (affinity), `machine`, `system`,
-  `release`, `platform`, `memory_total_bytes`, `python`, `numpy`, `runtime` ({"name",
-  "version"} of the interpreter package).
-- `load` (optional: results saved before it existed lack it): the machine's load while timing,
-  {"load_1min" (the highest 1-minute load average seen before and after timing, or null where
-  the OS has none), "cores" (usable CPUs), "overloaded" (load_1min > cores: wall-clock figures
-  are inflated; a note says so)}; see `fnet_keras.edge.machine_load`.
+- `schema`, `schema_version`: "fnet-keras-bench", 1; a reader refuses other versions. Additive
+  changes (a new optional field) keep the version; renaming, removing or changing the meaning
+  of a field bumps it.
+- `created_utc` (when the run finished, "2026-11-30T03:21:00Z"); `tool`: "fnet-keras" (this
+  package's timer; documents of earlier versions may say "benchmark_model" or
+  "litert-benchmark", LiteRT's native and Python benchmarks); `time_unit` "us"; `memory_unit`
+  "bytes".
+- `settings`: `threads`, `runs` (counted runs per model and thread count), `warmup` (the first
+  is the first inference), `round_runs` (runs per model per interleaving round), `memory_runs`
+  (null when memory was not measured), `texts` (the texts file or null), `text_count`, `seed`
+  (synthetic inputs), `timed` ("invoke"), `clock` (optional: "wall", the default, or
+  "thread_cpu", the CPU time of the calling thread), `percentile_method` ("linear"), `std`
+  ("population"), `min_runs` ({"p50": 2, "p90": 10, "p99": 100}: a percentile is null with
+  fewer runs; `fnet_keras.edge.bench_stats`).
+- `device`: `cpu_model`, `cpu_count`, `usable_cpus` (affinity), `machine`, `system`, `release`,
+  `platform`, `memory_total_bytes`, `python`, `numpy`, `runtime` ({"name", "version"}).
+- `load` (optional: older results lack it): {"load_1min" (the highest 1-minute load average
+  before and after timing, or null), "cores" (usable CPUs), "overloaded" (load_1min > cores:
+  wall-clock figures are inflated; a note says so)}; `fnet_keras.edge.machine_load`.
 - `memory_baseline`: {"peak_rss_bytes", "vm_hwm_bytes"} of a process that imports the same
   modules and loads no model, or null.
-- `models`: one object per model, in command-line order (the first is the reference of
-  every ratio): `name` (unique), `path`, `kind` ("bundle" or "tflite"), `bytes`, `sha256`,
-  `quantization` and `sequence_length` (bundles; else null), `inputs` (list of {"name",
-  "dtype", "shape", "role", "fill"}), `outputs` (list of {"name", "dtype", "shape"}), `ops`
-  (op name -> count, read from the file without any delegate, so no DELEGATE node),
-  `op_count`, `float_ops`, `custom_ops` (name -> count), `op_reader` ("schema" or
-  "interpreter", see `fnet_keras.edge.model_ops`).
-- `cells`: one object per model and thread count:
-  `model` (a model name), `threads`;
-  LiteRT benchmark_model's figures under its names: `init` (load + allocate tensors, where
-  the default delegate is applied; with "fnet-keras", in a process that already loaded and
-  ran a model once), `first_inference`, `warmup_avg` (all warmup runs, the first included),
-  `inference_avg`, `inference_std`;
-  then `warmup_count`, `inference_count`, `inference_min`, `inference_max`,
-  `inference_p50`, `inference_p90`, `inference_p99`; `inference_cpu_p50` (optional: the
-  median CPU time of the timing thread over the same runs, with 1 thread; null with more
-  threads or from a tool); `inference_samples` (every counted
-  run in the order run; empty when a tool gives none); `round_p50` (median of each
-  interleaving round, in round order; empty for tools);
-  `delegate` ("XNNPACK", "none", or "unknown" when a tool does not say) and
-  `delegate_partitions` (DELEGATE nodes; null if unknown);
-  `memory`: {"peak_rss_bytes", "above_baseline_bytes", "vm_hwm_bytes", "runs", "source"
-  ("wait4" or the tool's name)} or null;
-  `end_to_end`: null, or {"text_count", "tokenize", "inference", "total"}, each a stats
-  object {"count", "avg", "std", "min", "max", "p50", "p90", "p99"} over the texts (tokenize:
-  the bundle's pure-Python tokenizer; inference: inputs set, invoke, outputs read; total:
-  their sum per text).
-- `comparisons`: with two or more models, per thread count: {"threads", "reference" (the
-  first model), "models": [{"model", "p50_ratio" (its inference_p50 / the reference's),
-  "round_ratio": {"min", "median", "max"} of the per-round median ratios (null for tools),
-  "end_to_end_p50_ratio" (total p50 ratio, or null), "cpu_p50_ratio" (optional: the ratio of
-  the thread-CPU medians, or null; the ratio to trust on a loaded machine)}]}.
-- `notes`: list of strings (omitted percentiles, skipped measurements, caveats).
+- `models`, in command-line order (the first is the reference of every ratio): `name` (unique),
+  `path`, `kind` ("bundle" or "tflite"), `bytes`, `sha256`, `quantization` and
+  `sequence_length` (null for a .tflite), `inputs` ([{"name", "dtype", "shape", "role",
+  "fill"}]), `outputs` ([{"name", "dtype", "shape"}]), `ops` (op name -> count, read from the
+  file without any delegate), `op_count`, `float_ops`, `custom_ops`, `op_reader` ("schema" or
+  "interpreter"; `fnet_keras.edge.model_ops`).
+- `cells`, one per model and thread count: `model`, `threads`; LiteRT benchmark_model's
+  figures under its names: `init` (load + allocate tensors, where the default delegate is
+  applied; with "fnet-keras", in a process that already loaded and ran a model once),
+  `first_inference`, `warmup_avg` (all warmup runs), `inference_avg`, `inference_std`; then
+  `warmup_count`, `inference_count`, `inference_min`, `inference_max`, `inference_p50`,
+  `inference_p90`, `inference_p99`; `inference_cpu_p50` (optional: median CPU time of the timing
+  thread over the same runs, with 1 thread; else null); `inference_samples` (every counted run
+  in the order run; empty from a tool); `round_p50` (median of each interleaving round; empty
+  from a tool); `delegate` ("XNNPACK", "none", or "unknown") and `delegate_partitions`
+  (DELEGATE nodes, or null); `memory`: null or {"peak_rss_bytes", "above_baseline_bytes",
+  "vm_hwm_bytes", "runs", "source" ("wait4" or the tool's name)}; `end_to_end`: null or
+  {"text_count", "tokenize", "inference", "total"}, each {"count", "avg", "std", "min", "max",
+  "p50", "p90", "p99"} over the texts (tokenize: the bundle's pure-Python tokenizer; inference:
+  inputs set, invoke, outputs read; total: their sum per text).
+- `comparisons`, with two or more models, per thread count: {"threads", "reference" (the first
+  model), "models": [{"model", "p50_ratio" (its inference_p50 / the reference's),
+  "round_ratio" ({"min", "median", "max"} of the per-round median ratios, or null),
+  "end_to_end_p50_ratio" (or null), "cpu_p50_ratio" (optional: the ratio of the thread-CPU
+  medians, or null; the one to trust on a loaded machine)}]}.
+- `notes`: strings (omitted percentiles, skipped measurements, caveats).
 """
 
 from __future__ import annotations
@@ -73,127 +61,70 @@ import os
 from pathlib import Path
 from typing import Any
 
-from fnet_keras.atomic import write_text_atomic
+from fnet_keras.atomic import utc_timestamp, write_text_atomic
 from fnet_keras.edge.machine_load import MachineLoad
 from fnet_keras.errors import LocatedError
 from fnet_keras.report_tables import markdown_table
+from fnet_keras.report_tables import ms as three_decimals
 
 SCHEMA = "fnet-keras-bench"
 SCHEMA_VERSION = 1
 TIME_UNIT = "us"
 MEMORY_UNIT = "bytes"
 OWN_TOOL = "fnet-keras"
-# What a saved document's `tool` may say: this package's timer, or LiteRT's two benchmarks, which
-# documents of earlier versions can name (they stay readable).
+# Documents of earlier versions may name LiteRT's two benchmarks; they stay readable.
 TOOLS = (OWN_TOOL, "benchmark_model", "litert-benchmark")
 DELEGATES = ("XNNPACK", "none", "unknown")
 STATS_FIELDS = ("count", "avg", "std", "min", "max", "p50", "p90", "p99")
 
 _NUMBER = (int, float)
-_OPTIONAL_NUMBER = (int, float, type(None))
-_OPTIONAL_INT = (int, type(None))
-_OPTIONAL_STR = (str, type(None))
+_NUMBER_OR_NULL, _INT_OR_NULL = (int, float, type(None)), (int, type(None))
+_STR_OR_NULL, _OBJECT_OR_NULL = (str, type(None)), (dict, type(None))
 _TOP = {
-    "schema": str,
-    "schema_version": int,
-    "created_utc": str,
-    "tool": str,
-    "time_unit": str,
-    "memory_unit": str,
-    "settings": dict,
-    "device": dict,
-    "memory_baseline": (dict, type(None)),
-    "models": list,
-    "cells": list,
-    "comparisons": list,
-    "notes": list,
+    "schema": str, "schema_version": int, "created_utc": str, "tool": str, "time_unit": str,
+    "memory_unit": str, "settings": dict, "device": dict, "memory_baseline": _OBJECT_OR_NULL,
+    "models": list, "cells": list, "comparisons": list, "notes": list,
 }
 _SETTINGS = {
-    "threads": list,
-    "runs": int,
-    "warmup": int,
-    "round_runs": _OPTIONAL_INT,
-    "memory_runs": _OPTIONAL_INT,
-    "texts": _OPTIONAL_STR,
-    "text_count": int,
-    "seed": int,
-    "timed": str,
-    "percentile_method": str,
-    "std": str,
-    "min_runs": dict,
+    "threads": list, "runs": int, "warmup": int, "round_runs": _INT_OR_NULL, "memory_runs": _INT_OR_NULL,
+    "texts": _STR_OR_NULL, "text_count": int, "seed": int, "timed": str, "percentile_method": str,
+    "std": str, "min_runs": dict,
 }
 _DEVICE = {
-    "cpu_model": str,
-    "cpu_count": _OPTIONAL_INT,
-    "usable_cpus": _OPTIONAL_INT,
-    "machine": str,
-    "system": str,
-    "release": str,
-    "platform": str,
-    "memory_total_bytes": _OPTIONAL_INT,
-    "python": str,
-    "numpy": str,
-    "runtime": (dict, type(None)),
+    "cpu_model": str, "cpu_count": _INT_OR_NULL, "usable_cpus": _INT_OR_NULL, "machine": str,
+    "system": str, "release": str, "platform": str, "memory_total_bytes": _INT_OR_NULL, "python": str,
+    "numpy": str, "runtime": _OBJECT_OR_NULL,
 }
-_BASELINE = {"peak_rss_bytes": int, "vm_hwm_bytes": _OPTIONAL_INT}
-_LOAD = {"load_1min": _OPTIONAL_NUMBER, "cores": _OPTIONAL_INT, "overloaded": bool}
-# Fields added after schema version 1 was first written: checked where present.
-_OPTIONAL_CELL = {"inference_cpu_p50": _OPTIONAL_NUMBER}
-_OPTIONAL_RATIO = {"cpu_p50_ratio": _OPTIONAL_NUMBER}
+_BASELINE = {"peak_rss_bytes": int, "vm_hwm_bytes": _INT_OR_NULL}
+_LOAD = {"load_1min": _NUMBER_OR_NULL, "cores": _INT_OR_NULL, "overloaded": bool}
 _MODEL = {
-    "name": str,
-    "path": str,
-    "kind": str,
-    "bytes": int,
-    "sha256": str,
-    "quantization": _OPTIONAL_STR,
-    "sequence_length": _OPTIONAL_INT,
-    "inputs": list,
-    "outputs": list,
-    "ops": dict,
-    "op_count": int,
-    "float_ops": dict,
-    "custom_ops": dict,
-    "op_reader": str,
+    "name": str, "path": str, "kind": str, "bytes": int, "sha256": str, "quantization": _STR_OR_NULL,
+    "sequence_length": _INT_OR_NULL, "inputs": list, "outputs": list, "ops": dict, "op_count": int,
+    "float_ops": dict, "custom_ops": dict, "op_reader": str,
 }
 _CELL = {
-    "model": str,
-    "threads": int,
-    "init": _OPTIONAL_NUMBER,
-    "first_inference": _OPTIONAL_NUMBER,
-    "warmup_avg": _OPTIONAL_NUMBER,
-    "warmup_count": _OPTIONAL_INT,
-    "inference_count": int,
-    "inference_avg": _NUMBER,
-    "inference_std": _OPTIONAL_NUMBER,
-    "inference_min": _OPTIONAL_NUMBER,
-    "inference_max": _OPTIONAL_NUMBER,
-    "inference_p50": _OPTIONAL_NUMBER,
-    "inference_p90": _OPTIONAL_NUMBER,
-    "inference_p99": _OPTIONAL_NUMBER,
-    "inference_samples": list,
-    "round_p50": list,
-    "delegate": str,
-    "delegate_partitions": _OPTIONAL_INT,
-    "memory": (dict, type(None)),
-    "end_to_end": (dict, type(None)),
+    "model": str, "threads": int, "init": _NUMBER_OR_NULL, "first_inference": _NUMBER_OR_NULL,
+    "warmup_avg": _NUMBER_OR_NULL, "warmup_count": _INT_OR_NULL, "inference_count": int,
+    "inference_avg": _NUMBER, "inference_std": _NUMBER_OR_NULL, "inference_min": _NUMBER_OR_NULL,
+    "inference_max": _NUMBER_OR_NULL, "inference_p50": _NUMBER_OR_NULL, "inference_p90": _NUMBER_OR_NULL,
+    "inference_p99": _NUMBER_OR_NULL, "inference_samples": list, "round_p50": list, "delegate": str,
+    "delegate_partitions": _INT_OR_NULL, "memory": _OBJECT_OR_NULL, "end_to_end": _OBJECT_OR_NULL,
+    "inference_cpu_p50": _NUMBER_OR_NULL,
 }
 _MEMORY = {
-    "peak_rss_bytes": int,
-    "above_baseline_bytes": _OPTIONAL_INT,
-    "vm_hwm_bytes": _OPTIONAL_INT,
-    "runs": _OPTIONAL_INT,
-    "source": str,
+    "peak_rss_bytes": int, "above_baseline_bytes": _INT_OR_NULL, "vm_hwm_bytes": _INT_OR_NULL,
+    "runs": _INT_OR_NULL, "source": str,
 }
-_STATS = {"count": int, **{name: _OPTIONAL_NUMBER for name in STATS_FIELDS[1:]}}
+_STATS = {"count": int, **{name: _NUMBER_OR_NULL for name in STATS_FIELDS[1:]}}
 _END_TO_END = {"text_count": int, "tokenize": dict, "inference": dict, "total": dict}
 _COMPARISON = {"threads": int, "reference": str, "models": list}
 _RATIO = {
-    "model": str,
-    "p50_ratio": _OPTIONAL_NUMBER,
-    "round_ratio": (dict, type(None)),
-    "end_to_end_p50_ratio": _OPTIONAL_NUMBER,
+    "model": str, "p50_ratio": _NUMBER_OR_NULL, "round_ratio": _OBJECT_OR_NULL,
+    "end_to_end_p50_ratio": _NUMBER_OR_NULL, "cpu_p50_ratio": _NUMBER_OR_NULL,
 }
+# Fields added after schema version 1 was first written: checked where present.
+_ADDED_LATER = {"inference_cpu_p50", "cpu_p50_ratio"}
+_JSON_NAMES = {dict: "an object", list: "an array", str: "a string", int: "an integer", float: "a number"}
 
 
 class BenchResultError(LocatedError):
@@ -202,23 +133,21 @@ class BenchResultError(LocatedError):
 
 def validate_result(data: Any, path: str | os.PathLike | None = None) -> None:
     """Checks a document against the schema (module docstring); raises `BenchResultError` naming the field."""
-    if not isinstance(data, dict):
-        raise BenchResultError(f"expected a JSON object, found {type(data).__name__}", path)
-    if data.get("schema") != SCHEMA:
-        raise BenchResultError(f"'schema' is {data.get('schema')!r}, expected {SCHEMA!r}", path)
+    _check(isinstance(data, dict), f"expected a JSON object, found {type(data).__name__}", path)
+    _check(data.get("schema") == SCHEMA, f"'schema' is {data.get('schema')!r}, expected {SCHEMA!r}", path)
     version = data.get("schema_version")
-    if version != SCHEMA_VERSION or isinstance(version, bool):
-        raise BenchResultError(
-            f"schema_version {version!r} is not supported: this fnet_keras reads version {SCHEMA_VERSION}",
-            path,
-        )
+    _check(
+        version == SCHEMA_VERSION and not isinstance(version, bool),
+        f"schema_version {version!r} is not supported: this fnet_keras reads version {SCHEMA_VERSION}",
+        path,
+    )
     _fields(data, _TOP, "", path)
     _check(data["tool"] in TOOLS, f"'tool' is {data['tool']!r}, expected one of {list(TOOLS)}", path)
     _check(data["time_unit"] == TIME_UNIT, f"'time_unit' must be {TIME_UNIT!r}", path)
     _check(data["memory_unit"] == MEMORY_UNIT, f"'memory_unit' must be {MEMORY_UNIT!r}", path)
-    _fields(data["settings"], _SETTINGS, "settings.", path)
+    threads = _fields(data["settings"], _SETTINGS, "settings.", path)["threads"]
     _check(
-        bool(data["settings"]["threads"]) and all(_is_int(t) and t >= 1 for t in data["settings"]["threads"]),
+        bool(threads) and all(_is_int(count) and count >= 1 for count in threads),
         "'settings.threads' must be a non-empty list of integers >= 1",
         path,
     )
@@ -227,28 +156,19 @@ def validate_result(data: Any, path: str | os.PathLike | None = None) -> None:
         _fields(data["load"], _LOAD, "load.", path)
     if data["memory_baseline"] is not None:
         _fields(data["memory_baseline"], _BASELINE, "memory_baseline.", path)
-    names = []
-    for index, model in enumerate(data["models"]):
-        _fields(model, _MODEL, f"models[{index}].", path)
-        names.append(model["name"])
+    models = data["models"]
+    names = [_fields(model, _MODEL, f"models[{at}].", path)["name"] for at, model in enumerate(models)]
     _check(bool(names), "'models' is empty", path)
     _check(len(set(names)) == len(names), f"model names are not unique: {names}", path)
     for index, cell in enumerate(data["cells"]):
         where = f"cells[{index}]."
         _fields(cell, _CELL, where, path)
-        _fields(cell, {key: kind for key, kind in _OPTIONAL_CELL.items() if key in cell}, where, path)
-        _check(
-            cell["model"] in names, f"'{where}model' {cell['model']!r} is not one of the models {names}", path
-        )
+        model = cell["model"]
+        _check(model in names, f"'{where}model' {model!r} is not one of the models {names}", path)
         _check(cell["delegate"] in DELEGATES, f"'{where}delegate' must be one of {list(DELEGATES)}", path)
-        _check(
-            all(
-                isinstance(value, _NUMBER) and not isinstance(value, bool)
-                for value in cell["inference_samples"]
-            ),
-            f"'{where}inference_samples' must hold numbers",
-            path,
-        )
+        samples = cell["inference_samples"]
+        _check(all(isinstance(sample, _NUMBER) and not isinstance(sample, bool) for sample in samples),
+               f"'{where}inference_samples' must hold numbers", path)
         if cell["memory"] is not None:
             _fields(cell["memory"], _MEMORY, where + "memory.", path)
         if cell["end_to_end"] is not None:
@@ -261,8 +181,6 @@ def validate_result(data: Any, path: str | os.PathLike | None = None) -> None:
         _check(comparison["reference"] in names, f"'{where}reference' is not one of the models", path)
         for position, ratio in enumerate(comparison["models"]):
             _fields(ratio, _RATIO, f"{where}models[{position}].", path)
-            present = {key: kind for key, kind in _OPTIONAL_RATIO.items() if key in ratio}
-            _fields(ratio, present, f"{where}models[{position}].", path)
     _check(all(isinstance(note, str) for note in data["notes"]), "'notes' must hold strings", path)
 
 
@@ -275,26 +193,25 @@ def _check(condition: bool, reason: str, path) -> None:
         raise BenchResultError(reason, path)
 
 
-def _fields(obj: Any, spec: dict[str, Any], where: str, path) -> None:
+def _fields(obj: Any, spec: dict[str, Any], where: str, path) -> dict[str, Any]:
+    """`obj`, once it is an object holding every field of `spec` with a value of its kinds."""
     if not isinstance(obj, dict):
         raise BenchResultError(f"'{where.rstrip('.')}' must be a JSON object, found {obj!r:.80}", path)
     for key, kinds in spec.items():
         if key not in obj:
+            if key in _ADDED_LATER:
+                continue
             raise BenchResultError(f"missing field '{where}{key}'", path)
         value = obj[key]
         kinds = kinds if isinstance(kinds, tuple) else (kinds,)
         wrong = not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds)
-        if isinstance(value, float) and not math.isfinite(value):
-            wrong = True
-        if wrong:
+        if wrong or (isinstance(value, float) and not math.isfinite(value)):
             kinds = tuple(kind for kind in kinds if kind is not int) if float in kinds else kinds
             expected = " or ".join(
                 "null" if kind is type(None) else _JSON_NAMES.get(kind, kind.__name__) for kind in kinds
             )
             raise BenchResultError(f"field '{where}{key}' must be {expected}, found {value!r:.80}", path)
-
-
-_JSON_NAMES = {dict: "an object", list: "an array", str: "a string", int: "an integer", float: "a number"}
+    return obj
 
 
 class BenchmarkResult:
@@ -315,6 +232,13 @@ class BenchmarkResult:
         self._data = data
 
     @classmethod
+    def measured(cls, **sections: Any) -> BenchmarkResult:
+        """A document of this package's timer, finished now: the header fields, then `sections` in order."""
+        header = {"schema": SCHEMA, "schema_version": SCHEMA_VERSION, "created_utc": utc_timestamp(),
+                  "tool": OWN_TOOL, "time_unit": TIME_UNIT, "memory_unit": MEMORY_UNIT}
+        return cls({**header, **sections})
+
+    @classmethod
     def load(cls, path: str | os.PathLike) -> BenchmarkResult:
         """Reads and validates a saved JSON document."""
         try:
@@ -330,9 +254,6 @@ class BenchmarkResult:
     def to_dict(self) -> dict[str, Any]:
         """A deep copy of the JSON document."""
         return copy.deepcopy(self._data)
-
-    def to_json(self) -> str:
-        return json.dumps(self._data, indent=1, ensure_ascii=False) + "\n"
 
     @property
     def models(self) -> list[dict[str, Any]]:
@@ -383,15 +304,21 @@ class BenchmarkResult:
     def save(self, path_prefix: str | os.PathLike) -> tuple[Path, Path]:
         """Writes `<prefix>.json` and `<prefix>.md` (each atomically); returns their paths."""
         prefix = os.fspath(path_prefix)
-        json_path = write_text_atomic(prefix + ".json", self.to_json())
-        markdown_path = write_text_atomic(prefix + ".md", self.format())
-        return json_path, markdown_path
+        document = json.dumps(self._data, indent=1, ensure_ascii=False) + "\n"
+        return write_text_atomic(prefix + ".json", document), write_text_atomic(prefix + ".md", self.format())
 
     def format(self) -> str:
         """The report as Markdown: device, settings, latency table, ratios, end to end, memory, ops, notes."""
         data = self._data
-        settings, device = data["settings"], data["device"]
+        settings, device, load = data["settings"], data["device"], self.machine_load
         runtime = device["runtime"] or {"name": "unknown", "version": ""}
+        if load is None:
+            load_words = "not recorded"
+        else:
+            overloaded = " (**overloaded**: wall-clock figures inflated, see the notes)"
+            load_words = load.describe() + (overloaded if load.overloaded else "")
+        interleaved = len(self.models) > 1 and settings["round_runs"]
+        clock = "CPU time of the timing thread" if settings.get("clock") == "thread_cpu" else "wall-clock"
         lines = [
             "# fnet-keras bench",
             "",
@@ -399,17 +326,12 @@ class BenchmarkResult:
             f"{device['system']} {device['release']} {device['machine']}, {device['python']}",
             f"- runtime: {runtime['name']} {runtime['version']}; timed by {data['tool']}; "
             f"{data['created_utc']}",
-            f"- load while timing: {_load_words(self.machine_load)}",
+            f"- load while timing: {load_words}",
             f"- {settings['runs']} counted runs after {settings['warmup']} warmup runs per model and "
             f"thread count"
-            + (
-                f", models interleaved in rounds of {settings['round_runs']} runs"
-                if len(self.models) > 1 and settings["round_runs"]
-                else ""
-            ),
-            f"- times in microseconds ({_clock_words(settings.get('clock'))}); percentiles by "
-            f"{settings['percentile_method']} interpolation, "
-            f"shown only with enough runs (p90 >= {settings['min_runs']['p90']}, "
+            + (f", models interleaved in rounds of {settings['round_runs']} runs" if interleaved else ""),
+            f"- times in microseconds ({clock}); percentiles by {settings['percentile_method']} "
+            f"interpolation, shown only with enough runs (p90 >= {settings['min_runs']['p90']}, "
             f"p99 >= {settings['min_runs']['p99']}); std is the {settings['std']} standard deviation",
             "",
             "## Latency (us)",
@@ -429,9 +351,9 @@ class BenchmarkResult:
             lines += markdown_table(
                 ["threads", "model", "p50 ratio", "thread-CPU p50 ratio",
                  "per-round ratio min / median / max", "end-to-end p50 ratio"],
-                [[comparison["threads"], ratio["model"], _ratio(ratio["p50_ratio"]),
-                  _ratio(ratio.get("cpu_p50_ratio")), _spread(ratio["round_ratio"]),
-                  _ratio(ratio["end_to_end_p50_ratio"])]
+                [[comparison["threads"], ratio["model"], three_decimals(ratio["p50_ratio"]),
+                  three_decimals(ratio.get("cpu_p50_ratio")), _spread(ratio["round_ratio"]),
+                  three_decimals(ratio["end_to_end_p50_ratio"])]
                  for comparison in self.comparisons for ratio in comparison["models"]],
                 "rlrrlr",
             )
@@ -484,23 +406,10 @@ def _delegate(cell: dict[str, Any]) -> str:
 
 
 def _spread(rounds: dict[str, float] | None) -> str:
-    return "-" if rounds is None else f"{rounds['min']:.3f} / {rounds['median']:.3f} / {rounds['max']:.3f}"
-
-
-def _ratio(value: float | None) -> str:
-    return "-" if value is None else f"{value:.3f}"
+    if rounds is None:
+        return "-"
+    return " / ".join(three_decimals(rounds[key]) for key in ("min", "median", "max"))
 
 
 def _mib(value: int | None) -> str:
     return "-" if value is None else f"{value / 2**20:.1f}"
-
-
-def _load_words(load: MachineLoad | None) -> str:
-    if load is None:
-        return "not recorded"
-    overloaded = " (**overloaded**: wall-clock figures inflated, see the notes)" if load.overloaded else ""
-    return load.describe() + overloaded
-
-
-def _clock_words(clock: str | None) -> str:
-    return "CPU time of the timing thread" if clock == "thread_cpu" else "wall-clock"

@@ -1,20 +1,15 @@
 """What `fnet-keras bench` measures: a model in an interpreter fed valid inputs, timed run by run.
 
-Works on any .tflite, not only bundles: every input tensor gets a valid array, chosen by what
-the input is (`InputSpec.role`):
-
-- `token_ids`: an integer input read by a GATHER (or EMBEDDING_LOOKUP), possibly through a
-  CAST or RESHAPE, or named like ids (`input_word_ids`, `token_ids`): random ids in
-  [1, rows of the table it indexes) (the bundle's vocabulary size if no table is found, else
-  0 or 1);
+Any .tflite runs, not only bundles: each input gets a valid array chosen by its role (`InputSpec`):
+- `token_ids`: an integer input read by a GATHER (or EMBEDDING_LOOKUP), possibly through ops
+  that keep it ids (CAST, RESHAPE, a MUL by the mask), or named like ids (`input_word_ids`):
+  random ids in [1, rows of the table it indexes) (else the bundle's vocabulary size, else zeros);
 - `mask` (an integer or bool input named like `input_mask`): ones;
 - `type_ids` (named like `input_type_ids` or `segment_ids`): zeros;
 - anything else: floats uniform in [-1, 1), other integers zeros, bools true.
-
-So a format-1 bundle (one `token_ids` input), a format-2 bundle (MediaPipe's
-`input_word_ids`, `input_mask`, `input_type_ids`) and an arbitrary float model all run. With
-texts, `encode_text` and `feed_from_token_ids` feed a bundle's tokenizer output instead; that
-pair is the only place the bench knows how a bundle's inputs relate to its tokenizer.
+So format-1 bundles (`token_ids`), format-2 bundles (MediaPipe's `input_word_ids`, `input_mask`,
+`input_type_ids`) and float models all run. With texts, `feed_from_token_ids` feeds a bundle's
+tokenizer output instead: the one place the bench relates a bundle's inputs to its tokenizer.
 """
 
 from __future__ import annotations
@@ -30,7 +25,6 @@ from pathlib import Path
 import numpy as np
 
 from fnet_keras import target_kind
-from fnet_keras.data.errors import DataError
 from fnet_keras.edge.bundle import Bundle, load_bundle
 from fnet_keras.edge.errors import BundleError, EdgeRuntimeError
 from fnet_keras.edge.litert_model import check_tflite_bytes, probe_in_subprocess
@@ -47,11 +41,10 @@ _LOOKUP_OPS = {"GATHER": (1, 0), "EMBEDDING_LOOKUP": (0, 1)}  # op -> (ids input
 _VALUE_PRESERVING_OPS = ("CAST", "RESHAPE", "EXPAND_DIMS", "SQUEEZE", "SLICE", "STRIDED_SLICE")
 # Ops whose integer output of the ids' rank holds no id (segment ids made as zeros_like(ids)).
 _VALUE_FORGETTING_OPS = ("ZEROS_LIKE", "ONES_LIKE", "FILL", "SHAPE", "RANGE")
-# What one inference time is measured with: wall-clock time (what a user waits), or the CPU time of
-# the calling thread (what the model costs, nearly free of other processes on a loaded machine: with
-# one interpreter thread LiteRT and XNNPACK compute on the calling thread).
+# What one inference time is: wall-clock (what a user waits), or the calling thread's CPU time (what
+# the model costs, nearly free of other processes: with one thread LiteRT computes on the caller).
 CLOCK_WALL, CLOCK_THREAD_CPU = "wall", "thread_cpu"
-CLOCKS = {CLOCK_WALL: time.perf_counter_ns, CLOCK_THREAD_CPU: time.thread_time_ns}
+CLOCKS = (CLOCK_WALL, CLOCK_THREAD_CPU)
 # (runtime name, model sha256) already loaded without crashing a child (interpreters that do not
 # verify models); one probe per model is enough for all thread counts.
 _PROBED: set[tuple[str, str]] = set()
@@ -62,10 +55,8 @@ class InputSpec:
     """One input tensor and how the bench fills it.
 
     Attributes:
-        index: the interpreter's tensor index.
-        name: tensor name (`serving_default_token_ids:0`).
-        dtype: numpy dtype name.
-        shape: the allocated shape.
+        index, name, dtype, shape: the interpreter's tensor index, name, numpy dtype name and
+            allocated shape.
         role: "token_ids", "mask", "type_ids" or "other" (module docstring).
         id_limit: for token ids, the exclusive upper bound of the ids drawn (None if unknown).
     """
@@ -79,24 +70,17 @@ class InputSpec:
 
     @property
     def fill(self) -> str:
-        """How the synthetic array is made, in words for the report."""
+        """How the synthetic array is made (`synthetic_inputs` follows it), in words for the report."""
         kind = np.dtype(self.dtype)
         if self.role == ROLE_TOKEN_IDS:
             return f"random ids in [1, {self.id_limit})" if self.id_limit and self.id_limit > 1 else "zeros"
         if self.role == ROLE_MASK or kind == np.bool_:
             return "ones"
-        if np.issubdtype(kind, np.floating):
-            return "uniform [-1, 1)"
-        return "zeros"
+        return "uniform [-1, 1)" if np.issubdtype(kind, np.floating) else "zeros"
 
     def describe(self) -> dict:
-        return {
-            "name": self.name,
-            "dtype": self.dtype,
-            "shape": list(self.shape),
-            "role": self.role,
-            "fill": self.fill,
-        }
+        return {"name": self.name, "dtype": self.dtype, "shape": list(self.shape), "role": self.role,
+                "fill": self.fill}
 
 
 @dataclasses.dataclass
@@ -128,12 +112,8 @@ class BenchTarget:
     def describe(self) -> dict:
         bundle = self.bundle
         return {
-            "name": self.name,
-            "path": self.path,
-            "kind": self.kind,
-            "bytes": len(self.model_bytes),
-            "sha256": self.sha256,
-            "quantization": None if bundle is None else bundle.quantization,
+            "name": self.name, "path": self.path, "kind": self.kind, "bytes": len(self.model_bytes),
+            "sha256": self.sha256, "quantization": None if bundle is None else bundle.quantization,
             "sequence_length": None if bundle is None else bundle.sequence_length,
         }
 
@@ -144,16 +124,14 @@ def load_target(path: str | os.PathLike, runtime: RuntimeInfo) -> BenchTarget:
     Raises:
         BundleError: missing or unreadable file, not a LiteRT flatbuffer, a bad bundle.
     """
-    shown = os.fspath(path)
-    path = Path(path)
+    shown, path = os.fspath(path), Path(path)
     if target_kind(path) == "bundle":
         bundle = load_bundle(path, runtime=runtime.name)
         name = path.stem if path.suffix.lower() == ".zip" else path.name
-        return BenchTarget(name, shown, "bundle", _bundle_model_bytes(bundle), bundle)
+        return BenchTarget(name, shown, "bundle", bundle.model_bytes, bundle)
     if path.is_dir():
-        raise BundleError(
-            f"a directory without {MANIFEST_NAME} is neither a bundle nor a .tflite file", shown
-        )
+        raise BundleError(f"a directory without {MANIFEST_NAME} is neither a bundle nor a .tflite file",
+                          shown)
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -162,12 +140,6 @@ def load_target(path: str | os.PathLike, runtime: RuntimeInfo) -> BenchTarget:
         raise BundleError(f"cannot read: {error.strerror}", shown) from None
     check_tflite_bytes(data, shown)
     return BenchTarget(path.stem, shown, "tflite", data)
-
-
-def _bundle_model_bytes(bundle: Bundle) -> bytes:
-    # The bytes load_bundle verified against bundle.json's sha256. Bundle has no public accessor
-    # for them yet; this is the one place that reaches in.
-    return bundle.model_bytes
 
 
 def unique_names(names: Sequence[str], paths: Sequence[str | os.PathLike] | None = None) -> list[str]:
@@ -179,32 +151,23 @@ def unique_names(names: Sequence[str], paths: Sequence[str | os.PathLike] | None
     "a#2", "b"].
     """
     names = list(names)
-    if paths is not None:
-        names = _path_tails(names, [Path(path) for path in paths])
-    seen: dict[str, int] = {}
-    unique = []
-    for name in names:
-        seen[name] = seen.get(name, 0) + 1
-        unique.append(name if seen[name] == 1 else f"{name}#{seen[name]}")
-    return unique
-
-
-def _path_tails(names: list[str], paths: list[Path]) -> list[str]:
-    """Each repeated name replaced by its path's parent folders + the name, as few as tell them apart."""
     result = list(names)
-    for name in set(names):
+    for name in set(names) if paths is not None else ():
         group = [index for index, other in enumerate(names) if other == name]
-        if len(group) < 2 or len({paths[index] for index in group}) == 1:
+        if len(group) < 2 or len({Path(paths[index]) for index in group}) == 1:
             continue
-        parents = {
-            index: [part for part in paths[index].parent.parts if part not in ("", ".")] for index in group
-        }
+        parents = {index: [part for part in Path(paths[index]).parent.parts if part not in ("", ".")]
+                   for index in group}
         depth = max(len(parts) for parts in parents.values())
         for keep in range(1, depth + 1):
             tails = {index: "/".join([*parents[index][-keep:], name]) for index in group}
             if len(set(tails.values())) == len(group) or keep == depth:
                 result = [tails.get(index, value) for index, value in enumerate(result)]
                 break
+    seen: dict[str, int] = {}
+    for position, name in enumerate(result):
+        seen[name] = seen.get(name, 0) + 1
+        result[position] = name if seen[name] == 1 else f"{name}#{seen[name]}"
     return result
 
 
@@ -275,12 +238,12 @@ def synthetic_inputs(specs: Sequence[InputSpec], seed: int = 0) -> dict[int, np.
     rng = np.random.default_rng(seed)
     arrays = {}
     for spec in specs:
-        dtype = np.dtype(spec.dtype)
-        if spec.role == ROLE_TOKEN_IDS and spec.id_limit and spec.id_limit > 1:
+        dtype, fill = np.dtype(spec.dtype), spec.fill
+        if fill.startswith("random ids"):
             array = rng.integers(1, spec.id_limit, spec.shape)
-        elif spec.role == ROLE_MASK or dtype == np.bool_:
+        elif fill == "ones":
             array = np.ones(spec.shape)
-        elif np.issubdtype(dtype, np.floating):
+        elif fill.startswith("uniform"):
             array = rng.uniform(-1.0, 1.0, spec.shape)
         elif np.issubdtype(dtype, np.integer):
             array = np.zeros(spec.shape)
@@ -288,11 +251,6 @@ def synthetic_inputs(specs: Sequence[InputSpec], seed: int = 0) -> dict[int, np.
             raise BundleError(f"cannot make a value for input {spec.name!r} of type {spec.dtype}")
         arrays[spec.index] = array.astype(dtype)
     return arrays
-
-
-def encode_text(bundle: Bundle, text: str) -> list[int]:
-    """The tokenizer half of end-to-end latency: a bundle's packed token ids for one text."""
-    return bundle.tokenizer.encode(text)
 
 
 def feed_from_token_ids(token_ids: Sequence[int], specs: Sequence[InputSpec]) -> dict[int, np.ndarray]:
@@ -324,14 +282,8 @@ def feed_from_token_ids(token_ids: Sequence[int], specs: Sequence[InputSpec]) ->
 
 
 class TimedModel:
-    """One model loaded in one interpreter (default resolver, so XNNPACK applies where it can), timed.
-
-    Args:
-        target: the model.
-        runtime: the interpreter package.
-        threads: `num_threads`.
-        seed: seed of the synthetic inputs.
-        clock: "wall" (default) or "thread_cpu": what `invoke_us` measures (`CLOCKS`).
+    """One model loaded in one interpreter (default resolver, so XNNPACK applies where it can), timed;
+    `threads` is the interpreter's `num_threads`, `seed` that of the synthetic inputs.
 
     Attributes:
         init_us: microseconds to load the model and allocate tensors (delegate applied there).
@@ -340,18 +292,15 @@ class TimedModel:
         outputs: the output tensors' details (name, dtype, shape).
     """
 
-    def __init__(
-        self, target: BenchTarget, runtime: RuntimeInfo, threads: int, seed: int = 0, clock: str = CLOCK_WALL
-    ):
-        self.target = target
-        self._cpu_clock = CLOCKS[clock] is time.thread_time_ns
-        self._model_bytes = target.model_bytes  # The interpreter may keep pointers into it.
+    def __init__(self, target: BenchTarget, runtime: RuntimeInfo, threads: int, seed: int = 0):
+        self.target = target  # Keeps the model bytes alive: the interpreter may point into them.
+        self._runtime = runtime
         if not runtime.verifies_models and (runtime.name, target.sha256) not in _PROBED:
-            probe_in_subprocess(self._model_bytes, runtime, target.path)
+            probe_in_subprocess(target.model_bytes, runtime, target.path)
             _PROBED.add((runtime.name, target.sha256))
         start = time.perf_counter_ns()
         try:
-            interpreter = runtime.module.Interpreter(model_content=self._model_bytes, num_threads=threads)
+            interpreter = runtime.module.Interpreter(model_content=target.model_bytes, num_threads=threads)
             interpreter.allocate_tensors()
         except Exception as error:
             raise BundleError(
@@ -359,75 +308,57 @@ class TimedModel:
             ) from None
         self.init_us = (time.perf_counter_ns() - start) / 1000
         self._interpreter = interpreter
-        self._runtime = runtime
         self.specs = input_specs(interpreter, target.vocabulary_size)
         for index, array in synthetic_inputs(self.specs, seed).items():
             interpreter.set_tensor(index, array)
         self.delegate_partitions = sum(op["op_name"] == DELEGATE_OP for op in interpreter._get_ops_details())
-        self.outputs = [
-            {
-                "name": str(detail["name"]),
-                "dtype": np.dtype(detail["dtype"]).name,
-                "shape": [int(s) for s in detail["shape"]],
-            }
-            for detail in interpreter.get_output_details()
-        ]
-        self._output_indices = [int(detail["index"]) for detail in interpreter.get_output_details()]
+        outputs = interpreter.get_output_details()
+        self.outputs = [{"name": str(out["name"]), "dtype": np.dtype(out["dtype"]).name,
+                         "shape": [int(size) for size in out["shape"]]} for out in outputs]
+        self._output_indices = [int(out["index"]) for out in outputs]
 
-    @property
-    def delegate(self) -> str | None:
-        # The default resolver's only delegate is XNNPACK; a DELEGATE node means it took part of the graph.
-        return "XNNPACK" if self.delegate_partitions else None
-
-    def invoke_us(self) -> float:
-        """One inference on the inputs already set, in microseconds (invoke only, as benchmark_model),
-        on the session's clock."""
+    def invoke_us(self, clock: str = CLOCK_WALL) -> float:
+        """One inference on the inputs already set, in microseconds on `clock` (invoke only)."""
         wall_us, cpu_us = self.invoke_both_us()
-        return cpu_us if self._cpu_clock else wall_us
+        return cpu_us if clock == CLOCK_THREAD_CPU else wall_us
 
     def invoke_both_us(self) -> tuple[float, float]:
-        """One inference timed on both clocks: (wall-clock, CPU time of the calling thread) microseconds.
-
-        With one interpreter thread the model computes on the calling thread, so the second is
-        what the model costs, nearly untouched by other processes on a loaded machine.
-        """
+        """One inference timed on both `CLOCKS`: (wall-clock, CPU time of the calling thread) microseconds."""
         wall_start, cpu_start = time.perf_counter_ns(), time.thread_time_ns()
         try:
             self._interpreter.invoke()
         except Exception as error:
-            raise EdgeRuntimeError(
-                f"{self._runtime.name} failed to run {self.target.name}: {error}"
-            ) from None
+            raise self._failed(error) from None
         cpu_end, wall_end = time.thread_time_ns(), time.perf_counter_ns()
         return (wall_end - wall_start) / 1000, (cpu_end - cpu_start) / 1000
 
     def text_us(self, text: str) -> tuple[float, float]:
         """(tokenize, inference) microseconds of one text: tokenizer; inputs set, invoke, outputs read."""
-        if self.target.bundle is None:
-            raise BundleError("a bare .tflite has no tokenizer: texts need a bundle", self.target.path)
         start = time.perf_counter_ns()
-        token_ids = encode_text(self.target.bundle, text)
+        token_ids = self._encode(text)
         middle = time.perf_counter_ns()
+        feed = feed_from_token_ids(token_ids, self.specs)
         try:
-            for index, array in feed_from_token_ids(token_ids, self.specs).items():
+            for index, array in feed.items():
                 self._interpreter.set_tensor(index, array)
             self._interpreter.invoke()
             for index in self._output_indices:
                 self._interpreter.get_tensor(index)
-        except BundleError:
-            raise
         except Exception as error:
-            raise EdgeRuntimeError(
-                f"{self._runtime.name} failed to run {self.target.name}: {error}"
-            ) from None
-        end = time.perf_counter_ns()
-        return (middle - start) / 1000, (end - middle) / 1000
+            raise self._failed(error) from None
+        return (middle - start) / 1000, (time.perf_counter_ns() - middle) / 1000
 
     def check_text_inputs(self) -> None:
         """Raises BundleError now, before any timing, if texts cannot feed this model."""
+        feed_from_token_ids(self._encode(""), self.specs)
+
+    def _encode(self, text: str) -> list[int]:
         if self.target.bundle is None:
             raise BundleError("a bare .tflite has no tokenizer: texts need a bundle", self.target.path)
-        feed_from_token_ids(encode_text(self.target.bundle, ""), self.specs)
+        return self.target.bundle.tokenizer.encode(text)
+
+    def _failed(self, error: Exception) -> EdgeRuntimeError:
+        return EdgeRuntimeError(f"{self._runtime.name} failed to run {self.target.name}: {error}")
 
 
 def interleaved_schedule(model_count: int, runs: int, round_runs: int) -> list[tuple[int, int, int]]:
@@ -442,33 +373,15 @@ def interleaved_schedule(model_count: int, runs: int, round_runs: int) -> list[t
     steps = []
     for round_index in range(-(-runs // round_runs)):
         count = min(round_runs, runs - round_index * round_runs)
-        for offset in range(model_count):
-            steps.append((round_index, (round_index + offset) % model_count, count))
+        steps += [(round_index, model, count) for model in rotated_order(model_count, round_index)]
     return steps
 
 
 def rotated_order(model_count: int, step: int) -> list[int]:
-    """Model order for the `step`-th text (the same rotation as the rounds)."""
+    """Model order for the `step`-th round or text: model `step mod model_count` first."""
     return [(step + offset) % model_count for offset in range(model_count)]
 
 
 def default_round_runs(runs: int) -> int:
     """Runs per model per round: about ten rounds (at least one run per round)."""
     return max(1, -(-runs // 10))
-
-
-def read_texts(path: str | os.PathLike) -> list[str]:
-    """One text per line of a UTF-8 file (undecodable bytes replaced), blank lines skipped.
-
-    Raises:
-        DataError: the file cannot be read or holds no text.
-    """
-    try:
-        data = Path(path).read_bytes()
-    except OSError as error:
-        raise DataError(f"cannot read the texts file: {error.strerror}", path) from None
-    lines = data.decode("utf-8", "replace").split("\n")
-    texts = [line.removesuffix("\r") for line in lines if line.strip()]
-    if not texts:
-        raise DataError("the texts file holds no text (one text per line)", path)
-    return texts
