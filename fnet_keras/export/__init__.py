@@ -1,13 +1,9 @@
 """LiteRT export: recipes (fp32, fp16, dynamic, int8), builtin ops only, parity gate, bundles.
 
-    from fnet_keras.export import export_run
-    report = export_run("runs/sst2/mini-fourier", modes=("fp32", "int8"))
-    print(report)
-
-Command line: `fnet-keras export RUN_DIR --quant fp32,int8`. The recipes, the parity gate's
-arithmetic and the report are plain Python, and the command line reads them before TensorFlow
-loads; `export_run` (the converter's side) imports TensorFlow on first use, so it is left out
-of `__all__` (a star import stays TensorFlow-free).
+The work is `export_run` (`fnet_keras.export.exporter`; command line `fnet-keras export RUN_DIR
+--quant fp32,int8`). Everything here but `export_run` is plain Python that the command line reads
+before TensorFlow loads; `export_run` imports TensorFlow on first use, so it is left out of
+`__all__` (a star import stays TensorFlow-free).
 """
 
 from fnet_keras.export.errors import ExportError, ParityGateError, UnsupportedOpsError
@@ -18,8 +14,7 @@ from fnet_keras.export.report import ExportReport
 
 
 def __getattr__(name):
-    # The TensorFlow boundary of this package.
-    if name == "export_run":
+    if name == "export_run":  # the TensorFlow boundary of this package
         from fnet_keras.export.exporter import export_run
 
         return export_run
@@ -27,15 +22,6 @@ def __getattr__(name):
 
 
 __all__ = [
-    "PARITY_THRESHOLDS",
-    "ExportError",
-    "ExportReport",
-    "ModeReport",
-    "ParityGateError",
-    "ParityResult",
-    "Recipe",
-    "UnsupportedOpsError",
-    "candidates",
-    "check_modes",
-    "compare_probabilities",
+    "PARITY_THRESHOLDS", "ExportError", "ExportReport", "ModeReport", "ParityGateError", "ParityResult",
+    "Recipe", "UnsupportedOpsError", "candidates", "check_modes", "compare_probabilities",
 ]

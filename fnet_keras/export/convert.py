@@ -1,12 +1,8 @@
 """Keras model -> LiteRT flatbuffer for one recipe, builtin ops only, in MediaPipe's layout.
 
-The model is traced as a fresh serving function with MediaPipe's three named int32 inputs and a
-`probabilities` output (`mediapipe_layout`), written as a SavedModel through
-`keras.export.ExportArchive` (which tracks Keras 3 variables, so the converter freezes them into
-constants; converting a concrete function directly keeps them as uninitialised resource
-variables), and converted with `supported_ops = [TFLITE_BUILTINS]` (plus
-`TFLITE_BUILTINS_INT8` first for int8). The converter's C++ chatter is kept out of the output
-(`fnet_keras.quiet`).
+The model is written as a SavedModel in `mediapipe_layout` and converted with
+`supported_ops = [TFLITE_BUILTINS]` (`TFLITE_BUILTINS_INT8` first for int8), the converter's C++
+chatter kept out of the output (`fnet_keras.quiet`).
 """
 
 from __future__ import annotations
@@ -35,23 +31,16 @@ def write_saved_model(model, sequence_length: int, recipe: Recipe, workdir: Path
 
 
 def convert(saved_model_dir: Path, recipe: Recipe, calibration_ids: np.ndarray | None = None) -> bytes:
-    """Converts a SavedModel written by `write_saved_model` with one recipe.
-
-    Args:
-        saved_model_dir: the SavedModel.
-        recipe: the recipe (its mode sets the converter options).
-        calibration_ids: int32 `(n, seq)` token ids (int8 only, required).
-
-    Raises:
-        UnsupportedOpsError: the graph needs Flex (TF Select) or custom ops.
-        ExportError: any other conversion failure, with the converter's message.
-    """
+    """Converts a SavedModel written by `write_saved_model` as `recipe` says; `calibration_ids`, int32
+    `(n, seq)` token ids, are required for int8 and ignored otherwise. Raises `UnsupportedOpsError` when
+    the graph needs Flex (TF Select) or custom ops, else an `ExportError` with the converter's message."""
     import tensorflow as tf
 
+    builtins = tf.lite.OpsSet.TFLITE_BUILTINS
     converter = tf.lite.TFLiteConverter.from_saved_model(
         str(saved_model_dir), signature_keys=[mediapipe_layout.SIGNATURE_KEY]
     )
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+    converter.target_spec.supported_ops = [builtins]
     if recipe.mode != "fp32":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
     if recipe.mode == "fp16":
@@ -60,10 +49,7 @@ def convert(saved_model_dir: Path, recipe: Recipe, calibration_ids: np.ndarray |
         if calibration_ids is None or len(calibration_ids) == 0:
             raise ExportError("int8 needs representative token ids for calibration; none were given")
         # INT8 first: ops with an int8 kernel get it; the rest fall back to float builtins.
-        converter.target_spec.supported_ops = [
-            tf.lite.OpsSet.TFLITE_BUILTINS_INT8,
-            tf.lite.OpsSet.TFLITE_BUILTINS,
-        ]
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8, builtins]
         converter.representative_dataset = mediapipe_layout.representative_dataset(calibration_ids)
     try:
         with warnings.catch_warnings(), quiet_native_output():
@@ -83,13 +69,14 @@ def _conversion_error(error: Exception, recipe: Recipe) -> ExportError:
         for item in getattr(error, "errors", None) or []:
             if "NEEDS_FLEX" in str(getattr(item, "error_code", "")):
                 flex_ops.append(item.operator.name.removeprefix("tf."))
+    flex_ops = list(dict.fromkeys(flex_ops))
     if flex_ops or "ERROR_NEEDS_FLEX_OPS" in message:
-        names = ", ".join(dict.fromkeys(flex_ops)) or "(unnamed)"
         return UnsupportedOpsError(
-            f"the {recipe.name} model needs TensorFlow ops that are not LiteRT builtins: {names}. "
-            f"They would need the Flex (TF Select) runtime, which the edge interpreters lack; "
-            f"use fourier_method 'rfft' or 'dft' (FourierMixing 'fft' lowers to Complex + FFT2D)",
-            list(dict.fromkeys(flex_ops)),
+            f"the {recipe.name} model needs TensorFlow ops that are not LiteRT builtins: "
+            f"{', '.join(flex_ops) or '(unnamed)'}. They would need the Flex (TF Select) runtime, which "
+            f"the edge interpreters lack; use fourier_method 'rfft' or 'dft' (FourierMixing 'fft' lowers "
+            f"to Complex + FFT2D)",
+            flex_ops,
         )
     first_lines = "\n".join(message.strip().splitlines()[:8])
     return ExportError(f"LiteRT conversion ({recipe.name}) failed: {type(error).__name__}: {first_lines}")

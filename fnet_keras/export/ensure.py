@@ -18,23 +18,19 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from fnet_keras._version import __version__
 from fnet_keras.edge.manifest import MANIFEST_NAME, Manifest
 from fnet_keras.errors import FnetKerasError
+from fnet_keras.export.errors import ParityGateError
 from fnet_keras.export.report import BUNDLES_DIR_NAME, REPORT_NAME, ExportReport
 from fnet_keras.training.run_dir import RunDir
 
 
 @dataclasses.dataclass(frozen=True)
 class BundlePlan:
-    """What `ensure_bundles` will do.
-
-    Attributes:
-        action: "reuse", "failed" (a recorded gate failure, not retried) or "export".
-        out: the bundles directory.
-        modes: what an export writes (the asked modes, then passing ones already there); the asked
-            modes otherwise.
-        report: the export report already there, or None.
-    """
+    """What `ensure_bundles` will do: `action` ("reuse", "failed" or "export") in the bundles directory
+    `out`, for `modes` (an export's: the asked ones, then the passing ones already there), with the
+    export `report` already there, or None."""
 
     action: str
     out: Path
@@ -42,66 +38,37 @@ class BundlePlan:
     report: ExportReport | None
 
 
-def plan_bundles(
-    run: Any,
-    modes: Sequence[str],
-    out: str | os.PathLike | None = None,
-    *,
-    retry_failed: bool = False,
-    fresh_run: bool = False,
-) -> BundlePlan:
-    """What `ensure_bundles` will do (see the module docstring). No TensorFlow.
-
-    Args:
-        run: the run directory (or a `Run`).
-        modes: the modes asked for.
-        out: the bundles directory (default RUN_DIR/bundles).
-        retry_failed: export again where this package version's gate failed before.
-        fresh_run: the run was (re)trained since it may have been exported: export again.
-
-    Raises:
-        ExportError: an unreadable export report.
-    """
-    import fnet_keras
-
+def plan_bundles(run: Any, modes: Sequence[str], out: str | os.PathLike | None = None, *,
+                 retry_failed: bool = False, fresh_run: bool = False) -> BundlePlan:
+    """What `ensure_bundles` will do for `modes` of `run` (its directory, or a `Run`) in `out` (default
+    RUN_DIR/bundles), as the module docstring says; `retry_failed` exports again where this package
+    version's gate failed before, `fresh_run` (the run was (re)trained since) in any case. No TensorFlow.
+    An unreadable export report is an `ExportError`."""
     run_dir = Path(getattr(run, "path", run))
     out = Path(out) if out is not None else run_dir / BUNDLES_DIR_NAME
     modes = tuple(modes)
     report = ExportReport.load(out) if (out / f"{REPORT_NAME}.json").is_file() else None
     entries = {mode.mode: mode for mode in report.modes} if report is not None else {}
-    kept = tuple(
-        name for name, entry in entries.items()
-        if entry.passed and name not in modes and (out / name).is_dir()
-    )
+    kept = tuple(name for name, entry in entries.items()
+                 if entry.passed and name not in modes and (out / name).is_dir())
     export = BundlePlan("export", out, (*modes, *kept), report)
     if fresh_run or report is None or any(mode not in entries for mode in modes):
         return export
     config_sha256 = hashlib.sha256(RunDir(run_dir).config.read_bytes()).hexdigest()
-    failed = False
-    for mode in modes:
-        if entries[mode].passed:
-            if not _bundle_is_of_run(out / mode, config_sha256):
-                return export
-        elif retry_failed or report.package_version != fnet_keras.__version__:
-            return export
-        else:
-            failed = True
-    return BundlePlan("failed" if failed else "reuse", out, modes, report)
+    passed = [mode for mode in modes if entries[mode].passed]
+    if not all(_bundle_is_of_run(out / mode, config_sha256) for mode in passed):
+        return export
+    if len(passed) < len(modes) and (retry_failed or report.package_version != __version__):
+        return export
+    return BundlePlan("reuse" if len(passed) == len(modes) else "failed", out, modes, report)
 
 
-def ensure_bundles(
-    run: Any,
-    modes: Sequence[str],
-    out: str | os.PathLike | None = None,
-    *,
-    retry_failed: bool = False,
-    fresh_run: bool = False,
-    announce: Callable[[BundlePlan], None] | None = None,
-    **export_options: Any,
-) -> ExportReport:
-    """The export report of `run`'s bundles in `modes`: the one there when it holds them, else a new
-    export's (`fnet_keras.export.export_run`, `export_options` passed on). Idempotent.
-
+def ensure_bundles(run: Any, modes: Sequence[str], out: str | os.PathLike | None = None, *,
+                   retry_failed: bool = False, fresh_run: bool = False,
+                   announce: Callable[[BundlePlan], None] | None = None,
+                   **export_options: Any) -> ExportReport:
+    """The export report of `run`'s bundles in `modes`: the one there when it holds them (`plan_bundles`,
+    whose options these are), else a new export's (`export_run`, `export_options` passed on). Idempotent.
     A mode that fails its gate is a failed entry of the returned report (`.failed_modes`), not an
     error; the passing modes' bundles are written. `announce` is called with the plan first.
 
@@ -113,7 +80,6 @@ def ensure_bundles(
         announce(plan)
     if plan.action != "export":
         return plan.report
-    from fnet_keras.export import ParityGateError
     from fnet_keras.export.exporter import export_run
 
     try:

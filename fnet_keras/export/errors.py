@@ -6,19 +6,13 @@ from fnet_keras.errors import LocatedError
 
 
 class ExportError(LocatedError):
-    """An export that cannot go ahead as asked, reported as `path: reason` (`LocatedError`).
-
-    Raised for a missing or inconsistent run directory, data that cannot be found, bad
-    options, or a conversion that fails.
-    """
+    """An export that cannot go ahead as asked (bad run directory, data or options, or a failed
+    conversion), reported as `path: reason`."""
 
 
 class UnsupportedOpsError(ExportError):
-    """The converted model needs ops outside LiteRT's builtin set (Flex or custom ops).
-
-    Attributes:
-        ops: the offending op names, e.g. `["FlexFFT2D"]` or TF op names the converter named.
-    """
+    """The converted model needs ops outside LiteRT's builtin set (Flex or custom ops): `ops` names them,
+    e.g. `["FlexFFT2D"]`, or the TF ops the converter named."""
 
     exit_code = 1
 
@@ -28,12 +22,8 @@ class UnsupportedOpsError(ExportError):
 
 
 class ParityGateError(ExportError):
-    """At least one mode's exported model disagrees with the Keras model beyond its thresholds.
-
-    The modes that passed were written (with the report); the failed ones were not.
-    Attributes:
-        report: the saved `ExportReport` with every mode's figures.
-    """
+    """At least one mode's exported model disagrees with the Keras model beyond its thresholds. The
+    passing modes were written with the report, the saved `ExportReport` that `report` holds."""
 
     exit_code = 1
 

@@ -4,37 +4,38 @@
     print(report)       # the table: recipe, size and ratio to fp32, ops, parity, test accuracy
 
 For each mode the candidate recipes (`recipes.candidates`) are converted in MediaPipe's layout
-(`convert`), their ops read from the flatbuffer and refused if not builtin or not runnable in
-MediaPipe 0.10.21, MediaPipe metadata (vocabulary and labels) attached, and the final bytes run
-in LiteRT on the gate's texts (`parity`) and on the test split. Where two recipes pass (int8),
-both are timed here, interleaved; the one closer to Keras is kept unless the other is clearly
-faster. Bundles are written for the modes that pass; a mode that fails is reported with what to
-try and written nowhere (`ParityGateError`,
-after the passing ones are written). Everything goes to a staging directory first and replaces
-`out_dir` in one rename, so the report always describes exactly the bundles beside it.
+(`convert`), refused if their ops are not builtin or not runnable in MediaPipe 0.10.21, given
+MediaPipe metadata (vocabulary and labels), and run in LiteRT on the gate's texts (`parity`) and on
+the test split; of two that pass (int8), `_choose` keeps one. Bundles are written for the modes that
+pass; a mode that fails is reported with what to try and written nowhere (`ParityGateError`, after
+the passing ones are written). Everything goes to a staging directory first and replaces `out_dir`
+in one rename, so the report always describes exactly the bundles beside it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
-import shutil
 import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 import fnet_keras
-from fnet_keras.atomic import install_directory, utc_timestamp
+from fnet_keras.atomic import install_directory
 from fnet_keras.data import DataError, Dataset, LabelMap, load_dataset, load_dataset_from_info
 from fnet_keras.edge import BundleError, LiteRTModel, write_bundle
+from fnet_keras.edge.bench import benchmark
 from fnet_keras.edge.classification import softmax
 from fnet_keras.edge.manifest import INPUTS, MODES, OUTPUT
+from fnet_keras.edge.model_ops import float_op_counts, op_counts
 from fnet_keras.edge.tflite_metadata import write_classifier_metadata
-from fnet_keras.export import mediapipe_layout
 from fnet_keras.export.convert import convert, write_saved_model
 from fnet_keras.export.errors import ExportError, ParityGateError
+from fnet_keras.export.mediapipe_layout import check_mediapipe_ops
 from fnet_keras.export.mixing import rfft_possible
 from fnet_keras.export.mode_report import ModeReport
 from fnet_keras.export.parity import (
@@ -43,9 +44,10 @@ from fnet_keras.export.parity import (
     compare_probabilities,
     gate_texts,
 )
-from fnet_keras.export.recipes import FOURIER_METHOD_CHOICES, Recipe, candidates, check_modes
+from fnet_keras.export.recipes import Recipe, candidates, check_fourier_method, check_modes
 from fnet_keras.export.report import BUNDLES_DIR_NAME, ExportReport, check_out_dir
-from fnet_keras.export.tflite_ops import check_builtin_only, float_op_counts, op_counts, read_ops
+from fnet_keras.export.tflite_ops import check_builtin_only, read_ops
+from fnet_keras.report_tables import percent
 from fnet_keras.text import WordPieceEncoder
 from fnet_keras.training.input_pipeline import predict_logits
 from fnet_keras.training.run_dir import Run, RunDir
@@ -66,29 +68,19 @@ Progress = Callable[[str], None]
 
 
 def export_run(
-    run_dir: str | os.PathLike,
-    modes: str | Sequence[str] = MODES,
-    *,
-    fourier_method: str = "auto",
-    representative_samples: int = DEFAULT_REPRESENTATIVE_SAMPLES,
-    out_dir: str | os.PathLike | None = None,
-    data: str | os.PathLike | None = None,
-    make_zip: bool = False,
-    overwrite: bool = False,
-    parity_examples: int = DEFAULT_PARITY_EXAMPLES,
-    name: str | None = None,
-    rename_labels: dict[str, str] | None = None,
-    command: str | None = None,
-    progress: Progress | None = None,
+    run_dir: str | os.PathLike, modes: str | Sequence[str] = MODES, *, fourier_method: str = "auto",
+    representative_samples: int = DEFAULT_REPRESENTATIVE_SAMPLES, out_dir: str | os.PathLike | None = None,
+    data: str | os.PathLike | None = None, make_zip: bool = False, overwrite: bool = False,
+    parity_examples: int = DEFAULT_PARITY_EXAMPLES, name: str | None = None,
+    rename_labels: dict[str, str] | None = None, command: str | None = None, progress: Progress | None = None,
 ) -> ExportReport:
-    """Exports a training run to one bundle per mode.
+    """Exports a training run to one bundle per mode; returns the `ExportReport`, saved beside them.
 
     Args:
         run_dir: the training run (model.keras, vocab.txt, labels.txt, config.json).
         modes: any of "fp32", "fp16", "dynamic", "int8" (a sequence or "fp32,int8").
-        fourier_method: "auto" (rfft for float modes at power-of-two sizes, else dft; for int8
-            of int8-rfft and int8-dft that pass, the closer to Keras unless the other is
-            clearly faster), or "rfft" / "dft" for every mode.
+        fourier_method: "auto" (per mode, as `fnet_keras.export.recipes` says), or "rfft" / "dft" for
+            every mode.
         representative_samples: training texts used to calibrate int8.
         out_dir: where bundles go, one subdirectory per mode (default RUN_DIR/bundles). It must
             be absent or empty, or hold a previous export and `overwrite` be set.
@@ -102,9 +94,6 @@ def export_run(
         command: the command line, recorded in the report.
         progress: called with a line for each stage (the CLI prints them on stderr).
 
-    Returns:
-        The `ExportReport`, saved as export_report.md/.json in `out_dir`.
-
     Raises:
         ExportError, RunDirError, DataError: bad run directory, data or options (exit code 2).
         UnsupportedOpsError: a model needs Flex/custom ops (exit code 1).
@@ -112,26 +101,18 @@ def export_run(
     """
     say = progress or (lambda line: None)
     modes = check_modes(modes)
-    if fourier_method not in FOURIER_METHOD_CHOICES:
-        raise ExportError(
-            f"--fourier-method must be one of {', '.join(FOURIER_METHOD_CHOICES)}, got {fourier_method!r}"
-        )
+    check_fourier_method(fourier_method)
     check_parity_examples(parity_examples)
-    if (
-        isinstance(representative_samples, bool)
-        or not isinstance(representative_samples, int)
-        or (representative_samples < 1)
-    ):
-        raise ExportError(
-            f"--representative-samples must be a positive integer, got {representative_samples!r}"
-        )
+    samples = representative_samples
+    if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
+        raise ExportError(f"--representative-samples must be a positive integer, got {samples!r}")
     run_path = Path(run_dir).resolve()
     out_dir = Path(out_dir) if out_dir is not None else run_path / BUNDLES_DIR_NAME
     check_out_dir(out_dir, overwrite)
 
     say(f"reading the run {run_path}")
     run = RunDir(run_path).load()
-    bundle_labels = _renamed(run.label_map, rename_labels or {})
+    labels = _renamed(run.label_map, rename_labels or {})
     model = run.load_model()
     dataset, data_source = _dataset(run, data)
     encoder = WordPieceEncoder(run.vocabulary, run.tokenizer_config)
@@ -139,94 +120,192 @@ def export_run(
     def encode(texts: list[str]) -> np.ndarray:
         return np.asarray(encoder.encode_batch(texts), np.int32).reshape(len(texts), run.sequence_length)
 
-    seed = run.settings.seed
-    gate = gate_texts(dataset.dev.texts, dataset.train.texts, parity_examples, seed)
+    gate = gate_texts(dataset.dev.texts, dataset.train.texts, parity_examples, run.settings.seed)
     say(f"computing the Keras reference on {gate.describe()}")
     gate_ids = encode(gate.texts)
     reference = softmax(predict_logits(model, gate_ids))
-    picked = np.random.default_rng(seed).permutation(len(dataset.train))[:representative_samples]
+    picked = np.random.default_rng(run.settings.seed).permutation(len(dataset.train))[:samples]
     calibration_ids = encode([dataset.train.texts[i] for i in sorted(picked)])
-    test = (
-        dataset.test if dataset.test is not None and dataset.test.has_labels and len(dataset.test) else None
-    )
+    test = dataset.test
+    test = test if test is not None and test.has_labels and len(test) else None
     test_ids = test_labels = keras_test_accuracy = None
     if test is not None:
-        test_labels = np.asarray(run.label_map.encode(test), np.int64)
-        test_ids = encode(test.texts)
-        keras_test_accuracy = float(np.mean(predict_logits(model, test_ids).argmax(axis=1) == test_labels))
+        test_ids, test_labels = encode(test.texts), np.asarray(run.label_map.encode(test), np.int64)
+        keras_test_accuracy = _accuracy(predict_logits(model, test_ids), test_labels)
 
     rfft_ok = rfft_possible(model)
-    mode_reports = []
     with tempfile.TemporaryDirectory(prefix="fnet-keras-export-") as workdir:
-        for mode in modes:
-            mode_reports.append(
-                _export_mode(
-                    mode,
-                    candidates(mode, fourier_method, rfft_ok),
-                    model,
-                    run,
-                    workdir,
-                    calibration_ids,
-                    gate_ids,
-                    reference,
-                    test_ids,
-                    test_labels,
-                    bundle_labels,
-                    say,
-                )
-            )
+        job = _Job(model, run, labels, Path(workdir), say, calibration_ids, gate_ids, reference,
+                   test_ids, test_labels)
+        mode_reports = [job.export_mode(candidates(mode, fourier_method, rfft_ok)) for mode in modes]
         # Every passing mode timed, interleaved, so that each gate result has its p50 beside it (a mode
         # whose recipes were compared keeps the timing its choice was made on).
-        timed = [mode_report for mode_report in mode_reports if mode_report.passed]
-        if any(mode_report.p50_ms is None for mode_report in timed):
-            timings, load = _time_recipes(timed, workdir, say)
-            for mode_report, (p50, cpu_p50) in zip(timed, timings, strict=True):
-                if mode_report.p50_ms is None:
-                    mode_report.p50_ms, mode_report.cpu_p50_ms, mode_report.latency_load = p50, cpu_p50, load
+        passed = [mode_report for mode_report in mode_reports if mode_report.passed]
+        if any(mode_report.p50_ms is None for mode_report in passed):
+            job.time(passed)
         report = ExportReport(
-            run_dir=run_path,
-            out_dir=out_dir,
-            modes=mode_reports,
-            keras_test_accuracy=keras_test_accuracy,
-            test_examples=0 if test is None else len(test),
-            gate=gate.describe(),
-            data_source=data_source,
-            notes=_notes(dataset, mode_reports),
-            created=utc_timestamp(),
-            package_version=fnet_keras.__version__,
-            command=command,
+            run_path, out_dir, mode_reports, keras_test_accuracy, 0 if test is None else len(test),
+            gate.describe(), data_source, _notes(dataset, mode_reports), command=command,
         )
-        staging = Path(
-            tempfile.mkdtemp(
-                dir=out_dir.parent if out_dir.parent.exists() else None,
-                prefix=f".{out_dir.name}.",
-                suffix=".tmp",
-            )
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        # Renamed into place when complete (its cleanup then finds nothing), removed on any failure.
+        stage = tempfile.TemporaryDirectory(
+            dir=out_dir.parent, prefix=f".{out_dir.name}.", suffix=".tmp", ignore_cleanup_errors=True
         )
-        try:
-            for mode_report in mode_reports:
-                if mode_report.passed:
-                    say(f"writing the {mode_report.mode} bundle")
-                    mode_report.bundle_dir = out_dir / mode_report.mode
-                    _write_bundle(
-                        staging / mode_report.mode, mode_report, model, run, bundle_labels, name, make_zip
-                    )
+        with stage as staging:
+            for mode_report in passed:
+                say(f"writing the {mode_report.mode} bundle")
+                mode_report.bundle_dir = out_dir / mode_report.mode
+                job.write_bundle(Path(staging) / mode_report.mode, mode_report, name, make_zip)
             report.save(staging)
-            _install(staging, out_dir)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
+            install_directory(staging, out_dir)
     if not report.passed:
         raise ParityGateError(report)
     return report
 
 
-def _install(staging: Path, out_dir: Path) -> None:
-    """Puts `staging` in place of `out_dir` (moving a previous export aside and deleting it after)."""
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    if out_dir.is_dir() and not any(out_dir.iterdir()):
-        out_dir.rmdir()
-    install_directory(staging, out_dir)
+@dataclasses.dataclass
+class _Job:
+    """One export's model and run, and the token ids its recipes are calibrated and measured on."""
+
+    model: Any
+    run: Run
+    labels: LabelMap  # as the bundles show them
+    workdir: Path
+    say: Progress
+    calibration_ids: np.ndarray
+    gate_ids: np.ndarray
+    reference: np.ndarray  # the Keras probabilities on the gate's texts
+    test_ids: np.ndarray | None
+    test_labels: np.ndarray | None
+
+    def export_mode(self, recipes: list[Recipe]) -> ModeReport:
+        """The recipe kept (`_choose`; the first if none passes), the others in its `alternatives`."""
+        tried = [self.try_recipe(recipe) for recipe in recipes]
+        passing = [report for report in tried if report.passed]
+        if len(passing) > 1:
+            self.time(passing)
+        chosen = _choose(passing) if passing else tried[0]
+        for report in tried:
+            if report is not chosen:
+                chosen.alternatives[report.recipe] = {
+                    "passed": report.passed, "p50_ms": report.p50_ms, "cpu_p50_ms": report.cpu_p50_ms,
+                    "reason": _why_not(report, chosen),
+                }
+        return chosen
+
+    def try_recipe(self, recipe: Recipe) -> ModeReport:
+        """Converts, checks and measures one recipe."""
+        mode, what = recipe.mode, f"the {recipe.name} model"
+        self.say(f"{mode}: converting ({recipe.name}: {recipe.description})")
+        started = time.perf_counter()
+        saved = write_saved_model(self.model, self.run.sequence_length, recipe, self.workdir)
+        raw = convert(saved, recipe, self.calibration_ids if recipe.calibrated else None)
+        ops = read_ops(raw)
+        check_builtin_only(ops, what)
+        check_mediapipe_ops(ops, what)
+        try:
+            tflite_bytes = write_classifier_metadata(
+                raw, self.run.vocabulary, list(self.labels.labels), name=self.run.path.name,
+                version=fnet_keras.__version__, path="model.tflite",
+            )
+            loaded = LiteRTModel(tflite_bytes, path="model.tflite", inputs=INPUTS, output=OUTPUT["name"])
+        except BundleError as error:
+            raise ExportError(f"{what}: {error}") from None
+
+        def predict(token_ids: np.ndarray) -> np.ndarray:
+            return np.stack([loaded.predict(ids) for ids in token_ids])
+
+        seconds = time.perf_counter() - started
+        self.say(f"{mode}: parity gate on {len(self.gate_ids)} texts ({seconds:.1f} s to convert)")
+        parity = compare_probabilities(predict(self.gate_ids), self.reference, mode)
+        test_accuracy = None if self.test_ids is None else _accuracy(predict(self.test_ids), self.test_labels)
+        self.say(f"{mode}: {recipe.name} {'passed' if parity.passed else 'FAILED'} ({parity.describe()})")
+        return ModeReport(
+            mode, recipe.name, recipe.fourier_method, len(tflite_bytes), op_counts(ops),
+            float_op_counts(ops) if mode != "fp32" else {}, parity, test_accuracy, tflite_bytes=tflite_bytes,
+            loaded_model=loaded,  # the bundle writer reuses it instead of loading the bytes again
+        )
+
+    def time(self, reports: list[ModeReport]) -> None:
+        """Times the models interleaved (batch 1, 1 thread, `fnet_keras.edge.bench`) and gives those not
+        timed yet their medians in ms (wall-clock, thread-CPU) and the machine's load while timing."""
+        paths = [self.workdir / f"{report.recipe}.tflite" for report in reports]
+        for path, report in zip(paths, reports, strict=True):
+            path.write_bytes(report.tflite_bytes)
+        names = ", ".join(report.recipe for report in reports)
+        self.say(f"timing {names} (interleaved, {RECIPE_TIMING_RUNS} runs each)")
+        result = benchmark(paths, runs=RECIPE_TIMING_RUNS, warmup=RECIPE_TIMING_WARMUP, memory=False)
+        if result.machine_load is not None and result.machine_load.warning():
+            self.say(f"warning: {result.machine_load.warning()}")
+        data = result.to_dict()
+        cells = {model["path"]: result.cell(model["name"], 1) for model in data["models"]}
+        for path, report in zip(paths, reports, strict=True):
+            if report.p50_ms is None:
+                cell = cells[str(path)]
+                cpu_p50 = cell.get("inference_cpu_p50")
+                report.p50_ms, report.latency_load = cell["inference_p50"] / 1000, data["load"]
+                report.cpu_p50_ms = None if cpu_p50 is None else cpu_p50 / 1000
+
+    def write_bundle(self, bundle_dir: Path, report: ModeReport, name: str | None, make_zip: bool) -> None:
+        run, settings, accuracy = self.run, self.run.settings, report.test_accuracy
+        metadata = {
+            "name": f"{name or run.path.name} ({report.mode})",
+            "model": {"preset": settings.preset, "mixing": settings.mixing,
+                      "num_attention_layers": settings.num_attention_layers,
+                      "parameters": int(self.model.count_params()), "fourier_method": report.fourier_method},
+            "quantization": {"mode": report.mode, "recipe": report.recipe,
+                             "description": Recipe(report.mode, report.fourier_method).description,
+                             "float_ops": report.float_ops},
+            "ops": report.ops,
+            "parity": report.parity.to_dict(),
+            "provenance": {"run": {"path": str(run.path), "config_sha256": run.config_sha256},
+                           "init": run.init, "distillation": run.distillation},
+            "notes": [] if accuracy is None else [f"test accuracy {percent(accuracy)}"],
+        }
+        # Renamed for display: `evaluate` maps the data's spelling.
+        if self.labels.labels != run.label_map.labels:
+            metadata["data_labels"] = list(run.label_map.labels)
+        try:
+            write_bundle(
+                bundle_dir, tflite_bytes=report.tflite_bytes, vocabulary=run.vocabulary, labels=self.labels,
+                tokenizer_config=run.tokenizer_config, metadata=metadata, make_zip=make_zip,
+                model=report.loaded_model,
+            )
+        except BundleError as error:
+            raise ExportError(f"cannot write the {report.mode} bundle: {error}") from None
+
+
+def _accuracy(scores: np.ndarray, labels: np.ndarray) -> float:
+    return float(np.mean(scores.argmax(axis=1) == labels))
+
+
+def _clearly_faster(report: ModeReport, other: ModeReport) -> bool:
+    return report.speed_ms < (1 - RECIPE_SPEED_MARGIN) * other.speed_ms
+
+
+def _choose(passing: list[ModeReport]) -> ModeReport:
+    """The passing recipe closest to Keras, unless another is RECIPE_SPEED_MARGIN faster: then the fastest."""
+    faithful = max(passing, key=lambda report: report.parity.agreement)
+    if len(passing) == 1:
+        return faithful
+    fastest = min(passing, key=lambda report: report.speed_ms)
+    return fastest if _clearly_faster(fastest, faithful) else faithful
+
+
+def _why_not(report: ModeReport, chosen: ModeReport) -> str:
+    """Why `report`'s recipe was not kept, `chosen`'s was."""
+    if not report.passed:
+        return f"failed the gate ({report.parity.describe()})"
+    cpu = "" if report.cpu_p50_ms is None or chosen.cpu_p50_ms is None else (
+        f" (thread-CPU {report.cpu_p50_ms:.3f} against {chosen.cpu_p50_ms:.3f} ms)")
+    kept = "the faster" if _clearly_faster(chosen, report) else (
+        f"the more faithful (not {100 * RECIPE_SPEED_MARGIN:.0f}% faster)")
+    return (
+        f"passed the gate, {report.p50_ms:.3f} ms p50 here against {chosen.p50_ms:.3f} ms for "
+        f"{chosen.recipe}{cpu}; agreement {100 * report.parity.agreement:.2f}% against "
+        f"{100 * chosen.parity.agreement:.2f}%: kept {kept}"
+    )
 
 
 def _dataset(run: Run, data) -> tuple[Dataset, str]:
@@ -249,195 +328,6 @@ def _dataset(run: Run, data) -> tuple[Dataset, str]:
     return dataset, f"{run.data_info.get('source')} (recorded in config.json)"
 
 
-def _export_mode(
-    mode,
-    recipes,
-    model,
-    run,
-    workdir,
-    calibration_ids,
-    gate_ids,
-    reference,
-    test_ids,
-    test_labels,
-    labels,
-    say,
-) -> ModeReport:
-    tried = []
-    for recipe in recipes:
-        say(f"{mode}: converting ({recipe.name}: {recipe.description})")
-        started = time.perf_counter()
-        saved = write_saved_model(model, run.sequence_length, recipe, Path(workdir))
-        raw = convert(saved, recipe, calibration_ids if recipe.calibrated else None)
-        ops = read_ops(raw)
-        check_builtin_only(ops, f"the {recipe.name} model")
-        mediapipe_layout.check_mediapipe_ops(ops, f"the {recipe.name} model")
-        try:
-            tflite_bytes = write_classifier_metadata(
-                raw,
-                run.vocabulary,
-                list(labels.labels),
-                name=run.path.name,
-                version=fnet_keras.__version__,
-                path="model.tflite",
-            )
-            loaded = LiteRTModel(tflite_bytes, path="model.tflite", inputs=INPUTS, output=OUTPUT["name"])
-        except BundleError as error:
-            raise ExportError(f"the {recipe.name} model: {error}") from None
-        say(
-            f"{mode}: parity gate on {len(gate_ids)} texts ({time.perf_counter() - started:.1f} s to convert)"
-        )
-        parity = compare_probabilities(_run(loaded, gate_ids), reference, mode)
-        test_accuracy = None
-        if test_ids is not None:
-            test_accuracy = float(np.mean(_run(loaded, test_ids).argmax(axis=1) == test_labels))
-        say(
-            f"{mode}: {recipe.name} {'passed' if parity.passed else 'FAILED'} (top-label agreement "
-            f"{100 * parity.agreement:.2f}%, max |Δp| {parity.max_abs_probability_diff:.2e})"
-        )
-        tried.append(
-            (
-                recipe,
-                ModeReport(
-                    mode=mode,
-                    recipe=recipe.name,
-                    fourier_method=recipe.fourier_method,
-                    size_bytes=len(tflite_bytes),
-                    ops=op_counts(ops),
-                    float_ops=float_op_counts(ops) if mode != "fp32" else {},
-                    parity=parity,
-                    test_accuracy=test_accuracy,
-                    tflite_bytes=tflite_bytes,
-                ),
-                loaded,
-            )
-        )
-    passing = [entry for entry in tried if entry[1].passed]
-    if len(passing) > 1:
-        timings, load = _time_recipes([report for _, report, _ in passing], workdir, say)
-        for (_, report, _), (p50, cpu_p50) in zip(passing, timings, strict=True):
-            report.p50_ms, report.cpu_p50_ms, report.latency_load = p50, cpu_p50, load
-    chosen = _choose(passing) if passing else tried[0]
-    chosen_report = chosen[1]
-    chosen_report.loaded_model = chosen[2]  # the bundle writer reuses it instead of loading the bytes again
-    for recipe, report, _ in tried:
-        if report is chosen_report:
-            continue
-        if report.passed:
-            reason = (
-                f"passed the gate, {report.p50_ms:.3f} ms p50 here against {chosen_report.p50_ms:.3f} ms "
-                f"for {chosen_report.recipe}"
-                + (f" (thread-CPU {report.cpu_p50_ms:.3f} against {chosen_report.cpu_p50_ms:.3f} ms)"
-                   if report.cpu_p50_ms is not None and chosen_report.cpu_p50_ms is not None else "")
-                + f"; agreement {100 * report.parity.agreement:.2f}% against "
-                f"{100 * chosen_report.parity.agreement:.2f}%: kept "
-                + ("the faster" if chosen_report.speed_ms < (1 - RECIPE_SPEED_MARGIN) * report.speed_ms
-                   else f"the more faithful (not {100 * RECIPE_SPEED_MARGIN:.0f}% faster)")
-            )
-        else:
-            reason = (
-                f"failed the gate (top-label agreement {100 * report.parity.agreement:.2f}%, max |Δp| "
-                f"{report.parity.max_abs_probability_diff:.2e})"
-            )
-        chosen_report.alternatives[recipe.name] = {
-            "passed": report.passed,
-            "p50_ms": report.p50_ms,
-            "cpu_p50_ms": report.cpu_p50_ms,
-            "reason": reason,
-        }
-    return chosen_report
-
-
-def _choose(passing: list) -> tuple:
-    """The most faithful passing entry, unless another is faster by RECIPE_SPEED_MARGIN (then the fastest)."""
-    faithful = max(passing, key=lambda entry: entry[1].parity.agreement)
-    if len(passing) == 1:
-        return faithful
-    fastest = min(passing, key=lambda entry: entry[1].speed_ms)
-    if fastest[1].speed_ms < (1 - RECIPE_SPEED_MARGIN) * faithful[1].speed_ms:
-        return fastest
-    return faithful
-
-
-def _run(model: LiteRTModel, token_ids: np.ndarray) -> np.ndarray:
-    rows = [model.predict(ids) for ids in token_ids]
-    return np.stack(rows) if rows else np.zeros((0, model.num_classes), np.float32)
-
-
-def _time_recipes(reports: list[ModeReport], workdir, say) -> tuple[list[tuple[float, float | None]], dict]:
-    """Median latencies (ms, batch 1, 1 thread: wall-clock, thread-CPU) of each model, timed interleaved
-    (`fnet_keras.edge.bench`), and the machine's load while timing (`MachineLoad.to_dict()`)."""
-    from fnet_keras.edge.bench import benchmark
-
-    paths = []
-    for report in reports:
-        path = Path(workdir) / f"{report.recipe}.tflite"
-        path.write_bytes(report.tflite_bytes)
-        paths.append(path)
-    say(
-        f"timing {', '.join(report.recipe for report in reports)} "
-        f"(interleaved, {RECIPE_TIMING_RUNS} runs each)"
-    )
-    result = benchmark(paths, runs=RECIPE_TIMING_RUNS, warmup=RECIPE_TIMING_WARMUP, memory=False)
-    data = result.to_dict()
-    by_name = {model["path"]: model["name"] for model in data["models"]}
-    cells = {cell["model"]: cell for cell in data["cells"]}
-    for note in result.notes:
-        if result.machine_load is not None and note == result.machine_load.warning():
-            say(f"warning: {note}")
-    timings = []
-    for path in paths:
-        cell = cells[by_name[str(path)]]
-        cpu_p50 = cell.get("inference_cpu_p50")
-        timings.append((cell["inference_p50"] / 1000.0, None if cpu_p50 is None else cpu_p50 / 1000.0))
-    return timings, data["load"]
-
-
-def _write_bundle(
-    bundle_dir: Path, report: ModeReport, model, run: Run, labels: LabelMap, name: str | None, make_zip: bool
-) -> None:
-    recipe = Recipe(report.mode, report.fourier_method)
-    metadata = {
-        "name": f"{name or run.path.name} ({report.mode})",
-        "model": {
-            "preset": run.settings.preset,
-            "mixing": run.settings.mixing,
-            "num_attention_layers": run.settings.num_attention_layers,
-            "parameters": int(model.count_params()),
-            "fourier_method": report.fourier_method,
-        },
-        "quantization": {
-            "mode": report.mode,
-            "recipe": report.recipe,
-            "description": recipe.description,
-            "float_ops": report.float_ops,
-        },
-        "ops": report.ops,
-        "parity": report.parity.to_dict(),
-        "provenance": {
-            "run": {"path": str(run.path), "config_sha256": run.config_sha256},
-            "init": run.init,  # the pre-training the weights started from, or None
-            "distillation": run.distillation,  # the teacher (and extra text) it learned from, or None
-        },
-        "notes": [] if report.test_accuracy is None else [f"test accuracy {100 * report.test_accuracy:.2f}%"],
-    }
-    if labels.labels != run.label_map.labels:  # renamed for display: `evaluate` maps the data's spelling
-        metadata["data_labels"] = list(run.label_map.labels)
-    try:
-        write_bundle(
-            bundle_dir,
-            tflite_bytes=report.tflite_bytes,
-            vocabulary=run.vocabulary,
-            labels=labels,
-            tokenizer_config=run.tokenizer_config,
-            metadata=metadata,
-            make_zip=make_zip,
-            model=report.loaded_model,
-        )
-    except BundleError as error:
-        raise ExportError(f"cannot write the {report.mode} bundle: {error}") from None
-
-
 def _renamed(label_map: LabelMap, renames: dict[str, str]) -> LabelMap:
     """The labels the bundles show: `renames` applied, the classes and their order unchanged."""
     unknown = [old for old in renames if old not in label_map]
@@ -453,16 +343,14 @@ def _renamed(label_map: LabelMap, renames: dict[str, str]) -> LabelMap:
 
 
 def _notes(dataset: Dataset, modes: list[ModeReport]) -> list[str]:
+    """The data's notes, then what an int8 model computes in float, and why."""
     notes = list(dataset.notes)
-    for mode in modes:
-        if mode.mode != "int8":
-            continue
-        if not mode.float_ops:
-            notes.append(f"int8 ({mode.recipe}): every op computes in int8 (apart from QUANTIZE/DEQUANTIZE)")
-            continue
-        listing = ", ".join(f"{name} x{count}" for name, count in mode.float_ops.items())
-        notes.append(f"int8 ({mode.recipe}): ops left in float: {listing}")
-        for op_name in mode.float_ops:
-            if op_name in FLOAT_OP_REASONS:
-                notes.append(f"int8: {op_name} stays float: {FLOAT_OP_REASONS[op_name]}")
+    int8 = next((mode for mode in modes if mode.mode == "int8"), None)
+    if int8 is not None and not int8.float_ops:
+        notes.append(f"int8 ({int8.recipe}): every op computes in int8 (apart from QUANTIZE/DEQUANTIZE)")
+    elif int8 is not None:
+        listing = ", ".join(f"{name} x{count}" for name, count in int8.float_ops.items())
+        notes.append(f"int8 ({int8.recipe}): ops left in float: {listing}")
+        notes += [f"int8: {op} stays float: {FLOAT_OP_REASONS[op]}" for op in int8.float_ops
+                  if op in FLOAT_OP_REASONS]
     return notes

@@ -11,29 +11,23 @@ from fnet_keras.layers.fourier_mixing import FourierMixing
 from fnet_keras.presets import is_power_of_two
 
 
-def fourier_layers(model) -> list:
+def _fourier_layers(model) -> list:
     """Every FourierMixing layer inside `model`, however deeply nested."""
-    return [
-        layer
-        for layer in model._flatten_layers(include_self=False, recursive=True)
-        if isinstance(layer, FourierMixing)
-    ]
+    layers = model._flatten_layers(include_self=False, recursive=True)
+    return [layer for layer in layers if isinstance(layer, FourierMixing)]
 
 
 def rfft_possible(model) -> bool | None:
     """Whether every FourierMixing layer was built at power-of-two sizes; None without Fourier mixing."""
-    layers = fourier_layers(model)
-    if not layers:
-        return None
-    shapes = [layer._build_shape for layer in layers]
-    return all(is_power_of_two(shape[1]) and is_power_of_two(shape[2]) for shape in shapes)
+    shapes = [layer._build_shape for layer in _fourier_layers(model)]
+    return all(is_power_of_two(size) for shape in shapes for size in shape[1:3]) if shapes else None
 
 
 def apply_fourier_method(model, method: str | None) -> None:
     """Sets `method` on every FourierMixing layer; functions traced afterwards use it."""
     if method is None:
         return
-    for layer in fourier_layers(model):
+    for layer in _fourier_layers(model):
         try:
             layer.method = method
         except ValueError as error:

@@ -12,28 +12,14 @@ from fnet_keras.export.tflite_ops import MATMUL_FFT_OPS
 
 @dataclasses.dataclass
 class ModeReport:
-    """One exported model: its recipe, size, ops, parity and test accuracy.
-
-    Attributes:
-        mode: "fp32", "fp16", "dynamic" or "int8".
-        recipe: the recipe kept (`fnet_keras.export.recipes`), e.g. "int8-rfft".
-        fourier_method: the FourierMixing method in the graph ("rfft", "dft" or None).
-        size_bytes: bytes of model.tflite.
-        ops: op name -> count, from the flatbuffer.
-        float_ops: ops that still compute in float in a quantized model (its float islands).
-        parity: the gate's figures.
-        test_accuracy: accuracy on the run's labelled test split, or None.
-        p50_ms: median latency measured here when recipes were compared by speed, else None.
-        cpu_p50_ms: the median CPU time of the timing thread over the same runs (what the recipes are
-            compared by: other processes barely touch it), or None.
-        latency_load: the machine's load while timing (`fnet_keras.edge.machine_load.MachineLoad.to_dict()`),
-            or None when nothing was timed.
-        alternatives: the other recipes tried for this mode: name -> {"passed", "p50_ms", "cpu_p50_ms",
-            "reason"}.
-        tflite_bytes: the flatbuffer (not serialised into reports).
-        loaded_model: the `LiteRTModel` the gate ran (the bundle writer reuses it).
-        bundle_dir: where the bundle was written, once it is (None if the gate failed).
-    """
+    """One exported model: its recipe (`fnet_keras.export.recipes`), size, ops (by name; `float_ops`: those
+    still computing in float when quantized), parity and test accuracy. `p50_ms` is the median latency
+    measured here (batch 1, 1 thread), `cpu_p50_ms` the timing thread's median CPU time over the same runs
+    (what recipes are compared by: other processes barely touch it), `latency_load` the machine's load
+    (`MachineLoad.to_dict()`); None where nothing was timed. `alternatives`: the other recipes tried,
+    name -> {"passed", "p50_ms", "cpu_p50_ms", "reason"}. `tflite_bytes` (not serialised) and
+    `loaded_model` (the `LiteRTModel` the gate ran) go to the bundle writer; `bundle_dir` is where the
+    bundle was written (None if the gate failed)."""
 
     mode: str
     recipe: str
@@ -71,18 +57,10 @@ class ModeReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "mode": self.mode,
-            "recipe": self.recipe,
-            "fourier_method": self.fourier_method,
-            "size_bytes": self.size_bytes,
-            "op_count": self.op_count,
-            "ops": dict(self.ops),
-            "float_ops": dict(self.float_ops),
-            "parity": self.parity.to_dict(),
-            "test_accuracy": self.test_accuracy,
-            "p50_ms": self.p50_ms,
-            "cpu_p50_ms": self.cpu_p50_ms,
-            "latency_load": self.latency_load,
-            "alternatives": self.alternatives,
+            "mode": self.mode, "recipe": self.recipe, "fourier_method": self.fourier_method,
+            "size_bytes": self.size_bytes, "op_count": self.op_count, "ops": dict(self.ops),
+            "float_ops": dict(self.float_ops), "parity": self.parity.to_dict(),
+            "test_accuracy": self.test_accuracy, "p50_ms": self.p50_ms, "cpu_p50_ms": self.cpu_p50_ms,
+            "latency_load": self.latency_load, "alternatives": self.alternatives,
             "bundle_dir": None if self.bundle_dir is None else str(self.bundle_dir),
         }

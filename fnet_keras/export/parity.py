@@ -1,18 +1,10 @@
 """The parity gate: an exported model against the Keras model it came from, on the same texts.
 
-Both sides give probabilities (format-2 models have the softmax in the graph; the Keras
-reference is the softmax of the Keras logits). A mode passes when, on the gate's texts,
-
-    fp32     the top label agrees on 100% of texts and max |Δp| <= 1e-4
-    fp16     100% and max |Δp| <= 1e-2
-    dynamic  >= 98% agreement
-    int8     >= 98% agreement
-
-(any NaN or infinite output fails). The texts: `parity_examples` of them (default 1000, at
-least 500): the dev split first, then training texts drawn with the run's seed when dev is
-smaller; a data set with fewer texts in all is gated on all of them, and the report says how
-many came from where (`gate_texts`). The labels of these texts play no part: the gate measures
-agreement, not accuracy.
+Both sides give probabilities (the exported graph has the softmax inside; the Keras reference is
+the softmax of its logits). A mode passes when the top label agrees on at least
+`PARITY_THRESHOLDS[mode]["agreement"]` of the texts and, where a bound is set, the largest |Δp| is
+within it; any NaN or infinite output fails. The labels of the texts play no part: the gate
+measures agreement, not accuracy. The texts: `gate_texts`.
 """
 
 from __future__ import annotations
@@ -31,7 +23,6 @@ PARITY_THRESHOLDS: dict[str, dict[str, float | None]] = {
     "dynamic": {"agreement": 0.98, "max_abs_probability_diff": None},
     "int8": {"agreement": 0.98, "max_abs_probability_diff": None},
 }
-# What to try when a mode fails its gate, by mode.
 GATE_ADVICE = {
     "fp32": "a float32 model should match; this points at a conversion problem worth reporting",
     "fp16": "export fp32 instead, or check the model for values outside float16's range",
@@ -45,15 +36,9 @@ DEFAULT_PARITY_EXAMPLES = 1000
 
 @dataclasses.dataclass(frozen=True)
 class ParityResult:
-    """How closely an exported model follows the Keras model on the gate's texts.
-
-    Attributes:
-        examples: number of texts compared.
-        agreement: fraction with the same top label.
-        max_abs_probability_diff, mean_abs_probability_diff: over all probabilities of all texts.
-        thresholds: the gate's thresholds (`max_abs_probability_diff` None: not gated).
-        passed: whether both thresholds hold (a non-finite output fails).
-    """
+    """How closely an exported model follows the Keras model on the gate's `examples` texts: the
+    fraction with the same top label (`agreement`), the largest and mean |Δp| over all probabilities,
+    the mode's `thresholds` (`max_abs_probability_diff` None: not gated), and whether they hold."""
 
     examples: int
     agreement: float
@@ -64,6 +49,10 @@ class ParityResult:
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+    def describe(self) -> str:
+        diff = self.max_abs_probability_diff
+        return f"top-label agreement {100 * self.agreement:.2f}%, max |Δp| {diff:.2e}"
 
 
 def compare_probabilities(exported: np.ndarray, reference: np.ndarray, mode: str) -> ParityResult:
@@ -80,14 +69,8 @@ def compare_probabilities(exported: np.ndarray, reference: np.ndarray, mode: str
     passed = finite and agreement >= thresholds["agreement"]
     if thresholds["max_abs_probability_diff"] is not None:
         passed = passed and max_diff <= thresholds["max_abs_probability_diff"]
-    return ParityResult(
-        examples=len(exported),
-        agreement=agreement,
-        max_abs_probability_diff=max_diff,
-        mean_abs_probability_diff=float(difference.mean()),
-        thresholds=thresholds,
-        passed=bool(passed),
-    )
+    mean_diff = float(difference.mean())
+    return ParityResult(len(exported), agreement, max_diff, mean_diff, thresholds, bool(passed))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -104,7 +87,8 @@ class GateTexts:
 
 
 def gate_texts(dev: list[str], train: list[str], count: int, seed: int) -> GateTexts:
-    """`count` texts: dev's first, then training texts drawn with `seed` (all there are, if fewer)."""
+    """`count` texts (`--parity-examples`, at least 500): dev's first, then training texts drawn with
+    `seed` when dev is smaller; all there are, if fewer."""
     check_parity_examples(count)
     chosen = list(dev[:count])
     from_train = 0

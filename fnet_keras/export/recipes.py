@@ -1,23 +1,13 @@
 """Quantization recipes as data: how a bundle of each mode is converted, and which ones an export tries.
 
-A recipe is a mode (what bundle.json's `quantization.mode` says) plus the FourierMixing method
-traced into the graph:
-
-    fp32-rfft      float32 weights and compute; the Fourier transform is LiteRT's builtin RFFT2D
-                   (sequence and hidden sizes must be powers of two)
-    fp32-dft       float32; the transform as matmuls with in-graph cosine/sine matrices (any size)
-    fp16-*         float16 weights, float32 compute
-    dynamic-*      int8 weights, activations quantized on the fly per op (dynamic range)
-    int8-dft       int8 weights and activations wherever LiteRT has an int8 kernel, calibrated on
-                   training texts; the transform as int8 matmuls
-    int8-rfft      the same, except the transform: RFFT2D has no int8 kernel, so it stays a float
-                   island between DEQUANTIZE and QUANTIZE (named in bundle.json's float_ops)
-
-Models without Fourier mixing (the Transformer twin, the bag-of-embeddings baseline) have one
-recipe per mode. For fp32, fp16 and dynamic an `auto` export takes RFFT2D where the sizes allow
-(measured fastest for float models, ARCHITECTURE.md); for int8 it tries both int8 recipes and keeps,
-of those that pass the parity gate, the one closest to Keras unless the other is clearly faster
-(`fnet_keras.export.exporter.RECIPE_SPEED_MARGIN`), because which wins depends on the model.
+A recipe is a mode (bundle.json's `quantization.mode`) plus the FourierMixing method traced into the
+graph: "rfft", LiteRT's builtin RFFT2D (power-of-two sequence and hidden sizes only; it has no int8
+kernel, so int8-rfft keeps it as a float island between DEQUANTIZE and QUANTIZE, named in
+bundle.json's float_ops), or "dft", matmuls with in-graph cosine/sine matrices (any size; int8
+matmuls in int8-dft). Models without Fourier mixing (the Transformer twin, the bag-of-embeddings
+baseline) have one recipe per mode. An `auto` export takes RFFT2D for fp32, fp16 and dynamic where
+the sizes allow (measured fastest for float models, ARCHITECTURE.md) and tries both int8 recipes,
+because which wins depends on the model (`fnet_keras.export.exporter` keeps one).
 """
 
 from __future__ import annotations
@@ -35,27 +25,19 @@ _DESCRIPTIONS = {
     "dynamic": "int8 weights, activations quantized on the fly (dynamic range)",
     "int8": "int8 weights and activations, calibrated on training texts",
 }
+# By recipe name, else by Fourier method.
 _METHOD_NOTES = {
-    ("int8", "dft"): "; the Fourier transform as int8 matmuls",
-    ("int8", "rfft"): "; the Fourier transform as a float RFFT2D island between DEQUANTIZE and QUANTIZE",
-    ("fp32", "rfft"): "; builtin RFFT2D",
-    ("fp16", "rfft"): "; builtin RFFT2D",
-    ("dynamic", "rfft"): "; builtin RFFT2D",
-    ("fp32", "dft"): "; the Fourier transform as matmuls",
-    ("fp16", "dft"): "; the Fourier transform as matmuls",
-    ("dynamic", "dft"): "; the Fourier transform as matmuls",
+    "int8-dft": "; the Fourier transform as int8 matmuls",
+    "int8-rfft": "; the Fourier transform as a float RFFT2D island between DEQUANTIZE and QUANTIZE",
+    "rfft": "; builtin RFFT2D",
+    "dft": "; the Fourier transform as matmuls",
 }
 
 
 @dataclasses.dataclass(frozen=True)
 class Recipe:
-    """One way to convert a model.
-
-    Attributes:
-        mode: "fp32", "fp16", "dynamic" or "int8".
-        fourier_method: "rfft" or "dft" traced into the graph, or None for a model without
-            Fourier mixing.
-    """
+    """One way to convert a model: `mode` ("fp32", "fp16", "dynamic" or "int8") and `fourier_method`
+    ("rfft" or "dft" traced into the graph, or None for a model without Fourier mixing)."""
 
     mode: str
     fourier_method: str | None
@@ -66,7 +48,8 @@ class Recipe:
 
     @property
     def description(self) -> str:
-        return _DESCRIPTIONS[self.mode] + _METHOD_NOTES.get((self.mode, self.fourier_method), "")
+        note = _METHOD_NOTES.get(self.name, _METHOD_NOTES.get(self.fourier_method, ""))
+        return _DESCRIPTIONS[self.mode] + note
 
     @property
     def calibrated(self) -> bool:
@@ -87,19 +70,18 @@ def check_modes(modes: str | Sequence[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
-def candidates(mode: str, fourier_method: str, rfft_possible: bool | None) -> list[Recipe]:
-    """The recipes an export tries for `mode`, preferred first.
-
-    Args:
-        mode: the bundle's mode.
-        fourier_method: "auto", "rfft" or "dft" (the user's choice).
-        rfft_possible: whether RFFT2D can run at the model's sizes (powers of two); None for a
-            model without Fourier mixing.
-    """
+def check_fourier_method(fourier_method: str) -> None:
     if fourier_method not in FOURIER_METHOD_CHOICES:
         raise ExportError(
-            f"fourier_method must be one of {', '.join(FOURIER_METHOD_CHOICES)}, got {fourier_method!r}"
+            f"--fourier-method must be one of {', '.join(FOURIER_METHOD_CHOICES)}, got {fourier_method!r}"
         )
+
+
+def candidates(mode: str, fourier_method: str, rfft_possible: bool | None) -> list[Recipe]:
+    """The recipes an export tries for `mode`, preferred first, given the user's `fourier_method` ("auto",
+    "rfft" or "dft") and whether RFFT2D can run at the model's sizes (`rfft_possible`: powers of two;
+    None for a model without Fourier mixing)."""
+    check_fourier_method(fourier_method)
     if rfft_possible is None:
         return [Recipe(mode, None)]
     if fourier_method != "auto":

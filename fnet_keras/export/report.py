@@ -25,16 +25,10 @@ BUNDLES_DIR_NAME = "bundles"  # an export's default --out, inside the run direct
 class ExportReport(Provenance):
     """Every mode's recipe, size, ops, parity and test accuracy against the Keras model.
 
-    Attributes:
-        run_dir: the training run exported.
-        out_dir: where the bundles (one subdirectory per mode) and the report go.
-        modes: one `ModeReport` per mode, in the order asked.
-        keras_test_accuracy: the Keras model's accuracy on the labelled test split, or None.
-        test_examples: size of that split (0 if there is none).
-        gate: where the gate's texts came from (`GateTexts.describe()`).
-        data_source: where the data came from (the run's record or `--data`).
-        notes: facts worth reading (held-out dev, float ops left in int8, recipe choices).
-        created, package_version, command: its `Provenance` (keyword-only).
+    `run_dir` was exported into `out_dir` (one bundle directory per mode, and the report); `modes` are in
+    the order asked. `keras_test_accuracy` is on the labelled test split of `test_examples` texts (None
+    and 0 without one); `gate` says where the gate's texts came from (`GateTexts.describe()`),
+    `data_source` where the data did (the run's record or `--data`); `notes`: facts worth reading.
     """
 
     run_dir: Path
@@ -62,89 +56,77 @@ class ExportReport(Provenance):
 
     def size_ratio(self, mode: ModeReport) -> float | None:
         """`mode`'s size over the fp32 model's, or None when fp32 was not exported."""
-        fp32 = [other for other in self.modes if other.mode == "fp32"]
-        return mode.size_bytes / fp32[0].size_bytes if fp32 else None
+        return self._over_fp32(mode, "size_bytes")
+
+    def _over_fp32(self, mode: ModeReport, field: str) -> float | None:
+        fp32 = next((other for other in self.modes if other.mode == "fp32"), None)
+        value, base = getattr(mode, field), fp32 and getattr(fp32, field)
+        return value / base if value and base else None
+
+    def _accuracy_delta(self, mode: ModeReport) -> float | None:
+        """`mode`'s test accuracy minus the Keras model's, in points, or None."""
+        if mode.test_accuracy is None or self.keras_test_accuracy is None:
+            return None
+        return 100 * (mode.test_accuracy - self.keras_test_accuracy)
 
     def to_dict(self) -> dict[str, Any]:
         modes = []
         for mode in self.modes:
-            entry = mode.to_dict()
-            ratio = self.size_ratio(mode)
-            entry["size_ratio_to_fp32"] = None if ratio is None else round(ratio, 4)
-            if mode.test_accuracy is not None and self.keras_test_accuracy is not None:
-                entry["test_accuracy_delta_points"] = round(
-                    100 * (mode.test_accuracy - self.keras_test_accuracy), 3
-                )
-            modes.append(entry)
+            ratio, delta = self.size_ratio(mode), self._accuracy_delta(mode)
+            modes.append({**mode.to_dict(), "size_ratio_to_fp32": None if ratio is None else round(ratio, 4)})
+            if delta is not None:
+                modes[-1]["test_accuracy_delta_points"] = round(delta, 3)
         return {
             **self.provenance_dict(),
-            "run_dir": str(self.run_dir),
-            "out_dir": str(self.out_dir),
-            "data_source": self.data_source,
+            "run_dir": str(self.run_dir), "out_dir": str(self.out_dir), "data_source": self.data_source,
             "gate": self.gate,
             "keras": {"test_accuracy": self.keras_test_accuracy, "test_examples": self.test_examples},
-            "passed": self.passed,
-            "failed_modes": self.failed_modes,
-            "modes": modes,
+            "passed": self.passed, "failed_modes": self.failed_modes, "modes": modes,
             "notes": list(self.notes),
         }
 
     def gate_failure(self) -> str:
         """What `ParityGateError` says: the failed modes, what was written, what to try, the table."""
-        failed = self.failed_modes
-        written = [mode.mode for mode in self.modes if mode.passed]
+        failed, written = self.failed_modes, [mode.mode for mode in self.modes if mode.passed]
         advice = "; ".join(f"{mode}: {GATE_ADVICE[mode]}" for mode in failed)
+        them = "it" if len(failed) == 1 else "them"
         return (
-            f"parity gate failed for {', '.join(failed)}: no bundle written for "
-            f"{'it' if len(failed) == 1 else 'them'}"
+            f"parity gate failed for {', '.join(failed)}: no bundle written for {them}"
             + (f" ({', '.join(written)} written to {self.out_dir})" if written else "")
             + f". What to try: {advice}.\n\n{self.format_table()}"
         )
 
     def format_table(self) -> str:
         """The per-mode summary as a markdown table."""
-        rows = []
-        for mode in self.modes:
-            ratio = self.size_ratio(mode)
-            delta = (
-                "-"
-                if mode.test_accuracy is None or self.keras_test_accuracy is None
-                else f"{100 * (mode.test_accuracy - self.keras_test_accuracy):+.2f}"
-            )
-            rows.append([
-                mode.mode, mode.recipe, f"{mode.size_bytes:,}", "-" if ratio is None else f"{ratio:.3f}",
-                mode.op_count, sum(mode.float_ops.values()) if mode.mode != "fp32" else "-",
-                percent(mode.parity.agreement), f"{mode.parity.max_abs_probability_diff:.2e}",
-                percent(mode.test_accuracy), delta, ms(mode.p50_ms), self.speed_ratio(mode),
-                "pass" if mode.passed else "FAIL",
-            ])
+        rows = [[
+            mode.mode, mode.recipe, f"{mode.size_bytes:,}", _number(self.size_ratio(mode), ".3f"),
+            mode.op_count, sum(mode.float_ops.values()) if mode.mode != "fp32" else "-",
+            percent(mode.parity.agreement), f"{mode.parity.max_abs_probability_diff:.2e}",
+            percent(mode.test_accuracy), _number(self._accuracy_delta(mode), "+.2f"), ms(mode.p50_ms),
+            _number(self._over_fp32(mode, "speed_ms"), ".2f"),  # thread-CPU medians where measured
+            "pass" if mode.passed else "FAIL",
+        ] for mode in self.modes]
         header = ["mode", "recipe", "bytes", "× fp32", "ops", "float ops", "top-label agree", "max abs Δp",
                   "test acc", "Δ vs Keras (pts)", "p50 ms", "time × fp32", "gate"]
         return "\n".join(markdown_table(header, rows, "llrrrrrrrrrrl"))
 
-    def speed_ratio(self, mode) -> str:
-        """The mode's median time over fp32's (thread-CPU clock where measured), or '-'."""
-        fp32 = next((other for other in self.modes if other.mode == "fp32" and other.speed_ms), None)
-        if fp32 is None or not mode.speed_ms:
-            return "-"
-        return f"{mode.speed_ms / fp32.speed_ms:.2f}"
-
     def format(self) -> str:
         """The whole report as markdown: header, table, thresholds, ops per mode, notes."""
-        keras = (
-            "no labelled test split"
-            if self.keras_test_accuracy is None
-            else f"{100 * self.keras_test_accuracy:.2f}% on {self.test_examples} test examples"
+        keras = "no labelled test split" if self.keras_test_accuracy is None else (
+            f"{percent(self.keras_test_accuracy)} on {self.test_examples} test examples"
         )
-        if self.passed:
-            result = "all gates passed"
-        else:
-            written = [mode.mode for mode in self.modes if mode.passed]
-            result = (
-                f"GATE FAILED for {', '.join(self.failed_modes)} (no bundle written for "
-                f"{'it' if len(self.failed_modes) == 1 else 'them'})"
-                + (f"; written: {', '.join(written)}" if written else "")
-            )
+        failed, written = self.failed_modes, [mode.mode for mode in self.modes if mode.passed]
+        them = "it" if len(failed) == 1 else "them"
+        result = "all gates passed" if self.passed else (
+            f"GATE FAILED for {', '.join(failed)} (no bundle written for {them})"
+            + (f"; written: {', '.join(written)}" if written else "")
+        )
+        thresholds = []
+        for mode in self.modes:
+            limits = mode.parity.thresholds
+            agreement, max_diff = limits["agreement"], limits["max_abs_probability_diff"]
+            thresholds.append(f"{mode.mode}: top-label agreement >= {100 * agreement:g}%"
+                              + ("" if max_diff is None else f", max abs Δp <= {max_diff:g}"))
         lines = [f"# Export of {self.run_dir}", ""]
         if self.command:
             lines += ["```", self.command, "```", ""]
@@ -159,50 +141,32 @@ class ExportReport(Provenance):
             "",
             self.format_table(),
             "",
-            "Gate thresholds: "
-            + "; ".join(
-                f"{mode.mode}: top-label agreement >= {100 * mode.parity.thresholds['agreement']:g}%"
-                + (
-                    f", max abs Δp <= {mode.parity.thresholds['max_abs_probability_diff']:g}"
-                    if mode.parity.thresholds["max_abs_probability_diff"] is not None
-                    else ""
-                )
-                for mode in self.modes
-            ),
+            f"Gate thresholds: {'; '.join(thresholds)}",
             "",
         ]
         for mode in self.modes:
-            ops = ", ".join(f"{name} {count}" for name, count in mode.ops.items())
-            lines.append(f"- {mode.mode} ({mode.recipe}) ops ({mode.op_count}): {ops}")
+            lines.append(f"- {mode.mode} ({mode.recipe}) ops ({mode.op_count}): {_counts(mode.ops)}")
             if mode.mode != "fp32" and mode.float_ops:
-                lines.append(f"  - float ops: {', '.join(f'{n} {c}' for n, c in mode.float_ops.items())}")
-            for name, alternative in mode.alternatives.items():
-                lines.append(f"  - also tried {name}: {alternative['reason']}")
+                lines.append(f"  - float ops: {_counts(mode.float_ops)}")
+            lines += [f"  - also tried {name}: {alt['reason']}" for name, alt in mode.alternatives.items()]
         if self.failed_modes:
             lines += ["", "What to try:"] + [f"- {mode}: {GATE_ADVICE[mode]}" for mode in self.failed_modes]
         if self.notes:
             lines += ["", "Notes:"] + [f"- {note}" for note in self.notes]
         return "\n".join(lines) + "\n"
 
-    def latency_load(self) -> MachineLoad | None:
-        """The machine's load while recipes were timed (the highest, if several modes were), or None."""
-        loads = [MachineLoad.from_dict(mode.latency_load) for mode in self.modes if mode.latency_load]
-        return MachineLoad.peak(*loads) if loads else None
-
     def _latency_lines(self) -> list[str]:
-        load = self.latency_load()
-        if load is None:
+        """What the p50s mean, and the machine's load while timing (the highest, if timed more than once)."""
+        loads = [MachineLoad.from_dict(mode.latency_load) for mode in self.modes if mode.latency_load]
+        if not loads:
             return []
-        lines = [
+        load = MachineLoad.peak(*loads)
+        return [
             f"- p50 ms: medians of one inference here (batch 1, 1 thread, the passing modes interleaved; "
             f"time × fp32 and recipe choices on the thread-CPU clock); {load.describe()} while timing"
-        ]
-        if load.warning():
-            lines.append(f"- **warning**: {load.warning()}")
-        return lines
+        ] + ([f"- **warning**: {load.warning()}"] if load.warning() else [])
 
-    def __str__(self) -> str:
-        return self.format()
+    __str__ = format
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> ExportReport:
@@ -241,11 +205,17 @@ class ExportReport(Provenance):
         """Writes export_report.md and export_report.json into `directory` (default: out_dir)."""
         directory = Path(self.out_dir if directory is None else directory)
         directory.mkdir(parents=True, exist_ok=True)
-        markdown = directory / f"{REPORT_NAME}.md"
-        json_path = directory / f"{REPORT_NAME}.json"
-        write_text_atomic(markdown, self.format())
-        write_text_atomic(json_path, json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n")
-        return markdown, json_path
+        document = json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
+        return (write_text_atomic(directory / f"{REPORT_NAME}.md", self.format()),
+                write_text_atomic(directory / f"{REPORT_NAME}.json", document))
+
+
+def _number(value: float | None, spec: str) -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{name} {count}" for name, count in counts.items())
 
 
 def check_out_dir(out_dir: Path, overwrite: bool) -> None:
@@ -259,11 +229,11 @@ def check_out_dir(out_dir: Path, overwrite: bool) -> None:
             "is not empty; choose another --out, or pass --overwrite to replace the previous export there",
             out_dir,
         )
-    foreign = [entry.name for entry in out_dir.iterdir() if not _is_export_output(entry)]
+    foreign = sorted(entry.name for entry in out_dir.iterdir() if not _is_export_output(entry))
     if foreign:
         raise ExportError(
-            f"holds files an export did not write ({', '.join(sorted(foreign)[:5])}); not "
-            f"replacing them: choose another --out",
+            f"holds files an export did not write ({', '.join(foreign[:5])}); not replacing them: "
+            f"choose another --out",
             out_dir,
         )
 
