@@ -1,23 +1,17 @@
 """Peak resident memory of a process that loads one model and nothing else, measured per process.
 
-Each measurement starts a fresh Python that imports the edge runtime, loads the model the way
-`LiteRTModel` does (bytes in memory, `model_content`), allocates its tensors, fills its inputs
-(`bench_session.synthetic_inputs`), runs a few inferences and exits. Its peak resident set
-size comes from `os.wait4` on that one process, not from `RUSAGE_CHILDREN`, which reports
-the largest child so far.
+Each measurement starts a fresh Python that imports the edge runtime, loads the model as
+`LiteRTModel` does (bytes in memory), allocates and fills its inputs
+(`bench_session.synthetic_inputs`), runs a few inferences and exits; its peak resident set size
+comes from `os.wait4` on that one process (`RUSAGE_CHILDREN` reports the largest child so far).
 
-Why a launcher: on Linux a process's ru_maxrss survives `execve` and includes the resident
-size of the process it was spawned from (measured here: a 10 MiB child of a 500 MiB parent
-reported 524 MiB through wait4, while its own /proc VmHWM said 10.6 MiB). So the bench does
-not spawn the measured process itself: it starts a small launcher (a bare Python with only
-`os`, `sys` and `json`), which spawns the measured process and waits for it with `os.wait4`.
-The measured figure then includes at most the launcher's own few MiB, well below any Python
-that imports numpy and an interpreter. On Linux the measured process also reports its own
-`VmHWM` from /proc/self/status (the peak of its post-exec address space) as a cross-check.
-
-A baseline process that imports the same modules and loads no model gives the interpreter's
-own footprint, so `peak - baseline` is what the model adds. Needs POSIX (`os.wait4`,
-`os.posix_spawn`); elsewhere `memory_supported()` is False and the report says so.
+Why a launcher: on Linux ru_maxrss survives `execve`, so a process spawned by this one would
+report this one's size too (a 10 MiB child of a 500 MiB parent reads 524 MiB). A small launcher
+(a bare Python with `os`, `sys` and `json`) spawns the measured process and waits for it, so the
+figure includes at most the launcher's few MiB. On Linux the measured process also reports its own
+/proc `VmHWM` as a cross-check. A baseline process that loads no model gives the interpreter's own
+footprint: `peak - baseline` is what the model adds. Needs POSIX (`os.wait4`, `os.posix_spawn`);
+elsewhere `memory_supported()` is False and the report says so.
 """
 
 from __future__ import annotations
@@ -25,17 +19,16 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
+from fnet_keras.edge.device_info import proc_bytes
 from fnet_keras.edge.errors import EdgeRuntimeError
-from fnet_keras.edge.runtime import RuntimeInfo, run_python_child
+from fnet_keras.edge.runtime import RuntimeInfo, detect_runtime, run_python_child
 
-# Seconds one measured process may take (import, load, a few inferences).
-MEMORY_TIMEOUT_SECONDS = 600
+MEMORY_TIMEOUT_SECONDS = 600  # for one measured process: import, load, a few inferences
 
 # Spawns argv[1:] under this Python, collects its stdout, and reports its own rusage.
 _LAUNCHER = r"""
@@ -83,11 +76,6 @@ def memory_supported() -> bool:
     return hasattr(os, "wait4") and hasattr(os, "posix_spawn")
 
 
-def _maxrss_bytes(ru_maxrss: int) -> int:
-    # Linux and the BSDs report KiB; macOS reports bytes.
-    return ru_maxrss if sys.platform == "darwin" else ru_maxrss * 1024
-
-
 def measure_peak_memory(
     runtime: RuntimeInfo,
     model_bytes: bytes | None,
@@ -111,16 +99,8 @@ def measure_peak_memory(
         if model_bytes is not None:
             model_path = str(Path(directory) / "model.tflite")
             Path(model_path).write_bytes(model_bytes)
-        child = [
-            "-c",
-            _MEASURED_PROCESS,
-            runtime.name,
-            model_path,
-            str(threads),
-            str(runs if model_bytes is not None else 0),
-            str(seed),
-            str(vocabulary_size or 0),
-        ]
+        numbers = (threads, runs if model_bytes is not None else 0, seed, vocabulary_size or 0)
+        child = ["-c", _MEASURED_PROCESS, runtime.name, model_path, *map(str, numbers)]
         try:
             completed = run_python_child(_LAUNCHER, child, MEMORY_TIMEOUT_SECONDS)
         except subprocess.TimeoutExpired:
@@ -139,26 +119,17 @@ def measure_peak_memory(
             f"the memory measurement process failed (exit {launched['exit_code']}): {stderr[-500:]}"
         )
     report = json.loads(launched["stdout"].strip().splitlines()[-1])
-    return PeakMemory(_maxrss_bytes(launched["ru_maxrss"]), report["vm_hwm_bytes"], report["runs"])
-
-
-def own_vm_hwm_bytes() -> int | None:
-    """This process's peak resident size since exec (Linux /proc/self/status VmHWM), else None."""
-    try:
-        status = Path("/proc/self/status").read_text()
-    except OSError:
-        return None
-    match = re.search(r"^VmHWM:\s+(\d+)\s*kB", status, re.MULTILINE)
-    return int(match.group(1)) * 1024 if match else None
+    kib = 1 if sys.platform == "darwin" else 1024  # macOS reports bytes; Linux and the BSDs KiB
+    return PeakMemory(launched["ru_maxrss"] * kib, report["vm_hwm_bytes"], report["runs"])
 
 
 def run_measured_process(argv: list[str]) -> None:
-    """The measured process: load (or not), allocate, fill inputs, run, report VmHWM on stdout."""
+    """The measured process: load (or not), allocate, fill inputs, run, report its own peak resident
+    size since exec (Linux /proc/self/status VmHWM, else None) on stdout."""
     from fnet_keras.edge.bench_session import input_specs, synthetic_inputs
-    from fnet_keras.edge.runtime import detect_runtime
 
     runtime_name, model_path, threads, runs, seed, vocabulary_size = argv
-    runtime = detect_runtime(runtime_name)  # Imports the interpreter, for the baseline too.
+    runtime = detect_runtime(runtime_name)  # imports the interpreter, for the baseline too
     if model_path:
         interpreter = runtime.module.Interpreter(
             model_content=Path(model_path).read_bytes(), num_threads=int(threads)
@@ -169,4 +140,5 @@ def run_measured_process(argv: list[str]) -> None:
             interpreter.set_tensor(index, array)
         for _ in range(int(runs)):
             interpreter.invoke()
-    print(json.dumps({"vm_hwm_bytes": own_vm_hwm_bytes(), "runs": int(runs)}))
+    vm_hwm_bytes = proc_bytes(Path("/proc/self/status"), "VmHWM")
+    print(json.dumps({"vm_hwm_bytes": vm_hwm_bytes, "runs": int(runs)}))

@@ -35,7 +35,7 @@ from fnet_keras.edge.manifest import (
     VOCABULARY_NAME,
     Manifest,
 )
-from fnet_keras.edge.runtime import RuntimeInfo, check_runtime, detect_runtime
+from fnet_keras.edge.runtime import check_runtime, detect_runtime
 from fnet_keras.edge.tflite_metadata import read_classifier_metadata
 from fnet_keras.text.errors import TokenizerError
 from fnet_keras.text.vocabulary import parse_vocabulary
@@ -55,7 +55,9 @@ class Bundle:
         data_labels: the same classes as the training data spelled them, where the export renamed
             them (bundle.json's optional "data_labels"), else None.
         manifest: bundle.json as a dict.
-        runtime: the interpreter package running the model.
+        name, format_version, quantization, sequence_length: from bundle.json.
+        runtime: the interpreter package running the model (a `RuntimeInfo`).
+        model_bytes: model.tflite's bytes (as loaded and verified).
 
     Example:
         bundle = load_bundle("bundles/int8")
@@ -76,30 +78,14 @@ class Bundle:
         self.labels = labels
         self.data_labels = manifest.data_labels
         self.manifest = manifest.data
-        self.runtime: RuntimeInfo = model.runtime
-        self._manifest = manifest
+        self.name = manifest.name
+        self.format_version = manifest.format_version
+        self.quantization = manifest.quantization
+        self.sequence_length = manifest.sequence_length
+        self.runtime = model.runtime
+        self.model_bytes = model.model_bytes
+        self._logits = manifest.output_kind == "logits"
         self._model = model
-
-    @property
-    def name(self) -> str:
-        return self._manifest.name
-
-    @property
-    def sequence_length(self) -> int:
-        return self._manifest.sequence_length
-
-    @property
-    def quantization(self) -> str:
-        return self._manifest.quantization
-
-    @property
-    def format_version(self) -> int:
-        return self._manifest.format_version
-
-    @property
-    def model_bytes(self) -> bytes:
-        """model.tflite's bytes (as loaded and verified)."""
-        return self._model.model_bytes
 
     def probabilities(self, token_ids: np.ndarray) -> np.ndarray:
         """float64 `[n, num_labels]` probabilities of packed ids `[n, sequence_length]`, one invoke each."""
@@ -114,23 +100,12 @@ class Bundle:
                 f"READ_VARIABLE in bundle.json's ops)",
                 self._model.path,
             )
-        return softmax(outputs) if self._manifest.output_kind == "logits" else outputs.astype(np.float64)
+        return softmax(outputs) if self._logits else outputs.astype(np.float64)
 
     def classify(self, texts: str | Iterable[str], top_k: int | None = None) -> Prediction | Classification:
-        """The labels of `texts`, most probable first, with the seconds spent tokenizing and in inference.
-
-        Args:
-            texts: one text (returns a `Prediction`) or an iterable of texts (a `Classification`,
-                a sequence of `Prediction`s). A text with more word pieces than fit is truncated
-                (`Prediction.truncated`).
-            top_k: how many labels each ranking keeps (None: all).
-
-        Raises:
-            EmptyTextError: a text has no word pieces (empty or blank): nothing to classify.
-            TokenizerError: a text is not a str or holds a lone surrogate.
-            BundleError: the model returned NaN or infinite outputs.
-            EdgeRuntimeError: the interpreter failed.
-        """
+        """The labels of one text (a `Prediction`) or of an iterable of texts (a `Classification`), most
+        probable first, with timings: `classification.classify_texts`, which says what it raises; the
+        model raises `BundleError` on NaN or infinite outputs, `EdgeRuntimeError` where it fails."""
         texts = texts if isinstance(texts, str) else list(texts)
         return classify_texts(
             texts, self.tokenizer, self.probabilities, self.labels, self.sequence_length, top_k
@@ -166,58 +141,38 @@ def load_bundle(path: str | os.PathLike, *, num_threads: int = 1, runtime: str |
     path = Path(path)
     source = _Source(path)
     try:
-        manifest_name = source.name(MANIFEST_NAME)
-        manifest = Manifest.from_bytes(source.read(MANIFEST_NAME, None), manifest_name)
-        contents = {
-            name: _verified(source, name, size, sha256) for name, (size, sha256) in manifest.files.items()
-        }
+        manifest = Manifest.from_bytes(source.read(MANIFEST_NAME, None), source.name(MANIFEST_NAME))
+        contents = {name: source.read(name, size, sha256) for name, (size, sha256) in manifest.files.items()}
     finally:
         source.close()
-
+    model_path = source.name(MODEL_NAME)
     try:
         labels = LabelMap.from_bytes(contents[LABELS_NAME], source.name(LABELS_NAME)).labels
         vocabulary = parse_vocabulary(contents[VOCABULARY_NAME], source.name(VOCABULARY_NAME))
     except (DataError, TokenizerError) as error:
         raise BundleError(error.reason, error.path, error.line) from None
-    if manifest.labels is not None and labels != manifest.labels:
-        raise BundleError(
-            f"labels.txt holds {list(labels)}, but bundle.json's 'labels' are {list(manifest.labels)}",
-            source.name(LABELS_NAME),
-        )
-    if manifest.data_labels is not None and len(manifest.data_labels) != len(labels):
-        raise BundleError(
-            f"'data_labels' {list(manifest.data_labels)} has {len(manifest.data_labels)} labels, labels.txt "
-            f"{len(labels)}: one data label per class",
-            manifest_name,
-        )
+    manifest.check_labels(labels, source.name(LABELS_NAME))
     if manifest.embedded_files:
-        read_classifier_metadata(contents[MODEL_NAME], source.name(MODEL_NAME)).check_files(
-            vocabulary, labels, source.name(MODEL_NAME)
-        )
+        read_classifier_metadata(contents[MODEL_NAME], model_path).check_files(vocabulary, labels, model_path)
     tokenizer = WordPieceEncoder(vocabulary, manifest.tokenizer)
 
-    runtime_info = detect_runtime(runtime)
-    check_runtime(manifest.quantization, manifest.data["runtime"], runtime_info.name, runtime_info.version,
-                  manifest_name)
+    found = detect_runtime(runtime)
+    check_runtime(manifest.quantization, manifest.data["runtime"], found.name, found.version, manifest.path)
     model = LiteRTModel(
         contents[MODEL_NAME],
-        runtime_info,
+        found,
         num_threads=num_threads,
-        path=source.name(MODEL_NAME),
+        path=model_path,
         inputs=manifest.inputs,
         output=manifest.output_name,
-        signature_key=manifest.signature_key,
     )
     model.check_matches(manifest.sequence_length, len(labels))
-    _check_output_quantization(model, manifest, source.name(MODEL_NAME))
-    return Bundle(path, manifest, labels, tokenizer, model)
-
-
-def _check_output_quantization(model: LiteRTModel, manifest: Manifest, path: str) -> None:
-    """Format 1's int8 output: the model's scale and zero point are the ones bundle.json gives."""
+    # Format 1's int8 output: the model's scale and zero point are the ones bundle.json gives.
     expected = "int8" if manifest.output_quantization is not None else "float32"
     if model.output_dtype != expected:
-        raise BundleError(f"the model's output is {model.output_dtype}, bundle.json says {expected}", path)
+        raise BundleError(
+            f"the model's output is {model.output_dtype}, bundle.json says {expected}", model_path
+        )
     if manifest.output_quantization is not None:
         scale, zero_point = manifest.output_quantization
         model_scale, model_zero_point = model.output_quantization
@@ -225,25 +180,9 @@ def _check_output_quantization(model: LiteRTModel, manifest: Manifest, path: str
             raise BundleError(
                 f"the model's output quantization is scale {model_scale}, zero point {model_zero_point}; "
                 f"bundle.json says scale {scale}, zero point {zero_point}",
-                path,
+                model_path,
             )
-
-
-def _verified(source: _Source, name: str, size: int, sha256: str) -> bytes:
-    data = source.read(name, size)
-    actual = hashlib.sha256(data).hexdigest()
-    if actual != sha256:
-        hint = (
-            "; to show the labels under other names, export again with --rename-labels OLD=NEW,..."
-            if name == LABELS_NAME
-            else ""
-        )
-        raise BundleError(
-            f"sha256 mismatch: bundle.json says {sha256}, the file has {actual}: changed since export, "
-            f"corrupted or replaced{hint}",
-            source.name(name),
-        )
-    return data
+    return Bundle(path, manifest, labels, tokenizer, model)
 
 
 class _Source:
@@ -283,12 +222,11 @@ class _Source:
 
     def name(self, name: str) -> str:
         """How errors name the file: its path, or `archive.zip:folder/name` for a zip member."""
-        if self._zip is None:
-            return str(self.path / name)
-        return f"{self.path}:{self._prefix}{name}"
+        return str(self.path / name) if self._zip is None else f"{self.path}:{self._prefix}{name}"
 
-    def read(self, name: str, size: int | None) -> bytes:
-        """The file's bytes; its size must be `size` (None: at most `MAX_MANIFEST_BYTES`), checked first."""
+    def read(self, name: str, size: int | None, sha256: str | None = None) -> bytes:
+        """The file's bytes, checked against bundle.json's `size` (first) and `sha256`; None: the
+        manifest itself, at most `MAX_MANIFEST_BYTES`."""
         try:
             if self._zip is None:
                 actual = (self.path / name).stat().st_size
@@ -306,8 +244,17 @@ class _Source:
                 self.name(name),
             )
         try:
-            if self._zip is None:
-                return (self.path / name).read_bytes()
-            return self._zip.read(self._prefix + name)
+            data = (
+                (self.path / name).read_bytes() if self._zip is None else self._zip.read(self._prefix + name)
+            )
         except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as error:
             raise BundleError(f"cannot read: {error}", self.name(name)) from None
+        if sha256 is not None and (digest := hashlib.sha256(data).hexdigest()) != sha256:
+            # A user renaming classes by hand is told the supported way.
+            hint = "; to show the labels under other names, export again with --rename-labels OLD=NEW,..."
+            raise BundleError(
+                f"sha256 mismatch: bundle.json says {sha256}, the file has {digest}: changed since export, "
+                f"corrupted or replaced{hint if name == LABELS_NAME else ''}",
+                self.name(name),
+            )
+        return data

@@ -1,15 +1,15 @@
 """`write_bundle`: writes a bundle directory (and optionally its .zip) atomically.
 
-Everything is written into a temporary directory next to the target, checked by the same
-`Manifest` validation the loader uses and by the model's own tensors (`LiteRTModel.check_matches`),
-and only then renamed into place; on any failure nothing is left behind. The writer fills the
-fields it owns (format, versions, tokenizer, input/output names, embedded files, file sizes and
-hashes, runtime requirements, creation time); the caller's `metadata` gives the rest. It writes
-format 2 (`fnet_keras.edge.manifest`).
+Everything is written into a temporary directory next to the target, checked by the loader's own
+checks (`Manifest`, `LiteRTModel.check_matches`, the embedded files' `check_files`) and only then
+renamed into place; on any failure nothing is left behind. The writer fills the fields it owns
+(`WRITER_FIELDS`); the caller's `metadata` gives the rest. It writes format 2
+(`fnet_keras.edge.manifest`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
 import os
@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from fnet_keras._version import __version__
-from fnet_keras.atomic import default_mode, install_directory, utc_timestamp, write_synced
+from fnet_keras.atomic import atomic_output, install_directory, utc_timestamp, write_synced
 from fnet_keras.data.errors import DataError
 from fnet_keras.data.label_map import LabelMap
 from fnet_keras.edge.errors import BundleError
@@ -59,9 +59,8 @@ WRITER_FIELDS = (
     "files",
     "runtime",
 )
-# Fields metadata must give; "provenance", "notes" and "data_labels" are optional, others are refused.
 REQUIRED_METADATA = ("name", "model", "quantization", "ops", "parity")
-OPTIONAL_METADATA = ("provenance", "notes", "data_labels")
+OPTIONAL_METADATA = ("provenance", "notes", "data_labels")  # any other field is refused
 
 
 def write_bundle(
@@ -86,11 +85,9 @@ def write_bundle(
         vocabulary: the WordPiece tokens (special tokens first), or a vocab.txt path.
         labels: the labels in logit order (a list, a `LabelMap`, or a labels.txt path).
         tokenizer_config: the settings the model was trained with (`sequence_length` included).
-        metadata: the other bundle.json fields: required "name", "model" (with
-            "fourier_method"), "quantization" (with "mode"), "ops" (op name -> count), "parity";
-            optional "provenance", "notes" and "data_labels" (the training data's spelling of
-            each label, in `labels`' order, where they were renamed for display). Numpy scalars
-            and arrays are accepted.
+        metadata: the other bundle.json fields (`manifest`): `REQUIRED_METADATA` ("model" with
+            "fourier_method", "quantization" with "mode") and any of `OPTIONAL_METADATA`; numpy
+            scalars and arrays are accepted.
         make_zip: also write `<out_dir>.zip` (the bundle folder inside the zip).
         overwrite: replace an existing bundle directory (and zip). A directory that is not a
             bundle (non-empty, no bundle.json) is never replaced.
@@ -104,34 +101,46 @@ def write_bundle(
         BundleError: bad inputs (naming the field and value), or the target exists.
     """
     out_dir = Path(out_dir)
-    zip_path = _zip_path(out_dir)
     check_bundle_target(out_dir, make_zip, overwrite)
     check_tflite_bytes(tflite_bytes, MODEL_NAME)
-    tokens = _vocabulary(vocabulary)
-    label_map = _label_map(labels)
-    config = _tokenizer_config(tokenizer_config)
+    try:
+        is_path = isinstance(vocabulary, (str, os.PathLike))
+        tokens = load_vocabulary(vocabulary) if is_path else validate_vocabulary(vocabulary)
+    except TokenizerError as error:
+        raise BundleError(f"vocabulary: {error}") from None
+    try:
+        if isinstance(labels, (str, os.PathLike)):
+            labels = LabelMap.load(labels)
+        label_map = labels if isinstance(labels, LabelMap) else LabelMap(tuple(labels))
+    except DataError as error:
+        raise BundleError(f"labels: {error}") from None
+    try:
+        is_config = isinstance(tokenizer_config, TokenizerConfig)
+        config = tokenizer_config if is_config else TokenizerConfig.from_dict(tokenizer_config)
+    except TokenizerError as error:
+        raise BundleError(f"tokenizer_config: {error}") from None
     manifest = _manifest(bytes(tflite_bytes), tokens, label_map, config, metadata, model)
 
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     temp_dir = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}.", suffix=".tmp"))
-    os.chmod(temp_dir, default_mode(directory=True))  # mkdtemp's 0700 would stick to the bundle
-    temp_zip = None
     try:
-        write_synced(temp_dir / MODEL_NAME, bytes(tflite_bytes))
-        save_vocabulary(tokens, temp_dir / VOCABULARY_NAME)
-        label_map.save(temp_dir / LABELS_NAME)
-        manifest["files"] = {name: _file_entry(temp_dir / name) for name in BUNDLE_FILES}
-        manifest_text = Manifest.from_dict(manifest, MANIFEST_NAME).to_json()
-        write_synced(temp_dir / MANIFEST_NAME, manifest_text.encode("utf-8"))
-        if make_zip:
-            temp_zip = _write_zip(temp_dir, out_dir.name, zip_path)
-        install_directory(temp_dir, out_dir)
-        if temp_zip is not None:
-            os.replace(temp_zip, zip_path)
+        with atomic_output(_zip_path(out_dir)) if make_zip else contextlib.nullcontext() as temp_zip:
+            write_synced(temp_dir / MODEL_NAME, bytes(tflite_bytes))
+            save_vocabulary(tokens, temp_dir / VOCABULARY_NAME)
+            label_map.save(temp_dir / LABELS_NAME)
+            for name in BUNDLE_FILES:
+                data = (temp_dir / name).read_bytes()
+                manifest["files"][name] = {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+            checked = Manifest.from_dict(manifest, MANIFEST_NAME)
+            checked.check_labels(label_map.labels, LABELS_NAME)
+            write_synced(temp_dir / MANIFEST_NAME, checked.to_json().encode("utf-8"))
+            if temp_zip:
+                with zipfile.ZipFile(temp_zip, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+                    for name in (MANIFEST_NAME, *BUNDLE_FILES):
+                        archive.write(temp_dir / name, f"{out_dir.name}/{name}")
+            install_directory(temp_dir, out_dir)  # the zip replaces the old one after it
     except BaseException:
         shutil.rmtree(temp_dir, ignore_errors=True)
-        if temp_zip is not None:
-            temp_zip.unlink(missing_ok=True)
         raise
     return out_dir
 
@@ -154,37 +163,6 @@ def check_bundle_target(out_dir: str | os.PathLike, make_zip: bool = False, over
             raise BundleError("exists and is not a file; not replacing it", zip_path)
 
 
-def _vocabulary(vocabulary: Sequence[str] | str | os.PathLike) -> list[str]:
-    try:
-        if isinstance(vocabulary, (str, os.PathLike)):
-            return load_vocabulary(vocabulary)
-        return validate_vocabulary(vocabulary)
-    except TokenizerError as error:
-        raise BundleError(f"vocabulary: {error}") from None
-
-
-def _label_map(labels: Sequence[str] | LabelMap | str | os.PathLike) -> LabelMap:
-    try:
-        if isinstance(labels, LabelMap):
-            label_map = labels
-        elif isinstance(labels, (str, os.PathLike)):
-            label_map = LabelMap.load(labels)
-        else:
-            label_map = LabelMap(tuple(labels))
-    except DataError as error:
-        raise BundleError(f"labels: {error}") from None
-    return label_map
-
-
-def _tokenizer_config(config: TokenizerConfig | dict[str, Any]) -> TokenizerConfig:
-    if isinstance(config, TokenizerConfig):
-        return config
-    try:
-        return TokenizerConfig.from_dict(config)
-    except TokenizerError as error:
-        raise BundleError(f"tokenizer_config: {error}") from None
-
-
 def _manifest(
     tflite_bytes: bytes,
     vocabulary: list[str],
@@ -193,7 +171,7 @@ def _manifest(
     metadata: dict[str, Any],
     model: LiteRTModel | None,
 ) -> dict:
-    """bundle.json without "files" (filled once the files are written)."""
+    """bundle.json with empty "files" (filled once the files are written)."""
     if not isinstance(metadata, dict):
         raise BundleError(f"metadata must be a dict, got {type(metadata).__name__}")
     metadata = _json_ready(metadata)
@@ -212,10 +190,10 @@ def _manifest(
         if not isinstance(metadata[key], dict):
             raise BundleError(f"metadata[{key!r}] must be a dict, got {metadata[key]!r:.80}")
 
-    # The model is checked against the tokenizer and labels, so a bundle cannot describe a model
-    # it does not hold; its embedded copies of the vocabulary and labels must equal the files.
+    # A bundle cannot describe a model it does not hold: the model must fit the tokenizer and the
+    # labels, and its embedded vocabulary and labels must equal the files.
     if model is None:
-        model = LiteRTModel(tflite_bytes, path=MODEL_NAME, inputs=INPUTS, output=OUTPUT["name"])
+        model = LiteRTModel(tflite_bytes, path=MODEL_NAME)
     model.check_matches(config.sequence_length, len(label_map))
     embedded = []
     if read_metadata_dict(tflite_bytes, MODEL_NAME) is not None:
@@ -224,7 +202,7 @@ def _manifest(
         )
         embedded = [VOCABULARY_NAME, LABELS_NAME]
     mode = metadata["quantization"].get("mode")
-    manifest: dict[str, Any] = {
+    return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "name": metadata["name"],
@@ -241,24 +219,20 @@ def _manifest(
         "runtime": runtime_requirements(mode) if isinstance(mode, str) else None,
         "provenance": metadata.get("provenance", {}),
         "notes": metadata.get("notes", []),
+        **({"data_labels": metadata["data_labels"]} if "data_labels" in metadata else {}),
         "files": {},
     }
-    if "data_labels" in metadata:
-        data_labels = metadata["data_labels"]
-        if not isinstance(data_labels, list) or len(data_labels) != len(label_map):
-            raise BundleError(
-                f"metadata['data_labels'] must list one data label per label ({len(label_map)}), got "
-                f"{data_labels!r:.80}"
-            )
-        manifest = {**manifest, "data_labels": data_labels}
-        manifest["files"] = manifest.pop("files")  # "files" stays last
-    return manifest
 
 
 def _json_ready(value: Any, where: str = "metadata") -> Any:
     """A deep copy with numpy scalars/arrays as Python numbers/lists; other non-JSON values are refused."""
     if isinstance(value, dict):
-        return {_json_key(key, where): _json_ready(item, f"{where}[{key!r}]") for key, item in value.items()}
+        result = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise BundleError(f"{where} has a non-string key {key!r}")
+            result[key] = _json_ready(item, f"{where}[{key!r}]")
+        return result
     if isinstance(value, (list, tuple)):
         return [_json_ready(item, f"{where}[{index}]") for index, item in enumerate(value)]
     if isinstance(value, np.ndarray):
@@ -270,35 +244,6 @@ def _json_ready(value: Any, where: str = "metadata") -> Any:
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     raise BundleError(f"{where} is a {type(value).__name__} ({value!r:.60}), which JSON cannot hold")
-
-
-def _json_key(key: Any, where: str) -> str:
-    if not isinstance(key, str):
-        raise BundleError(f"{where} has a non-string key {key!r}")
-    return key
-
-
-def _file_entry(path: Path) -> dict[str, Any]:
-    data = path.read_bytes()
-    return {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
-
-
-def _write_zip(bundle_dir: Path, folder: str, zip_path: Path) -> Path:
-    """Zips the bundle (as `folder/...`) into a temp file next to `zip_path`; returns the temp path."""
-    handle, temp_name = tempfile.mkstemp(dir=zip_path.parent, prefix=f".{zip_path.name}.", suffix=".tmp")
-    os.close(handle)
-    temp_zip = Path(temp_name)
-    os.chmod(temp_zip, default_mode())
-    try:
-        with zipfile.ZipFile(temp_zip, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            for name in (MANIFEST_NAME, *BUNDLE_FILES):
-                archive.write(bundle_dir / name, f"{folder}/{name}")
-    except BaseException:
-        temp_zip.unlink(missing_ok=True)
-        raise
-    return temp_zip
-
-
 
 
 def _zip_path(out_dir: Path) -> Path:

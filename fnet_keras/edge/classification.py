@@ -1,24 +1,27 @@
 """Classification results: `Prediction` (one text) and `Classification` (a batch), and the softmax.
 
 Both print well (`str(prediction)` is `pos 0.9731`) and serialize to the JSON the CLI writes
-(`to_dict()`). Pure numpy: the Keras path (a run directory) and the edge path (a bundle)
-return the same objects.
+(`to_dict()`). Pure numpy: the Keras path (a run directory) and the edge path (a bundle) return the
+same objects, made by `classify_texts`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+
+from fnet_keras.edge.errors import EmptyTextError
+from fnet_keras.text.wordpiece import pack_token_ids
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
     """Row-wise softmax in float64 (the one in the package)."""
     logits = np.asarray(logits, dtype=np.float64)
-    shifted = logits - logits.max(axis=-1, keepdims=True, initial=-np.inf)
-    exponentials = np.exp(shifted)
+    exponentials = np.exp(logits - logits.max(axis=-1, keepdims=True, initial=-np.inf))
     return exponentials / exponentials.sum(axis=-1, keepdims=True)
 
 
@@ -46,21 +49,14 @@ class Prediction:
         return f"{self.label} {self.probability:.4f}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "text": self.text,
-            "label": self.label,
-            "probability": self.probability,
-            "ranking": [{"label": label, "probability": probability} for label, probability in self.ranking],
-            "tokens": self.tokens,
-            "truncated": self.truncated,
-        }
+        ranking = [{"label": label, "probability": probability} for label, probability in self.ranking]
+        return {**dataclasses.asdict(self), "ranking": ranking}
 
 
 @dataclasses.dataclass(frozen=True)
 class Classification(Sequence[Prediction]):
-    """The predictions for a batch of texts, in input order, with the time spent in each stage.
-
-    A sequence of `Prediction`s (`result[0].label`, `for prediction in result`).
+    """The predictions for a batch of texts, in input order (`result[0].label`, `for prediction in
+    result`), with the time spent in each stage.
 
     Attributes:
         predictions: one `Prediction` per text.
@@ -82,9 +78,6 @@ class Classification(Sequence[Prediction]):
     def __getitem__(self, index):
         return self.predictions[index]
 
-    def __iter__(self) -> Iterator[Prediction]:
-        return iter(self.predictions)
-
     @property
     def predicted_ids(self) -> list[int]:
         """The class id of each text's top label."""
@@ -101,32 +94,6 @@ class Classification(Sequence[Prediction]):
             },
         }
 
-    @classmethod
-    def from_probabilities(
-        cls,
-        texts: Sequence[str],
-        probabilities: np.ndarray,
-        labels: Sequence[str],
-        token_counts: Sequence[int],
-        sequence_length: int,
-        top_k: int | None = None,
-        tokenize_seconds: float = 0.0,
-        inference_seconds: float = 0.0,
-    ) -> Classification:
-        """Rankings from a `[num_texts, num_classes]` probability matrix (ties keep label order)."""
-        labels = tuple(labels)
-        keep = len(labels) if top_k is None else min(top_k, len(labels))
-        predictions = []
-        for text, row, count in zip(texts, probabilities, token_counts, strict=True):
-            order = sorted(range(len(labels)), key=lambda index: -row[index])[:keep]
-            ranking = tuple((labels[index], float(row[index])) for index in order)
-            predictions.append(
-                Prediction(
-                    text, ranking[0][0], ranking[0][1], ranking, int(count), count > sequence_length - 2
-                )
-            )
-        return cls(tuple(predictions), np.asarray(probabilities), labels, tokenize_seconds, inference_seconds)
-
 
 def classify_texts(
     texts: str | Sequence[str],
@@ -139,23 +106,19 @@ def classify_texts(
     """Tokenizes `texts`, gets their probabilities and ranks the labels: the one classify of the package.
 
     Args:
-        texts: one text (then a `Prediction` is returned) or a sequence of texts (a `Classification`).
+        texts: one text (then a `Prediction` is returned) or a sequence of texts (a `Classification`);
+            a text with more word pieces than fit is truncated (`Prediction.truncated`).
         tokenizer: has `token_ids(text) -> list[int]` (unpacked word-piece ids).
         probabilities_of: int32 packed ids `[n, sequence_length]` -> probabilities `[n, num_classes]`.
         labels: the labels in probability-column order.
         sequence_length: the packed length.
-        top_k: how many labels each ranking keeps (None: all).
+        top_k: how many labels each ranking keeps (None: all; ties keep label order).
 
     Raises:
         EmptyTextError: a text has no word pieces (empty, blank or only dropped characters): there
             is nothing to classify, and a label for it would be a confident answer about nothing.
         TokenizerError: a text is not a str or holds a lone surrogate.
     """
-    import time
-
-    from fnet_keras.edge.errors import EmptyTextError
-    from fnet_keras.text.wordpiece import pack_token_ids
-
     single = isinstance(texts, str)
     texts = [texts] if single else list(texts)
     if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1):
@@ -172,14 +135,13 @@ def classify_texts(
     start = time.perf_counter()
     probabilities = np.asarray(probabilities_of(packed), np.float64).reshape(len(texts), len(labels))
     inference_seconds = time.perf_counter() - start
-    result = Classification.from_probabilities(
-        texts,
-        probabilities,
-        labels,
-        [len(ids) for ids in token_ids],
-        sequence_length,
-        top_k,
-        tokenize_seconds,
-        inference_seconds,
-    )
+    labels = tuple(labels)
+    keep = len(labels) if top_k is None else min(top_k, len(labels))
+    predictions = []
+    for text, row, ids in zip(texts, probabilities, token_ids, strict=True):
+        order = sorted(range(len(labels)), key=lambda index: -row[index])[:keep]
+        ranking = tuple((labels[index], float(row[index])) for index in order)
+        count = len(ids)
+        predictions.append(Prediction(text, *ranking[0], ranking, count, count > sequence_length - 2))
+    result = Classification(tuple(predictions), probabilities, labels, tokenize_seconds, inference_seconds)
     return result[0] if single else result

@@ -56,12 +56,16 @@ def usable_cpus() -> int | None:
 
 def memory_total_bytes(meminfo: str | None = None) -> int | None:
     """Physical memory from /proc/meminfo's MemTotal (None where there is no /proc)."""
-    meminfo = _read_text(_MEMINFO) if meminfo is None else meminfo
-    match = re.search(r"^MemTotal:\s+(\d+)\s*kB", meminfo, re.MULTILINE)
+    return proc_bytes(_MEMINFO, "MemTotal", meminfo)
+
+
+def proc_bytes(path: Path, key: str, text: str | None = None) -> int | None:
+    """The "key:  N kB" line of the /proc file `path` (or of its `text`) in bytes; None without one."""
+    match = re.search(rf"^{key}:\s+(\d+)\s*kB", _read_text(path) if text is None else text, re.MULTILINE)
     return int(match.group(1)) * 1024 if match else None
 
 
-def describe_device(runtime: RuntimeInfo | None = None) -> dict[str, Any]:
+def describe_device(runtime: RuntimeInfo) -> dict[str, Any]:
     """The device section of a benchmark report (see `fnet_keras.edge.bench_result` for the fields)."""
     return {
         "cpu_model": cpu_model(),
@@ -74,7 +78,7 @@ def describe_device(runtime: RuntimeInfo | None = None) -> dict[str, Any]:
         "memory_total_bytes": memory_total_bytes(),
         "python": f"{platform.python_implementation()} {platform.python_version()}",
         "numpy": np.__version__,
-        "runtime": None if runtime is None else runtime.describe(),
+        "runtime": runtime.describe(),
     }
 
 

@@ -6,13 +6,9 @@ from fnet_keras.errors import FnetKerasError, LocatedError
 
 
 class BundleError(LocatedError):
-    """A bundle that cannot be used as it is, reported as `path: reason` (with a line if it has one).
-
-    Raised for missing or corrupted files, hash or size mismatches, an unknown format or
-    version, inconsistent manifest values, a quantization the available interpreter cannot
-    run, and a .tflite the interpreter refuses. `path` is the file at fault (`bundle.json`,
-    `model.tflite`, a zip member as `x.zip:name`).
-    """
+    """A bundle that cannot be used as it is (missing, corrupted or inconsistent files, an unknown
+    format, a model the interpreter refuses or cannot run), reported as `path: reason`, `path` being
+    the file at fault (`bundle.json`, `model.tflite`, a zip member as `x.zip:name`)."""
 
 
 class EdgeRuntimeError(FnetKerasError, RuntimeError):
@@ -20,13 +16,9 @@ class EdgeRuntimeError(FnetKerasError, RuntimeError):
 
 
 class MetadataError(BundleError):
-    """A LiteRT model whose MediaPipe metadata cannot be written or read as asked.
-
-    Raised by `fnet_keras.edge.tflite_metadata` for a model that does not have the layout
-    MediaPipe's text classifier needs (inputs, output type or shape), bad vocabulary or
-    labels, metadata or associated files that are missing or malformed, and embedded files
-    that differ from the bundle's.
-    """
+    """MediaPipe metadata that `fnet_keras.edge.tflite_metadata` cannot write or read as asked: a model
+    without the layout MediaPipe's text classifier needs, bad vocabulary or labels, missing or
+    malformed metadata or files, or embedded files that differ from the bundle's."""
 
 
 class EmptyTextError(LocatedError):
@@ -36,11 +28,10 @@ class EmptyTextError(LocatedError):
         indices: the 0-based positions of those texts in the input.
     """
 
-    def __init__(self, indices, texts=None):
+    def __init__(self, indices, texts):
         self.indices = list(indices)
         shown = ", ".join(
-            f"{index}" + (f" ({texts[index]!r:.20})" if texts is not None and texts[index] else "")
-            for index in self.indices[:10]
+            f"{index}" + (f" ({texts[index]!r:.20})" if texts[index] else "") for index in self.indices[:10]
         ) + (" ..." if len(self.indices) > 10 else "")
         super().__init__(
             f"{len(self.indices)} text(s) with nothing to classify (no word pieces): text {shown}"

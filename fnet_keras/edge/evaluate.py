@@ -1,13 +1,5 @@
-"""Scoring a bundle on labelled data, TF-free: the same metrics and JSON keys as a run's evaluate.
-
-`evaluate_bundle(bundle, data, split=...)` mirrors `fnet_keras.training.evaluate(run_dir, data,
-split=...)`: `fnet_keras.metrics.classification_metrics` output plus `data` and `split`; a
-bundle adds `bundle`, `truncated` and `timing`, and `label_map` where data labels were mapped.
-
-A bundle whose labels were renamed for display (`export --rename-labels 0=negative,...`) records
-its data's spelling in bundle.json's "data_labels"; that mapping applies by default, so the bundle
-scores the data it was trained on. `label_map` maps any other spelling.
-"""
+"""`evaluate_bundle`: a bundle scored on labelled data, TF-free, with the metrics and JSON keys of a
+run's `fnet_keras.training.evaluate` (`fnet_keras.metrics.classification_metrics`)."""
 
 from __future__ import annotations
 
@@ -15,7 +7,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from fnet_keras.data.dataset import SPLIT_NAMES, check_split, read_evaluation_split  # noqa: F401
+from fnet_keras.data.dataset import check_split, read_evaluation_split
 from fnet_keras.data.label_map import LabelMap
 from fnet_keras.data.readers import ColumnSpec
 from fnet_keras.edge.bundle import Bundle
@@ -38,9 +30,10 @@ def evaluate_bundle(
         data: a labelled file, or a data directory (its `split` file is read).
         split: which split of a directory: train, dev or test (None: test); not with a file.
         text_column, label_column: columns of `data` (None: found from the header).
-        label_map: data label -> bundle label, for data that spells the classes otherwise (None:
-            the bundle's recorded "data_labels", if any). Labels it does not name are taken as
-            they are.
+        label_map: data label -> bundle label, for data that spells the classes otherwise; labels
+            it does not name are taken as they are. None: bundle.json's "data_labels", the data's
+            spelling of labels the export renamed (`--rename-labels 0=negative,...`), if any, so
+            a bundle scores the data it was trained on.
 
     Returns:
         `classification_metrics` output (count, accuracy, macro_f1, labels, per_class,

@@ -4,37 +4,30 @@ A bundle is a directory (optionally also zipped) holding `model.tflite`, `vocab.
 `labels.txt` and `bundle.json`.
 
 Format 2 (written since fnet-keras 0.2), each fact once:
-    format, format_version     "fnet-keras-bundle", 2
-    name                       a display name ("sst2 tiny FNet, int8")
-    package_version, created   the exporter's version; ISO-8601 UTC time
-    model                      preset, mixing, num_attention_layers, parameters, fourier_method
-                               (the FourierMixing method in the graph: "rfft", "dft" or null)
-    quantization               {"mode": fp32|fp16|dynamic|int8, "recipe": how it was made,
-                                "float_ops": ops still computing in float (the float islands)}
-    tokenizer                  `TokenizerConfig.to_dict()`; its sequence_length is the length of
-                               every model input
-    inputs                     role -> signature input name: {"token_ids": "input_word_ids",
-                               "mask": "input_mask", "segment_ids": "input_type_ids"} (MediaPipe's
-                               BERT layout; all int32 [1, sequence_length]; the converter orders
-                               tensors as it likes, so inputs are bound by name)
-    output                     {"name": "probabilities", "kind": "probabilities"}: float32
-                               [1, number of labels]
-    embedded_files             files model.tflite also carries in its TFLite metadata (MediaPipe
-                               reads them there); the bundle's own files are canonical, and the
-                               loader refuses a model whose copies differ
-    ops                        op name -> count, from the flatbuffer
-    parity                     the export's parity gate figures
-    runtime                    which interpreters run it (`runtime_requirements`)
-    provenance                 where it came from: "run" (directory, config hash), "init" (the
-                               pre-training, or null), "distillation" (teacher run with its hashes,
-                               preset, accuracy and own init; extra text; or null)
-    notes                      free-form facts (test accuracy, latency, ...)
-    data_labels                optional (since 0.2): the labels as the training data spells them, in
-                               labels.txt's order, where the export showed the classes under other
-                               names (`--rename-labels 0=negative,1=positive` records ["0", "1"]);
-                               `evaluate` maps them, so the bundle scores its own data. Absent: the
-                               data's labels are labels.txt's
-    files                      name -> {"bytes", "sha256"} of model.tflite, vocab.txt, labels.txt
+    format, format_version: "fnet-keras-bundle", 2
+    name: a display name ("sst2 tiny FNet, int8")
+    package_version, created: the exporter's version; ISO-8601 UTC time
+    model: preset, mixing, num_attention_layers, parameters, fourier_method (the FourierMixing
+        method in the graph: "rfft", "dft" or null)
+    quantization: {"mode": fp32|fp16|dynamic|int8, "recipe": how it was made, "float_ops": ops
+        still computing in float (the float islands)}
+    tokenizer: `TokenizerConfig.to_dict()`; its sequence_length is every model input's length
+    inputs: role -> signature input name, `INPUTS` (MediaPipe's BERT layout, all int32
+        [1, sequence_length]; the converter orders tensors as it likes, so they are bound by name)
+    output: `OUTPUT`, float32 [1, number of labels]
+    embedded_files: files model.tflite also carries in its TFLite metadata (MediaPipe reads them
+        there); the bundle's own files are canonical: the loader refuses copies that differ
+    ops: op name -> count, from the flatbuffer; parity: the export's parity gate figures
+    runtime: which interpreters run it (`runtime_requirements`)
+    provenance: where it came from: "run" (directory, config hash), "init" (the pre-training, or
+        null), "distillation" (teacher run with its hashes, preset, accuracy and own init; extra
+        text; or null)
+    notes: free-form facts (test accuracy, latency, ...)
+    data_labels (optional): the labels as the training data spells them, in labels.txt's order,
+        where the export showed the classes under other names (`--rename-labels
+        0=negative,1=positive` records ["0", "1"]); `evaluate` maps them, so the bundle scores its
+        own data. Absent: the data's labels are labels.txt's
+    files: name -> {"bytes", "sha256"} of model.tflite, vocab.txt, labels.txt
 The labels are labels.txt (not repeated here).
 
 Format 1 (fnet-keras 0.1) is read too: one `token_ids` input and a `logits` output (float32, or
@@ -55,7 +48,9 @@ from typing import Any
 from fnet_keras.data.errors import DataError
 from fnet_keras.data.label_map import LabelMap
 from fnet_keras.edge.errors import BundleError
-from fnet_keras.edge.tflite_metadata import INPUT_MASK, INPUT_TYPE_IDS, INPUT_WORD_IDS, SIGNATURE_KEY
+from fnet_keras.edge.tflite_metadata import INPUT_MASK, INPUT_TYPE_IDS, INPUT_WORD_IDS
+from fnet_keras.edge.tflite_metadata import LABELS_FILE_NAME as LABELS_NAME
+from fnet_keras.edge.tflite_metadata import VOCABULARY_FILE_NAME as VOCABULARY_NAME
 from fnet_keras.text.config import TokenizerConfig
 from fnet_keras.text.errors import TokenizerError
 
@@ -64,58 +59,43 @@ FORMAT_VERSION = 2
 READABLE_FORMAT_VERSIONS = (1, 2)
 MANIFEST_NAME = "bundle.json"
 MODEL_NAME = "model.tflite"
-VOCABULARY_NAME = "vocab.txt"
-LABELS_NAME = "labels.txt"
 BUNDLE_FILES = (MODEL_NAME, VOCABULARY_NAME, LABELS_NAME)
 MODES = ("fp32", "fp16", "dynamic", "int8")
 FOURIER_METHODS_IN_GRAPH = ("rfft", "dft", None)  # None: the model has no Fourier mixing
 # Format 2's model tensors: MediaPipe's BERT text classifier layout.
 INPUTS = {"token_ids": INPUT_WORD_IDS, "mask": INPUT_MASK, "segment_ids": INPUT_TYPE_IDS}
 OUTPUT = {"name": "probabilities", "kind": "probabilities"}
-OUTPUT_KINDS = ("probabilities", "logits")
-# Format 1's.
-FORMAT1_INPUTS = {"token_ids": "token_ids"}
-FORMAT1_OUTPUT_NAME = "logits"
-# A manifest is a few kilobytes; anything far larger is not one (and is not read whole).
-MAX_MANIFEST_BYTES = 4 << 20
+MAX_MANIFEST_BYTES = 4 << 20  # a manifest is a few kilobytes; anything far larger is not one
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+_JSON_KINDS = {dict: "object", list: "array", str: "string", int: "integer", bool: "true/false"}
 
 
 @dataclasses.dataclass(frozen=True)
 class Manifest:
-    """A validated bundle.json: the raw dict plus the values the runtime uses, typed.
+    """A validated bundle.json: the raw dict (`data`) plus the values the runtime uses, typed, with
+    format 2's values as defaults (see the module docstring for the fields).
 
     Attributes:
-        data: the JSON object as read (or about to be written).
-        format_version: 1 or 2.
-        quantization: "fp32", "fp16", "dynamic" or "int8".
-        tokenizer: the tokenizer settings (sequence length included).
-        inputs: role ("token_ids", "mask", "segment_ids") -> the model's signature input name.
-        output_name, output_kind: the signature output and what it holds ("probabilities" or
-            "logits").
-        output_quantization: `(scale, zero_point)` of a format-1 int8 output, else None.
-        labels: format 1's recorded labels (checked against labels.txt), None in format 2.
-        embedded_files: the bundle files model.tflite also carries in its metadata.
-        files: file name -> `(bytes, sha256)` for each bundle file.
         path: where the manifest came from, named in errors.
-        data_labels: the training data's spelling of each label (labels.txt's order), where the
-            export renamed them; None when the data's labels are the bundle's.
+        files: file name -> `(bytes, sha256)` for each bundle file.
+        output_name, output_kind: the signature output and what it holds ("probabilities" or
+            "logits"); `output_quantization`: `(scale, zero_point)` of a format-1 int8 output.
+        labels: format 1's recorded labels (checked against labels.txt), None in format 2.
     """
 
     data: dict[str, Any]
     format_version: int
     quantization: str
     tokenizer: TokenizerConfig
-    inputs: dict[str, str]
-    output_name: str
-    output_kind: str
-    output_quantization: tuple[float, int] | None
-    labels: tuple[str, ...] | None
-    embedded_files: tuple[str, ...]
     files: dict[str, tuple[int, str]]
     path: str | None = None
-    signature_key: str = SIGNATURE_KEY
+    inputs: dict[str, str] = dataclasses.field(default_factory=lambda: dict(INPUTS))
+    output_name: str = OUTPUT["name"]
+    output_kind: str = OUTPUT["kind"]
+    output_quantization: tuple[float, int] | None = None
+    labels: tuple[str, ...] | None = None
+    embedded_files: tuple[str, ...] = ()
     data_labels: tuple[str, ...] | None = None
 
     @property
@@ -160,63 +140,60 @@ class Manifest:
                 f"fnet-keras)",
                 path,
             )
-        tokenizer = _tokenizer(_field(data, "tokenizer", dict, path), path)
+        try:
+            tokenizer = TokenizerConfig.from_dict(_field(data, "tokenizer", dict, path))
+        except TokenizerError as error:
+            raise BundleError(f"field 'tokenizer': {error.reason}", path) from None
         files = _files(_field(data, "files", dict, path), path)
         _check_runtime_field(_field(data, "runtime", dict, path), path)
         if version == 1:
             return _format1(data, tokenizer, files, path)
-        quantization = _field(data, "quantization", dict, path)
-        mode = quantization.get("mode")
+        mode = _field(data, "quantization", dict, path).get("mode")
         if mode not in MODES:
             raise BundleError(f"'quantization.mode' is {mode!r}, expected one of {list(MODES)}", path)
-        inputs = _field(data, "inputs", dict, path)
-        if inputs != INPUTS:
-            raise BundleError(f"'inputs' is {inputs!r:.200}, expected {INPUTS}", path)
-        output = _field(data, "output", dict, path)
-        if output != OUTPUT:
-            raise BundleError(f"'output' is {output!r:.200}, expected {OUTPUT}", path)
+        for key, expected in (("inputs", INPUTS), ("output", OUTPUT)):
+            if _field(data, key, dict, path) != expected:
+                raise BundleError(f"{key!r} is {data[key]!r:.200}, expected {expected}", path)
         embedded = _field(data, "embedded_files", list, path)
         if any(name not in (VOCABULARY_NAME, LABELS_NAME) for name in embedded):
+            expected = [VOCABULARY_NAME, LABELS_NAME]
+            raise BundleError(f"'embedded_files' is {embedded!r}, expected names among {expected}", path)
+        fourier_method = _field(data, "model", dict, path).get("fourier_method")
+        if fourier_method not in FOURIER_METHODS_IN_GRAPH:
+            expected = list(FOURIER_METHODS_IN_GRAPH)
             raise BundleError(
-                f"'embedded_files' is {embedded!r}, expected names among {[VOCABULARY_NAME, LABELS_NAME]}",
-                path,
+                f"'model.fourier_method' is {fourier_method!r}, expected one of {expected}", path
             )
-        model = _field(data, "model", dict, path)
-        if model.get("fourier_method") not in FOURIER_METHODS_IN_GRAPH:
-            raise BundleError(
-                f"'model.fourier_method' is {model.get('fourier_method')!r}, expected one of "
-                f"{list(FOURIER_METHODS_IN_GRAPH)}",
-                path,
-            )
-        data_labels = None
-        if "data_labels" in data:
-            data_labels = _labels(_field(data, "data_labels", list, path), path, "data_labels")
+        data_labels = _labels(data, "data_labels", path) if "data_labels" in data else None
         return cls(
-            data,
-            2,
-            mode,
-            tokenizer,
-            dict(INPUTS),
-            OUTPUT["name"],
-            OUTPUT["kind"],
-            None,
-            None,
-            tuple(embedded),
-            files,
-            path,
-            data_labels=data_labels,
+            data, 2, mode, tokenizer, files, path, embedded_files=tuple(embedded), data_labels=data_labels
         )
 
     def to_json(self) -> str:
         """bundle.json's text: UTF-8 JSON, indent 2, a final newline."""
         return json.dumps(self.data, indent=2, ensure_ascii=False) + "\n"
 
+    def check_labels(self, labels: tuple[str, ...], labels_path: str) -> None:
+        """Refuses (BundleError) labels.txt's `labels` where they differ from format 1's recorded
+        labels, or are not as many as the data labels."""
+        if self.labels is not None and labels != self.labels:
+            raise BundleError(
+                f"labels.txt holds {list(labels)}, but bundle.json's 'labels' are {list(self.labels)}",
+                labels_path,
+            )
+        if self.data_labels is not None and len(self.data_labels) != len(labels):
+            raise BundleError(
+                f"'data_labels' {list(self.data_labels)} has {len(self.data_labels)} labels, labels.txt "
+                f"{len(labels)}: one data label per class",
+                self.path,
+            )
+
 
 def _format1(data: dict, tokenizer: TokenizerConfig, files: dict, path: str | None) -> Manifest:
     quantization = _field(data, "quantization", str, path)
     if quantization not in MODES:
         raise BundleError(f"'quantization' is {quantization!r}, expected one of {list(MODES)}", path)
-    labels = _labels(_field(data, "labels", list, path), path)
+    labels = _labels(data, "labels", path)
     sequence_length = _field(data, "sequence_length", int, path)
     if sequence_length != tokenizer.sequence_length:
         raise BundleError(
@@ -225,24 +202,13 @@ def _format1(data: dict, tokenizer: TokenizerConfig, files: dict, path: str | No
             path,
         )
     spec = _field(data, "input", dict, path)
-    expected = {"name": "token_ids", "dtype": "int32", "shape": [1, sequence_length]}
-    for key, value in expected.items():
+    for key, value in {"name": "token_ids", "dtype": "int32", "shape": [1, sequence_length]}.items():
         if spec.get(key) != value:
             raise BundleError(f"field 'input.{key}' is {spec.get(key)!r}, expected {value!r}", path)
-    output_quantization = _format1_output(_field(data, "outputs", dict, path), len(labels), path)
+    scale_and_zero_point = _format1_output(_field(data, "outputs", dict, path), len(labels), path)
+    output = {"output_name": "logits", "output_kind": "logits", "output_quantization": scale_and_zero_point}
     return Manifest(
-        data,
-        1,
-        quantization,
-        tokenizer,
-        dict(FORMAT1_INPUTS),
-        FORMAT1_OUTPUT_NAME,
-        "logits",
-        output_quantization,
-        labels,
-        (),
-        files,
-        path,
+        data, 1, quantization, tokenizer, files, path, {"token_ids": "token_ids"}, **output, labels=labels
     )
 
 
@@ -251,32 +217,19 @@ def _field(data: dict, key: str, kind: type, path: str | None) -> Any:
         raise BundleError(f"missing field {key!r}", path)
     value = data[key]
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise BundleError(f"field {key!r} must be a JSON {_json_kind(kind)}, found {value!r:.80}", path)
+        raise BundleError(f"field {key!r} must be a JSON {_JSON_KINDS[kind]}, found {value!r:.80}", path)
     return value
 
 
-def _json_kind(kind: type) -> str:
-    return {dict: "object", list: "array", str: "string", int: "integer", bool: "true/false"}.get(
-        kind, kind.__name__
-    )
-
-
-def _labels(labels: list, path: str | None, key: str = "labels") -> tuple[str, ...]:
+def _labels(data: dict, key: str, path: str | None) -> tuple[str, ...]:
     try:
-        return LabelMap(tuple(labels)).labels
+        return LabelMap(tuple(_field(data, key, list, path))).labels
     except DataError as error:
         raise BundleError(f"field {key!r}: {error.reason}", path) from None
 
 
-def _tokenizer(settings: dict, path: str | None) -> TokenizerConfig:
-    try:
-        return TokenizerConfig.from_dict(settings)
-    except TokenizerError as error:
-        raise BundleError(f"field 'tokenizer': {error.reason}", path) from None
-
-
 def _format1_output(outputs: dict, num_labels: int, path: str | None) -> tuple[float, int] | None:
-    spec = outputs.get(FORMAT1_OUTPUT_NAME)
+    spec = outputs.get("logits")
     if not isinstance(spec, dict):
         raise BundleError(f"field 'outputs' must hold an object 'logits', found {outputs!r:.80}", path)
     dtype = spec.get("dtype")
@@ -293,17 +246,10 @@ def _format1_output(outputs: dict, num_labels: int, path: str | None) -> tuple[f
     if dtype == "float32":
         return None
     quantization = spec.get("quantization")
-    scale = quantization.get("scale") if isinstance(quantization, dict) else None
-    zero_point = quantization.get("zero_point") if isinstance(quantization, dict) else None
-    if (
-        not isinstance(scale, (int, float))
-        or isinstance(scale, bool)
-        or not math.isfinite(scale)
-        or scale <= 0
-        or not isinstance(zero_point, int)
-        or isinstance(zero_point, bool)
-        or not -128 <= zero_point <= 127
-    ):
+    fields = quantization if isinstance(quantization, dict) else {}
+    scale, zero_point = fields.get("scale"), fields.get("zero_point")
+    valid_scale = isinstance(scale, (int, float)) and not isinstance(scale, bool) and math.isfinite(scale)
+    if not (valid_scale and scale > 0 and _is_integer(zero_point) and -128 <= zero_point <= 127):
         raise BundleError(
             "field 'outputs.logits.quantization' of an int8 output must be {\"scale\": a positive "
             f'number, "zero_point": an integer in [-128, 127]}}, found {quantization!r}',
@@ -312,13 +258,16 @@ def _format1_output(outputs: dict, num_labels: int, path: str | None) -> tuple[f
     return float(scale), zero_point
 
 
+def _is_integer(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _files(files: dict, path: str | None) -> dict[str, tuple[int, str]]:
     entries = {}
     for name in BUNDLE_FILES:
-        entry = files.get(name)
-        size = entry.get("bytes") if isinstance(entry, dict) else None
-        sha256 = entry.get("sha256") if isinstance(entry, dict) else None
-        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+        entry = files.get(name) if isinstance(files.get(name), dict) else {}
+        size, sha256 = entry.get("bytes"), entry.get("sha256")
+        if not _is_integer(size) or size < 0:
             raise BundleError(f"field 'files.{name}.bytes' must be a byte count, found {size!r}", path)
         if not isinstance(sha256, str) or not _SHA256.fullmatch(sha256):
             raise BundleError(

@@ -1,18 +1,11 @@
 """The operators of a LiteRT model, read without TensorFlow: the package's one op reader.
 
-`read_ops(model_bytes)` lists every operator of every subgraph from the flatbuffer itself,
-through the schema module that ships with ai-edge-litert (`ai_edge_litert.schema_py_generated`,
-generated from LiteRT's schema.fbs; it needs the `flatbuffers` package, an ai-edge-litert
-dependency). No interpreter and no delegate is involved, so the list is the model's own: no
-`DELEGATE` node appears in it.
+`read_ops(model_bytes)` lists every operator of every subgraph from the flatbuffer itself, through
+the schema module ai-edge-litert ships (`ai_edge_litert.schema_py_generated`), so no delegate is
+involved and no `DELEGATE` node appears. tflite_runtime 2.14 ships none: then an interpreter built
+with `BUILTIN_WITHOUT_DEFAULT_DELEGATES` lists its nodes (the same names and tensor types, for the
+primary subgraph only, and only for a model it can load). `OpList.source` says which reader ran.
 
-tflite_runtime 2.14 ships no schema module. Without one, `read_ops` asks an interpreter built
-with `OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES` (which applies no delegate) for its
-nodes: the same names and tensor types, for the primary subgraph only (the interpreter API
-lists no others), and only for a model that interpreter can load. `OpList.source` says which
-reader ran ("schema" or "interpreter").
-
-Example:
     ops = read_ops(Path("model.tflite").read_bytes())
     op_counts(ops)          # {"FULLY_CONNECTED": 8, "ADD": 6, ...}, most frequent first
     float_op_counts(ops)    # the ops that still compute in float (int8 reports)
@@ -34,36 +27,16 @@ from fnet_keras.edge.errors import BundleError
 from fnet_keras.edge.litert_model import check_tflite_bytes, probe_in_subprocess
 from fnet_keras.edge.runtime import RuntimeInfo, detect_runtime
 
-# Ops that only move tensors between the integer and float domains: the edges of float
-# islands in a quantized model, not float computation.
+# Ops that only move tensors between the integer and float domains: the edges of float islands in
+# a quantized model, not float computation.
 BOUNDARY_OPS = ("QUANTIZE", "DEQUANTIZE")
 FLOAT_TYPES = ("FLOAT32", "FLOAT16", "FLOAT64", "BFLOAT16", "COMPLEX64", "COMPLEX128")
-# The node an interpreter's default resolver adds when XNNPACK takes over part of the graph.
-DELEGATE_OP = "DELEGATE"
+DELEGATE_OP = "DELEGATE"  # the node an interpreter's default resolver adds where XNNPACK takes over
 SCHEMA_MODULE = "ai_edge_litert.schema_py_generated"
 SOURCE_SCHEMA, SOURCE_INTERPRETER = "schema", "interpreter"
-# Builtin op names are upper-case identifiers; custom ops have their own (`FlexFFT2D`,
-# `TFLite_Detection_PostProcess`). Used only by the interpreter fallback, which has no op codes.
+# The interpreter fallback has no op codes: builtin names are upper-case identifiers, custom ops
+# have their own (`FlexFFT2D`).
 _BUILTIN_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
-# numpy dtype name -> the schema's TensorType name, for the interpreter fallback.
-_SCHEMA_TYPE_NAMES = {
-    "float32": "FLOAT32",
-    "float16": "FLOAT16",
-    "float64": "FLOAT64",
-    "int8": "INT8",
-    "uint8": "UINT8",
-    "int16": "INT16",
-    "uint16": "UINT16",
-    "int32": "INT32",
-    "uint32": "UINT32",
-    "int64": "INT64",
-    "uint64": "UINT64",
-    "bool": "BOOL",
-    "complex64": "COMPLEX64",
-    "complex128": "COMPLEX128",
-    "object": "STRING",
-    "bytes_": "STRING",
-}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,11 +44,9 @@ class ModelOp:
     """One operator of the graph.
 
     Attributes:
-        name: builtin name (`"FULLY_CONNECTED"`) or, for a custom op, its custom code
-            (`"FlexFFT2D"`).
+        name: builtin name (`"FULLY_CONNECTED"`) or, for a custom op, its custom code (`"FlexFFT2D"`).
         builtin: False for custom (including Flex) ops.
-        input_types, output_types: tensor types (`"INT8"`, `"FLOAT32"`, ...), optional
-            inputs left out.
+        input_types, output_types: tensor types (`"INT8"`, `"FLOAT32"`, ...), optional inputs left out.
         subgraph: the subgraph index (0 is the model's main graph).
     """
 
@@ -88,9 +59,9 @@ class ModelOp:
     @property
     def computes_in_float(self) -> bool:
         """True for a non-boundary op with a float tensor among its inputs or outputs."""
-        if self.name in BOUNDARY_OPS:
-            return False
-        return any(kind in FLOAT_TYPES for kind in self.input_types + self.output_types)
+        return self.name not in BOUNDARY_OPS and any(
+            kind in FLOAT_TYPES for kind in self.input_types + self.output_types
+        )
 
 
 class OpList(list):
@@ -110,14 +81,6 @@ def schema_module() -> ModuleType | None:
         return None
 
 
-@functools.cache
-def _enum_names(schema: ModuleType) -> tuple[dict[int, str], dict[int, str]]:
-    def names(enum) -> dict[int, str]:
-        return {value: key for key, value in vars(enum).items() if not key.startswith("_")}
-
-    return names(schema.BuiltinOperator), names(schema.TensorType)
-
-
 def read_ops(
     model_bytes: bytes, *, runtime: RuntimeInfo | None = None, path: str | os.PathLike | None = None
 ) -> OpList:
@@ -125,23 +88,21 @@ def read_ops(
 
     Args:
         model_bytes: the .tflite file's bytes.
-        runtime: the interpreter used only when no schema module is installed
-            (`detect_runtime()` if None).
+        runtime: the interpreter used only when no schema module is installed (`detect_runtime()` if None).
         path: the file named in errors.
 
     Raises:
-        BundleError: the bytes are not a readable LiteRT flatbuffer (or, without a schema
-            module, the interpreter cannot load them).
+        BundleError: the bytes are not a readable LiteRT flatbuffer (or, without a schema module,
+            the interpreter cannot load them).
     """
     check_tflite_bytes(model_bytes, path)
     schema = schema_module()
     if schema is None:
-        return OpList(
-            _read_with_interpreter(bytes(model_bytes), runtime or detect_runtime(), path), SOURCE_INTERPRETER
-        )
+        ops = _read_with_interpreter(bytes(model_bytes), runtime or detect_runtime(), path)
+        return OpList(ops, SOURCE_INTERPRETER)
     try:
         return OpList(_read_with_schema(schema, bytes(model_bytes)), SOURCE_SCHEMA)
-    except Exception as error:  # A damaged flatbuffer surfaces as struct.error, IndexError, ...
+    except Exception as error:  # a damaged flatbuffer surfaces as struct.error, IndexError, ...
         kind = "" if isinstance(error, _DamagedModel) else f"{type(error).__name__}: "
         raise BundleError(f"cannot read the model's operators: {kind}{error}", path) from None
 
@@ -151,10 +112,13 @@ class _DamagedModel(ValueError):
 
 
 def _read_with_schema(schema: ModuleType, data: bytes) -> list[ModelOp]:
-    op_names, type_names = _enum_names(schema)
+    op_names, type_names = (
+        {value: key for key, value in vars(enum).items() if not key.startswith("_")}
+        for enum in (schema.BuiltinOperator, schema.TensorType)
+    )
     model = schema.Model.GetRootAsModel(data, 0)
-    # Every subgraph, operator and tensor index takes at least 4 bytes of the file, so a valid
-    # file has fewer than len(data) / 4 of them in all; damaged lengths must not loop for ages.
+    # Each subgraph, operator and tensor index takes at least 4 bytes of the file, so damaged
+    # lengths above len(data) / 4 in all are refused instead of looping for ages.
     budget = [len(data) // 4]
 
     def counted(length: int) -> range:
@@ -181,28 +145,23 @@ def _read_with_schema(schema: ModuleType, data: bytes) -> list[ModelOp]:
                 name, builtin = (custom.decode("utf-8", "replace") if custom else "CUSTOM"), False
             else:
                 name, builtin = op_names.get(builtin_code, f"BUILTIN_{builtin_code}"), True
+            inputs = tensor_types(op.InputsLength(), op.Inputs)
             ops.append(
-                ModelOp(
-                    name,
-                    builtin,
-                    tensor_types(op.InputsLength(), op.Inputs),
-                    tensor_types(op.OutputsLength(), op.Outputs),
-                    subgraph_index,
-                )
+                ModelOp(name, builtin, inputs, tensor_types(op.OutputsLength(), op.Outputs), subgraph_index)
             )
     return ops
 
 
 def _read_with_interpreter(data: bytes, runtime: RuntimeInfo, path) -> list[ModelOp]:
     module = runtime.module
-    if not runtime.verifies_models:  # tflite_runtime: a damaged file could crash this process.
+    if not runtime.verifies_models:  # tflite_runtime: a damaged file could crash this process
         probe_in_subprocess(data, runtime, path)
     try:
         interpreter = module.Interpreter(
             model_content=data,
             experimental_op_resolver_type=module.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES,
         )
-        nodes = interpreter._get_ops_details()  # Private, but in both runtimes; no public op list exists.
+        nodes = interpreter._get_ops_details()  # private, but in both runtimes; no public op list exists
     except Exception as error:
         raise BundleError(
             f"{runtime.name} {runtime.version} cannot list the model's operators (no {SCHEMA_MODULE} "
@@ -212,26 +171,18 @@ def _read_with_interpreter(data: bytes, runtime: RuntimeInfo, path) -> list[Mode
 
     def tensor_types(indices) -> tuple[str, ...]:
         # tflite_runtime 2.14's node details carry no types; both runtimes have _get_tensor_details.
-        return tuple(
-            _schema_type_name(interpreter._get_tensor_details(int(i), 0)["dtype"]) for i in indices if i >= 0
+        names = (
+            np.dtype(interpreter._get_tensor_details(int(i), 0)["dtype"]).name for i in indices if i >= 0
         )
+        # The schema's TensorType names are the numpy names in upper case, but for strings.
+        return tuple("STRING" if name in ("object", "bytes_") else name.upper() for name in names)
 
     ops = []
     for node in nodes:
         name = str(node["op_name"])
-        ops.append(
-            ModelOp(
-                name,
-                bool(_BUILTIN_NAME.fullmatch(name)),
-                tensor_types(node["inputs"]),
-                tensor_types(node["outputs"]),
-            )
-        )
+        inputs, outputs = tensor_types(node["inputs"]), tensor_types(node["outputs"])
+        ops.append(ModelOp(name, bool(_BUILTIN_NAME.fullmatch(name)), inputs, outputs))
     return ops
-
-
-def _schema_type_name(dtype) -> str:
-    return _SCHEMA_TYPE_NAMES.get(np.dtype(dtype).name, np.dtype(dtype).name.upper())
 
 
 def op_counts(ops) -> dict[str, int]:

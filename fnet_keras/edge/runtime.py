@@ -1,18 +1,11 @@
 """Which LiteRT interpreter runs a bundle: detection, and the compatibility rules, written down once.
 
-Two interpreter packages can run a bundle:
 - `ai_edge_litert` (preferred): version `MIN_AI_EDGE_LITERT` or newer runs every quantization.
-- `tflite_runtime` (fallback; its last release is 2.14 and it imports only with numpy < 2):
-  runs TF 2.21's fp32, fp16 and int8 models, but not dynamic-range ones, whose
-  FULLY_CONNECTED ops are version 12, a kernel version 2.14 does not have ("Didn't find op
-  for builtin opcode 'FULLY_CONNECTED' version '12'").
+- `tflite_runtime` (fallback; its last release is 2.14 and it imports only with numpy < 2): runs
+  TF 2.21's fp32, fp16 and int8 models, but not dynamic-range ones (`_DYNAMIC_REASON`).
 
-The exporter records the rules in bundle.json's `runtime` field (`runtime_requirements`); the
-loader enforces them (`check_runtime`) before it hands any bytes to an interpreter.
-
-ai_edge_litert verifies a model's flatbuffer and raises on a bad one; tflite_runtime 2.14 does
-not and crashes on a truncated or scrambled file, so `LiteRTModel` first loads such a model in a
-child process (`RuntimeInfo.verifies_models`).
+The exporter records the rules in bundle.json's `runtime` field (`runtime_requirements`); the loader
+enforces them (`check_runtime`) before it hands any bytes to an interpreter.
 """
 
 from __future__ import annotations
@@ -31,13 +24,9 @@ from fnet_keras.edge.errors import BundleError, EdgeRuntimeError
 
 AI_EDGE_LITERT = "ai_edge_litert"
 TFLITE_RUNTIME = "tflite_runtime"
-RUNTIME_NAMES = (AI_EDGE_LITERT, TFLITE_RUNTIME)  # In order of preference.
+RUNTIME_NAMES = (AI_EDGE_LITERT, TFLITE_RUNTIME)  # in order of preference
 MIN_AI_EDGE_LITERT = "2.3.0"
 MIN_TFLITE_RUNTIME = "2.14.0"
-_DISTRIBUTIONS = {AI_EDGE_LITERT: "ai-edge-litert", TFLITE_RUNTIME: "tflite-runtime"}
-# ai_edge_litert runs the flatbuffer verifier on model bytes and raises ValueError on a bad
-# file; tflite_runtime 2.14 does not, and a truncated or scrambled file crashes it (SIGSEGV).
-_VERIFIES_MODELS = {AI_EDGE_LITERT: True, TFLITE_RUNTIME: False}
 _DYNAMIC_REASON = (
     "tflite_runtime (last release 2.14) lacks the FULLY_CONNECTED version 12 kernel that TF 2.21 "
     "writes for dynamic-range models (\"Didn't find op for builtin opcode 'FULLY_CONNECTED' "
@@ -61,8 +50,9 @@ class RuntimeInfo:
 
     @property
     def verifies_models(self) -> bool:
-        """Whether the interpreter checks a flatbuffer's structure itself before using it."""
-        return _VERIFIES_MODELS[self.name]
+        """Whether the interpreter checks a flatbuffer before using it: ai_edge_litert raises on a bad
+        file, tflite_runtime 2.14 crashes (SIGSEGV) on a truncated or scrambled one."""
+        return self.name == AI_EDGE_LITERT
 
     def describe(self) -> dict[str, str]:
         """`{"name": ..., "version": ...}` for reports and JSON output."""
@@ -82,22 +72,19 @@ def detect_runtime(name: str | None = None) -> RuntimeInfo:
     for candidate in (name,) if name else RUNTIME_NAMES:
         try:
             module = importlib.import_module(f"{candidate}.interpreter")
-        except Exception as error:  # tflite_runtime under numpy 2 fails with ImportError or AttributeError.
+        except Exception as error:  # tflite_runtime under numpy 2 fails with ImportError or AttributeError
             first_line = (str(error).strip().splitlines() or ["no message"])[0]
             problems.append(f"{candidate}: {type(error).__name__}: {first_line}")
             continue
-        return RuntimeInfo(candidate, _installed_version(candidate), module)
+        try:
+            version = importlib.metadata.version(candidate.replace("_", "-"))
+        except importlib.metadata.PackageNotFoundError:
+            version = str(getattr(importlib.import_module(candidate), "__version__", "unknown"))
+        return RuntimeInfo(candidate, version, module)
     raise EdgeRuntimeError(
         "no usable LiteRT interpreter (" + "; ".join(problems) + "): install one with "
         "`pip install ai-edge-litert numpy`"
     )
-
-
-def _installed_version(name: str) -> str:
-    try:
-        return importlib.metadata.version(_DISTRIBUTIONS[name])
-    except importlib.metadata.PackageNotFoundError:
-        return str(getattr(importlib.import_module(name), "__version__", "unknown"))
 
 
 def parse_version(version: str) -> tuple[int, ...]:
@@ -131,15 +118,9 @@ def check_runtime(
     runtime_version: str,
     path: str | None = None,
 ) -> None:
-    """Refuses (BundleError) a bundle that the named interpreter package and version cannot run.
-
-    Args:
-        quantization: the bundle's mode ("fp32", "fp16", "dynamic" or "int8").
-        requirements: bundle.json's validated `runtime` field (`runtime_requirements`).
-        runtime_name: "ai_edge_litert" or "tflite_runtime".
-        runtime_version: its version string.
-        path: the bundle.json named in errors.
-    """
+    """Refuses (BundleError, naming bundle.json `path`) a bundle of this quantization ("fp32", ...)
+    and validated `runtime` field (`runtime_requirements`) that the named interpreter package
+    ("ai_edge_litert" or "tflite_runtime") and version cannot run."""
     found = parse_version(runtime_version)
     if runtime_name == AI_EDGE_LITERT:
         needed = requirements["min_ai_edge_litert"]
@@ -175,10 +156,10 @@ def check_runtime(
 
 
 def run_python_child(code: str, args: list[str], timeout: float) -> subprocess.CompletedProcess:
-    """Runs `code` in a new Python process with `args` (output captured), importing fnet_keras and
-    the interpreter package from where this process found them (its `sys.path`): used where a
-    model must be tried or measured apart from this process (a crash or the peak memory stays
-    there). Raises `subprocess.TimeoutExpired` after `timeout` seconds."""
+    """Runs `code` in a new Python with `args` (output captured) that imports fnet_keras and the
+    interpreter from where this process found them (its `sys.path`), for a model that must be tried
+    or measured apart from this process (a crash or the peak memory stays there). Raises
+    `subprocess.TimeoutExpired` after `timeout` seconds."""
     return subprocess.run(
         [sys.executable, "-c", code, *args],
         capture_output=True,
