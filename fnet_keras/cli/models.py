@@ -8,15 +8,72 @@ import sys
 from pathlib import Path
 
 from fnet_keras.argtypes import add_column_arguments, positive_int
-from fnet_keras.cli.common import (
-    UsageError,
-    add_interpreter_arguments,
-    checked_target_kind,
-    needs_tensorflow,
-    print_json,
-    set_tensorflow_threads,
-    tell,
-)
+from fnet_keras.cli.common import UsageError, needs_tensorflow, print_json, tell
+
+
+def _pairs(names: str):
+    """The argparse type of `A=B,C=D,...` flags: a dict, each A once; `names` ("OLD=NEW") in its errors."""
+
+    def parse(text: str) -> dict[str, str]:
+        pairs = [item.partition("=") for item in text.split(",") if item]
+        if not pairs or any(not key or not separator or not value for key, separator, value in pairs):
+            raise argparse.ArgumentTypeError(f"expected {names} pairs separated by commas, got {text!r}")
+        mapping: dict[str, str] = {}
+        for key, _, value in pairs:
+            if mapping.setdefault(key, value) != value:
+                raise argparse.ArgumentTypeError(f"{key!r} is mapped twice ({mapping[key]!r} and {value!r})")
+        return mapping
+
+    return parse
+
+
+def _target_kind(target: str, args: argparse.Namespace | None = None, command: str = "") -> str:
+    """ "bundle" or "run" (`fnet_keras.target_kind`) for an existing `target`, else a UsageError naming it.
+    With `args` (--threads, --runtime): TensorFlow loaded for a run directory, with --threads applied."""
+    from fnet_keras import target_kind
+
+    path = Path(target)
+    kind = target_kind(path)
+    if kind is None and path.suffix.lower() == ".tflite" and path.is_file():
+        raise UsageError(
+            "a .tflite alone holds no vocabulary or labels to classify or score text with: give its bundle "
+            "(the directory or .zip holding model.tflite, vocab.txt, labels.txt, bundle.json)",
+            path,
+        )
+    if kind is None:
+        reason = "neither a run directory (config.json) nor a bundle (bundle.json)"
+        raise UsageError(reason if path.exists() else "no such run directory or bundle", path)
+    if kind == "run" and args is not None:
+        if args.runtime:
+            raise UsageError("--runtime chooses a LiteRT interpreter for a bundle; a run directory runs in "
+                             "TensorFlow", target)
+        needs_tensorflow(command)
+        if args.threads:
+            import tensorflow as tf
+
+            try:
+                tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+                tf.config.threading.set_inter_op_parallelism_threads(args.threads)
+            except RuntimeError:  # TensorFlow started already (a library caller, not the CLI)
+                if tf.config.threading.get_intra_op_parallelism_threads() != args.threads:
+                    tell(f"note: --threads {args.threads} not applied: TensorFlow already started in this "
+                         "process")
+    return kind
+
+
+def _add_model_arguments(parser: argparse.ArgumentParser, json_help: str) -> None:
+    """--json, --threads and --runtime: evaluate's and classify's."""
+    from fnet_keras.edge.runtime import RUNTIME_NAMES
+
+    parser.add_argument("--json", action="store_true", help=json_help)
+    parser.add_argument(
+        "--threads", type=positive_int, metavar="N",
+        help="CPU threads: the LiteRT interpreter's for a bundle (default 1), TensorFlow's for "
+        "a run directory (default: all)",
+    )
+    parser.add_argument("--runtime", choices=RUNTIME_NAMES,
+                        help="LiteRT interpreter package for a bundle (default: ai_edge_litert if installed)")
+
 
 # --- export -----------------------------------------------------------------------------
 
@@ -31,23 +88,17 @@ def _quantization_list(text: str) -> tuple[str, ...]:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
-class _DeprecatedMixing(argparse.Action):
-    """`--mixing`, another name of --fourier-method: accepted, with a note."""
+class _Retired(argparse.Action):
+    """export's hidden flags: --int8-output, removed (an error); --mixing, another name of --fourier-method
+    (accepted, with a note)."""
 
     def __call__(self, parser, namespace, values, option_string=None):
-        tell(
-            "note: --mixing is deprecated (it names the model's architecture in training); use "
-            f"--fourier-method {values}"
-        )
+        if option_string == "--int8-output":
+            parser.error("--int8-output was removed in 0.2: bundles output float32 probabilities (MediaPipe "
+                         "refuses an int8 output tensor)")
+        tell(f"note: --mixing is deprecated (it names the model's architecture in training); use "
+             f"--fourier-method {values}")
         namespace.fourier_method = values
-
-
-class _RemovedInt8Output(argparse.Action):
-    def __call__(self, parser, namespace, values, option_string=None):
-        parser.error(
-            "--int8-output was removed in 0.2: bundles output float32 probabilities (MediaPipe refuses "
-            "an int8 output tensor)"
-        )
 
 
 def add_export_arguments(parser: argparse.ArgumentParser) -> None:
@@ -55,26 +106,19 @@ def add_export_arguments(parser: argparse.ArgumentParser) -> None:
     from fnet_keras.export.recipes import FOURIER_METHOD_CHOICES
 
     parser.add_argument("run_dir", metavar="RUN_DIR", help="a finished training run")
-    parser.add_argument(
-        "--quant", type=_quantization_list, default=MODES, metavar="MODES",
-        help=f"comma-separated modes, one bundle each (default {','.join(MODES)})",
-    )
+    parser.add_argument("--quant", type=_quantization_list, default=MODES, metavar="MODES",
+                        help=f"comma-separated modes, one bundle each (default {','.join(MODES)})")
     parser.add_argument(
         "--fourier-method", choices=FOURIER_METHOD_CHOICES, default="auto",
         help="FourierMixing method in the graph; auto: rfft for float modes at power-of-two sizes, "
         "dft otherwise; for int8 the faster passing one of int8-rfft and int8-dft",
     )
-    parser.add_argument(
-        "--mixing", choices=FOURIER_METHOD_CHOICES, action=_DeprecatedMixing, help=argparse.SUPPRESS
-    )
-    parser.add_argument("--int8-output", nargs=0, action=_RemovedInt8Output, help=argparse.SUPPRESS)
-    parser.add_argument(
-        "--representative-samples", type=positive_int, default=200, metavar="N",
-        help="training texts that calibrate int8 (default 200)",
-    )
-    parser.add_argument(
-        "--out", metavar="OUT_DIR", help="output directory (default RUN_DIR/bundles); it must be new or empty"
-    )
+    parser.add_argument("--mixing", choices=FOURIER_METHOD_CHOICES, action=_Retired, help=argparse.SUPPRESS)
+    parser.add_argument("--int8-output", nargs=0, action=_Retired, help=argparse.SUPPRESS)
+    parser.add_argument("--representative-samples", type=positive_int, default=200, metavar="N",
+                        help="training texts that calibrate int8 (default 200)")
+    parser.add_argument("--out", metavar="OUT_DIR",
+                        help="output directory (default RUN_DIR/bundles); it must be new or empty")
     parser.add_argument("--overwrite", action="store_true", help="replace a previous export in --out")
     parser.add_argument("--data", metavar="PATH", help="data to use instead of the run's recorded data")
     parser.add_argument("--zip", action="store_true", help="also write MODE.zip next to each bundle")
@@ -85,17 +129,10 @@ def add_export_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--name", help="the bundles' display name (default: the run directory's name)")
     parser.add_argument(
-        "--rename-labels", type=_renames, metavar="OLD=NEW,...",
+        "--rename-labels", type=_pairs("OLD=NEW"), metavar="OLD=NEW,...",
         help="show labels under other names in the bundles (labels.txt and the model's "
         "metadata); the classes stay the same",
     )
-
-
-def _renames(text: str) -> dict[str, str]:
-    pairs = [item.partition("=") for item in text.split(",") if item]
-    if not pairs or any(not old or not separator for old, separator, _ in pairs):
-        raise argparse.ArgumentTypeError(f"expected OLD=NEW pairs separated by commas, got {text!r}")
-    return {old: new for old, _, new in pairs}
 
 
 def run_export(args: argparse.Namespace) -> int:
@@ -106,10 +143,9 @@ def run_export(args: argparse.Namespace) -> int:
         raise UsageError(
             f"--parity-examples must be at least {MIN_PARITY_EXAMPLES}, got {args.parity_examples}"
         )
-    checked_target_kind(Path(args.run_dir))
+    _target_kind(args.run_dir)
     check_out_dir(Path(args.out) if args.out else Path(args.run_dir) / BUNDLES_DIR_NAME, args.overwrite)
-    tell("loading TensorFlow")
-    needs_tensorflow("export")
+    needs_tensorflow("export", tell)
     from fnet_keras.export import ParityGateError, export_run
 
     try:
@@ -117,7 +153,7 @@ def run_export(args: argparse.Namespace) -> int:
             args.run_dir, args.quant, fourier_method=args.fourier_method,
             representative_samples=args.representative_samples, out_dir=args.out, data=args.data,
             make_zip=args.zip, overwrite=args.overwrite, parity_examples=args.parity_examples, name=args.name,
-            rename_labels=args.rename_labels, command=getattr(args, "command", None),
+            rename_labels=args.rename_labels, command=args.command,
             progress=lambda line: tell(f"export: {line}"),
         )
     except ParityGateError as error:
@@ -136,46 +172,27 @@ def add_evaluate_arguments(parser: argparse.ArgumentParser) -> None:
         "target", metavar="RUN_DIR_OR_BUNDLE",
         help="a run directory (fnet-keras train) or a bundle directory/.zip (fnet-keras export)",
     )
-    parser.add_argument(
-        "--data", help="labelled file or data directory (default: a run's own data; a bundle needs it)"
-    )
-    parser.add_argument(
-        "--split", choices=("train", "dev", "test"),
-        help="split of a data directory or of the run's data (default test; not with a file)",
-    )
+    parser.add_argument("--data",
+                        help="labelled file or data directory (default: a run's own data; a bundle needs it)")
+    parser.add_argument("--split", choices=("train", "dev", "test"),
+                        help="split of a data directory or of the run's data (default test; not with a file)")
     add_column_arguments(parser)
     parser.add_argument(
-        "--label-map", type=_label_pairs, metavar="DATA=LABEL,...",
+        "--label-map", type=_pairs("DATA=LABEL"), metavar="DATA=LABEL,...",
         help="read the data's labels as the model's, e.g. 0=negative,1=positive (default: a bundle's "
         "recorded mapping where its export renamed the labels; other labels are taken as they are)",
     )
-    parser.add_argument(
-        "--json", action="store_true", help="print one JSON object on stdout and nothing else"
-    )
-    add_interpreter_arguments(parser)
-
-
-def _label_pairs(text: str) -> dict[str, str]:
-    pairs = [item.partition("=") for item in text.split(",") if item]
-    if not pairs or any(not data or not separator or not label for data, separator, label in pairs):
-        raise argparse.ArgumentTypeError(f"expected DATA=LABEL pairs separated by commas, got {text!r}")
-    mapping: dict[str, str] = {}
-    for data, _, label in pairs:
-        if mapping.get(data, label) != label:
-            raise argparse.ArgumentTypeError(f"{data!r} is mapped twice ({mapping[data]!r} and {label!r})")
-        mapping[data] = label
-    return mapping
+    _add_model_arguments(parser, "print one JSON object on stdout and nothing else")
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
     from fnet_keras.data import check_split
     from fnet_keras.metrics import format_metrics
 
-    kind = checked_target_kind(Path(args.target))
     check_split(args.split, args.data)
     columns = dict(split=args.split, text_column=args.text_column, label_column=args.label_column,
                    label_map=args.label_map)
-    if kind == "bundle":
+    if _target_kind(args.target, args, "evaluate") == "bundle":
         from fnet_keras.edge import evaluate_bundle, load_bundle
 
         if not args.data:
@@ -191,15 +208,6 @@ def run_evaluate(args: argparse.Namespace) -> int:
                 f"{bundle.sequence_length}"
             )
     else:
-        if args.runtime:
-            raise UsageError(
-                "--runtime chooses a LiteRT interpreter for a bundle; a run directory is evaluated "
-                "with TensorFlow",
-                args.target,
-            )
-        needs_tensorflow("evaluate")
-        if args.threads:
-            set_tensorflow_threads(args.threads)
         from fnet_keras.training.evaluation import evaluate
 
         report = evaluate(args.target, args.data, **columns)
@@ -228,93 +236,83 @@ def add_classify_arguments(parser: argparse.ArgumentParser) -> None:
         "the package's demo bundle answers; without texts, one text per line is read from "
         "stdin",
     )
-    parser.add_argument(
-        "--model", metavar="PATH", help="the bundle or run directory (instead of the first word)"
-    )
-    parser.add_argument(
-        "--top-k", type=positive_int, default=1, metavar="K", help="labels to show per text (default 1)"
-    )
-    parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
-    add_interpreter_arguments(parser)
-
-
-def _classifier_and_texts(args: argparse.Namespace):
-    words = list(args.words)
-    target = args.model
-    if target is None and words:
-        if _names_a_model(words[0]):
-            target = words.pop(0)
-        else:
-            note = _text_also_a_path(words[0])
-            if note:
-                tell(note)
-    if target is None:
-        from fnet_keras.demo import demo_bundle_path
-
-        target = demo_bundle_path()
-    if checked_target_kind(Path(target)) == "bundle":
-        from fnet_keras.edge import load_bundle
-
-        return load_bundle(target, num_threads=args.threads or 1, runtime=args.runtime), words
-    if args.runtime:
-        raise UsageError(
-            "--runtime chooses a LiteRT interpreter for a bundle; a run directory runs in TensorFlow", target
-        )
-    needs_tensorflow("classify RUN_DIR")
-    from fnet_keras.training.run_classifier import RunClassifier
-
-    return RunClassifier.load(target), words
+    parser.add_argument("--model", metavar="PATH",
+                        help="the bundle or run directory (instead of the first word)")
+    parser.add_argument("--top-k", type=positive_int, default=1, metavar="K",
+                        help="labels to show per text (default 1)")
+    _add_model_arguments(parser, "print one JSON object instead of text")
 
 
 def _names_a_model(word: str) -> bool:
-    """Whether the first word of `classify` is the model (else it is a text and the demo bundle answers),
-    decided by what exists: a directory holding a run or a bundle (`fnet_keras.target_kind`), or a
-    word naming a .zip or .tflite file (present or not, so that a mistyped bundle is an error, not
-    a text). An empty word is a text (Path("") is the current directory)."""
+    """Whether `classify`'s first word is the model (else it is a text and the demo bundle answers), decided
+    by what exists: a directory holding a run or a bundle, or a word naming a .zip or .tflite file (present
+    or not, so that a mistyped bundle is an error, not a text). An empty word is a text (Path("") is the
+    current directory); a text that looks like a path gets a note."""
     from fnet_keras import target_kind
 
     if not word.strip():
         return False
-    if word.lower().endswith((".zip", ".tflite")) and not any(char.isspace() for char in word):
+    spaced = any(char.isspace() for char in word)
+    if not spaced and word.lower().endswith((".zip", ".tflite")):
         return True
-    return Path(word).is_dir() and target_kind(word) is not None
+    folder = Path(word).is_dir()
+    if folder and target_kind(word) is not None:
+        return True
+    if folder and not spaced:
+        tell(f"note: {word!r} names a folder that is neither a run directory (config.json) nor a bundle "
+             f"(bundle.json): classified as text with the demo bundle (a model goes first, or --model PATH)")
+    elif not spaced and (os.sep in word or (os.altsep and os.altsep in word)):
+        tell(f"note: {word!r} is no run directory or bundle here: classified as text with the demo bundle "
+             f"(a model goes first, or --model PATH)")
+    return False
 
 
-def _text_also_a_path(word: str) -> str | None:
-    """A note where a text that is not a model looks like a path: it names a folder, or has a separator."""
-    if not word.strip() or any(char.isspace() for char in word):
-        return None
-    if Path(word).is_dir():
-        return (
-            f"note: {word!r} names a folder that is neither a run directory (config.json) nor a bundle "
-            f"(bundle.json): classified as text with the demo bundle (a model goes first, or --model PATH)"
-        )
-    if os.sep in word or (os.altsep and os.altsep in word):
-        return (
-            f"note: {word!r} is no run directory or bundle here: classified as text with the demo bundle "
-            f"(a model goes first, or --model PATH)"
-        )
-    return None
+def decode_replacing(data: bytes) -> tuple[str, int]:
+    """UTF-8 `data` decoded with `errors="replace"`, plus the number of bytes replaced by U+FFFD."""
+    # Every byte is either part of a decoded character or one that was replaced; both decodes are
+    # linear in len(data).
+    kept = len(data.decode("utf-8", "ignore").encode("utf-8"))
+    return data.decode("utf-8", "replace"), len(data) - kept
+
+
+def _decoded_word(word: str) -> tuple[str, int]:
+    try:
+        return decode_replacing(os.fsencode(word))  # undecodable argv bytes arrive as surrogate escapes
+    except UnicodeEncodeError:  # a str given in-process with a lone surrogate: the tokenizer names it
+        return word, 0
 
 
 def run_classify(args: argparse.Namespace) -> int:
+    import fnet_keras
     from fnet_keras.edge.errors import EmptyTextError
 
-    classifier, words = _classifier_and_texts(args)
+    words, target = list(args.words), args.model
+    if target is None and words and _names_a_model(words[0]):
+        target = words.pop(0)
+    if target is None:
+        from fnet_keras.demo import demo_bundle_path
+
+        target = demo_bundle_path()
+    _target_kind(target, args, "classify RUN_DIR")
+    classifier = fnet_keras.load(target, num_threads=args.threads or 1, runtime=args.runtime)
     if words:
-        decoded = [decode_replacing(os.fsencode(word)) if _encodable(word) else (word, 0) for word in words]
+        decoded = [_decoded_word(word) for word in words]
         texts, replaced = [text for text, _ in decoded], sum(count for _, count in decoded)
-        from_stdin = False
+    elif sys.stdin is None or sys.stdin.isatty():
+        raise UsageError("no texts: give them as arguments, or one per line on stdin")
     else:
-        texts, replaced = _stdin_texts()
-        from_stdin = True
+        text, replaced = decode_replacing(sys.stdin.buffer.read())
+        # Lines end at \n or \r\n only: U+2028 and friends are text (so not splitlines()).
+        texts = [line.removesuffix("\r") for line in text.removesuffix("\n").split("\n")] if text else []
+        if not texts:
+            raise UsageError("no texts: stdin was empty")
     if replaced:
         tell(f"note: {replaced} undecodable byte(s) in the input were replaced with U+FFFD")
+    skipped = []
     try:
         result = classifier.classify(texts, args.top_k)
-        skipped = []
     except EmptyTextError as error:
-        if not from_stdin:
+        if words:
             raise UsageError(f"{error}: give non-empty texts") from None
         skipped = error.indices  # stdin: mark blank lines in the output, keep the lines aligned
         kept = [text for index, text in enumerate(texts) if index not in set(skipped)]
@@ -334,10 +332,7 @@ def run_classify(args: argparse.Namespace) -> int:
             f"{classifier.sequence_length} and were truncated "
             f"(text {', '.join(str(i + 1) for i in truncated[:10])})"
         )
-    timing = {
-        "tokenize_seconds": result.tokenize_seconds if result else 0.0,
-        "inference_seconds": result.inference_seconds if result else 0.0,
-    }
+    timing = {key: getattr(result, key, 0.0) for key in ("tokenize_seconds", "inference_seconds")}
     if args.json:
         results = [
             {"index": index, **(p.to_dict() if p else {"text": texts[index], "label": None,
@@ -362,34 +357,6 @@ def run_classify(args: argparse.Namespace) -> int:
     return 0
 
 
-def _encodable(word: str) -> bool:
-    try:
-        os.fsencode(word)
-        return True
-    except UnicodeEncodeError:  # a str given in-process with a lone surrogate: the tokenizer names it
-        return False
-
-
-def decode_replacing(data: bytes) -> tuple[str, int]:
-    """UTF-8 `data` decoded with `errors="replace"`, plus the number of bytes replaced by U+FFFD."""
-    # Every byte is either part of a decoded character or one that was replaced; both decodes are
-    # linear in len(data).
-    kept = len(data.decode("utf-8", "ignore").encode("utf-8"))
-    return data.decode("utf-8", "replace"), len(data) - kept
-
-
-def _stdin_texts() -> tuple[list[str], int]:
-    if sys.stdin is None or sys.stdin.isatty():
-        raise UsageError("no texts: give them as arguments, or one per line on stdin")
-    text, replaced = decode_replacing(sys.stdin.buffer.read())
-    lines = text.split("\n")  # Not splitlines(): U+2028 and friends are text, not line ends.
-    if lines[-1] == "":
-        lines.pop()
-    if not lines:
-        raise UsageError("no texts: stdin was empty")
-    return [line[:-1] if line.endswith("\r") else line for line in lines], replaced
-
-
 # --- bench ------------------------------------------------------------------------------
 
 
@@ -402,9 +369,8 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
         help="bundle directories or .zip files, or .tflite files (the first is the reference of "
         "every ratio; default: the package's demo bundle)",
     )
-    parser.add_argument(
-        "--threads", type=thread_list, default=[1], metavar="N,N", help="thread counts (default 1)"
-    )
+    parser.add_argument("--threads", type=thread_list, default=[1], metavar="N,N",
+                        help="thread counts (default 1)")
     parser.add_argument(
         "--runs", type=positive_int, default=DEFAULT_RUNS, metavar="N",
         help=f"counted runs per model and thread count (default {DEFAULT_RUNS}; p99 needs >= 100)",
@@ -413,44 +379,33 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
         "--warmup", type=positive_int, default=DEFAULT_WARMUP, metavar="N",
         help=f"runs before counting; the first is the first inference (default {DEFAULT_WARMUP})",
     )
-    parser.add_argument(
-        "--round-runs", type=positive_int, metavar="N",
-        help="runs per model per interleaving round (default: about ten rounds)",
-    )
-    parser.add_argument(
-        "--texts", metavar="FILE", help="one text per line: end-to-end latency with tokenization (bundles)"
-    )
+    parser.add_argument("--round-runs", type=positive_int, metavar="N",
+                        help="runs per model per interleaving round (default: about ten rounds)")
+    parser.add_argument("--texts", metavar="FILE",
+                        help="one text per line: end-to-end latency with tokenization (bundles)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of Markdown")
     parser.add_argument("--save", metavar="PREFIX", help="also write PREFIX.json and PREFIX.md")
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory processes")
-    parser.add_argument(
-        "--memory-runs", type=positive_int, default=DEFAULT_MEMORY_RUNS, metavar="N",
-        help=f"inferences in each peak-memory process (default {DEFAULT_MEMORY_RUNS})",
-    )
-    parser.add_argument(
-        "--runtime", choices=RUNTIME_NAMES, help="interpreter package (default: ai_edge_litert)"
-    )
+    parser.add_argument("--memory-runs", type=positive_int, default=DEFAULT_MEMORY_RUNS, metavar="N",
+                        help=f"inferences in each peak-memory process (default {DEFAULT_MEMORY_RUNS})")
+    parser.add_argument("--runtime", choices=RUNTIME_NAMES,
+                        help="interpreter package (default: ai_edge_litert)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic inputs (default 0)")
 
 
 def run_bench(args: argparse.Namespace) -> int:
+    from fnet_keras.demo import demo_bundle_path
     from fnet_keras.edge.bench import benchmark
 
-    models = args.models
-    if not models:
-        from fnet_keras.demo import demo_bundle_path
-
-        models = [demo_bundle_path()]
     result = benchmark(
-        models, threads=args.threads, runs=args.runs, warmup=args.warmup, round_runs=args.round_runs,
-        texts=args.texts, memory=not args.no_memory, memory_runs=args.memory_runs, runtime=args.runtime,
-        seed=args.seed, progress=lambda line: tell(f"bench: {line}"),
+        args.models or [demo_bundle_path()], threads=args.threads, runs=args.runs, warmup=args.warmup,
+        round_runs=args.round_runs, texts=args.texts, memory=not args.no_memory, memory_runs=args.memory_runs,
+        runtime=args.runtime, seed=args.seed, progress=lambda line: tell(f"bench: {line}"),
     )
     if args.save:
         json_path, markdown_path = result.save(args.save)
         tell(f"note: wrote {json_path} and {markdown_path}")
-    load = result.machine_load
-    load_warning = None if load is None else load.warning()
+    load_warning = result.machine_load and result.machine_load.warning()
     for note in result.notes:
         tell(f"warning: {note}" if note == load_warning else f"note: {note}")
     if args.json:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import sys
@@ -22,37 +23,24 @@ def _add_setting_flags(parser, cls: type, groups: dict[str, Any] | None = None, 
     for field in dataclasses.fields(cls):
         if field.name == "tokenizer" or (only is not None and field.name not in only):
             continue  # PretrainSettings.tokenizer: TrainSettings' tokenizer flags (`add_pretrain_arguments`)
-        container = (groups or {}).get(field.metadata.get("group"), parser)
-        flag = "--" + field.name.replace("_", "-")
-        default = field.default if field.default is not dataclasses.MISSING else None
-        help_text, kind = field.metadata["help"], str(field.type)
+        add = (groups or {}).get(field.metadata.get("group"), parser).add_argument
+        flag, default, kind = "--" + field.name.replace("_", "-"), field.default, str(field.type)
+        help_text = field.metadata["help"]
         if field.name == "backbone_overrides":
-            container.add_argument(
-                "--backbone-override", action="append", default=[], metavar="KEY=VALUE",
-                help="replace a preset size, e.g. hidden_dim=64 (repeatable)",
-            )
+            add("--backbone-override", action="append", default=[], metavar="KEY=VALUE",
+                help="replace a preset size, e.g. hidden_dim=64 (repeatable)")
         elif "bool" in kind:
             shown = "the rules' choice" if default is None else default
-            container.add_argument(
-                flag, action=argparse.BooleanOptionalAction, help=f"{help_text} (default: {shown})"
-            )
+            add(flag, action=argparse.BooleanOptionalAction, help=f"{help_text} (default: {shown})")
         elif field.name == "patience":  # the setting's None ("never") is 0 on the command line
-            container.add_argument(
-                flag, type=int, metavar="N",
-                help=f"stop after N epochs without a better dev accuracy; 0: never stop early "
-                f"(default {default})",
-            )
+            add(flag, type=int, metavar="N", help="stop after N epochs without a better dev accuracy; "
+                f"0: never stop early (default {default})")
         else:
-            value_type = field.metadata.get("type") or (
-                int if "int" in kind else float if "float" in kind else str
-            )
-            extra = {"choices": field.metadata["choices"]} if "choices" in field.metadata else {
-                "metavar": "NAME" if value_type is str else "N"
-            }
-            container.add_argument(
-                flag, type=value_type, help=help_text + ("" if default is None else f" (default {default})"),
-                **extra,
-            )
+            convert = field.metadata.get("type") or next((t for t in (int, float) if t.__name__ in kind), str)
+            extra = ({"choices": field.metadata["choices"]} if "choices" in field.metadata
+                     else {"metavar": "NAME" if convert is str else "N"})
+            add(flag, type=convert, help=help_text + ("" if default is None else f" (default {default})"),
+                **extra)
 
 
 def _given_settings(args: argparse.Namespace, cls: type) -> dict[str, Any]:
@@ -86,9 +74,8 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
         ".gz), a folder per class, or one training file",
     )
     parser.add_argument("--out", help="run directory (default: runs/PRESET-MIXING)")
-    parser.add_argument(
-        "--resume", action="store_true", help="continue the run in --out from its last finished epoch"
-    )
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the run in --out from its last finished epoch")
     parser.add_argument(
         "--init-from", metavar="PRE_DIR",
         help="start from a pre-trained backbone (fnet-keras pretrain): its vocabulary, tokenizer and "
@@ -161,7 +148,6 @@ def run_train(args: argparse.Namespace) -> int:
         load_teacher(args.teacher)  # a wrong teacher is an error before TensorFlow loads
     elif not args.resume and (settings.distills or args.distill_text):
         raise UsageError("--distill-alpha, --temperature and --distill-text apply with --teacher only")
-    verbose = 0 if args.quiet else 1 if sys.stderr.isatty() else 2
     say = say_unless(args.quiet)
     dataset = None
     if args.data is not None:
@@ -182,16 +168,14 @@ def run_train(args: argparse.Namespace) -> int:
         else:
             say(f"training from scratch: {why}")
     args.interrupt_hint = f"interrupted: continue with fnet-keras train --out {out} --resume"
-    say("loading TensorFlow")
-    needs_tensorflow("train")
-    import contextlib
-
+    needs_tensorflow("train", say)
     from fnet_keras.training.trainer import fit
 
     # Keras writes its epoch lines to stdout; they are progress, so stderr: stdout holds the result.
     with contextlib.redirect_stdout(sys.stderr):
         result = fit(
-            dataset, out, settings, resume=args.resume, strategy=args.strategy, verbose=verbose,
+            dataset, out, settings, resume=args.resume, strategy=args.strategy,
+            verbose=0 if args.quiet else 1 if sys.stderr.isatty() else 2,
             init_from=init_from if not args.resume else None, teacher=args.teacher,
             distill_text=args.distill_text,
         )
@@ -226,9 +210,8 @@ def add_pretrain_arguments(parser: argparse.ArgumentParser) -> None:
         "them (not needed with --resume)",
     )
     parser.add_argument("--out", required=True, metavar="PRE_DIR", help="the pre-training directory to write")
-    parser.add_argument(
-        "--resume", action="store_true", help="continue the run in --out from its last checkpoint"
-    )
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the run in --out from its last checkpoint")
     groups = {"length": parser.add_mutually_exclusive_group()}
     for title in ("model", "tokenizer", "optimization", "checkpoints and progress"):
         groups[title] = parser.add_argument_group(title)
@@ -244,14 +227,10 @@ def add_pretrain_arguments(parser: argparse.ArgumentParser) -> None:
         help="tf.distribute strategy; multiworker reads TF_CONFIG (README: several machines)",
     )
     output = groups["checkpoints and progress"]
-    output.add_argument(
-        "--checkpoint-steps", type=int, default=1000,
-        help="checkpoint every N steps (default 1000; 0: not by steps)",
-    )
-    output.add_argument(
-        "--checkpoint-minutes", type=float, default=10.0,
-        help="checkpoint every M minutes of training (default 10; 0: not by time)",
-    )
+    output.add_argument("--checkpoint-steps", type=int, default=1000,
+                        help="checkpoint every N steps (default 1000; 0: not by steps)")
+    output.add_argument("--checkpoint-minutes", type=float, default=10.0,
+                        help="checkpoint every M minutes of training (default 10; 0: not by time)")
     output.add_argument("--quiet", action="store_true", help="no progress output")
 
 
@@ -260,11 +239,8 @@ def pretrain_settings_from_args(args: argparse.Namespace) -> dict[str, Any]:
     from fnet_keras.training.pretrain_settings import PretrainSettings
 
     given = _given_settings(args, PretrainSettings)
-    tokenizer = {
-        key: getattr(args, flag)
-        for flag, key in _PRETRAIN_TOKENIZER_FLAGS.items()
-        if getattr(args, flag) is not None
-    }
+    tokenizer = {key: getattr(args, flag) for flag, key in _PRETRAIN_TOKENIZER_FLAGS.items()
+                 if getattr(args, flag) is not None}
     if tokenizer:
         given["tokenizer"] = tokenizer
     return given
@@ -287,8 +263,7 @@ def run_pretrain(args: argparse.Namespace) -> int:
             raise UsageError("--text is required (except with --resume on a started run)")
         settings = PretrainSettings(**given)
     args.interrupt_hint = f"interrupted: continue with fnet-keras pretrain --out {args.out} --resume"
-    say_unless(args.quiet)("loading TensorFlow")
-    needs_tensorflow("pretrain")
+    needs_tensorflow("pretrain", say_unless(args.quiet))
     from fnet_keras.training.pretrain import pretrain
 
     result = pretrain(
@@ -331,13 +306,12 @@ def add_augment_arguments(parser: argparse.ArgumentParser) -> None:
 def run_augment(args: argparse.Namespace) -> int:
     if args.copies < 1:
         raise UsageError(f"--copies must be at least 1; got {args.copies}", "--copies")
+    if args.sentences and not args.text:
+        raise UsageError("--sentences samples from unlabelled text: give --text FILE", "--sentences")
     needs_tensorflow("augment")
     from fnet_keras.training.augment import write_transfer_text
 
-    if args.sentences and not args.text:
-        raise UsageError("--sentences samples from unlabelled text: give --text FILE", "--sentences")
-    lines = write_transfer_text(args.data, args.teacher, args.out, args.copies, args.seed,
-                                say=lambda message: print(message, file=sys.stderr),
+    lines = write_transfer_text(args.data, args.teacher, args.out, args.copies, args.seed, say=tell,
                                 text=args.text, sentences=args.sentences)
     print(f"{lines:,} texts written to {args.out}; distil on them with "
           f"`fnet-keras train --teacher {args.teacher} --distill-text {args.out} ...`")
@@ -345,9 +319,6 @@ def run_augment(args: argparse.Namespace) -> int:
 
 
 # --- listops -----------------------------------------------------------------------------
-
-# A few seconds' worth (Long Range Arena's 96,000 / 2,000 / 2,000 at its lengths: 224 MB, minutes).
-LISTOPS_DEFAULT_COUNTS = {"train": 2_000, "dev": 500, "test": 500}
 
 
 def add_listops_arguments(parser: argparse.ArgumentParser) -> None:
@@ -360,16 +331,17 @@ def add_listops_arguments(parser: argparse.ArgumentParser) -> None:
         "quick demo (lengths 4-60, nesting up to 2); flat: lists of digits only (lengths 4-12) "
         "(default: lra)",
     )
-    for name, lra, what in (("train", 96_000, "training"), ("dev", 2_000, "dev"), ("test", 2_000, "test")):
-        default = LISTOPS_DEFAULT_COUNTS[name]
+    # A few seconds' worth by default (Long Range Arena's counts at its lengths: 224 MB, minutes).
+    for name, default, lra, what in (
+        ("train", 2_000, 96_000, "training"), ("dev", 500, 2_000, "dev"), ("test", 500, 2_000, "test")
+    ):
         parser.add_argument(
             f"--{name}", type=positive_int, default=default, metavar="N",
             help=f"{what} expressions (default {default:,}, a few seconds; Long Range Arena's task "
             f"has {lra:,})",
         )
-    parser.add_argument(
-        "--min-length", type=positive_int, metavar="N", help="shortest expression, in symbols"
-    )
+    parser.add_argument("--min-length", type=positive_int, metavar="N",
+                        help="shortest expression, in symbols")
     parser.add_argument("--max-length", type=positive_int, metavar="N", help="longest expression, in symbols")
     parser.add_argument("--max-depth", type=int, metavar="N", help="deepest list nesting")
     parser.add_argument("--max-args", type=int, metavar="N", help="most arguments of a list (at least 2)")
