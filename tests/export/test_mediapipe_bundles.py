@@ -1,12 +1,12 @@
 """Exported bundles run unchanged in MediaPipe Tasks' TextClassifier (mediapipe 0.10.21, in its own venv)
 and give what our runtime gives: all SST-2 test sentences and generated hard strings.
 
-The bundles are the session's SST-2 export (tests/conftest.py `sst2_exported`: fit + export_run
-with the default, MediaPipe-identical tokenizer rules) and the shipped demo bundle. MediaPipe tokenizes
-in its own C++; our runtime in pure Python: identical ids give identical probabilities in fp32. int8 kernels differ between the
-two runtimes (MediaPipe's LiteRT against ai_edge_litert's XNNPACK), so int8 is held to the same top
-label on at least 98.5% of texts and on every text that is not a near-tie, and to a probability bound
-measured here.
+The bundles are the session's SST-2 export (tests/conftest.py `sst2_exported`: fit + export_run with the
+default, MediaPipe-identical tokenizer rules) and the shipped demo bundle. MediaPipe tokenizes in its
+own C++; our runtime in pure Python: identical ids give identical probabilities in fp32. int8 kernels
+differ between the two runtimes (MediaPipe's LiteRT against ai_edge_litert's XNNPACK), so int8 is held
+to the same top label on at least 98.5% of texts and on every text that is not a near-tie, and to a
+probability bound measured here.
 """
 
 import random
