@@ -28,11 +28,7 @@ from fnet_keras.data.dataset import (
 from fnet_keras.data.documents import Documents, load_documents_from_info, read_documents
 from fnet_keras.data.errors import DataError
 from fnet_keras.data.label_map import LabelMap
-from fnet_keras.data.readers import (
-    LABEL_COLUMN_CANDIDATES,
-    TEXT_COLUMN_CANDIDATES,
-    read_split,
-)
+from fnet_keras.data.readers import LABEL_COLUMN_CANDIDATES, TEXT_COLUMN_CANDIDATES, read_split
 from fnet_keras.data.split import Split
 
 __all__ = [

@@ -1,12 +1,11 @@
 """Folder-per-class splits: `DIR/<label>/*.txt`, the `keras.utils.text_dataset_from_directory` layout.
 
-Rules (`DIR` is the split's folder):
-- Each non-hidden subfolder of `DIR` is a class; its name is the label. Its examples are the
-  `.txt` files (suffix in any case) anywhere under it, subfolders included; the text of an
-  example is the whole file, decoded as UTF-8 (a byte-order mark dropped, nothing else
-  changed: a final line break stays). Other files under a class folder are ignored with a
-  note; so are files directly in `DIR` (the IMDB archive's `urls_pos.txt`, `labeledBow.feat`).
-- Hidden files and folders (a leading ".") are skipped everywhere, without a note.
+Rules (`DIR` is the split's folder; hidden files and folders are skipped everywhere, silently):
+- Each subfolder of `DIR` is a class; its name is the label. Its examples are the `.txt`
+  files (suffix in any case) anywhere under it; the text of an example is the whole file,
+  decoded as UTF-8 (a byte-order mark dropped; a final line break stays). Other files under a
+  class folder are ignored with a note; so are files directly in `DIR` (the IMDB archive's
+  `urls_pos.txt`, `labeledBow.feat`).
 - Never a silent extra class. A subfolder named like unlabelled data (`UNLABELLED_FOLDER_NAMES`:
   unsup, unlabeled, unlabelled, in any case; the IMDB archive's `train/unsup/`) is excluded,
   with a note. A subfolder named like a split (train, dev, validation, test) is an error: it
@@ -19,9 +18,8 @@ Rules (`DIR` is the split's folder):
   Class ids are not decided here: `LabelMap` sorts labels (numerically when all are
   integers, unlike keras, which sorts "10" before "2").
 
-Provenance: one digest for the split's folder (`fnet_keras.data.files`: a `sha256sum`
-manifest of the files read, hashed), not one per file. Files in excluded folders, ignored
-files and hidden files are not read and not in the digest.
+Provenance: one folder digest (`fnet_keras.data.files`) of the files read; files excluded,
+ignored or hidden are neither read nor in the digest.
 """
 
 from __future__ import annotations
@@ -35,30 +33,25 @@ from fnet_keras.data.errors import DataError
 from fnet_keras.data.files import (
     decode_utf8,
     folder_digest,
+    ignored_note,
     is_hidden,
     read_file_bytes,
+    some_names,
     walk_files,
 )
+from fnet_keras.data.label_map import label_problem
 from fnet_keras.data.split import SPLIT_STEMS, Split
 
 FOLDER_FORMAT = "folder"
 TEXT_FILE_SUFFIX = ".txt"
 UNLABELLED_FOLDER_NAMES = ("unsup", "unlabeled", "unlabelled")
 _SPLIT_FOLDER_NAMES = tuple(stem for stems in SPLIT_STEMS.values() for stem in stems)
-_NAMES_SHOWN = 5
 
 
 @dataclass(frozen=True)
 class ClassFolderFiles:
-    """The files of a folder-per-class split, read (bytes) and hashed but not yet decoded.
-
-    Attributes:
-        path: the split's folder.
-        classes: the class folders read, sorted.
-        files: `(relative path, label, bytes)` of each example file, in example order.
-        sha256: the folder digest of those files.
-        notes: what was excluded or ignored, for the run's report.
-    """
+    """A folder-per-class split read and hashed but not decoded, so a recorded digest can be checked
+    first. `files`: `(relative path, label, bytes)` of each example, in example order."""
 
     path: Path
     classes: tuple[str, ...]
@@ -89,15 +82,8 @@ class ClassFolderFiles:
 def read_class_folder(
     directory: str | os.PathLike, name: str = "train", *, class_names: Sequence[str] | None = None
 ) -> Split:
-    """Reads a folder-per-class split (rules: module docstring).
-
-    Args:
-        directory: the split's folder, holding one folder per class.
-        name: the split's name; a "train" split needs at least two classes, others one.
-        class_names: the class folders to read, or None for every class folder.
-
-    Raises:
-        DataError: naming the folder or file at fault.
+    """Reads the folder-per-class split `directory` (rules: module docstring); a DataError names the
+    folder or file at fault.
 
     Example:
     >>> split = read_class_folder("aclImdb/train")  # doctest: +SKIP
@@ -110,16 +96,7 @@ def read_class_folder(
 def list_class_folder(
     directory: str | os.PathLike, class_names: Sequence[str] | None = None, *, min_classes: int = 1
 ) -> ClassFolderFiles:
-    """Finds the classes and reads the example files of a folder-per-class split, undecoded.
-
-    Args:
-        directory: the split's folder.
-        class_names: the class folders to read, or None for every class folder.
-        min_classes: fewer classes is an error.
-
-    Raises:
-        DataError: naming the folder or file at fault.
-    """
+    """`read_class_folder` up to decoding; fewer than `min_classes` classes is an error."""
     directory = Path(directory)
     if not directory.is_dir():
         raise DataError("no such directory" if not directory.exists() else "not a directory", directory)
@@ -132,11 +109,8 @@ def list_class_folder(
     classes, notes = _choose_classes(directory, folders, class_names)
     if len(classes) < min_classes:
         texts = [name for name in loose_files if name.lower().endswith(TEXT_FILE_SUFFIX)]
-        hint = (
-            f"; its {len(texts)} {TEXT_FILE_SUFFIX} file(s) directly inside have no class folder, so no label"
-            if texts
-            else ""
-        )
+        inside = f"{len(texts)} {TEXT_FILE_SUFFIX} file(s) directly inside"
+        hint = f"; its {inside} have no class folder, so no label" if texts else ""
         raise DataError(
             f"a folder-per-class split needs at least {min_classes} class folder(s) here, found "
             f"{len(classes)} ({', '.join(classes) or 'none'}): is this the folder that holds one "
@@ -144,34 +118,22 @@ def list_class_folder(
             directory,
         )
     if loose_files:
-        notes.append(
-            f"{directory}: ignored {len(loose_files)} file(s) outside the class folders "
-            f"({_some(loose_files)})"
-        )
+        notes.append(ignored_note(directory, "outside the class folders", loose_files))
     files: list[tuple[str, str, bytes]] = []
     hashes: list[tuple[str, str]] = []
     for label in classes:
-        ignored = []
-        count = 0
-        for relative, path in walk_files(directory / label):
-            if not relative.lower().endswith(TEXT_FILE_SUFFIX):
-                ignored.append(relative)
-                continue
-            data, sha256 = read_file_bytes(path)
-            files.append((f"{label}/{relative}", label, data))
-            hashes.append((f"{label}/{relative}", sha256))
-            count += 1
-        if ignored:
-            notes.append(
-                f"{directory / label}: ignored {len(ignored)} file(s) not ending in {TEXT_FILE_SUFFIX} "
-                f"({_some(ignored)})"
-            )
-        if not count:
+        chosen, ignored = walk_files(directory / label, (TEXT_FILE_SUFFIX,), TEXT_FILE_SUFFIX)
+        notes += ignored
+        if not chosen:
             raise DataError(
                 f"class folder {label!r} has no {TEXT_FILE_SUFFIX} files: an empty class cannot be "
                 f"learned or scored; remove it, or pass class_names without it",
                 directory / label,
             )
+        for relative, path in chosen:
+            data, sha256 = read_file_bytes(path)
+            files.append((f"{label}/{relative}", label, data))
+            hashes.append((f"{label}/{relative}", sha256))
     files.sort(key=lambda file: file[0].encode("utf-8", "surrogateescape"))
     return ClassFolderFiles(directory, tuple(classes), files, folder_digest(hashes), tuple(notes))
 
@@ -191,14 +153,14 @@ def _choose_classes(
         if missing:
             raise DataError(
                 f"class folder(s) {missing} named in class_names not found; folders here: "
-                f"{_some(folders) or 'none'}",
+                f"{some_names(folders) or 'none'}",
                 directory,
             )
         for name in class_names:
             _check_label(name, directory)
         excluded = [folder for folder in folders if folder not in class_names]
         if excluded:
-            notes.append(f"{directory}: excluded folder(s) not in class_names: {_some(excluded)}")
+            notes.append(f"{directory}: excluded folder(s) not in class_names: {some_names(excluded)}")
         return sorted(class_names), notes
     classes = []
     for folder in folders:
@@ -221,13 +183,8 @@ def _choose_classes(
 
 
 def _check_label(name: str, directory: Path) -> None:
-    if name != name.strip() or not name or "\n" in name or "\r" in name:
-        raise DataError(
-            f"class folder name {name!r}: a label cannot begin or end with whitespace or hold a line break",
-            directory,
+    if label_problem(name):
+        reason = (
+            f"class folder name {name!r}: a label cannot begin or end with whitespace or hold a line break"
         )
-
-
-def _some(names: Sequence[str]) -> str:
-    shown = ", ".join(names[:_NAMES_SHOWN])
-    return shown + (f" and {len(names) - _NAMES_SHOWN} more" if len(names) > _NAMES_SHOWN else "")
+        raise DataError(reason, directory)

@@ -13,13 +13,10 @@ Sources:
 
 When there is no dev split, a seeded fraction of the training rows is held out for dev
 (`random.Random(seed)`, so the same seed and file give the same rows). The test split may be
-unlabelled. `Dataset.source_info()` records every file's absolute path, SHA-256 (of the
-bytes on disk, so of the compressed bytes of a `.gz`) and row count, the columns read and
-the hold-out, so `load_dataset_from_info` can later rebuild exactly the same rows (and
-refuses if a file changed). A class folder is one record, its `sha256` the folder digest of
-`fnet_keras.data.files`, with the class folders read under `classes`. The record format is
-still version 1: a record written before gzip and class folders existed reads the same, and
-an older reader refuses a new record (a `.gz` path or a folder) instead of misreading it.
+unlabelled. `Dataset.source_info()` records each split's `Split.file_info()` and the hold-out,
+so `load_dataset_from_info` can later rebuild exactly the same rows (and refuses if a file
+changed). The record format stays version 1: gzip and class folders only added values, and an
+older reader refuses those (a `.gz` path or a folder) instead of misreading them.
 """
 
 from __future__ import annotations
@@ -32,15 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fnet_keras.data.class_folders import FOLDER_FORMAT, list_class_folder
-from fnet_keras.data.errors import DataError
-from fnet_keras.data.files import GZIP_SUFFIX, is_hidden
-from fnet_keras.data.readers import (
-    EXTENSION_FORMATS,
-    ColumnSpec,
-    parse_split,
-    read_file_bytes,
-    read_split,
-)
+from fnet_keras.data.errors import DataError, recorded_error, report_change
+from fnet_keras.data.files import GZIP_SUFFIX, is_hidden, read_file_bytes
+from fnet_keras.data.readers import EXTENSION_FORMATS, ColumnSpec, parse_split, read_split
 from fnet_keras.data.split import SPLIT_NAMES, SPLIT_STEMS, Split
 
 SOURCE_INFO_VERSION = 1
@@ -52,12 +43,12 @@ class Dataset:
     """The splits of one labelled text dataset and where they came from.
 
     Attributes:
-        train, dev: labelled splits (dev may be held out of the training file).
-        test: the test split, possibly unlabelled (`test.labels is None`), or None.
+        dev: may be held out of the training file (then `holdout` is `{"seed", "fraction",
+            "train_rows", "dev_rows"}`).
+        test: possibly unlabelled (`test.labels is None`), or None.
         notes: human-readable facts a run should report (hold-out, missing test split, ...).
         source: the source as given (path or `tfds:NAME`).
-        files: per split read from a file, `Split.file_info()` of the whole file.
-        holdout: `{"seed", "fraction", "train_rows", "dev_rows"}` if dev was held out, else None.
+        files: `Split.file_info()` of each split read.
     """
 
     train: Split
@@ -89,60 +80,52 @@ def load_dataset(
     holdout_fraction: float = 0.1,
     class_names: Sequence[str] | None = None,
 ) -> Dataset:
-    """Reads a dataset directory, a single file or a `tfds:NAME` source.
+    """Reads a dataset directory, a single file or a `tfds:NAME` source (module docstring).
 
     Args:
-        source: see the module docstring.
-        text_column, label_column, header: how to read every file; see `read_split`.
-            The test split is read with `require_labels=False`.
-        holdout_seed: seed of the dev hold-out (used only when there is no dev split).
-        holdout_fraction: fraction of training rows held out for dev, in (0, 1); at least
-            one row is held out and at least one is kept.
-        class_names: for folder-per-class splits, the class folders to read (every other
-            folder is excluded with a note); None for every class folder. Refused for files.
+        text_column, label_column, header, class_names: how to read every split (`read_split`);
+            the test split need not have labels.
+        holdout_seed, holdout_fraction: the dev hold-out when there is no dev split; the
+            fraction is in (0, 1), and at least one row is held out and at least one kept.
 
     Raises:
         DataError: naming the file and line of any fault.
     """
-    _check_holdout(holdout_seed, holdout_fraction)
-    source_name = os.fspath(source)
+    seed, fraction = holdout_seed, holdout_fraction
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise DataError(f"holdout seed must be an integer, got {seed!r}")
+    if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0 < fraction < 1:
+        raise DataError(f"holdout fraction must be between 0 and 1 (exclusive), got {fraction!r}")
+    source_name, path = os.fspath(source), Path(source)
     if isinstance(source_name, str) and source_name.startswith(TFDS_PREFIX):
         if class_names is not None:
             raise DataError("class_names applies to folder-per-class sources", source_name)
         from fnet_keras.data.tfds_source import load_tfds_splits
 
-        splits = load_tfds_splits(
-            source_name[len(TFDS_PREFIX) :], text_column=text_column, label_column=label_column
-        )
-        return _assemble(source_name, splits, holdout_seed, holdout_fraction, [])
-    path = Path(source)
-    if path.is_dir():
-        paths = find_split_files(path)
-    elif path.exists():
-        paths = {"train": path}
-    else:
+        name = source_name[len(TFDS_PREFIX) :]
+        splits = load_tfds_splits(name, text_column=text_column, label_column=label_column)
+    elif not path.exists():
         raise DataError("no such file or directory", path)
-    splits = {
-        name: read_split(
-            split_path,
-            name,
-            text_column=text_column,
-            label_column=label_column,
-            header=header,
-            require_labels=name != "test",
-            class_names=class_names,
-        )
-        for name, split_path in paths.items()
-    }
-    return _assemble(source_name, splits, holdout_seed, holdout_fraction, [])
+    else:
+        paths = find_split_files(path) if path.is_dir() else {"train": path}
+        splits = {
+            name: read_split(
+                split_path,
+                name,
+                text_column=text_column,
+                label_column=label_column,
+                header=header,
+                require_labels=name != "test",
+                class_names=class_names,
+            )
+            for name, split_path in paths.items()
+        }
+    return _assemble(source_name, splits, seed, fraction, [])
 
 
 def find_split_files(directory: str | os.PathLike) -> dict[str, Path]:
-    """`{"train": path, "dev": path, "test": path}` for the splits present in `directory`.
-
-    A split is a file (`train.tsv`, `validation.jsonl.gz`, ...) or a folder-per-class
-    directory (`train/`). A directory with neither but with subfolders is itself one folder
-    per class: `{"train": directory}`.
+    """`{"train": path, "dev": path, "test": path}` for the splits present in `directory` (module
+    docstring): `{"train": directory}` when it is itself one folder per class.
 
     Raises:
         DataError: two sources for one split, or no train split.
@@ -154,14 +137,9 @@ def find_split_files(directory: str | os.PathLike) -> dict[str, Path]:
         raise DataError(f"cannot list: {error.strerror}", directory) from None
     found: dict[str, Path] = {}
     for split, stems in SPLIT_STEMS.items():
-        names = {
-            f"{stem}{extension}{compression}"
-            for stem in stems
-            for extension in EXTENSION_FORMATS
-            for compression in ("", GZIP_SUFFIX)
-        }
-        candidates = [directory / name for name in present if name in names]
-        candidates = [path for path in candidates if path.is_file()]
+        suffixes = [extension + gzip for extension in EXTENSION_FORMATS for gzip in ("", GZIP_SUFFIX)]
+        names = {stem + suffix for stem in stems for suffix in suffixes}
+        candidates = [directory / name for name in present if name in names and (directory / name).is_file()]
         candidates += [directory / stem for stem in stems if (directory / stem).is_dir()]
         if len(candidates) > 1:
             listed = ", ".join(path.name + ("/" if path.is_dir() else "") for path in candidates)
@@ -184,12 +162,8 @@ def find_split_files(directory: str | os.PathLike) -> dict[str, Path]:
 
 
 def load_dataset_from_info(info: dict, verify_hashes: bool = True) -> Dataset:
-    """Rebuilds the dataset `Dataset.source_info()` described: same files, columns and rows.
-
-    Args:
-        info: a dict from `source_info()` (e.g. read back from a run's config.json).
-        verify_hashes: if True, a file whose SHA-256 differs from the recorded one is an
-            error; if False it is read anyway and the difference is added to `notes`.
+    """Rebuilds the dataset `Dataset.source_info()` (e.g. from a run's config.json) described: same
+    files, columns and rows. With `verify_hashes` False a changed file is read anyway, with a note.
 
     Raises:
         DataError: a file is missing, changed (naming both hashes), or now reads differently.
@@ -212,36 +186,22 @@ def load_dataset_from_info(info: dict, verify_hashes: bool = True) -> Dataset:
     if info.get("format") == "tfds":
         from fnet_keras.data.tfds_source import load_tfds_splits
 
-        train_path = files["train"]["path"]
-        splits = load_tfds_splits(
-            train_path[len(TFDS_PREFIX) :].rsplit("/", 1)[0],
-            text_column=files["train"]["text_column"],
-            label_column=files["train"]["label_column"],
-        )
-        notes.append(f"{train_path}: a tfds source is checked by row counts, not hashes")
+        train = files["train"]
+        name = train["path"][len(TFDS_PREFIX) :].rsplit("/", 1)[0]
+        splits = load_tfds_splits(name, text_column=train["text_column"], label_column=train["label_column"])
+        notes.append(f"{train['path']}: a tfds source is checked by row counts, not hashes")
     else:
         splits = {name: _reload_split(name, entry, verify_hashes, notes) for name, entry in files.items()}
     for name, entry in files.items():
-        if name not in splits or len(splits[name]) != entry.get("rows"):
-            read = len(splits[name]) if name in splits else "no"
-            _mismatch(
-                f"the {name} split now has {read} rows, recorded {entry.get('rows')}",
-                entry.get("path"),
-                verify_hashes,
-                notes,
-            )
+        _check_rows(name, splits.get(name), entry, verify_hashes, notes)
     dataset = _assemble(info.get("source", files["train"]["path"]), splits, seed, fraction, notes)
-    if holdout and (len(dataset.train), len(dataset.dev)) != (
-        holdout.get("train_rows"),
-        holdout.get("dev_rows"),
-    ):
-        _mismatch(
+    recorded = (holdout.get("train_rows"), holdout.get("dev_rows")) if holdout else None
+    if holdout and (len(dataset.train), len(dataset.dev)) != recorded:
+        reason = (
             f"the hold-out now gives {len(dataset.train)} train / {len(dataset.dev)} dev rows, "
-            f"recorded {holdout.get('train_rows')} / {holdout.get('dev_rows')}",
-            files["train"]["path"],
-            verify_hashes,
-            notes,
+            f"recorded {holdout.get('train_rows')} / {holdout.get('dev_rows')}"
         )
+        report_change(reason, files["train"]["path"], verify_hashes, notes)
     return dataset
 
 
@@ -256,12 +216,16 @@ def load_split_from_info(info: dict, name: str) -> Split | None:
     entry = files.get(name) if isinstance(files, dict) else None
     if entry is None or info.get("format") == "tfds" or name == "train":
         return getattr(load_dataset_from_info(info), name)
-    notes: list[str] = []
-    split = _reload_split(name, entry, True, notes)
-    if len(split) != entry.get("rows"):
-        recorded = entry.get("rows")
-        raise DataError(f"the {name} split now has {len(split)} rows, recorded {recorded}", entry.get("path"))
+    split = _reload_split(name, entry, True, [])
+    _check_rows(name, split, entry, True, [])
     return split
+
+
+def _check_rows(name: str, split: Split | None, entry: dict, strict: bool, notes: list[str]) -> None:
+    if split is None or len(split) != entry.get("rows"):
+        read = "no" if split is None else len(split)
+        reason = f"the {name} split now has {read} rows, recorded {entry.get('rows')}"
+        report_change(reason, entry.get("path"), strict, notes)
 
 
 def _reload_split(name: str, entry: dict, verify_hashes: bool, notes: list[str]) -> Split:
@@ -279,25 +243,16 @@ def _reload_split(name: str, entry: dict, verify_hashes: bool, notes: list[str])
             data, sha256 = read_file_bytes(path)
             what = "file"
     except DataError as error:
-        reason = f"{error.reason} (the {name} split recorded in the run)"
-        raise DataError(reason, error.path, error.line) from None
+        raise recorded_error(error, f"the {name} split") from None
     if sha256 != recorded:
-        _mismatch(
-            f"the {name} split {what} changed since it was recorded: SHA-256 was {recorded}, now {sha256}",
-            path,
-            verify_hashes,
-            notes,
+        reason = (
+            f"the {name} split {what} changed since it was recorded: SHA-256 was {recorded}, now {sha256}"
         )
+        report_change(reason, path, verify_hashes, notes)
     if classes is not None:
         return files.to_split(name)
     labels = "none" if options["label_column"] is None else "required"
     return parse_split(data, sha256, path, name, labels=labels, **options)
-
-
-def _mismatch(reason: str, path: str | None, strict: bool, notes: list[str]) -> None:
-    if strict:
-        raise DataError(reason, path)
-    notes.append(f"{path}: {reason} (hash check disabled)")
 
 
 def _assemble(source: str, splits: dict[str, Split], seed: int, fraction: float, notes: list[str]) -> Dataset:
@@ -343,13 +298,6 @@ def _hold_out(train: Split, fraction: float, seed: int) -> tuple[Split, Split]:
     return train.subset("train", train_rows), train.subset("dev", dev_rows)
 
 
-def _check_holdout(seed: int, fraction: float) -> None:
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise DataError(f"holdout seed must be an integer, got {seed!r}")
-    if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0 < fraction < 1:
-        raise DataError(f"holdout fraction must be between 0 and 1 (exclusive), got {fraction!r}")
-
-
 def check_split(split: str | None, data: str | os.PathLike | None) -> str | None:
     """The split to evaluate: `split` (default "test"), or None when `data` is one split's source (a
     file, or a folder of class folders), which is scored whole.
@@ -358,24 +306,29 @@ def check_split(split: str | None, data: str | os.PathLike | None) -> str | None
         DataError: an unknown split name, or a split given with a one-split source, where it would be
             ignored.
     """
-    if split is not None and split not in SPLIT_NAMES:
-        raise DataError(f"unknown split {split!r}; expected one of {', '.join(SPLIT_NAMES)}")
-    if data is not None and is_one_split(data):
+    if split is not None:
+        _check_split_name(split)
+    if data is not None and _split_source(data, split) == Path(data):
         if split is not None:
-            raise DataError(
-                f"--split {split} applies to a data directory of splits; this is one split, scored whole",
-                data,
-            )
+            reason = f"--split {split} applies to a data directory of splits; this is one split, scored whole"
+            raise DataError(reason, data)
         return None
     return split or "test"
 
 
-def is_one_split(data: str | os.PathLike) -> bool:
-    """Whether `data` holds one split (a file, or a folder of class folders) rather than train/dev/test."""
+def _check_split_name(split: str) -> None:
+    if split not in SPLIT_NAMES:
+        raise DataError(f"unknown split {split!r}; expected one of {', '.join(SPLIT_NAMES)}")
+
+
+def _split_source(data: str | os.PathLike, split: str | None) -> Path | None:
+    """`data` itself when it holds one split (a file, or a folder of class folders), else the source
+    of its `split` split (None if it has none)."""
     path = Path(data)
     if not path.is_dir():
-        return True
-    return find_split_files(path).get("train") == path
+        return path
+    files = find_split_files(path)
+    return path if files.get("train") == path else files.get(split)
 
 
 def read_evaluation_split(
@@ -386,31 +339,17 @@ def read_evaluation_split(
     label_column: ColumnSpec = None,
     class_names: Sequence[str] | None = None,
 ) -> Split:
-    """The labelled examples to score: split `split` of a data directory, or all of a source.
-
-    Args:
-        data: a data directory (its `split` split is read), or a .tsv/.csv/.jsonl file (maybe
-            .gz) or a folder of class folders, read whole whatever `split` says.
-        split: "train", "dev" or "test".
-        text_column, label_column, class_names: as for `load_dataset`.
+    """The labelled examples to score: split `split` of a data directory, or the whole of a
+    one-split source (a file or a folder of class folders), whatever `split` says.
 
     Raises:
         DataError: no such file or split, no label column, or a malformed file (file and line named).
     """
-    if split not in SPLIT_NAMES:
-        raise DataError(f"unknown split {split!r}; expected one of {', '.join(SPLIT_NAMES)}")
-    path = Path(data)
-    if path.is_dir():
-        files = find_split_files(path)
-        if files.get("train") != path:  # else one folder per class: the examples themselves
-            if split not in files:
-                raise DataError(f"no {split} split here (found: {', '.join(sorted(files))})", path)
-            path = files[split]
+    _check_split_name(split)
+    path = _split_source(data, split)
+    if path is None:
+        found = ", ".join(sorted(find_split_files(data)))
+        raise DataError(f"no {split} split here (found: {found})", Path(data))
     return read_split(
-        path,
-        split,
-        text_column=text_column,
-        label_column=label_column,
-        require_labels=True,
-        class_names=class_names,
+        path, split, text_column=text_column, label_column=label_column, class_names=class_names
     )

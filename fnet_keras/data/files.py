@@ -17,32 +17,27 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import shlex
 import zlib
-from collections.abc import Iterable, Iterator
-from pathlib import Path
+from collections.abc import Iterable, Iterator, Sequence
 
 from fnet_keras.data.errors import DataError
 
 GZIP_SUFFIX = ".gz"
-_CHUNK_BYTES = 1 << 20
 
 
 def read_file_bytes(path: str | os.PathLike) -> tuple[bytes, str]:
-    """The file's bytes as stored and their hex SHA-256, hashed chunk by chunk as they are read."""
-    digest = hashlib.sha256()
-    chunks = []
+    """The file's bytes as stored and their hex SHA-256."""
     try:
         with open(path, "rb") as file:
-            while chunk := file.read(_CHUNK_BYTES):
-                digest.update(chunk)
-                chunks.append(chunk)
+            data = file.read()
     except FileNotFoundError:
         raise DataError("no such file", path) from None
     except IsADirectoryError:
         raise DataError("is a directory, expected a file", path) from None
     except OSError as error:
         raise DataError(f"cannot read: {error.strerror}", path) from None
-    return b"".join(chunks), digest.hexdigest()
+    return data, hashlib.sha256(data).hexdigest()
 
 
 def is_gzip_path(path: str | os.PathLike) -> bool:
@@ -50,18 +45,8 @@ def is_gzip_path(path: str | os.PathLike) -> bool:
     return os.fspath(path).lower().endswith(GZIP_SUFFIX)
 
 
-def without_gzip_suffix(path: str | os.PathLike) -> Path:
-    """`train.tsv.gz` -> `train.tsv`; other paths unchanged."""
-    path = Path(path)
-    return path.with_suffix("") if is_gzip_path(path) else path
-
-
 def decompress(data: bytes, path: str | os.PathLike) -> bytes:
-    """The content of a file: gunzipped if `path` ends in `.gz`, else `data` itself.
-
-    A truncated or corrupt gzip file (zlib's and gzip's EOFError, zlib.error, BadGzipFile) is a
-    DataError naming the file.
-    """
+    """The content of a file: gunzipped if `path` ends in `.gz`, else `data` itself."""
     if not is_gzip_path(path):
         return data
     try:
@@ -77,46 +62,28 @@ def decompress(data: bytes, path: str | os.PathLike) -> bytes:
 
 
 def decode_utf8(data: bytes, path: str | os.PathLike) -> str:
-    """Decodes UTF-8 (dropping a byte-order mark); bad bytes are reported by line and offset.
-
-    For a `.gz` file the offsets count bytes of the decompressed content.
-    """
+    """Decodes UTF-8 (dropping a byte-order mark); bad bytes are reported by line and offset (of the
+    decompressed content, for a `.gz` file), with how to convert a Latin-1 file."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
         line_start = data.rfind(b"\n", 0, error.start) + 1
         content = "decompressed content" if is_gzip_path(path) else "file"
+        # The converted file keeps the name, so a data directory still finds its split.
+        name, original = shlex.quote(os.fspath(path)), shlex.quote(os.fspath(path) + ".orig")
+        convert = f"iconv -f latin1 -t utf8 {original} > {name}"
+        if is_gzip_path(path):
+            convert = f"gunzip -c {original} | iconv -f latin1 -t utf8 | gzip > {name}"
         raise DataError(
             f"not valid UTF-8: byte 0x{data[error.start]:02x} at byte offset {error.start} of "
             f"the {content} (offset {error.start - line_start} in the line, counting from 0); "
-            f"{_conversion_hint(path)}",
+            f"if it is Latin-1 (Windows-1252: -f cp1252), convert it to UTF-8, keeping the original, "
+            f"with `mv {name} {original} && {convert}`",
             path,
             line,
         ) from None
     return text[1:] if text.startswith("\ufeff") else text
-
-
-def _conversion_hint(path: str | os.PathLike) -> str:
-    """How to convert a file in a legacy 8-bit encoding (Latin-1 is the common one) to UTF-8 in place,
-    keeping the original as FILE.orig (the name stays, so a data directory still finds its split)."""
-    import shlex
-
-    name, original = shlex.quote(os.fspath(path)), shlex.quote(os.fspath(path) + ".orig")
-    if is_gzip_path(path):
-        convert = f"gunzip -c {original} | iconv -f latin1 -t utf8 | gzip > {name}"
-    else:
-        convert = f"iconv -f latin1 -t utf8 {original} > {name}"
-    return (
-        f"if it is Latin-1 (Windows-1252: -f cp1252), convert it to UTF-8, keeping the original, with "
-        f"`mv {name} {original} && {convert}`"
-    )
-
-
-def read_text(path: str | os.PathLike) -> tuple[str, str]:
-    """(the file's text, hex SHA-256 of its bytes on disk): read, gunzip if `.gz`, decode UTF-8."""
-    data, sha256 = read_file_bytes(path)
-    return decode_utf8(decompress(data, path), path), sha256
 
 
 def physical_lines(text: str) -> Iterator[tuple[int, str]]:
@@ -140,14 +107,24 @@ def is_hidden(name: str) -> bool:
     return name.startswith(".")
 
 
-def walk_files(directory: str | os.PathLike) -> list[tuple[str, str]]:
-    """(relative "/"-separated path, path) of every non-hidden file under `directory`.
+def some_names(names: Sequence[str], shown: int = 5) -> str:
+    """The first `shown` names, and how many more, for notes and errors."""
+    return ", ".join(names[:shown]) + (f" and {len(names) - shown} more" if len(names) > shown else "")
 
-    Sorted by the relative path's bytes (as the folder digest orders them). Hidden files and
-    folders are skipped; symbolic links to folders are not followed (links to files are
-    read). A file name holding a line break is refused: it would make the folder digest's
-    manifest ambiguous. (Plain strings, not `Path`s: pathlib costs more than the reading
-    for a folder of many small files.)
+
+def ignored_note(folder: str | os.PathLike, why: str, names: Sequence[str]) -> str:
+    return f"{folder}: ignored {len(names)} file(s) {why} ({some_names(names)})"
+
+
+def walk_files(
+    directory: str | os.PathLike, suffixes: tuple[str, ...], described: str
+) -> tuple[list[tuple[str, str]], list[str]]:
+    """((relative "/"-separated path, path) of each file under `directory` ending in one of
+    `suffixes`, in any case, sorted by the relative path's bytes; a note naming the other files).
+
+    Hidden files and folders are skipped; links to folders are not followed (links to files
+    are read). A file name with a line break would make the folder digest's manifest ambiguous,
+    so it is refused. (Plain strings: pathlib costs more than reading many small files.)
     """
     top = os.fspath(directory)
     found = []
@@ -161,7 +138,10 @@ def walk_files(directory: str | os.PathLike) -> list[tuple[str, str]]:
             if "\n" in relative or "\r" in relative:
                 raise DataError("a file name with a line break is not supported", os.path.join(root, name))
             found.append((relative, os.path.join(root, name)))
-    return sorted(found, key=lambda entry: entry[0].encode("utf-8", "surrogateescape"))
+    found.sort(key=lambda entry: entry[0].encode("utf-8", "surrogateescape"))
+    ignored = [relative for relative, _ in found if not relative.lower().endswith(suffixes)]
+    chosen = [entry for entry in found if entry[0].lower().endswith(suffixes)]
+    return chosen, [ignored_note(directory, f"not ending in {described}", ignored)] if ignored else []
 
 
 def _walk_error(error: OSError) -> None:

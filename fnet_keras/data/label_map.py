@@ -15,7 +15,7 @@ from typing import Iterable, Mapping
 
 from fnet_keras.atomic import write_text_atomic
 from fnet_keras.data.errors import DataError
-from fnet_keras.data.files import decode_utf8, read_file_bytes
+from fnet_keras.data.files import decode_utf8, physical_lines, read_file_bytes, some_names
 from fnet_keras.data.split import Split
 
 _INTEGER = re.compile(r"-?[0-9]+")
@@ -23,11 +23,11 @@ _INTEGER = re.compile(r"-?[0-9]+")
 
 @dataclass(frozen=True)
 class LabelMap:
-    """Label strings in class-id order.
+    """Label strings in class-id order: `labels[i]` is class id `i`.
 
     Args:
-        labels: the distinct labels, at least two; `labels[i]` is class id `i`. Each is non-empty,
-            has no surrounding whitespace and no line break (so it round-trips through labels.txt).
+        labels: the distinct labels, at least two, each non-empty, without surrounding whitespace
+            or line breaks (so it round-trips through labels.txt).
         source: the file the labels came from, named in errors.
 
     Example:
@@ -46,7 +46,7 @@ class LabelMap:
         if not self.labels:
             raise DataError("no labels: a classifier needs two or more", self.source)
         for label in self.labels:
-            problem = _label_problem(label)
+            problem = label_problem(label)
             if problem:
                 raise DataError(f"invalid label {label!r}: {problem}", self.source)
         ids = {label: i for i, label in enumerate(self.labels)}
@@ -56,10 +56,7 @@ class LabelMap:
 
     @classmethod
     def from_labels(cls, labels: Iterable[str], source: str | os.PathLike | None = None) -> LabelMap:
-        """The distinct `labels` in the documented order (numeric if all are integers).
-
-        `source` (the training file) is named in errors, e.g. when it holds a single label.
-        """
+        """The distinct `labels` in the order of the module docstring."""
         distinct = set(labels)
         source = None if source is None else os.fspath(source)
         if distinct and all(_INTEGER.fullmatch(label) for label in distinct):
@@ -80,7 +77,6 @@ class LabelMap:
         """Class ids of the split's labels; an unknown label is a DataError naming file and line.
 
         Args:
-            split: labelled examples.
             aliases: data label -> one of `labels`, for data that spells the classes otherwise
                 (a bundle whose labels were renamed for display, scored on its training data's
                 "0"/"1"); a data label that is not a key is looked up as it is.
@@ -93,16 +89,12 @@ class LabelMap:
         for index, label in enumerate(split.labels):
             class_id = self._ids.get(aliases.get(label, label))
             if class_id is None:
-                known = ", ".join(repr(known) for known in self.labels[:20])
-                more = f" and {len(self) - 20} more" if len(self) > 20 else ""
-                mapped = (
-                    f", nor mapped to one ({', '.join(f'{k}={v}' for k, v in list(aliases.items())[:20])})"
-                    if aliases
-                    else ""
-                )
+                known = some_names([repr(known) for known in self.labels], 20)
+                pairs = ", ".join(f"{key}={value}" for key, value in list(aliases.items())[:20])
+                mapped = f", nor mapped to one ({pairs})" if aliases else ""
                 raise DataError(
                     f"label {label!r} of the {split.name} split is not one of the {len(self)} "
-                    f"labels of the training split ({known}{more}){mapped}{hint}",
+                    f"labels of the training split ({known}){mapped}{hint}",
                     *split.location(index),
                 )
             ids.append(class_id)
@@ -131,16 +123,12 @@ class LabelMap:
     @classmethod
     def from_bytes(cls, data: bytes, path: str | os.PathLike) -> LabelMap:
         """Parses labels.txt's bytes (`path` is named in errors)."""
-        text = decode_utf8(data, path)
-        lines = text.split("\n")
-        if lines[-1] == "":
-            lines.pop()
+        lines = list(physical_lines(decode_utf8(data, path)))
         if not lines:
             raise DataError("the labels file is empty", path)
         seen: dict[str, int] = {}
-        for number, line in enumerate(lines, start=1):
-            label = line[:-1] if line.endswith("\r") else line
-            problem = _label_problem(label)
+        for number, label in lines:
+            problem = label_problem(label)
             if problem:
                 raise DataError(f"invalid label {label!r}: {problem}", path, number)
             if label in seen:
@@ -149,7 +137,7 @@ class LabelMap:
         return cls(tuple(seen), os.fspath(path))
 
 
-def _label_problem(label: object) -> str | None:
+def label_problem(label: object) -> str | None:
     if not isinstance(label, str):
         return f"labels are strings, got {type(label).__name__}"
     if not label:

@@ -6,12 +6,10 @@ its arguments: MAX, MIN, MED (median; of an even count, the mean of the two midd
 rounded down, which is LRA's `int(np.median(values))`), SM (sum modulo 10).
 
 Surface form. One word per symbol, separated by single spaces, lower case:
-`max 4 3 min 2 3 ] 1 0 med 1 5 8 9 2 ] ]` is LRA's `[MAX 4 3 [MIN 2 3 ] 1 0 [MED 1 5 8 9 2 ] ]`.
-The operator word opens the list, as LRA's "[MAX" does. Why not "[MAX": our tokenizer rules
-(and a plain ASCII BERT tokenizer) split punctuation off a word and lower-case it, so "[MAX"
-becomes two tokens, "[" and "max". In this form every symbol is one token under both, with
-lower-casing on or off: "max", "min", "med", "sm", "]" and the digits are single words, and
-all are in `listops_vocabulary()`. `evaluate` also reads LRA's form ("[MAX", any case).
+`max 4 3 min 2 3 ] 1 0 med 1 5 8 9 2 ] ]` is LRA's `[MAX 4 3 [MIN 2 3 ] 1 0 [MED 1 5 8 9 2 ] ]`:
+the operator word opens the list. Why not "[MAX": BERT-style tokenizers split punctuation off
+a word, so it would be two tokens; here every symbol is one token of `listops_vocabulary()`,
+with lower-casing on or off. `evaluate` also reads LRA's form ("[MAX", any case).
 
 Generation follows LRA's `generate_tree` (`lra_benchmarks/data/listops.py`,
 google-research/long-range-arena): a node is a list with probability
@@ -55,8 +53,7 @@ DEPTH_LIMIT = 100
 
 
 def median_lra(values: Sequence[int]) -> int:
-    """MED as LRA computes it, `int(np.median(values))`: for an even count the mean of the
-    two middle values, rounded down (values are non-negative)."""
+    """MED as LRA computes it (module docstring); values are non-negative, so `//` rounds down."""
     ordered = sorted(values)
     middle = len(ordered) // 2
     if len(ordered) % 2:
@@ -64,28 +61,20 @@ def median_lra(values: Sequence[int]) -> int:
     return (ordered[middle - 1] + ordered[middle]) // 2
 
 
-_APPLY = {
-    "max": max,
-    "min": min,
-    "med": median_lra,
-    "sm": lambda values: sum(values) % 10,
-}
+_APPLY = {"max": max, "min": min, "med": median_lra, "sm": lambda values: sum(values) % 10}
 
 
 @dataclasses.dataclass(frozen=True)
 class ListOpsConfig:
-    """The shape of generated ListOps expressions.
+    """The shape of generated ListOps expressions (generation: module docstring).
 
     Args:
         min_length, max_length: the length range, in symbols (operators, digits, "]"),
             both ends included. A model's packed sequence also holds [CLS] and [SEP]: with
             `sequence_length` L, expressions up to L - 2 symbols fit.
         max_depth: how deep lists may nest (0: a bare digit; 1: flat lists).
-        max_args: the most arguments of a list (at least 2).
-        operator_probability: the chance that a node is a list rather than a digit, while
-            lists may still nest deeper.
-        operators: the operators lists draw from (default all four, as in LRA); fewer make an
-            easier task (without "sm" and "med", one a tiny model learns to near certainty).
+        operators: fewer than all four make an easier task (without "sm" and "med", one a tiny
+            model learns to near certainty).
     """
 
     min_length: int
@@ -97,13 +86,8 @@ class ListOpsConfig:
 
     def __post_init__(self):
         operators = self.operators
-        if (
-            isinstance(operators, str)
-            or not isinstance(operators, (tuple, list))
-            or not operators
-            or len(set(operators)) != len(operators)
-            or not set(operators) <= set(OPERATORS)
-        ):
+        distinct = isinstance(operators, (tuple, list)) and 0 < len(set(operators)) == len(operators)
+        if not distinct or not set(operators) <= set(OPERATORS):
             raise ValueError(
                 f"ListOps operators must be distinct names from {', '.join(OPERATORS)}, got {operators!r}"
             )
@@ -116,26 +100,17 @@ class ListOpsConfig:
             raise ValueError(f"ListOps max_depth must be at most {DEPTH_LIMIT}, got {self.max_depth}")
         if self.min_length > self.max_length:
             raise ValueError(f"ListOps min_length {self.min_length} exceeds max_length {self.max_length}")
-        probability = self.operator_probability
-        if (
-            isinstance(probability, bool)
-            or not isinstance(probability, (int, float))
-            or not 0 < probability <= 1
-        ):
-            raise ValueError(f"ListOps operator_probability must be in (0, 1], got {probability!r}")
-        longest = self.longest_possible()
+        chance = self.operator_probability
+        if isinstance(chance, bool) or not isinstance(chance, (int, float)) or not 0 < chance <= 1:
+            raise ValueError(f"ListOps operator_probability must be in (0, 1], got {chance!r}")
+        longest = 1
+        for _ in range(self.max_depth):
+            longest = 2 + self.max_args * longest
         if longest < self.min_length:
             raise ValueError(
                 f"ListOps min_length {self.min_length} cannot be reached: with max_depth {self.max_depth} "
                 f"and max_args {self.max_args} the longest expression has {longest} symbols"
             )
-
-    def longest_possible(self) -> int:
-        """The length of the longest expression these settings allow."""
-        length = 1
-        for _ in range(self.max_depth):
-            length = 2 + self.max_args * length
-        return length
 
 
 # Long Range Arena's ListOps task (96,000 / 2,000 / 2,000 expressions).
@@ -169,9 +144,7 @@ def evaluate(expression: str) -> int:
     stack: list[tuple[str, list[int]]] = []
     result = None
     for position, symbol in enumerate(symbols, start=1):
-        if result is not None:
-            if symbol == CLOSE:
-                raise DataError(f"ListOps symbol {position}: ']' closes no list")
+        if result is not None and symbol != CLOSE:  # a "]" here closes no list, below
             raise DataError(f"ListOps symbol {position} ({symbol!r}) follows a complete expression")
         word = symbol.lower().removeprefix("[")
         if symbol in DIGITS:
@@ -215,14 +188,13 @@ def _draw(rng: random.Random, config: ListOpsConfig) -> tuple[list[str], int] | 
             operator = rng.choice(config.operators)
             symbols[at] = operator
             symbols.append(CLOSE)
-            if len(symbols) > config.max_length:
-                raise _TooLong
-            return _APPLY[operator](values)
-        digit = rng.randrange(10)
-        symbols.append(DIGITS[digit])
+            value = _APPLY[operator](values)
+        else:
+            value = rng.randrange(10)
+            symbols.append(DIGITS[value])
         if len(symbols) > config.max_length:
             raise _TooLong
-        return digit
+        return value
 
     try:
         value = node(0)
@@ -234,14 +206,9 @@ def _draw(rng: random.Random, config: ListOpsConfig) -> tuple[list[str], int] | 
 def generate_listops(
     count: int, config: ListOpsConfig, seed: int = 0, progress: Callable[[int, int], None] | None = None
 ) -> list[tuple[str, int]]:
-    """`count` distinct expressions `(text, value)`, deterministic in `seed`.
-
-    `progress(done, count)` is called after each tenth of them (LRA's 100,000 take minutes).
-
-    Raises:
-        ValueError: `count` distinct expressions in the length range could not be found (the
-            settings allow too few, or too rarely).
-    """
+    """`count` distinct expressions `(text, value)`, deterministic in `seed`; a ValueError when the
+    settings allow too few, or too rarely. `progress(done, count)` is called after each tenth of
+    them (LRA's 100,000 take minutes)."""
     if isinstance(count, bool) or not isinstance(count, int) or count < 0:
         raise ValueError(f"ListOps count must be an integer >= 0, got {count!r}")
     rng = random.Random(seed)
@@ -287,10 +254,8 @@ def write_listops(
     Args:
         directory: created if missing; the files are written atomically.
         train, dev, test: expressions per split (LRA: 96,000 / 2,000 / 2,000), all distinct.
-        config: the settings (`LRA_LISTOPS`, `SHALLOW_LISTOPS`, or your own).
-        min_length, max_length, max_depth, max_args: override the config's value when given.
-        seed: the random seed; the same arguments give the same files.
-        progress: called as `progress(done, total)` after each tenth of the expressions.
+        min_length, max_length, max_depth, max_args: override `config`'s value when given.
+        progress: as for `generate_listops`.
 
     Returns:
         `{"train": path, "dev": path, "test": path, "settings": path}`.
@@ -298,17 +263,10 @@ def write_listops(
     Example:
     >>> write_listops("data/listops", config=SHALLOW_LISTOPS, train=5000)  # doctest: +SKIP
     """
-    overrides = {
-        name: value
-        for name, value in (
-            ("min_length", min_length),
-            ("max_length", max_length),
-            ("max_depth", max_depth),
-            ("max_args", max_args),
-        )
-        if value is not None
-    }
-    config = dataclasses.replace(config, **overrides)
+    overrides = dict(min_length=min_length, max_length=max_length, max_depth=max_depth, max_args=max_args)
+    config = dataclasses.replace(
+        config, **{name: value for name, value in overrides.items() if value is not None}
+    )
     counts = {"train": train, "dev": dev, "test": test}
     for name, count in counts.items():
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
@@ -316,6 +274,7 @@ def write_listops(
     examples = generate_listops(sum(counts.values()), config, seed, progress)
     directory = Path(directory)
     written: dict[str, Path] = {}
+    label_counts: dict[str, list[int]] = {}
     start = 0
     for name, count in counts.items():
         rows = examples[start : start + count]
@@ -323,22 +282,14 @@ def write_listops(
         written[name] = write_text_atomic(
             directory / f"{name}.tsv", HEADER + "".join(f"{text}\t{value}\n" for text, value in rows)
         )
+        tally = Counter(value for _, value in rows)
+        label_counts[name] = [tally[value] for value in range(NUM_CLASSES)]
     settings = {
         "generator": "fnet_keras.data.listops",
         "config": dataclasses.asdict(config),
         "seed": seed,
         "counts": counts,
-        "label_counts": {name: _label_counts(examples, counts, name) for name in counts},
+        "label_counts": label_counts,
     }
     written["settings"] = write_text_atomic(directory / SETTINGS_FILE, json.dumps(settings, indent=2) + "\n")
     return written
-
-
-def _label_counts(examples: list[tuple[str, int]], counts: dict[str, int], name: str) -> list[int]:
-    start = 0
-    for split, count in counts.items():
-        if split == name:
-            tally = Counter(value for _, value in examples[start : start + count])
-            return [tally[value] for value in range(NUM_CLASSES)]
-        start += count
-    raise KeyError(name)

@@ -11,7 +11,7 @@ unlabelled test sets) is read as unlabelled. Examples keep the dataset's order
 from __future__ import annotations
 
 from fnet_keras.data.errors import DataError
-from fnet_keras.data.readers import ColumnSpec, column_indices
+from fnet_keras.data.readers import ColumnSpec, column_indices, label_cell
 from fnet_keras.data.split import Split
 
 _SPLIT_NAMES = {"train": ("train",), "dev": ("validation", "dev"), "test": ("test",)}
@@ -40,14 +40,7 @@ def load_tfds_splits(
     pinned = f"{info.full_name.rsplit('/', 1)[0]}:{info.version}"
     keys = list(info.features.keys())
     text_index, label_index = column_indices(
-        text_column,
-        label_column,
-        keys,
-        "required",
-        f"features {keys}",
-        source,
-        None,
-        by_index=False,
+        text_column, label_column, keys, "required", f"features {keys}", source, None, by_index=False
     )
     text_key, label_key = keys[text_index], keys[label_index]
     class_names = getattr(info.features[label_key], "names", None)
@@ -103,10 +96,7 @@ def _as_label(value, class_names: list[str] | None, path: str, example: int) -> 
     if isinstance(value, bytes):
         value = value.decode("utf-8", errors="replace")
     if isinstance(value, str):
-        label = value.strip()
-        if not label:
-            raise DataError("empty label", path, example)
-        return label
+        return label_cell(value, path, example)
     class_id = int(value)
     if class_names is None:
         return str(class_id)

@@ -15,12 +15,7 @@ from fnet_keras.text.errors import TokenizerError
 RULES_VERSION = 2
 SUPPORTED_RULES_VERSIONS = (1, 2)
 
-# The rule sets (each written down in its module docstring; steps 5-6 are shared):
-#   "mediapipe": MediaPipe Tasks' own BERT tokenizer (`fnet_keras/text/mediapipe_rules.py`), so
-#       a bundle gives the same ids in training, in `fnet_keras.edge` and in MediaPipe's
-#       `TextClassifier` on Android, iOS and the web;
-#   "keras_hub": keras-hub's WordPieceTokenizer with a space mapping (`fnet_keras/text/wordpiece.py`):
-#       NFKC case folding, accent stripping; not what MediaPipe computes.
+# The rule sets (the package docstring says what each is for).
 MEDIAPIPE_RULES = "mediapipe"
 KERAS_HUB_RULES = "keras_hub"
 TOKENIZER_RULES = (MEDIAPIPE_RULES, KERAS_HUB_RULES)
@@ -51,15 +46,10 @@ class TokenizerConfig:
     """How text becomes token ids; every tokenizer (in-graph, pure Python) reads exactly these settings.
 
     Args:
-        rules: the rule set: `"mediapipe"` (the default: MediaPipe Tasks' BERT tokenizer, for
-            bundles that run in MediaPipe) or `"keras_hub"` (keras-hub's WordPiece rules, the
-            only rules before version 2).
-        lowercase: `"keras_hub"`: apply Unicode NFKC_Casefold to each word (default true).
-            `"mediapipe"`: lower-case ASCII A-Z only; must be true (None means true).
-        strip_accents: `"keras_hub"`: NFD-decompose the text and delete nonspacing marks
-            (gc=Mn) (default true). `"mediapipe"`: must be false (None means false).
-        split_on_cjk: make every CJK ideograph a word of its own. `"keras_hub"`: default true;
-            `"mediapipe"`: must be true (None means true).
+        rules: `"mediapipe"` (the default, for bundles that run in MediaPipe) or `"keras_hub"`.
+        lowercase, strip_accents, split_on_cjk: steps of the rules (written down in
+            `fnet_keras/text/mediapipe_rules.py` and `fnet_keras/text/wordpiece.py`); None takes
+            the value of `RULE_FLAGS`, the only one "mediapipe" accepts.
         sequence_length: packed length: `[CLS] tokens [SEP]` then `[PAD]`s; at least 2.
         max_word_bytes: a word longer than this many UTF-8 bytes becomes `[UNK]`.
             Recorded so ports can read every rule from the saved dict; only 100 is supported.
@@ -113,15 +103,8 @@ class TokenizerConfig:
 
     @classmethod
     def from_dict(cls, data: Any, path: str | os.PathLike | None = None) -> TokenizerConfig:
-        """Reads `to_dict` output; every key is required and no other key is allowed.
-
-        Version 1 dicts (written before the MediaPipe rules; no "rules" key) read as
-        `rules="keras_hub"`, the only rules there were.
-
-        Args:
-            data: the dict, e.g. `json.load(f)["tokenizer"]`.
-            path: the file it came from, named in errors.
-        """
+        """Reads `to_dict` output (or a version 1 dict, as `rules="keras_hub"`); every key is
+        required and no other key is allowed. `path`, the file it came from, is named in errors."""
         if not isinstance(data, dict):
             raise TokenizerError(f"tokenizer config must be a JSON object, got {data!r}", path)
         version = data.get("version")

@@ -21,26 +21,17 @@ def learn_vocabulary(
     """Learns a WordPiece vocabulary of at most `vocabulary_size` tokens, special tokens first.
 
     keras-hub's `compute_word_piece_vocabulary` is approximate and usually returns somewhat
-    fewer tokens than asked for. Texts are pre-tokenized by the same rules as the tokenizers:
-    under "mediapipe" rules into words in-graph (`mediapipe_words_tf`, the twin of
-    `pretokenize_mediapipe`), which the learner takes as they are (`split=False`, no
-    lower-casing or accent stripping of its own); under "keras_hub" rules by the space mapping,
-    then keras-hub's pre-tokenization with `config`'s settings. Learned tokens that contain
-    whitespace (`str.isspace`: under "mediapipe" rules e.g. U+00A0 or U+000B inside a word;
-    under "keras_hub" rules after NFKC case folding, e.g. from U+00B4) are dropped: a
-    vocabulary file holds one token per line.
+    fewer tokens than asked for. Texts are pre-tokenized by `config`'s rules, as the tokenizers
+    do. Learned tokens that contain whitespace (`str.isspace`: under "mediapipe" rules e.g.
+    U+00A0 inside a word; under "keras_hub" rules after NFKC case folding, e.g. from U+00B4)
+    are dropped: a vocabulary file holds one token per line.
 
     Args:
-        texts: the training texts.
-        vocabulary_size: the upper bound on the vocabulary size, special tokens included.
         config: the tokenizer settings; only rules, lowercase, strip_accents and split_on_cjk matter.
     """
     config = TokenizerConfig() if config is None else config
-    if (
-        not isinstance(vocabulary_size, int)
-        or isinstance(vocabulary_size, bool)
-        or vocabulary_size <= len(SPECIAL_TOKENS)
-    ):
+    size = vocabulary_size
+    if not isinstance(size, int) or isinstance(size, bool) or size <= len(SPECIAL_TOKENS):
         raise TokenizerError(
             f"vocabulary_size must be an integer above {len(SPECIAL_TOKENS)} (the special tokens), "
             f"got {vocabulary_size!r}"
@@ -51,7 +42,7 @@ def learn_vocabulary(
             raise TokenizerError(f"text {index} to learn from is not a str: {text!r:.80}")
     dataset = tf.data.Dataset.from_tensor_slices(tf.constant(texts, dtype=tf.string, shape=[len(texts)]))
     if config.rules == MEDIAPIPE_RULES:
-        dataset = dataset.batch(_BATCH_SIZE).map(mediapipe_words_tf)
+        dataset = dataset.batch(_BATCH_SIZE).map(mediapipe_words_tf)  # words, taken as they are
         learner_rules = {"lowercase": False, "strip_accents": False, "split": False}
     else:
         dataset = dataset.batch(_BATCH_SIZE).map(map_unicode_spaces_tf)

@@ -1,22 +1,17 @@
-"""The "mediapipe" tokenizer rules: MediaPipe Tasks' own BERT tokenizer, written down. Pure Python.
+"""The "mediapipe" tokenizer rules (the default): MediaPipe Tasks' own BERT tokenizer, written down.
 
-The twin of the "keras_hub" rules in `fnet_keras/text/wordpiece.py` (which also holds steps 4-5
-below, shared by both rule sets, and the `WordPieceEncoder` that runs either). Under these
-rules a bundle's ids are the same in training (`fnet_keras.text.tf_tokenizer`), in the edge
-runtime (`WordPieceEncoder`) and in MediaPipe's `TextClassifier` on Android, iOS and the web.
-Select them with `TokenizerConfig(rules="mediapipe")`, the default.
+Pure Python. Steps 4-5 and the `WordPieceEncoder` that runs either rule set are in
+`fnet_keras/text/wordpiece.py`; the in-graph twin is `fnet_keras.text.tf_tokenizer`.
 
 Source and measurement
 ======================
 MediaPipe's BertPreprocessorCalculator lower-cases the text with absl::AsciiStrToLower, then
-its BertTokenizer splits it with tensorflow_text's RegexSplit (RE2 patterns kDefaultDelimRe
-and kDefaultIncludeDelimRe) and cuts each word with tensorflow_text's WordpieceTokenize
-(max_bytes_per_token 100, max_chars_per_subtoken 100, "##", "[UNK]", no splitting of unknown
-characters) (mediapipe/tasks/cc/text/tokenizers/bert_tokenizer.h). Every rule below was
-measured in mediapipe 0.10.21's Python `TextClassifier` with a probe model whose outputs are
-its own input ids (`tests/text/mediapipe_probe.py`): each of the 1,112,063 code points except
-surrogates, inside a word and between words, and the cases of each rule;
-`tests/text/test_text_mediapipe.py` repeats that against MediaPipe in every test run.
+its BertTokenizer (mediapipe/tasks/cc/text/tokenizers/bert_tokenizer.h) splits it with
+tensorflow_text's RegexSplit (RE2 patterns kDefaultDelimRe and kDefaultIncludeDelimRe) and
+cuts each word with tensorflow_text's WordpieceTokenize. Every rule below was measured in
+mediapipe 0.10.21's `TextClassifier` with a probe model that outputs its input ids
+(`tests/text/mediapipe_probe.py`), over every code point but surrogates, inside and between
+words; `tests/text/test_text_mediapipe.py` repeats that in every test run.
 
 The rules
 =========
@@ -35,21 +30,16 @@ literal data, so the rules do not depend on the Unicode version of Python, Java 
      these five. Everything else is text, including U+000B, U+0085, U+00A0, U+1680,
      U+2000..U+200A, U+2028, U+2029, U+202F, U+205F, U+3000, other controls and format
      characters (U+200B, U+200D, U+00AD, U+FEFF): "a\\u00a0b" is one word;
-   - a kept delimiter, which becomes a one-code-point word: ASCII U+0021..U+002F,
-     U+003A..U+0040, U+005B..U+0060, U+007B..U+007E (`ASCII_PUNCTUATION_RANGES`), a code
-     point of General_Category P* in Unicode 15.0 (`PUNCTUATION_RANGES`: RE2's `\\p{P}` in
-     MediaPipe 0.10.21 and in TensorFlow 2.21; Python 3.11's unicodedata is Unicode 14.0 and
-     lacks U+11B00..U+11B09 and U+11F43..U+11F4F), or a code point in BERT's CJK ranges
-     (`CJK_RANGES`, unassigned ones included);
+   - a kept delimiter, which becomes a one-code-point word: `ASCII_PUNCTUATION_RANGES`, a
+     code point of General_Category P* in Unicode 15.0 (`PUNCTUATION_RANGES`: RE2's `\\p{P}`
+     in MediaPipe 0.10.21 and in TensorFlow 2.21; Python 3.11's unicodedata is Unicode 14.0
+     and lacks U+11B00..U+11B09 and U+11F43..U+11F4F), or `CJK_RANGES`;
    - otherwise part of the current word. Words are maximal runs; no word is empty.
-4. WordPiece, word by word: step 5 of `fnet_keras/text/wordpiece.py` (a word of more than 100
-   UTF-8 bytes is [UNK]; greedy longest-match-first with "##" continuations; a word that
-   cannot be covered is the single token [UNK]). MediaPipe's max_chars_per_subtoken (100)
-   never binds: a word of at most 100 bytes has at most 100 code points.
-5. Packing: step 6 of `fnet_keras/text/wordpiece.py`: [CLS] (id 2), the first
-   `sequence_length - 2` token ids, [SEP] (id 3), [PAD] (id 0) to `sequence_length`. MediaPipe
-   looks [CLS], [SEP] and [UNK] up by name in the vocabulary and pads with 0. Special tokens
-   written in the text are ordinary text: "[CLS]" is "[", "cls", "]".
+4. WordPiece, word by word: step 5 of `fnet_keras/text/wordpiece.py`. MediaPipe's
+   max_chars_per_subtoken (100) never binds: a word of at most 100 bytes has at most 100
+   code points.
+5. Packing: step 6 of `fnet_keras/text/wordpiece.py`. MediaPipe looks [CLS], [SEP] and [UNK]
+   up by name in the vocabulary and pads with 0.
 
 For a Java port: steps 1-3 are a loop over code points with three literal range tables, and
 step 2 is `c >= 'A' && c <= 'Z'`. Vocabulary tokens holding A-Z are never produced (step 2);
@@ -117,17 +107,12 @@ KEPT_DELIMITER_RANGES = ASCII_PUNCTUATION_RANGES + PUNCTUATION_RANGES + CJK_RANG
 _ASCII_LOWERCASE = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
-def _character_class(ranges) -> str:
-    """The inside of a regular-expression character class matching the code points of `ranges`."""
-    return "".join(
+def _word_pattern(ranges) -> re.Pattern:
+    """Step 3 as one pattern: a kept delimiter alone, or a maximal run of word code points."""
+    kept = "".join(
         re.escape(chr(low)) if low == high else f"{re.escape(chr(low))}-{re.escape(chr(high))}"
         for low, high in ranges
     )
-
-
-def _word_pattern(ranges) -> re.Pattern:
-    """Step 3 as one pattern: a kept delimiter alone, or a maximal run of word code points."""
-    kept = _character_class(ranges)
     return re.compile(f"[{kept}]|[^{kept}{re.escape(MEDIAPIPE_WHITESPACE)}]+")
 
 

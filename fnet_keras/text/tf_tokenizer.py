@@ -1,12 +1,9 @@
 """`TFWordPieceTokenizer`: the in-graph tokenizer for tf.data pipelines (WordPiece + packing).
 
-It gives the same ids as the pure-Python `fnet_keras.text.wordpiece.WordPieceEncoder`, under
-either rule set of `TokenizerConfig.rules`:
-  - "mediapipe" (`fnet_keras/text/mediapipe_rules.py`): `mediapipe_words_tf` does steps 1-3
-    (cut at U+0000, `tf.strings.lower`, which lower-cases ASCII only, then tensorflow_text's
-    `regex_split`, the function MediaPipe's own tokenizer calls, with the literal ranges of the
-    rules instead of `\\p{P}`), tensorflow_text's `FastWordpieceTokenizer` step 4, and
-    keras-hub's `StartEndPacker` step 5;
+It gives the same ids as the pure-Python `WordPieceEncoder`, under either rule set:
+  - "mediapipe": `mediapipe_words_tf` does steps 1-3 (with tensorflow_text's `regex_split`,
+    which MediaPipe's own tokenizer calls, on the rules' literal ranges instead of `\\p{P}`),
+    tensorflow_text's `FastWordpieceTokenizer` step 4, and keras-hub's `StartEndPacker` step 5;
   - "keras_hub" (`fnet_keras/text/wordpiece.py` docstring): step 1 (`map_unicode_spaces_tf`),
     keras-hub's `WordPieceTokenizer` (steps 2-5) and `StartEndPacker` (step 6).
 """
@@ -65,11 +62,10 @@ class TFWordPieceTokenizer:
 
     Call it on a `tf.string` tensor of shape `[batch]` (e.g. in `Dataset.batch(...).map(...)`);
     it returns int32 `[batch, config.sequence_length]`: [CLS] tokens [SEP] [PAD]....
-    Eager calls run the same graph (a `tf.function`), never keras-hub's Python fallback.
+    `token_ids(texts)` gives the unpacked ids, int32 `[batch, None]` (e.g. to choose a sequence
+    length). Eager calls run the same graph (a `tf.function`), never keras-hub's Python fallback.
 
-    Args:
-        vocabulary: the tokens, special tokens first.
-        config: the tokenizer settings the vocabulary was learned with.
+    `vocabulary` and `config` are as for `WordPieceEncoder`.
     """
 
     def __init__(self, vocabulary: Sequence[str], config: TokenizerConfig | None = None):
@@ -106,7 +102,7 @@ class TFWordPieceTokenizer:
         # tf.function makes eager calls take keras-hub's TensorFlow path too (outside a graph it
         # would run its own Python re-implementation instead).
         signature = [tf.TensorSpec([None], tf.string)]
-        self._token_ids = tf.function(self._token_ids_graph, input_signature=signature)
+        self.token_ids = tf.function(self._token_ids_graph, input_signature=signature)
         self._encode = tf.function(self._encode_graph, input_signature=signature)
 
     def _token_ids_graph(self, texts: tf.Tensor) -> tf.RaggedTensor:
@@ -117,10 +113,6 @@ class TFWordPieceTokenizer:
 
     def _encode_graph(self, texts: tf.Tensor) -> tf.Tensor:
         return tf.cast(self._packer(self._token_ids_graph(texts)), tf.int32)
-
-    def token_ids(self, texts: tf.Tensor) -> tf.RaggedTensor:
-        """Unpacked token ids, int32 `[batch, None]` (e.g. to choose a sequence length)."""
-        return self._token_ids(texts)
 
     def __call__(self, texts: tf.Tensor) -> tf.Tensor:
         """Packed token ids, int32 `[batch, sequence_length]`."""

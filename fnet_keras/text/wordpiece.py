@@ -1,97 +1,76 @@
-"""Pure-Python WordPiece tokenizer and packer, and the "keras_hub" tokenizer rules, written down once.
+"""The "keras_hub" tokenizer rules, the WordPiece and packing steps both rule sets share, and
+`WordPieceEncoder`, which runs either rule set (the "mediapipe" steps before WordPiece are in
+`fnet_keras/text/mediapipe_rules.py`).
 
 Standard library only (no numpy, TensorFlow, Keras or `regex`), so the TF-free edge runtime can
-import it and a Java 17 port can follow it rule by rule. It produces the same ids as the
-in-graph tokenizer used for training (`fnet_keras.text.tf_tokenizer`);
-`tests/text/test_text_parity.py` and `tests/text/test_text_mediapipe.py` check that.
-
-Two rule sets, chosen by `TokenizerConfig.rules`, share steps 5 and 6 below:
-  - "mediapipe" (the default): MediaPipe Tasks' own BERT tokenizer; its steps before
-    WordPiece are written down in `fnet_keras/text/mediapipe_rules.py`;
-  - "keras_hub": the rules below (in-graph: a space mapping, then keras-hub's
-    `WordPieceTokenizer` and `StartEndPacker`). MediaPipe tokenizes differently (no NFKC,
-    no accent stripping, no space mapping, controls kept), so these do not suit bundles
-    meant for MediaPipe.
+import it and a Java 17 port can follow it rule by rule. It gives the ids of the in-graph
+tokenizer used for training (`fnet_keras.text.tf_tokenizer`), as `tests/text` checks.
 
 The "keras_hub" rules
 =====================
-A text is a sequence of Unicode code points (the TF half reads its UTF-8 bytes). Surrogate
-code points cannot be UTF-8 encoded and are refused. `config` is a `TokenizerConfig`.
+In-graph: a space mapping, then keras-hub's `WordPieceTokenizer` and `StartEndPacker`.
+MediaPipe tokenizes otherwise (no NFKC, no accent stripping, no space mapping, controls
+kept), so these do not suit bundles meant for MediaPipe. A text is a sequence of Unicode
+code points (the TF half reads its UTF-8 bytes); surrogates cannot be UTF-8 encoded and are
+refused. `config` is a `TokenizerConfig`.
 
-1. Space mapping (ours, applied before keras-hub in both halves). U+0000 and each of U+00A0,
-   U+1680, U+2000..U+200A, U+2028, U+2029, U+202F, U+205F, U+3000 become U+0020 SPACE. Why:
-   keras-hub splits with RE2, whose `\\s` is ASCII-only, so without this "a\\u00a0b" would be
-   one word, and with `lowercase` NFKC would then turn it into "a b" inside one word ([UNK]).
-   These are every White_Space code point that is neither ASCII nor gc=Cc: literal data, not
-   a Unicode table lookup. U+0000 (a control, so a delimiter anyway) is mapped because
-   tf_text's `regex_split` stops reading a string at the first U+0000.
-2. Accent stripping (if `strip_accents`): normalize to NFD, then delete every code point
-   whose General_Category is Mn (nonspacing mark). Marks Mc and Me stay.
+1. Space mapping (ours, in both halves): each code point of `MAPPED_TO_SPACE` becomes U+0020:
+   every White_Space code point that is neither ASCII nor gc=Cc (literal data), and U+0000.
+   Why: keras-hub splits with RE2, whose `\\s` is ASCII-only, so "a\\u00a0b" would be one
+   word, which `lowercase` (NFKC) turns into "a b" inside one word ([UNK]); tf_text's
+   `regex_split` stops reading a string at the first U+0000.
+2. Accent stripping (if `strip_accents`): NFD, then delete every code point of
+   General_Category Mn (nonspacing mark). Marks Mc and Me stay.
 3. Word split. Each code point is, in this order of tests:
-   - a dropped delimiter: U+0020, U+0009, U+000A, U+000C, U+000D (RE2's `\\s`, without
-     U+000B), or gc Cc (control, U+000B included) or gc Cf (format, e.g. U+200B, U+200D,
-     U+00AD, U+FEFF);
-   - a kept delimiter, which becomes a one-code-point word: ASCII U+0021..U+002F,
-     U+003A..U+0040, U+005B..U+0060, U+007B..U+007E (every ASCII character that is not a
-     letter, digit, space or control, so `$ + < = > ^ \\` | ~` count), gc P* (Pc Pd Ps Pe
-     Pi Pf Po), and if `split_on_cjk` a code point in the CJK ranges U+4E00..U+9FFF,
-     U+3400..U+4DBF, U+20000..U+2A6DF, U+2A700..U+2B73F, U+2B740..U+2B81F,
-     U+2B820..U+2CEAF, U+F900..U+FAFF, U+2F800..U+2FA1F (literal ranges from BERT; they
-     include some unassigned code points);
+   - a dropped delimiter: `ASCII_WHITESPACE` (RE2's `\\s` without U+000B), or gc Cc (control,
+     U+000B included) or gc Cf (format, e.g. U+200B, U+200D, U+00AD, U+FEFF);
+   - a kept delimiter, which becomes a one-code-point word: `ASCII_PUNCTUATION_RANGES`, gc P*,
+     and if `split_on_cjk`, `CJK_RANGES`;
    - otherwise part of the current word. Words are maximal runs; no word is empty here.
-   (keras-hub surrounds CJK code points with spaces before step 2. NFD maps CJK code points
-   only to CJK code points and no other code point to one, so isolating them at the split
-   instead is the same; `tests/text/test_text_rules.py` checks this over all code points.)
-4. Case folding (if `lowercase`), word by word, never re-split: NFKC_Casefold (what ICU's
-   "nfkc_cf" and `tf_text.case_fold_utf8` compute; it also applies compatibility mappings:
-   U+FB01 "ﬁ" -> "fi", fullwidth "Ａ" -> "a", "²" -> "2"). Map each code point c to m(c),
-   join, then normalize to NFC. m(c) is the fixed point of x -> D(NFKC(F(NFKC(x)))), where F is
-   full case folding (CaseFolding.txt statuses C and F, no Turkic T; Python's
-   `str.casefold`) and D deletes Default_Ignorable_Code_Point code points (the ranges in
-   `DEFAULT_IGNORABLE_RANGES`; only the non-Cf ones can still be inside a word: U+034F,
-   U+115F, U+1160, U+17B4, U+17B5, U+180B..U+180F, U+3164, U+FE00..U+FE0F, U+FFA0,
-   U+E0100..U+E01EF). Consequences: a word can become empty (U+3164 HANGUL FILLER) and then
-   yields no tokens; a word can gain a space (U+00B4 ACUTE ACCENT -> U+0020 U+0301) or a
-   mark even after accent stripping, and is still one word. For a Java port: there is no
-   NFKC_Casefold or full case folding in the JDK (`toLowerCase` differs for U+00DF, U+03C2,
-   Cherokee, ...); generate a table of m(c) != c with `nfkc_casefold_char` here (6,560
-   of the Unicode 13.0 code points), then use java.text.Normalizer for NFC.
-5. WordPiece, word by word (both rule sets). A word of more than `max_word_bytes` (100) UTF-8 bytes becomes
-   the single token [UNK]. Otherwise, greedy longest-match-first: from position 0, take the
-   longest prefix that is a vocabulary token; from any later position p, take the longest
-   w[p:e] such that "##" + w[p:e] is a token; if at some position nothing matches, the
-   whole word becomes the single token [UNK]. An empty word yields nothing. Positions count
-   code points; a Java port may count UTF-16 units, since a cut inside a surrogate pair
-   never matches a token. (tf_text's FastWordpiece treats a word that starts with "##"
-   specially; no word here contains "#" except the one-code-point word "#", so the plain
-   greedy rule is exact.)
-6. Packing (both rule sets): [CLS] (id 2), the first `sequence_length - 2` token ids, [SEP] (id 3), then [PAD]
-   (id 0) up to `sequence_length`. An empty text gives [CLS] [SEP] [PAD] ... . Special tokens
-   written in the text ("[CLS]") are ordinary text: "[", "cls", "]".
+   (keras-hub isolates CJK code points before step 2; NFD maps CJK code points only to CJK
+   code points and no other code point to one, so isolating them here is the same, as
+   `tests/text/test_text_rules.py` checks over all code points.)
+4. Case folding (if `lowercase`), word by word, never re-split: NFKC_Casefold (ICU's
+   "nfkc_cf", `tf_text.case_fold_utf8`; it also applies compatibility mappings: "ﬁ" -> "fi",
+   fullwidth "Ａ" -> "a", "²" -> "2"). Map each code point c to m(c), join, then NFC. m(c) is
+   the fixed point of x -> D(NFKC(F(NFKC(x)))): F is full case folding (CaseFolding.txt C and
+   F, no Turkic T; `str.casefold`), D deletes `DEFAULT_IGNORABLE_RANGES`. So a word can become
+   empty (U+3164 HANGUL FILLER) and yield no tokens, or gain a space (U+00B4 -> U+0020 U+0301)
+   or a mark even after accent stripping, and still be one word.
+5. WordPiece, word by word (both rule sets). A word of more than `max_word_bytes` (100) UTF-8
+   bytes becomes the single token [UNK]. Otherwise, greedy longest-match-first: from position
+   0, take the longest prefix that is a vocabulary token; from any later position p, take the
+   longest w[p:e] such that "##" + w[p:e] is a token; if at some position nothing matches,
+   the whole word becomes the single token [UNK]. An empty word yields nothing. (tf_text's
+   FastWordpiece treats a word that starts with "##" specially; no word here contains "#"
+   except the one-code-point word "#", so the plain greedy rule is exact.)
+6. Packing (both rule sets): [CLS] (id 2), the first `sequence_length - 2` token ids, [SEP]
+   (id 3), then [PAD] (id 0) up to `sequence_length`. An empty text gives [CLS] [SEP] [PAD]
+   ... . Special tokens written in the text ("[CLS]") are ordinary text: "[", "cls", "]".
 
-Unicode versions: the guarantee of the "keras_hub" rules
-========================================================
+Unicode versions and a Java port
+================================
 Steps 2-4 read Unicode tables: Python 3.11's `unicodedata` is Unicode 14.0, Java 17's is
-13.0, and TensorFlow's RE2 and ICU tables are newer than both. The two halves here give
-identical ids for every text whose code points are assigned in Unicode 13.0 (General_Category
-other than Cn in 13.0, surrogates excluded; controls, format characters and private use are
-included). `tests/text` checks every such code point one by one (words after steps 1-4, all
-four on/off settings), the SST-2 test sentences, and 5,000 generated texts (1,000 per other
-setting) with ids compared unpacked. Known differences outside that set: code points
-unassigned in Unicode 14.0 may be letters, marks or punctuation to TensorFlow (U+11B00 is
-punctuation to RE2; ICU folds U+1C89 to U+1C8A) but not to Python; the tests show both. One
-rule needs care in a Java port: U+1734 HANUNOO SIGN PAMUDPOD is Mn in Unicode 13.0 (Java 17)
-but Mc from 14.0 on (Python 3.11, TensorFlow), so it is never stripped: hard-code it. Apart
-from that, Java 17's Character.getType and java.text.Normalizer (NFD, NFKC) agree with Python
-3.11 on every Unicode 13.0 code point (checked once with OpenJDK 17.0.15). The same caution
-holds for other Pythons (3.12 has Unicode 15.0): Unicode's stability policies freeze the
-normalization and case folding of assigned characters, not their General_Category; the tests
-run on Python 3.11.
+13.0, and TensorFlow's RE2 and ICU tables are newer than both. Both halves here give
+identical ids for every text of code points assigned in Unicode 13.0 (controls, format
+characters and private use included); `tests/text` checks every such code point, the SST-2
+test sentences and generated texts. Code points unassigned in 14.0 may be letters, marks or
+punctuation to TensorFlow (U+11B00 is punctuation to RE2; ICU folds U+1C89 to U+1C8A) but not
+to Python. Other Pythons need the same care (3.12 has Unicode 15.0): Unicode freezes the
+normalization and case folding of assigned characters, not their General_Category.
+Java 17's Character.getType and java.text.Normalizer (NFD, NFKC) agree with Python 3.11 on
+every Unicode 13.0 code point but one: U+1734 HANUNOO SIGN PAMUDPOD is Mn in 13.0 but Mc from
+14.0 on, so it is never stripped: hard-code it. The JDK has no NFKC_Casefold or full case
+folding (`toLowerCase` differs for U+00DF, U+03C2, Cherokee, ...): generate a table of m(c) !=
+c with `nfkc_casefold_char` (6,560 of the Unicode 13.0 code points), then NFC with
+java.text.Normalizer. Step 5 may count UTF-16 units: a cut inside a surrogate pair never
+matches a token.
 """
 
 from __future__ import annotations
 
 import functools
+import itertools
 import os
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -115,43 +94,21 @@ UNICODE_SPACES = "\u00a0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u
 MAPPED_TO_SPACE = "\x00" + UNICODE_SPACES
 _SPACE_TRANSLATION = {ord(char): " " for char in MAPPED_TO_SPACE}
 
-# Step 3: RE2's `\s` (U+000B is gc Cc, so it drops out with the controls). The kept
-# delimiters ASCII_PUNCTUATION_RANGES and CJK_RANGES live in `fnet_keras.text.charsets`.
+# Step 3: RE2's `\s` (U+000B is gc Cc, so it drops out with the controls).
 ASCII_WHITESPACE = " \t\n\f\r"
 
 # Step 4: Default_Ignorable_Code_Point, from Unicode's DerivedCoreProperties.txt (the same
 # ranges in 13.0 and 14.0 apart from U+180F, added in 14.0 and already in the 13.0 range).
+# fmt: off
 DEFAULT_IGNORABLE_RANGES = (
-    (0x00AD, 0x00AD),
-    (0x034F, 0x034F),
-    (0x061C, 0x061C),
-    (0x115F, 0x1160),
-    (0x17B4, 0x17B5),
-    (0x180B, 0x180F),
-    (0x200B, 0x200F),
-    (0x202A, 0x202E),
-    (0x2060, 0x206F),
-    (0x3164, 0x3164),
-    (0xFE00, 0xFE0F),
-    (0xFEFF, 0xFEFF),
-    (0xFFA0, 0xFFA0),
-    (0xFFF0, 0xFFF8),
-    (0x1BCA0, 0x1BCA3),
-    (0x1D173, 0x1D17A),
-    (0xE0000, 0xE0FFF),
+    (0x00AD, 0x00AD), (0x034F, 0x034F), (0x061C, 0x061C), (0x115F, 0x1160), (0x17B4, 0x17B5),
+    (0x180B, 0x180F), (0x200B, 0x200F), (0x202A, 0x202E), (0x2060, 0x206F), (0x3164, 0x3164),
+    (0xFE00, 0xFE0F), (0xFEFF, 0xFEFF), (0xFFA0, 0xFFA0), (0xFFF0, 0xFFF8), (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A), (0xE0000, 0xE0FFF),
 )
+# fmt: on
 
 _WORD, _DROP, _KEEP = 0, 1, 2
-
-
-def is_cjk(char: str) -> bool:
-    """Whether `char` is in the CJK ranges of step 3."""
-    return in_ranges(ord(char), CJK_RANGES)
-
-
-def map_unicode_spaces(text: str) -> str:
-    """Step 1: every code point of `MAPPED_TO_SPACE` becomes U+0020."""
-    return text.translate(_SPACE_TRANSLATION)
 
 
 def strip_accents(text: str) -> str:
@@ -178,24 +135,12 @@ def _char_class(char: str, split_on_cjk: bool) -> int:
 def split_words(text: str, split_on_cjk: bool = True) -> list[str]:
     """Step 3: split on whitespace, controls and format characters; punctuation (and CJK) alone."""
     words: list[str] = []
-    current: list[str] = []
-    for char in text:
-        kind = _char_class(char, split_on_cjk)
+    for kind, run in itertools.groupby(text, lambda char: _char_class(char, split_on_cjk)):
         if kind == _WORD:
-            current.append(char)
-            continue
-        if current:
-            words.append("".join(current))
-            current = []
-        if kind == _KEEP:
-            words.append(char)
-    if current:
-        words.append("".join(current))
+            words.append("".join(run))
+        elif kind == _KEEP:
+            words.extend(run)
     return words
-
-
-def _remove_default_ignorables(text: str) -> str:
-    return "".join(char for char in text if not in_ranges(ord(char), DEFAULT_IGNORABLE_RANGES))
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -203,9 +148,8 @@ def nfkc_casefold_char(char: str) -> str:
     """m(c) of step 4: the NFKC_Casefold mapping of one code point (maybe empty or longer)."""
     folded = char
     while True:  # One pass suffices for every Unicode 14.0 code point; loop to the fixed point anyway.
-        step = _remove_default_ignorables(
-            unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", folded).casefold())
-        )
+        step = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", folded).casefold())
+        step = "".join(char for char in step if not in_ranges(ord(char), DEFAULT_IGNORABLE_RANGES))
         if step == folded:
             return folded
         folded = step
@@ -222,7 +166,7 @@ def pretokenize(text: str, config: TokenizerConfig) -> list[str]:
     """The words that step 5 cuts into word pieces: steps 1-4, or MediaPipe's steps 1-3."""
     if config.rules == MEDIAPIPE_RULES:
         return pretokenize_mediapipe(text)
-    text = map_unicode_spaces(text)
+    text = text.translate(_SPACE_TRANSLATION)
     if config.strip_accents:
         text = strip_accents(text)
     words = split_words(text, config.split_on_cjk)
@@ -239,9 +183,6 @@ def pack_token_ids(token_ids: Sequence[int], sequence_length: int) -> list[int]:
 
 class WordPieceEncoder:
     """Text to WordPiece tokens and packed ids, in pure Python, under either rule set.
-
-    The rules: `fnet_keras/text/mediapipe_rules.py` ("mediapipe") or this module's docstring
-    ("keras_hub"); steps 5-6 (here) are shared.
 
     Args:
         vocabulary: the tokens, special tokens first (see `fnet_keras.text.vocabulary`).

@@ -2,13 +2,18 @@
 
 import unicodedata
 
+from fnet_keras.text.charsets import CJK_RANGES, in_ranges
 from fnet_keras.text.wordpiece import (
     MAPPED_TO_SPACE,
     UNICODE_SPACES,
-    is_cjk,
     nfkc_casefold_char,
     split_words,
 )
+
+
+def is_cjk(char: str) -> bool:
+    return in_ranges(ord(char), CJK_RANGES)
+
 
 ALL_CHARS = [chr(code_point) for code_point in range(0x110000) if not 0xD800 <= code_point <= 0xDFFF]
 
