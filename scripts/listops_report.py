@@ -47,6 +47,8 @@ RESULT_PREFIX = "CELL_RESULT "
 OOM_MARKERS = (
     "OOM when allocating", "ResourceExhausted", "std::bad_alloc", "MemoryError",
     "Cannot allocate memory", "out of memory",
+    # protobuf's serializer fails only when it cannot allocate the output (tracing a graph near the limit).
+    "Failed to serialize proto",
 )
 # The accuracy cells' ListOps: LRA's generator settings with the length range cut to fit the sequence
 # length ([CLS] and [SEP] take two places).

@@ -145,6 +145,9 @@ def test_ctrl_c_in_training_exits_right_after_the_resume_hint(tmp_path):
          *TINY_FLAGS],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO_ROOT,
         env={**os.environ, "PYTHONPATH": os.pathsep.join([str(hooks), str(REPO_ROOT)])},
+        # A suite started in the background inherits SIGINT ignored, and so would the child: a terminal's
+        # Ctrl+C reaches a foreground process, whose SIGINT is the default.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         seen = []
