@@ -5,7 +5,7 @@
 
 `settings` and `run_dir` are plain Python (the CLI checks settings and run directories before
 TensorFlow loads); `trainer` (`fit`), `evaluation` (`evaluate`) and the modules behind them
-(input_pipeline, schedule, checkpoint, callbacks, distribute) import TensorFlow, so `fit` and
+(input_pipeline, schedule, checkpoint, distribute) import TensorFlow, so `fit` and
 `evaluate` load on first use.
 """
 

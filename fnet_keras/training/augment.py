@@ -22,11 +22,17 @@ cached once (`fnet_keras.training.distillation`).
 from __future__ import annotations
 
 import dataclasses
+import gzip
 import random
 import re
 from collections.abc import Mapping, Sequence
 
 import numpy as np
+
+from fnet_keras.atomic import atomic_output
+from fnet_keras.data import load_dataset, read_documents
+from fnet_keras.training.settings import HOLDOUT_SEED
+from fnet_keras.training.teacher import load_teacher
 
 MASK_WORD = "[MASK]"
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
@@ -36,13 +42,7 @@ MAX_TRIES = 4
 
 @dataclasses.dataclass(frozen=True)
 class AugmentRules:
-    """Probabilities of Tang et al.'s rules (their values: 0.1, 0.1, 0.25).
-
-    Args:
-        mask: a word becomes `[MASK]`.
-        replace: a word becomes a nearest neighbour in the teacher's embeddings.
-        ngram: the copy is cut to a span of 1-5 words.
-    """
+    """Probabilities of Tang et al.'s rules (module docstring; their values: 0.1, 0.1, 0.25)."""
 
     mask: float = 0.1
     replace: float = 0.1
@@ -137,18 +137,9 @@ def write_transfer_text(data, teacher, out, copies: int = 2, seed: int = 0,
     """Writes `copies` augmented copies of each training text of `data` to `out` (one per line; `.gz`
     compresses), replacing words by neighbours in the embeddings of `teacher` (a run directory), then
     `sentences` sentences sampled from the unlabelled `text` (`fnet_keras.data.read_documents`).
-    Returns the number of lines written. Nothing is written when anything fails.
-
-    Raises:
-        DataError: unreadable data. RunDirError, TeacherError: an unusable teacher.
+    Returns the number of lines written. Nothing is written when anything fails (a `DataError` for
+    unreadable data, a `RunDirError` or `TeacherError` for an unusable teacher).
     """
-    import gzip
-
-    from fnet_keras.atomic import atomic_output
-    from fnet_keras.data import load_dataset
-    from fnet_keras.training.settings import HOLDOUT_SEED
-    from fnet_keras.training.teacher import load_teacher
-
     loaded = load_teacher(teacher)
     dataset = load_dataset(data, holdout_seed=HOLDOUT_SEED)
     texts = dataset.train.texts
@@ -161,14 +152,13 @@ def write_transfer_text(data, teacher, out, copies: int = 2, seed: int = 0,
         f"{copies} copies of {len(texts):,} training texts")
     lines = augment_texts(texts, copies, seed, rules, neighbours)
     if text is not None and sentences:
-        from fnet_keras.data import read_documents
-
         documents = read_documents(text)
         picked = sample_sentences(documents.texts, sentences, seed)
         say(f"adding {len(picked):,} sentences sampled from {len(documents.texts):,} documents of {text}")
         lines += picked
+    lines = [line for line in lines if line.strip()]
     with atomic_output(out) as temp:
         opener = gzip.open if str(out).endswith(".gz") else open
         with opener(temp, "wt", encoding="utf-8") as file:
-            file.writelines(line + "\n" for line in lines if line.strip())
-    return sum(1 for line in lines if line.strip())
+            file.writelines(line + "\n" for line in lines)
+    return len(lines)

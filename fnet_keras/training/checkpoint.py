@@ -1,28 +1,31 @@
-"""The end-of-epoch checkpoint, and the training state that follows from the history.
+"""The end-of-epoch checkpoint (`RunCheckpoint`), and the training state that follows from the history.
 
-`checkpoint/variables-EEEE.npz` holds every model variable (weights and the dropout seed
-generators' states) and every optimizer variable (step counter, moments), in the order Keras
-lists them; `checkpoint/state.json` (written last, so it is the commit point) names that file and
-the number of finished epochs. Everything else the loop needs follows from history.json (its
-first `epochs_done` records): the best epoch, the epochs since, whether patience ran out.
-Restoring both into a freshly built model and optimizer gives bit-identical continuation: the
-learning rate schedule reads the restored step, dropout the restored seed state, and the data
-order depends on `(seed, epoch)` alone.
+A checkpoint holds every model variable (weights and the dropout seed generators' states) and every
+optimizer variable (step counter, moments), and the number of finished epochs; everything else the
+loop needs follows from history.json's first `epochs_done` records (the best epoch, the epochs since,
+whether patience ran out). Restoring both into a freshly built model and optimizer gives bit-identical
+continuation: the learning rate schedule reads the restored step, dropout the restored seed state,
+and the data order depends on `(seed, epoch)` alone.
 """
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import keras
 import numpy as np
 
 from fnet_keras.atomic import atomic_output
-from fnet_keras.training.run_dir import RunDirError, read_json, write_json
+from fnet_keras.training.run_dir import RunDir, RunDirError, read_json, write_json
 
 STATE_VERSION = 2
 SELECTION_METRIC = "val_accuracy"  # the best epoch is the one with the highest dev accuracy
+# Keys of Keras' epoch logs kept in the history, in this order.
+LOG_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
 
 
 def best_epoch(history: Sequence[dict[str, Any]]) -> int:
@@ -48,34 +51,79 @@ def stopped_early(
     )
 
 
-def save_checkpoint(
-    directory: Path, model, optimizer, epochs_done: int, before_commit: Callable[[], None] | None = None
-) -> None:
-    """Writes the variables of `model` and `optimizer` after `epochs_done` epochs, atomically.
+class RunCheckpoint(keras.callbacks.Callback):
+    """At the end of every epoch: appends a record to `history` (the finished epochs'), saves
+    model.keras (without optimizer) when dev accuracy beat every earlier epoch, writes the
+    checkpoint's variables, history.json and state.json (which commits the epoch) into `run` (the run
+    directory, or a worker's scratch directory), and stops training once `patience` epochs in a row
+    after the `warmup_epochs` brought no improvement (`stopped_early`)."""
 
-    `before_commit` runs after the variables are written and before state.json commits them (the
-    caller writes history.json there).
-    """
+    def __init__(self, run: RunDir, history: list[dict], patience: int | None, epochs: int,
+                 steps_per_epoch: int, warmup_epochs: int = 0):
+        super().__init__()
+        self.run, self.history, self.patience, self.epochs = run, history, patience, epochs
+        self.steps_per_epoch, self.warmup_epochs = steps_per_epoch, warmup_epochs
+        self._epoch_start = self._train_end = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch_start, self._train_end = time.perf_counter(), None
+
+    def on_test_begin(self, logs=None):
+        if self._epoch_start is not None and self._train_end is None:
+            self._train_end = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        missing = [key for key in LOG_KEYS if key not in logs]
+        if missing:
+            raise RuntimeError(f"epoch logs lack {missing}; got {sorted(logs)}")
+        now = time.perf_counter()
+        train_seconds = (self._train_end or now) - self._epoch_start
+        self.history.append({
+            "epoch": epoch + 1, **{key: float(logs[key]) for key in LOG_KEYS},
+            "learning_rate": float(self.model.optimizer.learning_rate), "steps": self.steps_per_epoch,
+            "seconds": now - self._epoch_start, "train_seconds": train_seconds,
+            "seconds_per_step": train_seconds / self.steps_per_epoch,
+        })
+        if best_epoch(self.history) == len(self.history):
+            self._save_inference_copy()
+        # Variables, then history.json, then state.json: a kill in between leaves the previous
+        # epoch committed, and resuming reads only the first `epochs_done` history records.
+        save_checkpoint(self.run.checkpoint, self.model, self.model.optimizer, len(self.history),
+                        before_commit=lambda: write_json(self.run.history, self.history))
+        if stopped_early(self.history, self.patience, self.epochs, self.warmup_epochs):
+            self.model.stop_training = True
+
+    def _save_inference_copy(self) -> None:
+        """model.keras: the model without optimizer or compile state, built outside any strategy."""
+        python_random = random.getstate()  # building draws layer seeds; keep the global stream as it was
+        copy = self.model.__class__.from_config(self.model.get_config())
+        random.setstate(python_random)
+        copy.set_weights([np.asarray(weight) for weight in self.model.get_weights()])
+        with atomic_output(self.run.model) as temp:
+            copy.save(temp)
+
+
+def save_checkpoint(directory: Path, model, optimizer, epochs_done: int,
+                    before_commit: Callable[[], None] | None = None) -> None:
+    """Writes the variables of `model` and `optimizer` after `epochs_done` epochs (`save_variables`)."""
     save_variables(directory, model, optimizer, f"{epochs_done:04d}",
                    {"version": STATE_VERSION, "epochs_done": epochs_done}, before_commit)
 
 
-def load_checkpoint(directory: Path, model, optimizer) -> int | None:
-    """Restores a checkpoint into `model` and a built `optimizer`; its finished epochs, or None if none."""
-    record = load_variables(
-        directory, model, optimizer, STATE_VERSION,
-        "an older fnet-keras started this run; resume it with that version, or start again",
-    )
-    return None if record is None else int(record["epochs_done"])
+def load_checkpoint(directory: Path, model, optimizer) -> int:
+    """Restores a checkpoint into `model` and a built `optimizer`; its finished epochs (0 without one)."""
+    hint = "an older fnet-keras started this run; resume it with that version, or start again"
+    record = load_variables(directory, model, optimizer, STATE_VERSION, hint)
+    return 0 if record is None else int(record["epochs_done"])
 
 
-def save_variables(
-    directory: Path, model, optimizer, tag: str, record: dict[str, Any],
-    before_commit: Callable[[], None] | None = None,
-) -> None:
+def save_variables(directory: Path, model, optimizer, tag: str, record: dict[str, Any],
+                   before_commit: Callable[[], None] | None = None) -> None:
     """The checkpoint of a training or pre-training loop: `variables-TAG.npz` (every model and
-    optimizer variable, in the order Keras lists them), then `state.json` = `record` plus the
-    file's name (the commit point); older variables files are removed after."""
+    optimizer variable, in the order Keras lists them), then `before_commit()` (which writes
+    history.json), then `state.json` = `record` plus the file's name (the commit point); older
+    variables files are removed after."""
     directory.mkdir(parents=True, exist_ok=True)
     name = f"variables-{tag}.npz"
     arrays = {f"model_{i:05d}": np.asarray(v.numpy()) for i, v in enumerate(model.variables)}

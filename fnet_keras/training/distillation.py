@@ -30,10 +30,8 @@ Dev and test are scored on their labels only: `val_loss` stays the plain cross-e
 an undistilled run, while `loss` in the history is the mixed training loss above and
 `accuracy` the training accuracy on labelled rows.
 
-The teacher's logits (inference mode, its own tokenizer) are computed once per run for every
-training row, every extra text and dev, and kept in the run directory (`teacher_logits.npz`)
-under a key made of the teacher's config and model hashes and the texts' digest: a resumed run
-reads them and needs neither the teacher's model nor its time again.
+The teacher's logits are computed once per run and kept in the run directory (`teacher_logits`):
+a resumed run needs neither the teacher's model nor its time again.
 """
 
 from __future__ import annotations
@@ -54,7 +52,6 @@ from fnet_keras.atomic import atomic_output
 from fnet_keras.training.input_pipeline import encode_texts, predict_logits
 from fnet_keras.training.teacher import Teacher
 
-TEACHER_BATCH_SIZE = 256
 # Texts scored per chunk of the teacher's cache: a killed scoring loses at most one (a minute or two).
 CACHE_CHUNK = 8192
 CACHE_VERSION = 1
@@ -63,13 +60,8 @@ TARGET_PREFIX = 2
 
 
 def pack_targets(labels: np.ndarray, labelled: np.ndarray, teacher_logits: np.ndarray) -> np.ndarray:
-    """Targets `(n, 2 + classes)` float32: label, labelled (1 or 0), then the teacher's logits.
-
-    Args:
-        labels: class ids (any value where `labelled` is 0).
-        labelled: 1 for a labelled row, 0 for an unlabelled one.
-        teacher_logits: `(n, classes)`.
-    """
+    """Targets `(n, 2 + classes)` float32: the class id (any value on an unlabelled row), labelled
+    (1 or 0), then the teacher's logits `(n, classes)`."""
     labels = np.asarray(labels, np.float32).reshape(-1, 1)
     labelled = np.asarray(labelled, np.float32).reshape(-1, 1)
     return np.concatenate([labels, labelled, np.asarray(teacher_logits, np.float32)], axis=1)
@@ -90,23 +82,18 @@ def target_labels(y_true, y_pred):
 
 
 class DistillationLoss(keras.losses.Loss):
-    """Labels and teacher mixed (module docstring); plain sparse cross-entropy on plain labels.
+    """Labels and teacher mixed (module docstring) on packed targets `(batch, 2 + classes)`
+    (`pack_targets`); plain sparse cross-entropy on labels `(batch,)`.
 
     Args:
         alpha: the labels' share on labelled rows, in [0, 1].
         temperature: softmax temperature of the distillation term, > 0.
-        reduction, name: as for any Keras loss.
-
-    Call arguments:
-        y_true: packed targets `(batch, 2 + classes)` (`pack_targets`), or labels `(batch,)`.
-        y_pred: the student's logits `(batch, classes)`.
     """
 
     def __init__(self, alpha: float, temperature: float, reduction="sum_over_batch_size",
                  name="distillation", dtype=None):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
-        self.alpha = float(alpha)
-        self.temperature = float(temperature)
+        self.alpha, self.temperature = float(alpha), float(temperature)
 
     def call(self, y_true, y_pred):
         if not is_packed(y_true, y_pred):
@@ -136,42 +123,32 @@ class DistillationAccuracy(keras.metrics.SparseCategoricalAccuracy):
 # --- the teacher's logits, computed once -------------------------------------------------------
 
 
-def texts_digest(texts: Sequence[str]) -> str:
-    """SHA-256 of the texts in order (each UTF-8, NUL-terminated): what the logits were computed on."""
-    digest = hashlib.sha256()
-    for text in texts:
-        digest.update(text.encode("utf-8", "surrogatepass"))
-        digest.update(b"\0")
-    return digest.hexdigest()
-
-
 def cache_key(teacher: Mapping[str, Any], texts: Mapping[str, Sequence[str]]) -> str:
     """The key of a run's teacher logits: the teacher's config and model hashes (from its provenance
-    record, so a resumed run needs no teacher to check it) and the digest of each part's texts."""
-    record = {
-        "version": CACHE_VERSION,
-        "teacher_config_sha256": teacher["config_sha256"],
-        "teacher_model_sha256": teacher["model_sha256"],
-        "texts": {name: texts_digest(part) for name, part in sorted(texts.items())},
-    }
+    record, so a resumed run needs no teacher to check it) and the SHA-256 of each part's texts."""
+    digests = {}
+    for name, part in sorted(texts.items()):
+        digest = hashlib.sha256()
+        for text in part:  # each UTF-8, NUL-terminated
+            digest.update(text.encode("utf-8", "surrogatepass") + b"\0")
+        digests[name] = digest.hexdigest()
+    record = {"version": CACHE_VERSION, "teacher_config_sha256": teacher["config_sha256"],
+              "teacher_model_sha256": teacher["model_sha256"], "texts": digests}
     return hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()
 
 
 def compute_teacher_logits(teacher: Teacher, texts: Mapping[str, Sequence[str]],
                            say: Callable[[str], None] = lambda message: None) -> dict[str, np.ndarray]:
-    """The teacher's logits `(len(part), classes)` float32 of each part's texts: tokenized with the
-    teacher's own vocabulary and rules, scored in inference mode.
-
-    Scored texts are kept in the teacher's run directory (`OutputCache`), so a killed scoring
-    resumes where it stopped, and every student of this teacher (other sizes, other subsets of
-    the same transfer set) scores only texts no student scored before.
-    """
+    """The teacher's logits `(len(part), classes)` float32 of each part's texts, tokenized with the
+    teacher's own tokenizer. Scored texts are kept in the teacher's run directory (`OutputCache`), so
+    a killed scoring resumes where it stopped, and every student of this teacher (other sizes, other
+    subsets of the same transfer set) scores only texts no student scored before."""
     from fnet_keras.text.tf_tokenizer import make_tf_tokenizer
 
     def score():
         model = teacher.run.load_model()
         tokenizer = make_tf_tokenizer(teacher.run.vocabulary, teacher.run.tokenizer_config)
-        return lambda chunk: predict_logits(model, encode_texts(tokenizer, chunk), TEACHER_BATCH_SIZE)
+        return lambda chunk: predict_logits(model, encode_texts(tokenizer, chunk))
 
     cache = OutputCache(teacher.path / "teacher_cache", teacher.model_sha256)
     unique = list(dict.fromkeys(text for part in texts.values() for text in part))
@@ -208,19 +185,12 @@ def cached_outputs(cache: OutputCache, texts: Sequence[str], load: Callable[[], 
 
 
 class OutputCache:
-    """Texts a model saw and its outputs, in a folder of `NNNNN.npz` chunks, each written whole
-    (atomically) and tagged with the model's SHA-256 (a retrained model's old chunks are ignored).
-
-    Args:
-        path: the folder (a teacher's `teacher_cache`, a backbone's `encoder_cache`).
-        model_sha256: the model's hash.
-        field: the name of the outputs in each chunk ("logits", "embeddings").
-    """
+    """Texts a model saw and its outputs (`field`: "logits", "embeddings"), in a folder (a teacher's
+    `teacher_cache`, a backbone's `encoder_cache`) of `NNNNN.npz` chunks, each written whole (atomically)
+    and tagged with the model's SHA-256 (a retrained model's old chunks are ignored)."""
 
     def __init__(self, path: Path, model_sha256: str, field: str = "logits"):
-        self.path = Path(path)
-        self.model_sha256 = model_sha256
-        self.field = field
+        self.path, self.model_sha256, self.field = Path(path), model_sha256, field
 
     def read(self) -> dict[str, np.ndarray]:
         known: dict[str, np.ndarray] = {}
@@ -245,69 +215,36 @@ class OutputCache:
             pass  # a read-only folder: the outputs are still returned, only not kept
 
 
-def read_teacher_logits(
-    path: Path, key: str, texts: Mapping[str, Sequence[str]]
-) -> dict[str, np.ndarray] | None:
-    """The cached logits when `path` holds them under `key` with one row per text; else None."""
-    if not path.is_file():
-        return None
-    try:
-        with np.load(path) as archive:
-            if str(archive["key"]) != key:
-                return None
-            logits = {name: archive[f"logits_{name}"] for name in texts}
-    except (OSError, EOFError, KeyError, ValueError, zipfile.BadZipFile):
-        return None  # unreadable or of another shape: computed again and rewritten
-    if any(len(logits[name]) != len(part) for name, part in texts.items()):
-        return None
-    return logits
-
-
-def write_teacher_logits(path: Path, key: str, logits: Mapping[str, np.ndarray]) -> None:
-    with atomic_output(path) as temp:
-        with open(temp, "wb") as file:
-            np.savez(file, key=np.asarray(key), **{f"logits_{name}": array for name, array in logits.items()})
-
-
 @dataclasses.dataclass
 class TeacherLogits:
-    """The teacher's logits of a run's texts.
-
-    Attributes:
-        logits: part name ("train", "dev", "text") -> `(rows, classes)` float32.
-        key: their cache key (`cache_key`).
-        computed: True when they were computed now rather than read from the cache (then the
-            caller writes them with `save` once the run directory exists).
-    """
+    """The teacher's logits of a run's texts: part name ("train", "dev", "text") -> `(rows, classes)`
+    float32, their `cache_key`, and whether they were `computed` now rather than read from the cache
+    (then the caller writes them with `save` once the run directory exists)."""
 
     logits: dict[str, np.ndarray]
     key: str
     computed: bool
 
     def save(self, path: Path) -> None:
-        write_teacher_logits(path, self.key, self.logits)
+        arrays = {f"logits_{name}": part for name, part in self.logits.items()}
+        with atomic_output(path) as temp, open(temp, "wb") as file:
+            np.savez(file, key=np.asarray(self.key), **arrays)
 
 
-def teacher_logits(
-    path: Path,
-    teacher_record: Mapping[str, Any],
-    texts: Mapping[str, Sequence[str]],
-    load: Callable[[], Teacher],
-    say: Callable[[str], None] = lambda message: None,
-) -> TeacherLogits:
-    """The teacher's logits of `texts`: from the cache at `path` when its key matches, else computed
-    with the teacher `load()` returns (called only then).
-
-    Args:
-        path: the cache file (a run's teacher_logits.npz).
-        teacher_record: the teacher's `Teacher.provenance()` (its hashes key the cache).
-        texts: part name -> texts.
-        load: returns the teacher (checked against `teacher_record` by the caller).
-        say: progress messages.
-    """
+def teacher_logits(path: Path, teacher_record: Mapping[str, Any], texts: Mapping[str, Sequence[str]],
+                   load: Callable[[], Teacher], say: Callable[[str], None] = lambda message: None,
+                   ) -> TeacherLogits:
+    """The teacher's logits of `texts` (part name -> texts): from the cache file `path` (a run's
+    teacher_logits.npz) when it holds them under their key (from `teacher_record`, the teacher's
+    `Teacher.provenance()`), else computed with the teacher `load()` returns (called only then)."""
     key = cache_key(teacher_record, texts)
-    cached = read_teacher_logits(path, key, texts)
-    if cached is not None:
+    try:
+        with np.load(path) as archive:
+            same = str(archive["key"]) == key
+            cached = {name: archive[f"logits_{name}"] for name in texts} if same else None
+    except (OSError, EOFError, KeyError, ValueError, zipfile.BadZipFile):
+        cached = None  # missing, unreadable or of another shape: computed again and rewritten
+    if cached is not None and all(len(cached[name]) == len(part) for name, part in texts.items()):
         say(f"using the teacher's logits cached in {path}")
         return TeacherLogits(cached, key, computed=False)
     teacher = load()

@@ -51,12 +51,25 @@ def make_strategy(name: str) -> tf.distribute.Strategy:
 def is_chief(strategy: tf.distribute.Strategy) -> bool:
     """Whether this task writes the run directory: the chief, else worker 0, else alone."""
     resolver = getattr(strategy, "cluster_resolver", None)
-    if resolver is None or not resolver.task_type:
-        return True
-    if resolver.task_type == "chief":
+    if resolver is None or not resolver.task_type or resolver.task_type == "chief":
         return True
     has_chief = "chief" in resolver.cluster_spec().as_dict()
     return resolver.task_type == "worker" and resolver.task_id == 0 and not has_chief
+
+
+def distribute_parts(strategy: tf.distribute.Strategy, part_dataset) -> tf.distribute.DistributedDataset:
+    """The global batches distributed: each replica takes its slice, `part_dataset((index, count))`;
+    an input pipeline interleaves its local replicas' slices in turn (round robin)."""
+
+    def dataset_fn(context):
+        replicas = context.num_replicas_in_sync
+        local = replicas // context.num_input_pipelines
+        first = context.input_pipeline_id * local
+        return tf.data.Dataset.range(local).interleave(
+            lambda r: part_dataset((first + r, replicas)), cycle_length=local, block_length=1
+        ).prefetch(tf.data.AUTOTUNE)
+
+    return strategy.distribute_datasets_from_function(dataset_fn)
 
 
 def cross_entropy(logits: np.ndarray, labels: np.ndarray) -> float:
@@ -65,23 +78,12 @@ def cross_entropy(logits: np.ndarray, labels: np.ndarray) -> float:
     return float(-np.log(np.maximum(probabilities, np.finfo(np.float64).tiny)).mean())
 
 
-def custom_training_loop(
-    strategy: tf.distribute.Strategy,
-    model: keras.Model,
-    train: tuple[np.ndarray, np.ndarray],
-    dev: tuple[np.ndarray, np.ndarray],
-    batch_size: int,
-    seed: int,
-    first_epoch: int,
-    epochs: int,
-    callbacks: keras.callbacks.CallbackList,
-) -> None:
-    """`Model.fit` for strategies it does not support: epochs `first_epoch..epochs-1`.
-
-    Each replica takes its slice of every global batch of `epoch_batches` (so the union is
-    exactly what `fit` would train on), and the dev split is scored on every worker alike.
-    Calls the callbacks' epoch, batch and test hooks with the logs `fit` would give.
-    """
+def custom_training_loop(strategy: tf.distribute.Strategy, model: keras.Model, train: tuple[np.ndarray, ...],
+                         dev: tuple[np.ndarray, ...], batch_size: int, seed: int, first_epoch: int,
+                         epochs: int, callbacks: keras.callbacks.CallbackList) -> None:
+    """`Model.fit` for strategies it does not support, epochs `first_epoch..epochs-1`: each replica
+    takes its slice of every global batch of `epoch_batches` (their union is what `fit` trains on),
+    every worker scores dev alike, and the callbacks' hooks get the logs `fit` would give."""
     optimizer = model.optimizer
     # The compiled loss per row (summed here, divided by the global row count below).
     loss_fn = model.loss.__class__.from_config({**model.loss.get_config(), "reduction": None})
@@ -110,20 +112,9 @@ def custom_training_loop(
 
     callbacks.on_train_begin()
     for epoch in range(first_epoch, epochs):
-        def dataset_fn(context, epoch=epoch):
-            replicas = context.num_replicas_in_sync
-            local = replicas // context.num_input_pipelines
-            first = context.input_pipeline_id * local
-            # One slice of each global batch per local replica, in turn (round robin).
-            return tf.data.Dataset.range(local).interleave(
-                lambda r: epoch_batches(
-                    train_ids, train_labels, batch_size, seed, epoch, part=(first + r, replicas)
-                ),
-                cycle_length=local,
-                block_length=1,
-            ).prefetch(tf.data.AUTOTUNE)
-
-        iterator = iter(strategy.distribute_datasets_from_function(dataset_fn))
+        iterator = iter(distribute_parts(
+            strategy, lambda part, e=epoch: epoch_batches(train_ids, train_labels, batch_size, seed, e, part)
+        ))
         callbacks.on_epoch_begin(epoch)
         totals = np.zeros(4)  # loss sum, correct, rows, labelled rows
         logs = {}

@@ -10,16 +10,11 @@ the backbone's `pooled_output` (what `TextClassifier` reads) and a linear map to
 width, trained to point where the encoder points (cosine loss). Distilling the representation
 rather than a task's logits makes the backbone task-agnostic: fine-tuning puts any head on it.
 
-The student keeps its own small WordPiece vocabulary, learned on the text, and the MediaPipe
-tokenizer rules; only the encoder sees its own 30k vocabulary. The result is a pre-training
-directory (`pretrain_dir`), the same format masked-language modelling writes, so `train
---init-from` (and the backbone shipped in `fnet_keras/backbones`) reads either; config.json
-records the objective and the encoder's provenance. `fit` with `BackupAndRestore` checkpoints
-every `log_every` steps, so `--resume` continues a killed run.
-
-Reference:
-    Reimers and Gurevych, "Making Monolingual Sentence Embeddings Multilingual using Knowledge
-    Distillation", arXiv 2004.09813 (a student regresses a teacher's sentence embeddings).
+The student keeps its own small WordPiece vocabulary and tokenizer rules; only the encoder sees
+its own 30k vocabulary. The result is a pre-training directory (`pretrain_dir`) as masked-language
+modelling writes it, its config.json recording the objective and the encoder; `BackupAndRestore`
+checkpoints every `log_every` steps, so `--resume` continues a killed run. (Reimers and Gurevych,
+arXiv 2004.09813: a student regresses a teacher's sentence embeddings.)
 """
 
 from __future__ import annotations
@@ -49,7 +44,6 @@ from fnet_keras.training.schedule import NO_WEIGHT_DECAY
 from fnet_keras.training.settings import backbone_arguments
 
 ENCODER_LENGTH = 128  # the encoder's pieces per text: its 30k vocabulary cuts words finer than ours
-ENCODER_BATCH_SIZE = 256
 HELD_OUT = 0.01  # share of the texts kept out of training to report the cosine on (at most 2,000)
 
 
@@ -65,7 +59,7 @@ def encoder_embeddings(encoder: str, texts: Sequence[str], cache_dir: Path, say=
         classifier = build_encoder_classifier(encoder, 2, ENCODER_LENGTH, dropout=0.0)
         model = keras.Model(classifier.input, classifier.get_layer("head_dropout").input)  # the mean
         tokenizer = make_tf_tokenizer(vocabulary, TokenizerConfig(sequence_length=ENCODER_LENGTH))
-        return lambda chunk: predict_logits(model, encode_texts(tokenizer, chunk), ENCODER_BATCH_SIZE)
+        return lambda chunk: predict_logits(model, encode_texts(tokenizer, chunk))
 
     provenance = provenance or encoder_provenance(encoder)
     cache = OutputCache(cache_dir, provenance["weights_sha256"], field="embeddings")
@@ -96,7 +90,7 @@ def pretrain_from_encoder(documents: Corpus, pre: PretrainDir, settings: Pretrai
     """The encoder objective of `fnet_keras.training.pretrain.pretrain`, which checks `pre` and the
     settings, reads the text and resolves the vocabulary; this writes the rest of `pre`."""
     texts = list(dict.fromkeys(text for text in documents.texts if text.strip()))
-    held_out = _held_out_count(len(texts))
+    held_out = min(2000, max(1, round(len(texts) * HELD_OUT))) if len(texts) > 1 else 0
     if len(texts) - held_out < settings.batch_size:
         raise DataError(f"{len(texts)} distinct texts, too few for a batch of {settings.batch_size}",
                         documents.files()[0][0])
@@ -116,8 +110,22 @@ def pretrain_from_encoder(documents: Corpus, pre: PretrainDir, settings: Pretrai
     optimizer.exclude_from_weight_decay(var_names=NO_WEIGHT_DECAY)
     student.compile(optimizer=optimizer, loss=keras.losses.CosineSimilarity())
     if not resumed:
-        _write_config(pre, settings, documents, len(texts), held_out, vocabulary, student, vocabulary_source,
-                      provenance)
+        pre.write_config(
+            settings, vocabulary, student.backbone, vocabulary_source,
+            objective={
+                "kind": "sentence embeddings",
+                "loss": "cosine between the pooled output, mapped linearly to the encoder's width, and the "
+                        "encoder's mean-pooled embedding",
+                "encoder": provenance,
+                "encoder_sequence_length": ENCODER_LENGTH,
+                "pad_embedding": "held at zero",
+            },
+            optimization={"optimizer": "AdamW", "schedule": f"linear warmup then {settings.decay} decay to 0",
+                          "no_weight_decay": NO_WEIGHT_DECAY},
+            initialization={"kind": "random", "seed": settings.seed},
+            data={**documents.source_info(), "texts": len(texts), "held_out": held_out},
+            strategy="default",
+        )
 
     # A resumed run restores the weights, optimizer and step of its last checkpoint and starts a new
     # shuffled pass over the rows.
@@ -127,52 +135,21 @@ def pretrain_from_encoder(documents: Corpus, pre: PretrainDir, settings: Pretrai
     chunks = math.ceil(settings.steps / settings.log_every)
     say(f"learning the embeddings of {len(train):,} texts ({held_out:,} held out): {settings.steps:,} steps "
         f"of {settings.batch_size}")
+    steps = chunks * settings.log_every
+    progress = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: say(
+        f"  step {(epoch + 1) * settings.log_every:,} of {steps:,}: cosine "
+        f"{-(logs or {}).get('loss', math.nan):.4f}, held out {-(logs or {}).get('val_loss', math.nan):.4f}"
+    ))
     started = time.monotonic()
     fitted = student.fit(
         dataset, epochs=chunks, steps_per_epoch=settings.log_every, verbose=0,
         validation_data=(token_ids[held], embeddings[held]), shuffle=False,
-        callbacks=[keras.callbacks.BackupAndRestore(str(pre.checkpoint)),
-                   _Progress(chunks, settings.log_every, say)],
+        callbacks=[keras.callbacks.BackupAndRestore(str(pre.checkpoint)), progress],
     )
     history = [{"step": (index + 1) * settings.log_every, "loss": loss, "held_out_cosine": -val}
                for index, (loss, val) in enumerate(zip(fitted.history["loss"], fitted.history["val_loss"],
                                                        strict=True))]
     last = history[-1] if history else {}
-    pre.finish(student.backbone, history, steps=chunks * settings.log_every,
+    pre.finish(student.backbone, history, steps=steps,
                elapsed_seconds=time.monotonic() - started, stopped_by="steps", loss=last.get("loss"),
                held_out_cosine=last.get("held_out_cosine"))
-
-
-def _held_out_count(rows: int) -> int:
-    return min(2000, max(1, round(rows * HELD_OUT))) if rows > 1 else 0
-
-
-class _Progress(keras.callbacks.Callback):
-    def __init__(self, chunks: int, steps: int, say):
-        super().__init__()
-        self.chunks, self.steps, self.say = chunks, steps, say
-
-    def on_epoch_end(self, epoch, logs=None):
-        logs = logs or {}
-        self.say(f"  step {(epoch + 1) * self.steps:,} of {self.chunks * self.steps:,}: cosine "
-                 f"{-logs.get('loss', math.nan):.4f}, held out {-logs.get('val_loss', math.nan):.4f}")
-
-
-def _write_config(pre: PretrainDir, settings, documents, text_count, held_out, vocabulary, student,
-                  vocabulary_source, provenance):
-    pre.write_config(
-        settings, vocabulary, student.backbone, vocabulary_source,
-        objective={
-            "kind": "sentence embeddings",
-            "loss": "cosine between the pooled output, mapped linearly to the encoder's width, and the "
-                    "encoder's mean-pooled embedding",
-            "encoder": provenance,
-            "encoder_sequence_length": ENCODER_LENGTH,
-            "pad_embedding": "held at zero",
-        },
-        optimization={"optimizer": "AdamW", "schedule": f"linear warmup then {settings.decay} decay to 0",
-                      "no_weight_decay": NO_WEIGHT_DECAY},
-        initialization={"kind": "random", "seed": settings.seed},
-        data={**documents.source_info(), "texts": text_count, "held_out": held_out},
-        strategy="default",
-    )

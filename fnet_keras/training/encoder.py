@@ -53,25 +53,19 @@ def resolve_encoder(name: str) -> Path:
                 name,
             ) from None
         return Path(package.get_model_path())
-    folder = Path(name)
-    if not folder.is_dir():
-        raise EncoderError(
-            f"neither a known encoder ({', '.join(ENCODERS)}) nor a folder", os.fspath(name)
-        )
-    return folder
-
-
-def _vocabulary_file(folder: Path) -> Path:
-    for candidate in (folder / "vocab.txt", folder / "assets" / "tokenizer" / "vocabulary.txt"):
-        if candidate.is_file():
-            return candidate
-    raise EncoderError("no vocab.txt (Hugging Face) or assets/tokenizer/vocabulary.txt (keras-hub)", folder)
+    if not Path(name).is_dir():
+        raise EncoderError(f"neither a known encoder ({', '.join(ENCODERS)}) nor a folder", os.fspath(name))
+    return Path(name)
 
 
 def encoder_vocabulary(folder: Path) -> tuple[list[str], list[int]]:
     """`(vocabulary, order)`: the encoder's WordPiece tokens with the special tokens first, and for
     each new id the encoder's id (`order[new] = old`), to permute its embedding rows with."""
-    path = _vocabulary_file(folder)
+    candidates = (folder / "vocab.txt", folder / "assets" / "tokenizer" / "vocabulary.txt")  # HF, keras-hub
+    path = next((candidate for candidate in candidates if candidate.is_file()), None)
+    if path is None:
+        raise EncoderError("no vocab.txt (Hugging Face) or assets/tokenizer/vocabulary.txt (keras-hub)",
+                           folder)
     tokens = path.read_text(encoding="utf-8").splitlines()
     positions = {token: index for index, token in enumerate(tokens)}
     missing = [token for token in SPECIAL_TOKENS if token not in positions]

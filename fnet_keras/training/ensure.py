@@ -22,21 +22,14 @@ from fnet_keras.training.settings import TrainSettings
 SettingsCheck = Callable[[TrainSettings], None]
 
 
-def plan_run(
-    settings: TrainSettings | None,
-    out: str | os.PathLike,
-    *,
-    check: SettingsCheck | None = None,
-    discard_unstarted: bool = False,
-) -> str:
+def plan_run(settings: TrainSettings | None, out: str | os.PathLike, *, check: SettingsCheck | None = None,
+             discard_unstarted: bool = False) -> str:
     """What `ensure_run` will do in `out`: "reuse", "resume" or "train". No TensorFlow.
 
     Args:
-        settings: the run's settings; a started run must have been started with them (unless
-            `check` is given), None accepts any.
-        out: the run directory.
-        check: called with a started run's recorded settings instead of the equality check; it
-            raises when they are not the asked run's (e.g. a check that ignores defaults).
+        settings: a started run must have been started with them (None accepts any), unless `check`
+            is given: it is called with the recorded settings and raises when they are not the asked
+            run's (e.g. a check that ignores defaults).
         discard_unstarted: a directory without config.json (a run killed before it wrote it) is
             to be removed and trained anew, instead of refused when not empty.
 
@@ -60,36 +53,19 @@ def plan_run(
     if run.is_finished():
         return "reuse"
     if loaded.format_version != 2:
-        raise RunDirError(
-            "an unfinished run of an older fnet-keras cannot be resumed; delete it or choose another "
-            "directory",
-            run.path,
-        )
+        raise RunDirError("an unfinished run of an older fnet-keras cannot be resumed; delete it or choose "
+                          "another directory", run.path)
     return "resume"
 
 
-def ensure_run(
-    settings: TrainSettings | None,
-    data: Any,
-    out: str | os.PathLike,
-    *,
-    check: SettingsCheck | None = None,
-    discard_unstarted: bool = False,
-    announce: Callable[[str], None] | None = None,
-    verbose: str | int = 0,
-    **fit_options: Any,
-) -> Run:
-    """The finished run in `out`: reused when finished, resumed when started, else trained. Idempotent.
-
-    Args:
-        settings, out, check, discard_unstarted: as `plan_run`.
-        data: what `fnet_keras.training.fit` takes (a path or a `Dataset`); a resumed run checks it
-            against the data it was started on.
-        announce: called with the plan ("reuse", "resume" or "train") before anything is done.
-        verbose, fit_options: passed to `fit` (e.g. `teacher=`, `text_column=`).
-
-    Returns:
-        `RunDir(out).load()` of the finished run.
+def ensure_run(settings: TrainSettings | None, data: Any, out: str | os.PathLike, *,
+               check: SettingsCheck | None = None, discard_unstarted: bool = False,
+               announce: Callable[[str], None] | None = None, verbose: str | int = 0,
+               **fit_options: Any) -> Run:
+    """`RunDir(out).load()` of the finished run in `out`: reused when finished, resumed when started,
+    else trained (idempotent). `settings`, `check` and `discard_unstarted` as `plan_run`; `announce`
+    is called with its plan before anything is done; `data` (which a resumed run checks against the
+    data it was started on), `verbose` and `fit_options` go to `fit`.
     """
     action = plan_run(settings, out, check=check, discard_unstarted=discard_unstarted)
     if announce is not None:

@@ -17,32 +17,21 @@ import numpy as np
 from fnet_keras.data import check_split
 from fnet_keras.metrics import classification_metrics
 from fnet_keras.text.tf_tokenizer import make_tf_tokenizer
-from fnet_keras.training.input_pipeline import encode_texts, predict_logits
+from fnet_keras.training.input_pipeline import EVAL_BATCH_SIZE, encode_texts, predict_logits
 from fnet_keras.training.run_dir import RunDir
 
-EVAL_BATCH_SIZE = 256
 
-
-def evaluate(
-    run_dir: str | os.PathLike,
-    data: str | os.PathLike | None = None,
-    *,
-    split: str | None = None,
-    text_column: str | int | None = None,
-    label_column: str | int | None = None,
-    batch_size: int = EVAL_BATCH_SIZE,
-    label_map: Mapping[str, str] | None = None,
-) -> dict[str, Any]:
+def evaluate(run_dir: str | os.PathLike, data: str | os.PathLike | None = None, *, split: str | None = None,
+             text_column: str | int | None = None, label_column: str | int | None = None,
+             batch_size: int = EVAL_BATCH_SIZE, label_map: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Scores the model of a run directory on labelled data.
 
     Args:
-        run_dir: a run directory written by `fit`.
         data: a labelled file, or a data directory (its `split` file is read); None: the
             `split` of the data recorded in the run.
         split: which split of a directory (or of the recorded data): train, dev or test (None:
             test). Giving one with a file is an error: a file is one split already.
         text_column, label_column: columns of `data` (None: found from the header).
-        batch_size: examples per inference batch.
         label_map: data label -> the run's label, for data that spells the classes otherwise;
             labels it does not name are taken as they are.
 

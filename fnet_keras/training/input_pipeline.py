@@ -16,6 +16,7 @@ import numpy as np
 import tensorflow as tf
 
 TOKENIZE_BATCH = 1024
+EVAL_BATCH_SIZE = 256
 AUTOTUNE = tf.data.AUTOTUNE
 _PREDICT_FUNCTIONS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -34,18 +35,12 @@ def steps_per_epoch(num_examples: int, batch_size: int) -> int:
     return -(-num_examples // batch_size)
 
 
-def epoch_batches(
-    token_ids: tf.Tensor, labels: tf.Tensor, batch_size: int, seed: int, epoch, part=None
-) -> tf.data.Dataset:
-    """The batches `(token_ids, labels)` of one epoch, in the order fixed by `(seed, epoch)`.
-
-    Args:
-        token_ids, labels: the whole split, as tensors.
-        batch_size: the global batch size; the last batch may be smaller.
-        seed, epoch: the order of the examples (`epoch` may be a scalar tensor).
-        part: optional `(index, count)`: yield only slice `index` of `count` near-equal
-            slices of each global batch (one replica's share under a distribution strategy).
-    """
+def epoch_batches(token_ids: tf.Tensor, labels: tf.Tensor, batch_size: int, seed: int, epoch,
+                  part=None) -> tf.data.Dataset:
+    """The global batches `(token_ids, labels)` of one epoch of the split (tensors), in the order fixed
+    by `(seed, epoch)` (`epoch` may be a scalar tensor); the last batch may be smaller. With `part`
+    `(index, count)`: only slice `index` of `count` near-equal slices of each global batch (one
+    replica's share under a distribution strategy)."""
     count = tf.shape(labels, out_type=tf.int64)[0]
     order_seed = tf.stack([tf.constant(seed, tf.int64), tf.cast(epoch, tf.int64)])
     order = tf.random.experimental.stateless_shuffle(tf.range(count), seed=order_seed)
@@ -68,9 +63,8 @@ def targets_tensor(targets: np.ndarray) -> tf.Tensor:
     return tf.constant(targets, tf.float32 if targets.dtype.kind == "f" else tf.int32)
 
 
-def training_dataset(
-    token_ids: np.ndarray, labels: np.ndarray, batch_size: int, seed: int, first_epoch: int, epochs: int
-) -> tf.data.Dataset:
+def training_dataset(token_ids: np.ndarray, labels: np.ndarray, batch_size: int, seed: int, first_epoch: int,
+                     epochs: int) -> tf.data.Dataset:
     """Epochs `first_epoch .. epochs - 1` back to back, for `Model.fit(steps_per_epoch=...)`.
     `labels`: class ids, or rows of float targets (`targets_tensor`)."""
     token_ids, labels = tf.constant(token_ids, tf.int32), targets_tensor(labels)
@@ -85,12 +79,10 @@ def evaluation_dataset(token_ids: np.ndarray, labels: np.ndarray | None, batch_s
     return tf.data.Dataset.from_tensor_slices(elements).batch(batch_size).prefetch(AUTOTUNE)
 
 
-def predict_logits(model, token_ids: np.ndarray, batch_size: int = 256) -> np.ndarray:
-    """Logits `(n, num_classes)` of `model` in inference mode, batch by batch.
-
-    A plain `tf.function` rather than `model.predict`, so it also runs where Keras' own loops
-    do not (under `MultiWorkerMirroredStrategy`) and prints nothing.
-    """
+def predict_logits(model, token_ids: np.ndarray, batch_size: int = EVAL_BATCH_SIZE) -> np.ndarray:
+    """Logits `(n, num_classes)` of `model` in inference mode, batch by batch: a plain `tf.function`
+    rather than `model.predict`, so it also runs where Keras' own loops do not (under
+    `MultiWorkerMirroredStrategy`) and prints nothing."""
     predict = _PREDICT_FUNCTIONS.get(model)
     if predict is None:  # one traced function per model, not one per call
         model_ref = weakref.ref(model)  # a strong reference would keep the cache key alive

@@ -35,13 +35,6 @@ FIRST_ORDINARY_ID = len(SPECIAL_TOKENS)  # ids below are special tokens, never a
 _ALGORITHM = "philox"  # named, not "auto_select", so CPU and GPU draw the same numbers
 
 
-def num_selected(num_candidates: int, max_slots: int, rate: float = SELECTION_RATE) -> int:
-    """Rule 2 in Python: how many of `num_candidates` positions are selected."""
-    if num_candidates == 0:
-        return 0
-    return min(max_slots, max(1, math.floor(rate * num_candidates + 0.5)))
-
-
 def max_predictions(sequence_length: int, rate: float = SELECTION_RATE) -> int:
     """Prediction slots per sequence: the selection count of a full window of `sequence_length - 2`."""
     return max(1, math.floor(rate * (sequence_length - 2) + 0.5))
@@ -53,26 +46,16 @@ def example_seed(seed, epoch, index) -> tf.Tensor:
     return tf.random.experimental.stateless_fold_in(base, tf.cast(index, tf.int64), alg=_ALGORITHM)
 
 
-def mask_sequence(
-    token_ids: tf.Tensor,
-    seed: tf.Tensor,
-    vocabulary_size: int,
-    num_slots: int,
-    rate: float = SELECTION_RATE,
-) -> dict[str, tf.Tensor]:
-    """Masks one packed sequence by the rules above; graph-friendly (use it in `Dataset.map`).
-
-    Args:
-        token_ids: int32 `(sequence_length,)`, e.g. `[CLS] pieces [SEP] [PAD]...`.
-        seed: int `(2,)`, the example's key (`example_seed`).
-        vocabulary_size: ids `FIRST_ORDINARY_ID .. vocabulary_size - 1` are random replacements.
-        num_slots: prediction slots, at least `max_predictions(sequence_length, rate)`.
-        rate: share of candidates selected.
+def mask_sequence(token_ids: tf.Tensor, seed: tf.Tensor, vocabulary_size: int, num_slots: int,
+                  rate: float = SELECTION_RATE) -> dict[str, tf.Tensor]:
+    """Masks one packed sequence (`[CLS] pieces [SEP] [PAD]...`) by the rules above with the example's
+    key `seed` (`example_seed`) into `num_slots` prediction slots (at least `max_predictions`);
+    graph-friendly (use it in `Dataset.map`).
 
     Returns:
-        A dict: `token_ids` (the masked sequence), `mask_positions` int32 `(num_slots,)`
-        (selected positions in ascending order, then 0s), `mask_ids` int32 (original ids, 0 in
-        unused slots), `mask_weights` float32 (1.0 for a selected position, else 0.0).
+        `token_ids` (the masked sequence), `mask_positions` int32 `(num_slots,)` (selected positions
+        in ascending order, then 0s), `mask_ids` int32 (original ids, 0 in unused slots),
+        `mask_weights` float32 (1.0 for a selected position, else 0.0).
     """
     if vocabulary_size <= FIRST_ORDINARY_ID:
         raise ValueError(

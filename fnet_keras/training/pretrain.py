@@ -30,7 +30,7 @@ import time
 import zlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import keras
 import numpy as np
@@ -43,7 +43,7 @@ from fnet_keras.text.learn import learn_vocabulary
 from fnet_keras.text.tf_tokenizer import make_tf_tokenizer
 from fnet_keras.training import masking
 from fnet_keras.training.checkpoint import load_variables, save_variables
-from fnet_keras.training.distribute import is_chief, make_strategy
+from fnet_keras.training.distribute import distribute_parts, is_chief, make_strategy
 from fnet_keras.training.pretrain_data import (
     Corpus,
     Windows,
@@ -54,20 +54,12 @@ from fnet_keras.training.pretrain_data import (
     steps_per_epoch,
     tokenize_documents,
 )
-from fnet_keras.training.pretrain_dir import (
-    PretrainDir,
-    Pretrained,
-)
+from fnet_keras.training.pretrain_dir import PretrainDir, Pretrained
 from fnet_keras.training.pretrain_settings import PretrainSettings
 from fnet_keras.training.run_dir import RunDirError, read_json, write_json
 from fnet_keras.training.schedule import NO_WEIGHT_DECAY, WarmupDecay
 from fnet_keras.training.settings import SettingsError, backbone_arguments
 from fnet_keras.training.stages import stage_printer
-
-__all__ = [
-    "PretrainLoop", "PretrainResult", "PretrainSettings", "build_masked_lm", "init_classifier_from",
-    "learning_rate_schedule", "pretrain",
-]
 
 STATE_VERSION = 1
 MILLISECONDS_PER_HOUR = 3_600_000
@@ -75,16 +67,9 @@ MILLISECONDS_PER_HOUR = 3_600_000
 
 @dataclasses.dataclass
 class PretrainState:
-    """What the loop needs besides variables to continue where it stopped.
-
-    Attributes:
-        step: optimizer steps done (the next step, 0-based).
-        elapsed_seconds: training time so far, over all sessions (the clock of `hours`).
-        history: one record per `log_every` steps.
-        interval: sums over the steps since the last record (`loss_sum`, `correct`,
-            `predictions`, `steps`), so that a resumed run's next record equals an
-            uninterrupted run's.
-    """
+    """What the loop needs besides variables to continue where it stopped: the steps done, the
+    training time over all sessions (the clock of `hours`), the history, and the sums over the steps
+    since the last record (`interval`), so that a resumed run's next record equals an uninterrupted run's."""
 
     step: int = 0
     elapsed_seconds: float = 0.0
@@ -96,19 +81,8 @@ class PretrainState:
 
 @dataclasses.dataclass
 class PretrainResult:
-    """What `pretrain` returns.
-
-    Attributes:
-        pre_dir: the pre-training directory.
-        settings: the settings trained with.
-        history: the history records.
-        steps: optimizer steps run in all.
-        elapsed_seconds: training time in all sessions.
-        stopped_by: `"steps"` or `"hours"`.
-        model: the `MaskedLM` (its `backbone` is what fine-tuning loads).
-        vocabulary: the WordPiece tokens.
-        windows: corpus counts (documents, pieces, windows, full_windows, mean_window_pieces).
-    """
+    """What `pretrain` returns: `model` is the `MaskedLM` (its `backbone` is what fine-tuning loads; None
+    when the run had finished before), `windows` the corpus counts (`Windows.summary()`)."""
 
     pre_dir: Path
     settings: PretrainSettings
@@ -121,9 +95,8 @@ class PretrainResult:
     windows: dict[str, Any]
 
 
-def build_masked_lm(
-    settings: PretrainSettings, vocabulary_size: int
-) -> tuple[MaskedLM, keras.optimizers.AdamW]:
+def build_masked_lm(settings: PretrainSettings,
+                    vocabulary_size: int) -> tuple[MaskedLM, keras.optimizers.AdamW]:
     """The model `pretrain` trains and its AdamW (built); build them inside a strategy's scope."""
     model = MaskedLM.from_preset(settings.preset, vocabulary_size, **backbone_arguments(settings))
     slots = masking.max_predictions(settings.sequence_length)
@@ -133,9 +106,7 @@ def build_masked_lm(
     # `iterations`: with `hours` the schedule runs on time.
     # No next-sentence task trains the pooler: it keeps its initial weights (fine-tuning trains it).
     model.backbone.get_layer("pooled_dense").trainable = False
-    optimizer = keras.optimizers.AdamW(
-        learning_rate=settings.learning_rate, weight_decay=settings.weight_decay
-    )
+    optimizer = keras.optimizers.AdamW(settings.learning_rate, weight_decay=settings.weight_decay)
     optimizer.exclude_from_weight_decay(var_names=NO_WEIGHT_DECAY)
     optimizer.build(model.trainable_variables)
     return model, optimizer
@@ -144,47 +115,32 @@ def build_masked_lm(
 def learning_rate_schedule(settings: PretrainSettings) -> WarmupDecay:
     """The rate as a function of the clock: the step (`steps`) or elapsed milliseconds (`hours`)."""
     total = settings.steps if settings.steps is not None else round(settings.hours * MILLISECONDS_PER_HOUR)
-    warmup = min(round(settings.warmup_fraction * total), total - 1)
-    return WarmupDecay(settings.learning_rate, warmup, total, settings.decay)
+    return WarmupDecay(settings.learning_rate, settings.warmup_steps(total), total, settings.decay)
 
 
-def pretrain(
-    text: str | os.PathLike | Sequence[str | os.PathLike] | None,
-    out: str | os.PathLike,
-    settings: PretrainSettings | None = None,
-    *,
-    resume: bool = False,
-    strategy: str = "default",
-    checkpoint_steps: int | None = 1000,
-    checkpoint_minutes: float | None = 10.0,
-    verbose: str | int = "auto",
-    on_step: Callable[[int], None] | None = None,
-    vocabulary: str | os.PathLike | None = None,
-) -> PretrainResult:
-    """Pre-trains a backbone on unlabelled text into the pre-training directory `out`.
-
-    Masked-language modelling, or with `settings.encoder` a pre-trained encoder's sentence
-    embeddings, one example per line (`fnet_keras.training.embedding_pretrain`; `strategy` and the
-    checkpoint intervals do not apply there: it checkpoints every `log_every` steps).
+def pretrain(text: str | os.PathLike | Sequence[str | os.PathLike] | None, out: str | os.PathLike,
+             settings: PretrainSettings | None = None, *, resume: bool = False, strategy: str = "default",
+             checkpoint_steps: int | None = 1000, checkpoint_minutes: float | None = 10.0,
+             verbose: str | int = "auto", on_step: Callable[[int], None] | None = None,
+             vocabulary: str | os.PathLike | None = None) -> PretrainResult:
+    """Pre-trains a backbone on unlabelled text into the pre-training directory `out` (new or empty),
+    or with `resume` continues the run started there, if any, from its last checkpoint (a finished
+    one is returned as is). With `settings.encoder` the objective is an encoder's sentence embeddings
+    (`embedding_pretrain`, default strategy only, a checkpoint every `log_every` steps).
 
     Args:
         text: `.txt` / `.txt.gz` files (one document per line) or folders of them; None to
             resume on the files recorded in `out`.
-        out: the pre-training directory: new or empty, or (with `resume`) a started one.
-        settings: the settings (with `steps` or `hours`); on resume, the recorded ones,
-            which any given settings must equal.
-        resume: continue the run in `out` from its last checkpoint. A finished run is
-            returned as it is; an empty or missing `out` starts a new run.
-        strategy: `"default"`, `"mirrored"` or `"multiworker"` (cluster from `TF_CONFIG`;
-            only the chief writes `out`; every worker reads the text and `out` on resume).
-        checkpoint_steps, checkpoint_minutes: checkpoint every so many steps and every so
-            many minutes of training (None: not by that measure); the end is always saved.
-        verbose: 0 silent; 1 a progress line rewritten in place; 2 a line per history
-            record; "auto": 1 on a terminal, else 2. Progress goes to stderr.
+        settings: with `steps` or `hours`; on resume the recorded ones, which given ones must equal.
+        strategy: "default", "mirrored" or "multiworker" (cluster from `TF_CONFIG`; only the chief
+            writes `out`; every worker reads the text and `out` on resume).
+        checkpoint_steps, checkpoint_minutes: checkpoint every so many steps and minutes of training
+            (None: not by that measure); the end is always saved.
+        verbose: 0 silent; 1 a progress line rewritten in place; 2 a line per history record;
+            "auto": 1 on a terminal, else 2. Progress goes to stderr.
         on_step: called with the number of steps done after each step (and its checkpoint).
-        vocabulary: a `vocab.txt` to use instead of learning one on the text (for example
-            another pre-training's, so that models pre-trained apart share token ids: a
-            teacher and its distilled student, FNet and its twin compared on equal terms).
+        vocabulary: a `vocab.txt` to use instead of learning one (e.g. another pre-training's, so
+            that models pre-trained apart share token ids).
 
     Raises:
         DataError, TokenizerError: unreadable text or vocabulary, naming file and line.
@@ -196,7 +152,10 @@ def pretrain(
     chief = is_chief(distribution)
     pre = PretrainDir(out)
     recorded = pre.read_config() if resume and pre.has_started() else None
-    settings = _resolve_settings(settings, recorded, pre)
+    if recorded is not None:
+        settings = pre.resumed_settings(settings, PretrainSettings.from_dict(recorded["settings"]))
+    elif settings is None:
+        raise ValueError("pre-training needs settings with steps or hours")
     if recorded is not None and pre.is_finished():
         return _finished_result(pre, recorded)
     if recorded is None and chief:
@@ -248,8 +207,36 @@ def pretrain(
     with distribution.scope():
         model, optimizer = build_masked_lm(settings, len(vocabulary))
     if recorded is None and chief:
-        _write_config(pre, settings, strategy, documents, windows, vocabulary, model, vocabulary_source)
-    state = _load_checkpoint(pre.checkpoint, model, optimizer) or PretrainState()
+        pre.path.mkdir(parents=True, exist_ok=True)
+        save_vocabulary(vocabulary, pre.vocabulary)
+        schedule = learning_rate_schedule(settings)
+        pre.write_config(
+            settings, vocabulary, model.backbone, vocabulary_source,
+            masking={
+                "selection_rate": masking.SELECTION_RATE,
+                "mask": masking.MASK_PROBABILITY,
+                "random": masking.RANDOM_PROBABILITY,
+                "keep": round(1 - masking.MASK_PROBABILITY - masking.RANDOM_PROBABILITY, 6),
+                "never_masked": list(masking.NEVER_MASKED),
+                "predictions_per_sequence": masking.max_predictions(settings.sequence_length),
+                "rules": "fnet_keras.training.masking",
+            },
+            optimization={
+                "optimizer": "AdamW",
+                "schedule": f"linear warmup then {settings.decay} decay to 0 over "
+                + ("the steps" if settings.steps is not None else "the time budget (milliseconds)"),
+                "warmup": schedule.warmup_steps,
+                "total": schedule.total_steps,
+                "no_weight_decay": NO_WEIGHT_DECAY,
+                "steps_per_epoch": steps_per_epoch(len(windows), settings.batch_size),
+            },
+            initialization={"kind": "random", "seed": settings.seed},
+            data={**documents.source_info(), "windows": windows.summary()},
+            strategy=strategy,
+        )
+    record = load_variables(pre.checkpoint, model, optimizer, STATE_VERSION,
+                            "another fnet-keras started this pre-training; resume it with that version")
+    state = PretrainState(**record["state"]) if record is not None else PretrainState()
     _check_workers_agree(distribution, state.step, vocabulary, len(windows))
     loop = PretrainLoop(distribution, model, optimizer, settings, windows, len(vocabulary))
     progress = _Progress(settings, _verbosity(verbose) if chief else 0)
@@ -267,20 +254,8 @@ def pretrain(
 
 
 class PretrainLoop:
-    """The distributed masked-LM training step, its input pipeline, and the loop around them.
-
-    Args:
-        strategy: the `tf.distribute` strategy the model and optimizer were built under.
-        model, optimizer: from `build_masked_lm`.
-        settings: the run's settings.
-        windows: the corpus.
-        vocabulary_size: the number of token ids.
-
-    Example (timing steps):
-        loop = PretrainLoop(strategy, model, optimizer, settings, windows, len(vocabulary))
-        batches = iter(loop.dataset(first_step=0))
-        loss_sum, correct, predictions, clock = loop.step(batches, clock=0.0)
-    """
+    """The distributed masked-LM training step, its input pipeline, and the loop around them; `model`
+    and `optimizer` (`build_masked_lm`) were built under `strategy`."""
 
     def __init__(self, strategy, model, optimizer, settings: PretrainSettings, windows: Windows,
                  vocabulary_size: int):
@@ -291,31 +266,13 @@ class PretrainLoop:
         self.loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction=None)
         self._step = tf.function(self._distributed_step)
 
-    def step(self, iterator, clock: float) -> tuple[tf.Tensor, ...]:
-        """One optimizer step on the next global batch; `clock` is this worker's step or milliseconds.
-
-        Returns the global sums of the loss and of the correct predictions, the number of masked
-        pieces, and the clock all replicas agreed on (which set the learning rate).
-        """
-        return self._step(iterator, tf.constant(clock, tf.float32))
-
     def dataset(self, first_step: int):
         """The distributed batches from global step `first_step` on."""
         settings = self.settings
-
-        def dataset_fn(context):
-            replicas = context.num_replicas_in_sync
-            local = replicas // context.num_input_pipelines
-            first = context.input_pipeline_id * local
-            # One slice of each global batch per local replica, in turn (round robin).
-            return tf.data.Dataset.range(local).interleave(
-                lambda r: pretraining_dataset(self.windows, settings.batch_size, settings.seed, first_step,
-                                              self.vocabulary_size, self.slots, part=(first + r, replicas)),
-                cycle_length=local,
-                block_length=1,
-            )
-
-        return self.strategy.distribute_datasets_from_function(dataset_fn)
+        return distribute_parts(self.strategy, lambda part: pretraining_dataset(
+            self.windows, settings.batch_size, settings.seed, first_step, self.vocabulary_size, self.slots,
+            part,
+        ))
 
     def _replica_step(self, batch, clock):
         context = tf.distribute.get_replica_context()
@@ -336,6 +293,9 @@ class PretrainLoop:
         return loss_sum, tf.reduce_sum(hits * weights), predictions, clock
 
     def _distributed_step(self, iterator, clock):
+        """One optimizer step on the next global batch; `clock` is this worker's step or milliseconds.
+        Returns the global sums of the loss and of the correct predictions, the number of masked
+        pieces, and the clock all replicas agreed on (which set the learning rate)."""
         results = self.strategy.run(self._replica_step, args=(next(iterator), clock))
         loss_sum, correct, predictions, clock = results
         total = lambda value: self.strategy.reduce(tf.distribute.ReduceOp.SUM, value, axis=None)  # noqa: E731
@@ -346,7 +306,11 @@ class PretrainLoop:
             checkpoint_steps: int | None, checkpoint_minutes: float | None, on_step) -> None:
         settings = self.settings
         budget_ms = None if settings.hours is None else settings.hours * MILLISECONDS_PER_HOUR
-        if self._done(state, budget_ms, state.elapsed_seconds * 1000):
+
+        def done(clock_ms: float) -> bool:
+            return state.step >= settings.steps if budget_ms is None else clock_ms >= budget_ms
+
+        if done(state.elapsed_seconds * 1000):
             return
         iterator = iter(self.dataset(state.step))
         session_start, elapsed_before = time.perf_counter(), state.elapsed_seconds
@@ -355,7 +319,7 @@ class PretrainLoop:
         while True:
             elapsed = elapsed_before + time.perf_counter() - session_start
             clock = float(state.step) if budget_ms is None else elapsed * 1000
-            results = self.step(iterator, clock)
+            results = self._step(iterator, tf.constant(clock, tf.float32))
             loss_sum, correct, predictions, agreed_clock = (float(value) for value in results)
             state.step += 1
             state.elapsed_seconds = elapsed_before + time.perf_counter() - session_start
@@ -364,11 +328,11 @@ class PretrainLoop:
             interval["correct"] += correct
             interval["predictions"] += predictions
             interval["steps"] += 1
-            done = self._done(state, budget_ms, agreed_clock)
+            finished = done(agreed_clock)
             progress.step_done()
             learning_rate = float(self.optimizer.learning_rate.numpy())
             record = None
-            if interval["steps"] == settings.log_every or done:
+            if interval["steps"] == settings.log_every or finished:
                 predictions_so_far = max(interval["predictions"], 1.0)
                 record = {
                     "step": state.step,
@@ -387,52 +351,34 @@ class PretrainLoop:
             now = time.perf_counter()
             due = (checkpoint_steps is not None and state.step % checkpoint_steps == 0) or (
                 checkpoint_minutes is not None and now - last_checkpoint >= 60 * checkpoint_minutes)
-            if writer is not None and due and not done:
-                _save_checkpoint(writer.checkpoint, self.model, self.optimizer, state)
+            if writer is not None and due and not finished:
+                save_variables(writer.checkpoint, self.model, self.optimizer, f"{state.step:09d}",
+                               {"version": STATE_VERSION, "state": dataclasses.asdict(state)})
                 last_checkpoint = now
             if on_step is not None:
                 on_step(state.step)
-            if done:
+            if finished:
                 break
         progress.finish()
 
-    def _done(self, state: PretrainState, budget_ms: float | None, clock_ms: float) -> bool:
-        if budget_ms is None:
-            return state.step >= self.settings.steps
-        return clock_ms >= budget_ms
-
 
 class _Progress:
-    """Steps/s, loss, masked accuracy and an ETA on stderr: one line in place, or a line per record.
+    """Steps/s, loss, masked accuracy and an ETA on stderr: with `verbosity` 1 one line rewritten in
+    place (a terminal), with 2 a line per history record, with 0 nothing."""
 
-    Args:
-        settings: the run's settings (steps or hours: what the ETA counts down).
-        verbosity: 0 nothing, 1 a line rewritten in place (a terminal), 2 a line per record.
-        stream: where to write (default stderr).
-    """
-
-    def __init__(self, settings: PretrainSettings, verbosity: int, stream: TextIO | None = None):
+    def __init__(self, settings: PretrainSettings, verbosity: int):
         self.settings, self.verbosity = settings, verbosity
-        self.stream = stream or sys.stderr
-        self._times: collections.deque = collections.deque(maxlen=51)
-        self._interval_start = self._last_print = 0.0
-        self._interval_steps = 0
+        self._times: collections.deque = collections.deque(maxlen=51)  # the rate over the last 50 steps
+        self._last_print = 0.0
 
     def start(self) -> None:
-        now = time.perf_counter()
         self._times.clear()
-        self._times.append(now)
-        self._interval_start, self._interval_steps = now, 0
+        self._times.append(time.perf_counter())
+        self._interval_start, self._interval_steps = self._times[-1], 0
 
     def step_done(self) -> None:
         self._times.append(time.perf_counter())
         self._interval_steps += 1
-
-    def rate(self) -> float:
-        """Steps per second over the last (up to 50) steps of this session."""
-        if len(self._times) < 2:
-            return 0.0
-        return (len(self._times) - 1) / max(self._times[-1] - self._times[0], 1e-9)
 
     def interval_rate(self) -> float:
         """Steps per second since the last call (or the start of the session); restarts the count."""
@@ -447,23 +393,23 @@ class _Progress:
             loss, accuracy = record["loss"], record["masked_accuracy"]
         elif self.verbosity != 1 or self._times[-1] - self._last_print < 0.25:
             return
-        rate = self.rate()
-        if self.settings.steps is not None:
-            position = f"{state.step}/{self.settings.steps}"
-            remaining = (self.settings.steps - state.step) / rate if rate else float("nan")
+        times, steps = self._times, self.settings.steps
+        rate = (len(times) - 1) / max(times[-1] - times[0], 1e-9) if len(times) > 1 else 0.0
+        if steps is not None:
+            position = f"{state.step}/{steps}"
+            remaining = (steps - state.step) / rate if rate else float("nan")
         else:
-            position = f"{state.step}"
-            remaining = self.settings.hours * 3600 - state.elapsed_seconds
+            position, remaining = f"{state.step}", self.settings.hours * 3600 - state.elapsed_seconds
         line = (f"step {position}  {rate:.2f} steps/s  loss {loss:.4f}  masked acc {accuracy:.4f}  "
                 f"lr {learning_rate:.2e}  ETA {_duration(remaining)}")
-        self.stream.write(("\r" + line + "\x1b[K") if self.verbosity == 1 else line + "\n")
-        self.stream.flush()
+        sys.stderr.write(("\r" + line + "\x1b[K") if self.verbosity == 1 else line + "\n")
+        sys.stderr.flush()
         self._last_print = self._times[-1]
 
     def finish(self) -> None:
         if self.verbosity == 1:
-            self.stream.write("\n")
-            self.stream.flush()
+            sys.stderr.write("\n")
+            sys.stderr.flush()
 
 
 def _duration(seconds: float) -> str:
@@ -482,22 +428,6 @@ def _verbosity(verbose: str | int) -> int:
     return int(verbose)
 
 
-def _resolve_settings(
-    settings: PretrainSettings | None, recorded: dict | None, pre: PretrainDir
-) -> PretrainSettings:
-    if recorded is None:
-        if settings is None:
-            raise ValueError("pre-training needs settings with steps or hours")
-        return settings
-    before = PretrainSettings.from_dict(recorded["settings"])
-    if settings is not None and settings != before:
-        raise RunDirError(
-            f"{pre.path}: cannot resume with other settings than the run was started with "
-            f"(given != recorded): {'; '.join(settings.differences(before))}"
-        )
-    return before
-
-
 def _read_text(text, recorded: dict | None) -> Corpus:
     if text is None:
         if recorded is None:
@@ -511,38 +441,6 @@ def _read_text(text, recorded: dict | None) -> Corpus:
             corpus.files()[0][0],
         )
     return corpus
-
-
-def _write_config(
-    pre: PretrainDir, settings, strategy, documents, windows, vocabulary, model, vocabulary_source=None
-) -> None:
-    pre.path.mkdir(parents=True, exist_ok=True)
-    save_vocabulary(vocabulary, pre.vocabulary)
-    schedule = learning_rate_schedule(settings)
-    pre.write_config(
-        settings, vocabulary, model.backbone, vocabulary_source,
-        masking={
-            "selection_rate": masking.SELECTION_RATE,
-            "mask": masking.MASK_PROBABILITY,
-            "random": masking.RANDOM_PROBABILITY,
-            "keep": round(1 - masking.MASK_PROBABILITY - masking.RANDOM_PROBABILITY, 6),
-            "never_masked": list(masking.NEVER_MASKED),
-            "predictions_per_sequence": masking.max_predictions(settings.sequence_length),
-            "rules": "fnet_keras.training.masking",
-        },
-        optimization={
-            "optimizer": "AdamW",
-            "schedule": f"linear warmup then {settings.decay} decay to 0 over "
-                        + ("the steps" if settings.steps is not None else "the time budget (milliseconds)"),
-            "warmup": schedule.warmup_steps,
-            "total": schedule.total_steps,
-            "no_weight_decay": NO_WEIGHT_DECAY,
-            "steps_per_epoch": steps_per_epoch(len(windows), settings.batch_size),
-        },
-        initialization={"kind": "random", "seed": settings.seed},
-        data={**documents.source_info(), "windows": windows.summary()},
-        strategy=strategy,
-    )
 
 
 def _check_workers_agree(strategy, step: int, vocabulary: list[str], num_windows: int) -> None:
@@ -569,17 +467,6 @@ def _check_workers_agree(strategy, step: int, vocabulary: list[str], num_windows
         )
 
 
-def _save_checkpoint(directory: Path, model, optimizer, state: PretrainState) -> None:
-    save_variables(directory, model, optimizer, f"{state.step:09d}",
-                   {"version": STATE_VERSION, "state": dataclasses.asdict(state)})
-
-
-def _load_checkpoint(directory: Path, model, optimizer) -> PretrainState | None:
-    record = load_variables(directory, model, optimizer, STATE_VERSION,
-                            "another fnet-keras started this pre-training; resume it with that version")
-    return None if record is None else PretrainState(**record["state"])
-
-
 def _finished_result(pre: PretrainDir, config: dict) -> PretrainResult:
     result = read_json(pre.result)
     data = config["data"]
@@ -590,16 +477,9 @@ def _finished_result(pre: PretrainDir, config: dict) -> PretrainResult:
 
 
 def init_classifier_from(pretrained: Pretrained, model: keras.Model) -> None:
-    """Loads the pre-trained backbone weights into `model` (a `TextClassifier`, or a backbone).
-
-    The head stays as built (fresh). Call it after building the model (inside the strategy's
-    scope is fine) and before training.
-
-    Raises:
-        PretrainedMismatchError: a backbone whose sizes, mixing or vocabulary size differ.
-    Warns:
-        PretrainedLengthWarning: another sequence length than the pre-training's.
-    """
+    """Loads the pre-trained backbone weights into `model` (a `TextClassifier`, or a backbone); the
+    head stays as built. A `PretrainedMismatchError` for a backbone of other sizes, mixing or
+    vocabulary size; a `PretrainedLengthWarning` for another sequence length."""
     backbone = getattr(model, "backbone", model)
     pretrained.check_backbone(backbone.get_config())
     backbone.load_weights(pretrained.weights)

@@ -33,12 +33,8 @@ TOKENIZE_BATCH = 256  # documents per tokenizer call: long documents make big ra
 
 @dataclasses.dataclass(frozen=True)
 class Corpus:
-    """The documents of every `--text` source (`fnet_keras.data.read_documents`), in order.
-
-    Attributes:
-        texts: one document per non-blank line, source after source.
-        sources: each source's `Documents.source_info()` (paths, SHA-256, document counts).
-    """
+    """The documents of every `--text` source (one per non-blank line, source after source), and
+    each source's `Documents.source_info()` (paths, SHA-256, document counts)."""
 
     texts: list[str]
     sources: list[dict]
@@ -60,29 +56,23 @@ def read_corpus(sources: Sequence[str | os.PathLike] | str | os.PathLike) -> Cor
     """
     if isinstance(sources, (str, os.PathLike)):
         sources = [sources]
-    read = [read_documents(source) for source in sources]
-    return Corpus([text for documents in read for text in documents.texts],
-                  [documents.source_info() for documents in read])
+    return _corpus([read_documents(source) for source in sources])
 
 
 def reload_corpus(info: dict) -> Corpus:
     """The corpus a run recorded (`Corpus.source_info()`), checked against its SHA-256s."""
-    read = [load_documents_from_info(source) for source in info["sources"]]
-    return Corpus([text for documents in read for text in documents.texts],
-                  [documents.source_info() for documents in read])
+    return _corpus([load_documents_from_info(source) for source in info["sources"]])
+
+
+def _corpus(read: list) -> Corpus:
+    return Corpus([text for documents in read for text in documents.texts], [d.source_info() for d in read])
 
 
 @dataclasses.dataclass(frozen=True)
 class Windows:
-    """Every window of the corpus, as slices of one flat array of word-piece ids.
-
-    Attributes:
-        pieces: int32, the word pieces of all documents back to back.
-        starts: int64, where each window starts in `pieces`.
-        lengths: int32, its length (1 .. sequence_length - 2).
-        sequence_length: the packed length.
-        documents: how many documents were cut (including ones without pieces).
-    """
+    """Every window of the corpus, as slices of `pieces` (int32, the word pieces of all documents back
+    to back): each starts at `starts` (int64) and has `lengths` (int32, 1 .. sequence_length - 2)
+    pieces. `documents` counts the documents cut, including ones without pieces."""
 
     pieces: np.ndarray
     starts: np.ndarray
@@ -140,30 +130,12 @@ def steps_per_epoch(num_windows: int, batch_size: int) -> int:
     return num_windows // batch_size
 
 
-def pretraining_dataset(
-    windows: Windows,
-    batch_size: int,
-    seed: int,
-    first_step: int,
-    vocabulary_size: int,
-    num_slots: int,
-    part: tuple[int, int] | None = None,
-) -> tf.data.Dataset:
-    """Masked batches from step `first_step` on, endlessly (the caller stops).
-
-    Args:
-        windows: the corpus.
-        batch_size: the global batch size; at least one batch must fit in `windows`.
-        seed: the order of each epoch and every mask.
-        first_step: the 0-based global step of the first batch.
-        vocabulary_size, num_slots: see `masking.mask_sequence`.
-        part: optional `(index, count)`: only slice `index` of `count` near-equal slices of
-            each global batch (one replica's share under a distribution strategy).
-
-    Yields:
-        dicts of `token_ids` `(b, sequence_length)`, `mask_positions`, `mask_ids`,
-        `mask_weights` `(b, num_slots)`, with `b` the size of this part of the batch.
-    """
+def pretraining_dataset(windows: Windows, batch_size: int, seed: int, first_step: int, vocabulary_size: int,
+                        num_slots: int, part: tuple[int, int] | None = None) -> tf.data.Dataset:
+    """Masked batches (`masking.mask_sequence`'s dicts) from the 0-based global step `first_step` on,
+    endlessly (the caller stops), in the order (and with the masks) `seed` fixes. With `part`
+    `(index, count)`: only slice `index` of `count` near-equal slices of each global batch (one
+    replica's share under a distribution strategy)."""
     steps = steps_per_epoch(len(windows), batch_size)
     if steps < 1:
         raise ValueError(f"the text gives {len(windows)} window(s), fewer than one batch of {batch_size}")

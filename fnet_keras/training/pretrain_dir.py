@@ -34,9 +34,8 @@ from typing import Any
 from fnet_keras._version import __version__
 from fnet_keras.errors import LocatedError
 from fnet_keras.text import TokenizerConfig, load_vocabulary
-from fnet_keras.training.output_dir import OutputDirectory
 from fnet_keras.training.pretrain_settings import TOKENIZER_KEYS, PretrainSettings
-from fnet_keras.training.run_dir import RunDirError, read_json, write_json
+from fnet_keras.training.run_dir import OutputDirectory, RunDirError, read_json, write_json
 from fnet_keras.training.settings import TrainSettings
 
 PRETRAIN_FORMAT_VERSION = 1
@@ -67,14 +66,9 @@ def file_sha256(path: str | os.PathLike) -> str:
 
 
 class PretrainDir(OutputDirectory):
-    """Paths and state of one pre-training directory (`fnet-keras pretrain`).
+    """Paths and state of one pre-training directory (`fnet-keras pretrain`)."""
 
-    Args:
-        path: the directory (need not exist yet).
-    """
-
-    WHAT = "pre-training run"
-    WRITER = "pre-training"
+    WHAT, WHAT_DIR, WRITER = "pre-training run", "pre-training directory", "pre-training"
     FINISHED_FILE = "result.json"
 
     weights = property(lambda self: self.path / WEIGHTS_FILE)
@@ -119,16 +113,12 @@ class PretrainDir(OutputDirectory):
 
     def read_config(self) -> dict[str, Any]:
         """config.json, checked to be a pre-training config of this format version."""
-        if not self.path.is_dir():
-            raise RunDirError(f"{self.path}: no such pre-training directory")
-        if not self.config.is_file():
-            raise RunDirError(f"{self.path}: not a pre-training directory (no config.json)")
-        config = read_json(self.config)
+        config = self._read_config_json()
         if not isinstance(config, dict) or config.get("kind") != KIND:
-            raise RunDirError(f"{self.config}: not a pre-training config (a training run's directory?)")
+            raise RunDirError("not a pre-training config (a training run's directory?)", self.config)
         if config.get("format_version") != PRETRAIN_FORMAT_VERSION:
-            raise RunDirError(f"{self.config}: pre-training format version {config.get('format_version')!r}; "
-                              f"this fnet_keras reads version {PRETRAIN_FORMAT_VERSION}")
+            raise RunDirError(f"pre-training format version {config.get('format_version')!r}; this "
+                              f"fnet_keras reads version {PRETRAIN_FORMAT_VERSION}", self.config)
         return config
 
 
@@ -137,14 +127,9 @@ class Pretrained:
     """A finished pre-training directory, as fine-tuning needs it.
 
     Attributes:
-        path: the directory.
-        settings: the pre-training settings.
         backbone: the `FNetBackbone` arguments it was trained with, less sequence_length,
             dropout and fourier_method (in `settings`); the `WEIGHT_SHAPING` ones fix the weights.
-        vocabulary: the WordPiece tokens.
-        tokenizer: the tokenizer settings (sequence_length: the pre-training length).
-        weights: path of backbone.weights.h5.
-        weights_sha256: its SHA-256, as recorded and as checked on loading.
+        weights, weights_sha256: backbone.weights.h5 and its SHA-256 (as recorded and checked).
         result: result.json (steps, elapsed_seconds, final loss, ...).
     """
 
@@ -158,9 +143,7 @@ class Pretrained:
     result: dict[str, Any]
     _warned_lengths: set = dataclasses.field(default_factory=set, compare=False, repr=False)
 
-    @property
-    def sequence_length(self) -> int:
-        return self.settings.sequence_length
+    sequence_length = property(lambda self: self.settings.sequence_length)
 
     def provenance(self) -> dict[str, Any]:
         """What a fine-tuned run (and its bundles) records about where its weights came from."""
@@ -177,32 +160,19 @@ class Pretrained:
         }
 
     def fine_tuning_settings(self, **given: Any) -> TrainSettings:
-        """`TrainSettings` for fine-tuning from here: the model and tokenizer taken from the
-        pre-training, `given` for the rest (epochs, batch_size, ...); `sequence_length` defaults
-        to the pre-training length. A given model or tokenizer setting that differs is a
-        `PretrainedMismatchError`; see `check_settings`.
-        """
+        """`TrainSettings` for fine-tuning from here: the pre-training's model and tokenizer (and, by
+        default, sequence length), `given` for the rest; given ones must fit it (`check_settings`)."""
+        model_keys = {"preset", "mixing", "num_attention_layers", "backbone_overrides", "sequence_length",
+                      "vocabulary_size", "tokenizer_rules", *TOKENIZER_KEYS}
         inherited = self.settings.as_train_settings(vocabulary_size=len(self.vocabulary)).to_dict()
-        model_keys = (
-            "preset", "mixing", "num_attention_layers", "backbone_overrides", "sequence_length",
-            "vocabulary_size", "tokenizer_rules", *[key for key in TOKENIZER_KEYS if key in inherited],
-        )
-        values = {key: inherited[key] for key in model_keys}
-        values.update(given)
-        settings = TrainSettings(**values)
+        settings = TrainSettings(**{key: inherited[key] for key in inherited.keys() & model_keys} | given)
         self.check_settings(settings)
         return settings
 
     def check_settings(self, settings: TrainSettings) -> None:
-        """Refuses fine-tuning settings that do not fit these weights or this vocabulary.
-
-        Raises:
-            PretrainedMismatchError: another preset, mixing, hybrid depth, backbone size or
-                tokenizer setting (the vocabulary is the pre-training's whichever
-                `vocabulary_size` is given; a smaller one than it holds is refused).
-        Warns:
-            PretrainedLengthWarning: another sequence length.
-        """
+        """Refuses (`PretrainedMismatchError`) fine-tuning settings with another preset, mixing, hybrid
+        depth, backbone size or tokenizer setting, or a `vocabulary_size` below the pre-trained
+        vocabulary's; warns (`PretrainedLengthWarning`) at another sequence length."""
         problems = []
         for name in ("preset", "mixing", "num_attention_layers", "backbone_overrides"):
             mine, theirs = getattr(self.settings, name), getattr(settings, name)
@@ -211,12 +181,11 @@ class Pretrained:
         if settings.vocabulary_size < len(self.vocabulary):
             problems.append(f"vocabulary_size {settings.vocabulary_size} is below the pre-trained "
                             f"vocabulary's {len(self.vocabulary)} tokens")
-        pretrained_tokenizer = _without_length(self.tokenizer.to_dict())
-        fine_tuning_tokenizer = _without_length(settings.tokenizer_config().to_dict())
-        for key in pretrained_tokenizer:
-            if pretrained_tokenizer[key] != fine_tuning_tokenizer.get(key):
+        fine_tuning_tokenizer = settings.tokenizer_config().to_dict()
+        for key, value in self.tokenizer.to_dict().items():
+            if key != "sequence_length" and value != fine_tuning_tokenizer.get(key):
                 problems.append(f"tokenizer {key} {fine_tuning_tokenizer.get(key)!r} "
-                                f"(pre-trained: {pretrained_tokenizer[key]!r})")
+                                f"(pre-trained: {value!r})")
         if problems:
             raise PretrainedMismatchError(
                 "cannot fine-tune from this pre-training: " + "; ".join(problems), self.path / "config.json"
@@ -225,11 +194,8 @@ class Pretrained:
 
     def check_backbone(self, backbone_config: dict[str, Any]) -> None:
         """Refuses a backbone (its `get_config()`) whose weights differ in shape or kind from these."""
-        problems = [
-            f"{key} {backbone_config.get(key)!r} (pre-trained: {self.backbone.get(key)!r})"
-            for key in WEIGHT_SHAPING
-            if backbone_config.get(key) != self.backbone.get(key)
-        ]
+        problems = [f"{key} {backbone_config.get(key)!r} (pre-trained: {self.backbone.get(key)!r})"
+                    for key in WEIGHT_SHAPING if backbone_config.get(key) != self.backbone.get(key)]
         if problems:
             raise PretrainedMismatchError(
                 "the model's backbone does not match the pre-trained one: " + "; ".join(problems),
@@ -250,34 +216,22 @@ class Pretrained:
             )
 
 
-def _without_length(tokenizer: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in tokenizer.items() if key != "sequence_length"}
-
-
 def load_pretrained(path: str | os.PathLike) -> Pretrained:
-    """Reads a finished pre-training directory and checks its files against config.json.
-
-    Raises:
-        RunDirError: not a pre-training directory, another format version, unfinished, or a
-            weights or vocabulary file that differs from what was recorded.
-    """
+    """Reads a finished pre-training directory, its weights and vocabulary checked against their
+    recorded SHA-256 (a `RunDirError` otherwise, as for another format version or an unfinished run)."""
     pre = PretrainDir(path)
     config = pre.read_config()
     if not pre.is_finished():
-        raise RunDirError(f"{pre.path}: the pre-training has not finished (no result.json); resume it "
-                          f"with `fnet-keras pretrain --out {pre.path} --resume`")
+        raise RunDirError(f"the pre-training has not finished (no result.json); resume it with "
+                          f"`fnet-keras pretrain --out {pre.path} --resume`", pre.path)
     result = read_json(pre.result)
     vocabulary = load_vocabulary(pre.vocabulary)
-    vocabulary_sha256 = file_sha256(pre.vocabulary)
-    if vocabulary_sha256 != config["vocabulary"]["sha256"]:
-        raise RunDirError(f"{pre.vocabulary}: changed since pre-training (SHA-256 {vocabulary_sha256}, "
-                          f"recorded {config['vocabulary']['sha256']})")
-    if not pre.weights.is_file():
-        raise RunDirError(f"{pre.weights}: no such file")
-    weights_sha256 = file_sha256(pre.weights)
-    if weights_sha256 != result["weights_sha256"]:
-        raise RunDirError(f"{pre.weights}: changed since pre-training (SHA-256 {weights_sha256}, "
-                          f"recorded {result['weights_sha256']})")
+    recorded_sha256 = {pre.vocabulary: config["vocabulary"]["sha256"], pre.weights: result["weights_sha256"]}
+    for path, recorded in recorded_sha256.items():
+        if not path.is_file():
+            raise RunDirError("no such file", path)
+        if (actual := file_sha256(path)) != recorded:
+            raise RunDirError(f"changed since pre-training (SHA-256 {actual}, recorded {recorded})", path)
     return Pretrained(
         path=pre.path,
         settings=PretrainSettings.from_dict(config["settings"]),
@@ -285,6 +239,6 @@ def load_pretrained(path: str | os.PathLike) -> Pretrained:
         vocabulary=vocabulary,
         tokenizer=TokenizerConfig.from_dict(config["tokenizer"], pre.config),
         weights=pre.weights,
-        weights_sha256=weights_sha256,
+        weights_sha256=result["weights_sha256"],
         result=result,
     )

@@ -1,8 +1,6 @@
-"""`PretrainSettings`: every choice that shapes a pre-training run, as plain data (no TensorFlow).
-
-A pre-training directory records its settings in config.json; `--resume` reads them back and
-refuses to continue under different ones (the strategy and the checkpoint intervals may change
-between a run and its resumption: they do not change what is computed).
+"""`PretrainSettings`: every choice that shapes a pre-training run, as plain data (no TensorFlow). A
+pre-training directory records them in config.json; `--resume` refuses other ones (the strategy and
+the checkpoint intervals are no settings: they do not change what is computed).
 """
 
 from __future__ import annotations
@@ -16,11 +14,12 @@ from fnet_keras.presets import FOURIER_METHODS, PRETRAIN_MIXINGS
 from fnet_keras.text.config import TokenizerConfig
 from fnet_keras.training.settings import (
     DECAYS,
+    Settings,
     SettingsError,
     TrainSettings,
+    _integer,
     _setting,
-    check_known_settings,
-    settings_docstring,
+    settings_class,
 )
 
 # TokenizerConfig fields a run chooses; sequence_length is the model's, set from `sequence_length`.
@@ -29,8 +28,10 @@ TOKENIZER_KEYS = tuple(
 )
 
 
-@dataclasses.dataclass(frozen=True)
-class PretrainSettings:
+@settings_class("Model, tokenizer, masking and optimisation settings of one pre-training run.")
+class PretrainSettings(Settings):
+    WHAT = "pre-training"
+
     preset: str = _setting("mini", "model size (fnet-keras presets lists them)", group="model")
     mixing: str = _setting(
         "fourier", "token mixing: fourier (FNet), attention (its Transformer twin) or hybrid",
@@ -85,16 +86,16 @@ class PretrainSettings:
     def __post_init__(self):
         if self.mixing not in PRETRAIN_MIXINGS:
             raise SettingsError(f"mixing must be one of {', '.join(PRETRAIN_MIXINGS)} for pre-training; "
-                             f"got {self.mixing!r}")
+                                f"got {self.mixing!r}")
         if (self.steps is None) == (self.hours is None):
             raise SettingsError("give exactly one of steps and hours (the length of the pre-training run)")
         if self.steps is not None:
-            _positive_int("steps", self.steps)
+            _integer("steps", self.steps, 1)
         hours = self.hours
         is_number = isinstance(hours, (int, float)) and not isinstance(hours, bool)
         if hours is not None and not (is_number and 0 < hours < math.inf):  # NaN fails too
             raise SettingsError(f"hours must be a number > 0; got {hours!r}")
-        _positive_int("log_every", self.log_every)
+        _integer("log_every", self.log_every, 1)
         if self.encoder is not None and self.steps is None:
             raise SettingsError("pre-training from an encoder (--encoder) takes --steps, not --hours")
         unknown = sorted(set(self.tokenizer) - set(TOKENIZER_KEYS))
@@ -114,49 +115,17 @@ class PretrainSettings:
 
     def as_train_settings(self, **changes: Any) -> TrainSettings:
         """The `TrainSettings` with this model, tokenizer and optimiser (for shared checks)."""
-        values = dict(
-            preset=self.preset, mixing=self.mixing, num_attention_layers=self.num_attention_layers,
-            sequence_length=self.sequence_length, vocabulary_size=self.vocabulary_size,
-            batch_size=self.batch_size, learning_rate=self.learning_rate,
-            warmup_fraction=self.warmup_fraction,
-            decay=self.decay, weight_decay=self.weight_decay, dropout=self.dropout, seed=self.seed,
-            fourier_method=self.fourier_method, backbone_overrides=self.backbone_overrides,
-            tokenizer_rules=self.tokenizer_config().rules,
-            **{key: value for key, value in self.tokenizer.items() if key in _TRAIN_TOKENIZER_FIELDS},
-        )
+        values = {name: getattr(self, name) for name in _SHARED_FIELDS}
+        values.update({key: value for key, value in self.tokenizer.items() if key in _TRAIN_FIELDS})
+        values.update(tokenizer_rules=self.tokenizer_config().rules)
         values.update(changes)
         return TrainSettings(**values)
 
     def tokenizer_config(self) -> TokenizerConfig:
         return TokenizerConfig(**self.tokenizer, sequence_length=self.sequence_length)
 
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> PretrainSettings:
-        check_known_settings(cls, data, "pre-training")
-        return cls(**data)
-
-    def replace(self, **changes: Any) -> PretrainSettings:
-        return dataclasses.replace(self, **changes)
-
-    def differences(self, other: PretrainSettings) -> list[str]:
-        """`"name: self value != other value"` for each setting that differs."""
-        mine, theirs = self.to_dict(), other.to_dict()
-        return [f"{name}: {mine[name]!r} != {theirs[name]!r}" for name in mine if mine[name] != theirs[name]]
-
-
-PretrainSettings.__doc__ = settings_docstring(
-    PretrainSettings, "Model, tokenizer, masking and optimisation settings of one pre-training run."
-)
-
-# TrainSettings' tokenizer flags; any other TokenizerConfig field is checked by TokenizerConfig itself.
-_TRAIN_TOKENIZER_FIELDS = tuple(
-    field.name for field in dataclasses.fields(TrainSettings) if field.name in TOKENIZER_KEYS
-)
-
-
-def _positive_int(name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise SettingsError(f"{name} must be an integer at least 1; got {value!r}")
+_TRAIN_FIELDS = {field.name for field in dataclasses.fields(TrainSettings)}
+# The model and optimiser fields both settings have (`encoder` means another objective here).
+_SHARED_FIELDS = [field.name for field in dataclasses.fields(PretrainSettings)
+                  if field.name in _TRAIN_FIELDS and field.name != "encoder"]

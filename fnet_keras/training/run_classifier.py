@@ -25,63 +25,37 @@ from fnet_keras.training.run_dir import Run, RunDir
 
 
 class RunClassifier:
-    """A run's Keras model with its tokenizer and labels.
-
-    Args:
-        run: the run directory as read (`RunDir.load()`).
-        model: its Keras model (default: loaded from the run).
-
-    Attributes:
-        model: the Keras model (token ids -> logits).
-        tokenizer: a `WordPieceEncoder` with the run's vocabulary and rules.
-        labels: the labels in logit order.
-        path: the run directory.
-    """
+    """A run (`RunDir.load()`) with its Keras model (token ids -> logits; default: loaded from the run),
+    its tokenizer (a `WordPieceEncoder`) and its labels in logit order."""
 
     def __init__(self, run: Run, model=None):
-        self.run = run
-        self.path = run.path
+        self.run, self.path, self.labels = run, run.path, run.labels
         self.model = run.load_model() if model is None else model
         self.tokenizer = WordPieceEncoder(run.vocabulary, run.tokenizer_config)
-        self.labels = run.labels
 
     @classmethod
     def load(cls, run_dir: str | os.PathLike) -> RunClassifier:
         """Reads the run directory and its model."""
         return cls(RunDir(Path(run_dir)).load())
 
-    @property
-    def sequence_length(self) -> int:
-        return self.run.sequence_length
-
-    @property
-    def name(self) -> str:
-        return self.path.name
+    sequence_length = property(lambda self: self.run.sequence_length)
+    name = property(lambda self: self.path.name)
 
     def probabilities(self, token_ids: np.ndarray) -> np.ndarray:
         """float64 `[n, num_labels]` probabilities of packed ids `[n, sequence_length]`."""
         return softmax(predict_logits(self.model, np.asarray(token_ids, np.int32)))
 
     def classify(self, texts: str | Sequence[str], top_k: int | None = None) -> Prediction | Classification:
-        """Labels of one text (a `Prediction`) or of a sequence of texts (a `Classification`).
-
-        Raises:
-            EmptyTextError: a text has no word pieces (empty or blank): nothing to classify.
-        """
+        """Labels of one text (a `Prediction`) or of a sequence of texts (a `Classification`); an
+        `EmptyTextError` for a text without word pieces (empty or blank)."""
         texts = texts if isinstance(texts, str) else list(texts)
-        return classify_texts(
-            texts, self.tokenizer, self.probabilities, self.labels, self.sequence_length, top_k
-        )
+        return classify_texts(texts, self.tokenizer, self.probabilities, self.labels, self.sequence_length,
+                              top_k)
 
     def predict(self, texts: Sequence[str]) -> np.ndarray:
         """Probabilities `[len(texts), num_labels]` in label order."""
         return self.classify(list(texts)).probabilities
 
     def describe(self) -> dict:
-        return {
-            "path": str(self.path),
-            "name": self.name,
-            "kind": "run directory (Keras)",
-            "sequence_length": self.sequence_length,
-            "labels": list(self.labels),
-        }
+        return {"path": str(self.path), "name": self.name, "kind": "run directory (Keras)",
+                "sequence_length": self.sequence_length, "labels": list(self.labels)}

@@ -2,8 +2,8 @@
 
     RUN_DIR/
       config.json    format version, package version, settings, strategy, data provenance and notes,
-                     where the weights started from ("init"), the teacher and extra text of a
-                     distilled run ("distillation") (written first)
+                     the planned schedule, where the weights started from ("init"), the teacher and
+                     extra text of a distilled run ("distillation") (written first)
       vocab.txt      the WordPiece vocabulary
       labels.txt     one label per line, class id = line - 1
       model.keras    the best model so far by dev accuracy (no optimizer), then the final one
@@ -14,9 +14,9 @@
                      once and kept: resume reads them instead of running the teacher again
 
 Each fact is written once: the tokenizer settings, sequence length, preset and seed are in
-`settings`; the labels in labels.txt; the vocabulary (and its size) in vocab.txt; steps and
-warm-up follow from the settings and the data. Every file is written to a temporary name
-and moved into place (`fnet_keras.atomic`), so a killed run never leaves half a file.
+`settings`; the labels in labels.txt; the vocabulary (and its size) in vocab.txt. Every file is
+written to a temporary name and moved into place (`fnet_keras.atomic`), so a killed run never
+leaves half a file.
 
 Format 1 (fnet-keras 0.1) runs are read too: `RunDir.load()` upgrades their config in
 memory. They can be evaluated, exported and used to classify, not resumed.
@@ -33,15 +33,18 @@ from typing import Any
 
 from fnet_keras.atomic import write_text_atomic
 from fnet_keras.data import DataError, LabelMap, Split, load_split_from_info, read_evaluation_split
+from fnet_keras.errors import LocatedError
 from fnet_keras.text import TokenizerConfig, TokenizerError, load_vocabulary
 from fnet_keras.text.config import KERAS_HUB_RULES, SUPPORTED_RULES_VERSIONS
-from fnet_keras.training.output_dir import OutputDirectory, RunDirError
 from fnet_keras.training.settings import TrainSettings
 
 CONFIG_FORMAT_VERSION = 2
 READABLE_FORMAT_VERSIONS = (1, 2)
-# What format 1 recorded for settings that format 2 added; applied when a format-1 config is read.
-FORMAT1_SETTINGS: dict[str, Any] = {}
+
+
+class RunDirError(LocatedError):
+    """A run or pre-training directory that cannot be used as asked (exists, unfinished, missing,
+    corrupt), named with the reason."""
 
 
 def write_json(path: str | os.PathLike, data: Any) -> None:
@@ -60,24 +63,69 @@ def read_json(path: str | os.PathLike) -> Any:
         raise RunDirError(f"cannot read JSON: {error}", path) from None
 
 
+class OutputDirectory:
+    """Paths and state of a directory (that need not exist yet) which one command writes and can
+    resume: a run (`RunDir`) or a pre-training (`pretrain_dir.PretrainDir`). Subclasses name what they
+    hold (`WHAT`, `WHAT_DIR`), the command that writes them (`WRITER`) and the file that marks them
+    finished (`FINISHED_FILE`)."""
+
+    WHAT, WHAT_DIR, WRITER, FINISHED_FILE = "run", "run directory", "training", "metrics.json"
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+
+    config = property(lambda self: self.path / "config.json")
+    vocabulary = property(lambda self: self.path / "vocab.txt")
+    history = property(lambda self: self.path / "history.json")
+    checkpoint = property(lambda self: self.path / "checkpoint")
+
+    def has_started(self) -> bool:
+        return self.config.is_file()
+
+    def is_finished(self) -> bool:
+        return (self.path / self.FINISHED_FILE).is_file()
+
+    def check_new(self) -> None:
+        """Refuses a directory that already holds anything (a run or other files)."""
+        if self.path.exists() and not self.path.is_dir():
+            raise RunDirError("exists and is not a directory", self.path)
+        if self.is_finished():
+            raise RunDirError(
+                f"already holds a finished {self.WHAT} ({self.FINISHED_FILE}); choose another --out or "
+                "delete it",
+                self.path,
+            )
+        if self.has_started():
+            raise RunDirError(
+                f"holds an unfinished {self.WHAT}; pass --resume to continue it, or choose another --out",
+                self.path,
+            )
+        if self.path.is_dir() and any(self.path.iterdir()):
+            raise RunDirError(f"is not empty; {self.WRITER} writes into a new or empty directory", self.path)
+
+    def _read_config_json(self) -> Any:
+        if not self.path.is_dir():
+            raise RunDirError(f"no such {self.WHAT_DIR}", self.path)
+        if not self.config.is_file():
+            raise RunDirError(f"not a {self.WHAT_DIR} (no config.json)", self.path)
+        return read_json(self.config)
+
+    def resumed_settings(self, given, recorded):
+        """The `recorded` settings of the run being resumed; `given` ones (unless None) must equal them."""
+        if given is not None and given != recorded:
+            raise RunDirError(
+                "cannot resume with other settings than the run was started with (given != recorded): "
+                + "; ".join(given.differences(recorded)),
+                self.path,
+            )
+        return recorded
+
+
 @dataclasses.dataclass(frozen=True)
 class Run:
     """A run directory as `RunDir.load()` read it: everything evaluation, export and classification need.
-
-    Attributes:
-        path: the run directory.
-        format_version: the config's format (1 or 2).
-        settings: the run's `TrainSettings`.
-        tokenizer_config: how its texts become ids (`sequence_length` included).
-        vocabulary: the WordPiece tokens; label_map: the labels in logit order.
-        data_info: the training data's provenance (`Dataset.source_info()`), or None.
-        data_notes: facts about the data reported when it was read.
-        strategy: the distribution strategy it was started with.
-        config_sha256: SHA-256 of config.json, for provenance records.
-        init: where its weights started: a pre-training's provenance, or None (random).
-        distillation: a distilled run's teacher (`Teacher.provenance()`) and extra unlabelled text
-            (`Documents.source_info()` or None), or None when it learned from its labels alone.
-    """
+    `format_version` is the config's as written (1 or 2); `init`, `distillation` and the data's
+    provenance (`data_info`) are config.json's sections (None where it has none)."""
 
     path: Path
     format_version: int
@@ -92,30 +140,13 @@ class Run:
     init: dict[str, Any] | None = None
     distillation: dict[str, Any] | None = None
 
-    @property
-    def model_path(self) -> Path:
-        return self.path / "model.keras"
+    model_path = property(lambda self: self.path / "model.keras")
+    labels = property(lambda self: self.label_map.labels)
+    sequence_length = property(lambda self: self.tokenizer_config.sequence_length)
+    is_finished = property(lambda self: RunDir(self.path).is_finished())
 
-    @property
-    def labels(self) -> tuple[str, ...]:
-        return self.label_map.labels
-
-    @property
-    def sequence_length(self) -> int:
-        return self.tokenizer_config.sequence_length
-
-    @property
-    def is_finished(self) -> bool:
-        return RunDir(self.path).is_finished()
-
-    def read_split(
-        self,
-        split: str,
-        data: str | os.PathLike | None = None,
-        *,
-        text_column: str | int | None = None,
-        label_column: str | int | None = None,
-    ) -> Split:
+    def read_split(self, split: str, data: str | os.PathLike | None = None, *,
+                   text_column: str | int | None = None, label_column: str | int | None = None) -> Split:
         """The labelled examples of `split`: from `data` (a file, or that split of a directory), else the
         split of the data recorded in the run (checked against its SHA-256; only that split is read,
         plus the training file when dev was held out of it)."""
@@ -160,11 +191,7 @@ class Run:
 
 
 class RunDir(OutputDirectory):
-    """Paths and state of one run directory (`fnet-keras train`).
-
-    Args:
-        path: the directory (need not exist yet).
-    """
+    """Paths and state of one run directory (`fnet-keras train`)."""
 
     labels = property(lambda self: self.path / "labels.txt")
     model = property(lambda self: self.path / "model.keras")
@@ -173,15 +200,10 @@ class RunDir(OutputDirectory):
 
     def read_config(self) -> dict[str, Any]:
         """config.json of an existing run, in format 2 (a format-1 config is upgraded in memory)."""
-        config, version = self._read_config_as_written()
-        return _upgrade_format1(config, self.config) if version == 1 else config
+        return self._read_config()[0]
 
-    def _read_config_as_written(self) -> tuple[dict[str, Any], int]:
-        if not self.path.is_dir():
-            raise RunDirError("no such run directory", self.path)
-        if not self.config.is_file():
-            raise RunDirError("not a run directory (no config.json)", self.path)
-        config = read_json(self.config)
+    def _read_config(self) -> tuple[dict[str, Any], int]:
+        config = self._read_config_json()
         version = config.get("format_version") if isinstance(config, dict) else None
         if version not in READABLE_FORMAT_VERSIONS or isinstance(version, bool):
             raise RunDirError(
@@ -189,19 +211,12 @@ class RunDir(OutputDirectory):
                 f"({', '.join(map(str, READABLE_FORMAT_VERSIONS))}); a newer fnet-keras wrote it?",
                 self.config,
             )
-        return config, version
-
-    def write_config(self, config: dict[str, Any]) -> None:
-        write_json(self.config, config)
+        return (_upgrade_format1(config, self.config) if version == 1 else config), version
 
     def load(self) -> Run:
-        """Reads config.json, vocab.txt and labels.txt: the one reader of a run directory.
-
-        Raises:
-            RunDirError: not a run directory, an unreadable or inconsistent file (naming it).
-        """
-        written, version = self._read_config_as_written()
-        config = _upgrade_format1(written, self.config) if version == 1 else written
+        """Reads config.json, vocab.txt and labels.txt: the one reader of a run directory (a
+        `RunDirError` names a missing, unreadable or inconsistent file)."""
+        config, version = self._read_config()
         try:
             settings = TrainSettings.from_dict(config["settings"])
             tokenizer_config = settings.tokenizer_config()
@@ -238,9 +253,9 @@ class RunDir(OutputDirectory):
 
 
 def new_config(
-    settings: TrainSettings, strategy: str, data_info: dict, data_notes: list[str]
+    settings: TrainSettings, strategy: str, data_info: dict, data_notes: list[str], **sections: Any
 ) -> dict[str, Any]:
-    """config.json of a new run (format 2)."""
+    """config.json of a new run (format 2), then the trainer's `sections` (schedule, init, distillation)."""
     import fnet_keras
 
     return {
@@ -251,6 +266,7 @@ def new_config(
         "strategy": strategy,
         "data": data_info,
         "data_notes": list(data_notes),
+        **sections,
     }
 
 
@@ -258,7 +274,7 @@ def _upgrade_format1(config: dict[str, Any], path: Path) -> dict[str, Any]:
     """A format-1 config in format 2's shape. Format 1 also recorded the tokenizer, labels, preset and
     sequence length beside the settings; they are checked against the settings and dropped."""
     try:
-        settings = dict(config["settings"], **FORMAT1_SETTINGS)
+        settings = dict(config["settings"])
         tokenizer = TokenizerConfig.from_dict(config["tokenizer"], path)
     except (KeyError, TypeError, TokenizerError) as error:
         raise RunDirError(f"not a readable format-1 run config: {error}", path) from None

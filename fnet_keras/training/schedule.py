@@ -16,23 +16,15 @@ NO_WEIGHT_DECAY = ["bias", "gamma", "beta", "embeddings"]
 class WarmupDecay(keras.optimizers.schedules.LearningRateSchedule):
     """Learning rate as a function of the optimizer step (`optimizer.iterations`).
 
-    Step `s` (0-based) of `total_steps`: during the first `warmup_steps` steps the rate is
-    `peak * (s + 1) / warmup_steps` (never 0, so the first step already learns); afterwards
-    it decays from `peak` to `final_learning_rate` at `total_steps`, linearly or along half a
-    cosine, and stays there. The rate depends on the step alone, so a resumed run whose
+    Step `s` (0-based) of `total_steps`: during the first `warmup_steps` steps (0: start at the peak)
+    the rate is `peak_learning_rate * (s + 1) / warmup_steps` (never 0, so the first step already
+    learns); afterwards it decays to `final_learning_rate` at `total_steps`, `"linear"`ly or along half
+    a `"cosine"`, and stays there. The rate depends on the step alone, so a resumed run whose
     optimizer step is restored continues the schedule exactly.
-
-    Args:
-        peak_learning_rate: float. The rate at the end of the warmup.
-        warmup_steps: int. Steps of linear warmup (0: start at the peak).
-        total_steps: int. Steps of the whole run; must exceed `warmup_steps`.
-        decay: str. `"linear"` or `"cosine"`.
-        final_learning_rate: float. The rate reached at `total_steps`.
     """
 
-    def __init__(
-        self, peak_learning_rate, warmup_steps, total_steps, decay="linear", final_learning_rate=0.0
-    ):
+    def __init__(self, peak_learning_rate, warmup_steps, total_steps, decay="linear",
+                 final_learning_rate=0.0):
         if decay not in ("linear", "cosine"):
             raise ValueError(f"`decay` must be 'linear' or 'cosine'; received decay={decay!r}.")
         if not 0 <= warmup_steps < total_steps:
@@ -58,10 +50,5 @@ class WarmupDecay(keras.optimizers.schedules.LearningRateSchedule):
         return ops.where(step < self.warmup_steps, warmup, decayed)
 
     def get_config(self):
-        return {
-            "peak_learning_rate": self.peak_learning_rate,
-            "warmup_steps": self.warmup_steps,
-            "total_steps": self.total_steps,
-            "decay": self.decay,
-            "final_learning_rate": self.final_learning_rate,
-        }
+        names = ("peak_learning_rate", "warmup_steps", "total_steps", "decay", "final_learning_rate")
+        return {name: getattr(self, name) for name in names}

@@ -1,8 +1,5 @@
-"""`TrainSettings`: every choice that shapes a training run, as plain data.
-
-A run records its settings in config.json; `--resume` reads them back and refuses to
-continue under different ones (other than the distribution strategy, which may change
-between a run and its resumption).
+"""`TrainSettings`: every choice that shapes a training run, as plain data. A run records them in
+config.json; `--resume` refuses other ones (the distribution strategy is no setting: it may change).
 """
 
 from __future__ import annotations
@@ -48,8 +45,51 @@ def _setting(default: Any, help: str, **metadata: Any) -> Any:
     return dataclasses.field(default=default, metadata={"help": help, **metadata})
 
 
-@dataclasses.dataclass(frozen=True)
-class TrainSettings:
+def settings_class(summary: str):
+    """Makes a frozen dataclass of settings fields (`_setting`), documented from their help."""
+
+    def make(cls: type) -> type:
+        cls = dataclasses.dataclass(frozen=True)(cls)
+        cls.__doc__ = f"{summary}\n\n    Args:\n" + "".join(
+            f"        {field.name}: {field.metadata['help']}.\n" for field in dataclasses.fields(cls)
+        )
+        return cls
+
+    return make
+
+
+class Settings:
+    """What `TrainSettings` and `PretrainSettings` share: their dict form, copies and comparison."""
+
+    WHAT = "training"  # names the settings in errors
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]):
+        """Reads `to_dict` output, refusing keys that are no field (naming them)."""
+        known = {field.name for field in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise SettingsError(f"unknown {cls.WHAT} setting(s) {unknown}; known: {sorted(known)}")
+        return cls(**data)
+
+    def replace(self, **changes: Any):
+        return dataclasses.replace(self, **changes)
+
+    def warmup_steps(self, total_steps: int) -> int:
+        """Steps of linear warm-up in a run of `total_steps`: `warmup_fraction` of them."""
+        return min(round(self.warmup_fraction * total_steps), total_steps - 1)
+
+    def differences(self, other) -> list[str]:
+        """`"name: self value != other value"` for each setting that differs."""
+        mine, theirs = self.to_dict(), other.to_dict()
+        return [f"{name}: {mine[name]!r} != {theirs[name]!r}" for name in mine if mine[name] != theirs[name]]
+
+
+@settings_class("Model, tokenizer and optimisation settings of one training run.")
+class TrainSettings(Settings):
     preset: str = _setting("mini", "model size (fnet-keras presets lists them)")
     encoder: str | None = _setting(
         None,
@@ -143,26 +183,21 @@ class TrainSettings:
                 f"with num_attention_layers={self.num_attention_layers}"
             )
         _integer("vocabulary_size", self.vocabulary_size, 6)
-        if self.epochs is not None:
-            _integer("epochs", self.epochs, 1)
+        _integer("epochs", self.epochs, 1, optional=True)
         _integer("min_steps", self.min_steps, 1)
         _integer("batch_size", self.batch_size, 1)
-        if self.train_rows is not None:
-            _integer("train_rows", self.train_rows, 1)
+        _integer("train_rows", self.train_rows, 1, optional=True)
         if self.encoder is not None and self.mixing != "fourier":
             raise SettingsError(f"mixing {self.mixing!r} applies to FNet presets; an encoder "
                                 f"({self.encoder!r}) brings its own architecture")
         _integer("seed", self.seed, 0)
-        if self.patience is not None:
-            _integer("patience", self.patience, 1)
+        _integer("patience", self.patience, 1, optional=True)
         _number("learning_rate", self.learning_rate, 0.0, None, low_open=True)
         _number("warmup_fraction", self.warmup_fraction, 0.0, 1.0, high_open=True)
         _number("weight_decay", self.weight_decay, 0.0, None)
         _number("dropout", self.dropout, 0.0, 1.0, high_open=True)
-        if self.distill_alpha is not None:
-            _number("distill_alpha", self.distill_alpha, 0.0, 1.0)
-        if self.temperature is not None:
-            _number("temperature", self.temperature, 0.0, None, low_open=True)
+        _number("distill_alpha", self.distill_alpha, 0.0, 1.0, optional=True)
+        _number("temperature", self.temperature, 0.0, None, low_open=True, optional=True)
         unknown = sorted(set(self.backbone_overrides) - set(OVERRIDABLE))
         if unknown:
             raise SettingsError(f"backbone_overrides: unknown key(s) {unknown}; allowed: {list(OVERRIDABLE)}")
@@ -172,13 +207,9 @@ class TrainSettings:
             object.__setattr__(self, flag, getattr(config, flag))
 
     def tokenizer_config(self) -> TokenizerConfig:
-        return TokenizerConfig(
-            rules=self.tokenizer_rules,
-            lowercase=self.lowercase,
-            strip_accents=self.strip_accents,
-            split_on_cjk=self.split_on_cjk,
-            sequence_length=self.sequence_length,
-        )
+        return TokenizerConfig(rules=self.tokenizer_rules, lowercase=self.lowercase,
+                               strip_accents=self.strip_accents, split_on_cjk=self.split_on_cjk,
+                               sequence_length=self.sequence_length)
 
     def resolved_epochs(self, steps_per_epoch: int) -> int:
         """The epochs to plan for: `epochs`, or with None, `ceil(min_steps / steps_per_epoch)`
@@ -186,10 +217,6 @@ class TrainSettings:
         if self.epochs is not None:
             return self.epochs
         return max(MIN_EPOCHS, math.ceil(self.min_steps / steps_per_epoch))
-
-    def warmup_steps(self, total_steps: int) -> int:
-        """Steps of linear warm-up in a run of `total_steps`: `warmup_fraction` of them."""
-        return min(round(self.warmup_fraction * total_steps), total_steps - 1)
 
     @property
     def distills(self) -> bool:
@@ -204,35 +231,10 @@ class TrainSettings:
             temperature=DEFAULT_TEMPERATURE if self.temperature is None else self.temperature,
         )
 
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainSettings:
-        """Reads `to_dict` output. Settings recorded before `tokenizer_rules` existed read as "keras_hub"."""
-        check_known_settings(cls, data, "training")
         # Recorded before the tokenizer rules were a setting: today's keras_hub rules.
-        return cls(**{"tokenizer_rules": KERAS_HUB_RULES, **data})
-
-    def replace(self, **changes: Any) -> TrainSettings:
-        return dataclasses.replace(self, **changes)
-
-    def differences(self, other: TrainSettings) -> list[str]:
-        """`"name: self value != other value"` for each setting that differs."""
-        mine, theirs = self.to_dict(), other.to_dict()
-        return [f"{name}: {mine[name]!r} != {theirs[name]!r}" for name in mine if mine[name] != theirs[name]]
-
-
-def settings_docstring(cls: type, summary: str) -> str:
-    """A settings class's docstring: `summary`, then each field's help (`_setting`)."""
-    return f"{summary}\n\n    Args:\n" + "".join(
-        f"        {field.name}: {field.metadata['help']}.\n" for field in dataclasses.fields(cls)
-    )
-
-
-TrainSettings.__doc__ = settings_docstring(
-    TrainSettings, "Model, tokenizer and optimisation settings of one training run."
-)
+        return super().from_dict({"tokenizer_rules": KERAS_HUB_RULES, **data})
 
 
 def _one_of(name: str, value: Any, allowed: tuple[str, ...]) -> None:
@@ -240,16 +242,19 @@ def _one_of(name: str, value: Any, allowed: tuple[str, ...]) -> None:
         raise SettingsError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
 
 
-def _integer(name: str, value: Any, low: int, high: int | None = None) -> None:
+def _integer(name: str, value: Any, low: int, high: int | None = None, optional: bool = False) -> None:
+    if optional and value is None:
+        return
     is_int = isinstance(value, int) and not isinstance(value, bool)
     if not is_int or value < low or (high is not None and value > high):
         bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
         raise SettingsError(f"{name} must be an integer {bounds}; got {value!r}")
 
 
-def _number(
-    name: str, value: Any, low: float, high: float | None, low_open: bool = False, high_open: bool = False
-) -> None:
+def _number(name: str, value: Any, low: float, high: float | None, low_open: bool = False,
+            high_open: bool = False, optional: bool = False) -> None:
+    if optional and value is None:
+        return
     ok = not isinstance(value, bool) and isinstance(value, (int, float))
     if ok:
         ok = (value > low if low_open else value >= low) and (
@@ -261,25 +266,11 @@ def _number(
         raise SettingsError(f"{name} must be a number {low_text}{high_text}; got {value!r}")
 
 
-def check_known_settings(cls: type, data: dict[str, Any], what: str) -> None:
-    """Refuses keys of `data` that are no field of the settings dataclass `cls`, naming them."""
-    known = {field.name for field in dataclasses.fields(cls)}
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise SettingsError(f"unknown {what} setting(s) {unknown}; known: {sorted(known)}")
-
-
 def backbone_arguments(settings) -> dict[str, Any]:
     """The `from_preset` arguments of a model built from `TrainSettings` or `PretrainSettings`
     (both name the backbone the same way), less the preset and the sizes of the vocabulary/head."""
-    return {
-        "mixing": settings.mixing,
-        "sequence_length": settings.sequence_length,
-        "num_attention_layers": settings.num_attention_layers,
-        "dropout": settings.dropout,
-        "fourier_method": settings.fourier_method,
-        **settings.backbone_overrides,
-    }
+    names = ("mixing", "sequence_length", "num_attention_layers", "dropout", "fourier_method")
+    return {**{name: getattr(settings, name) for name in names}, **settings.backbone_overrides}
 
 
 def parse_setting(item: str, option: str = "--setting", sizes_only: bool = False) -> tuple[str, Any]:

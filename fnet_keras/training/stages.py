@@ -9,9 +9,6 @@ from collections.abc import Callable
 
 def stage_printer(verbose: str | int) -> Callable[[str], None]:
     """A `say(message)` that prints unless `verbose` is 0."""
-
-    def say(message: str) -> None:
-        if verbose != 0:
-            print(message, file=sys.stderr, flush=True)
-
-    return say
+    if verbose == 0:
+        return lambda message: None
+    return lambda message: print(message, file=sys.stderr, flush=True)

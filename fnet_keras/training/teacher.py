@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from pathlib import Path
 from typing import Any
 
 from fnet_keras.errors import LocatedError
@@ -28,25 +27,15 @@ class TeacherError(LocatedError):
 
 @dataclasses.dataclass(frozen=True)
 class Teacher:
-    """A finished run, as distillation needs it.
-
-    Attributes:
-        run: the teacher's run (`RunDir.load()`): settings, tokenizer, vocabulary, labels, init.
-        model_sha256: SHA-256 of its model.keras (the weights the soft labels come from).
-        metrics: its metrics.json (dev and test accuracy, parameters).
-    """
+    """A finished run (`RunDir.load()`) as distillation needs it, with the SHA-256 of its model.keras
+    (the weights the soft labels come from) and its metrics.json."""
 
     run: Run
     model_sha256: str
     metrics: dict[str, Any]
 
-    @property
-    def path(self) -> Path:
-        return self.run.path
-
-    @property
-    def labels(self) -> tuple[str, ...]:
-        return self.run.labels
+    path = property(lambda self: self.run.path)
+    labels = property(lambda self: self.run.labels)
 
     def provenance(self) -> dict[str, Any]:
         """What a distilled run (and its bundles) records about its teacher: where it is, the hashes
@@ -70,11 +59,8 @@ class Teacher:
         }
 
     def check_labels(self, labels: tuple[str, ...], student: str | os.PathLike | None = None) -> None:
-        """Refuses a student whose labels (in class-id order) are not the teacher's.
-
-        Raises:
-            TeacherError: naming both label lists.
-        """
+        """Refuses (a `TeacherError` naming both lists) a student whose labels, in class-id order, are
+        not the teacher's."""
         if tuple(labels) != self.labels:
             same_set = set(labels) == set(self.labels)
             raise TeacherError(
@@ -87,17 +73,11 @@ class Teacher:
             )
 
     def check_recorded(self, recorded: dict[str, Any]) -> None:
-        """Refuses a teacher that is not the one a run recorded (`provenance()` of then).
-
-        Raises:
-            TeacherError: another run, or the same run retrained since (hashes differ).
-        """
+        """Refuses (a `TeacherError`) a teacher that is not the one a run recorded (`provenance()` of
+        then): another run, or the same run retrained since (hashes differ)."""
         mine = self.provenance()
-        differences = [
-            f"{key} {mine[key]} (recorded {recorded.get(key)})"
-            for key in ("config_sha256", "model_sha256")
-            if mine[key] != recorded.get(key)
-        ]
+        differences = [f"{key} {mine[key]} (recorded {recorded.get(key)})"
+                       for key in ("config_sha256", "model_sha256") if mine[key] != recorded.get(key)]
         if differences:
             raise TeacherError(
                 f"not the teacher the run was started with ({recorded.get('run')}): "
@@ -107,12 +87,8 @@ class Teacher:
 
 
 def load_teacher(path: str | os.PathLike) -> Teacher:
-    """Reads a finished run as a teacher (config, vocabulary, labels, metrics; the model's hash).
-
-    Raises:
-        RunDirError: not a readable run directory.
-        TeacherError: the run has not finished, or has no model.keras.
-    """
+    """Reads a finished run as a teacher (config, vocabulary, labels, metrics; the model's hash): a
+    `RunDirError` if it is no readable run directory, a `TeacherError` if it has not finished."""
     run_dir = RunDir(path)
     run = run_dir.load()
     if not run_dir.is_finished():

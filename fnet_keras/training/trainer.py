@@ -8,17 +8,12 @@ and trains AdamW with warmup and decay, scoring the dev split after every epoch.
 epoch by dev accuracy is kept as `model.keras`; every epoch ends with a checkpoint, so a
 killed run continues with `resume=True` and loses at most the epoch it was in. The same
 seed gives the same weights on the same machine. The run directory's layout is in
-`fnet_keras.training.run_dir`.
-
-With `teacher=RUN_DIR` the model learns from the labels and from a finished run's softened
-probabilities (`fnet_keras.training.distillation`), optionally also on unlabelled text
-(`distill_text`).
+`fnet_keras.training.run_dir`; distilling from a teacher run in `fnet_keras.training.distillation`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import random
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -43,8 +38,7 @@ from fnet_keras.models import TextClassifier
 from fnet_keras.text import save_vocabulary
 from fnet_keras.text.learn import learn_vocabulary
 from fnet_keras.text.tf_tokenizer import make_tf_tokenizer
-from fnet_keras.training.callbacks import RunCheckpoint
-from fnet_keras.training.checkpoint import best_epoch, load_checkpoint, stopped_early
+from fnet_keras.training.checkpoint import RunCheckpoint, best_epoch, load_checkpoint, stopped_early
 from fnet_keras.training.distillation import (
     DistillationAccuracy,
     DistillationLoss,
@@ -53,6 +47,7 @@ from fnet_keras.training.distillation import (
 )
 from fnet_keras.training.distribute import custom_training_loop, is_chief, make_strategy
 from fnet_keras.training.input_pipeline import (
+    EVAL_BATCH_SIZE,
     encode_texts,
     evaluation_dataset,
     predict_logits,
@@ -65,26 +60,12 @@ from fnet_keras.training.settings import HOLDOUT_SEED, SettingsError, TrainSetti
 from fnet_keras.training.stages import stage_printer
 from fnet_keras.training.teacher import Teacher, TeacherError, load_teacher
 
-EVAL_BATCH_SIZE = 256
-
 
 @dataclasses.dataclass
 class FitResult:
-    """What `fit` returns.
-
-    Attributes:
-        run_dir: the run directory.
-        settings: the settings trained with.
-        history: one record per epoch (loss, accuracy, val_loss, val_accuracy, timings).
-        best_epoch: the 1-based epoch kept as model.keras.
-        stopped_early: whether early stopping ended the run.
-        dev_metrics, test_metrics: `classification_metrics` of the best model (test: None
-            without a labelled test split).
-        model: the best model, in memory.
-        vocabulary: the WordPiece tokens.
-        labels: the label of each class id.
-        notes: facts about the data worth reporting (held-out dev split, ...).
-    """
+    """What `fit` returns: one history record per epoch, the 1-based best epoch (kept as model.keras,
+    `model` in memory) and its `classification_metrics` (test: None without a labelled test split),
+    the labels by class id, and facts about the data worth reporting (`notes`)."""
 
     run_dir: Path
     settings: TrainSettings
@@ -100,33 +81,27 @@ class FitResult:
 
     @property
     def still_improving(self) -> bool:
-        """Whether dev accuracy rose in the last epoch run (so more epochs may help)."""
         return still_improving(self.history, self.best_epoch, self.stopped_early)
 
     def improvement_line(self) -> str:
-        """One line for people: was the model still improving when training stopped, and what to do."""
         return improvement_line(self.history, self.best_epoch, self.stopped_early)
 
 
 def still_improving(history: Sequence[dict[str, Any]], best_epoch: int, stopped_early: bool) -> bool:
     """True when the last epoch run was the best on dev and it beat every epoch before it (one epoch
-    alone shows no trend: False)."""
+    alone shows no trend: False), so more epochs may help."""
     if stopped_early or len(history) < 2 or best_epoch != len(history):
         return False
     return history[-1]["val_accuracy"] > max(record["val_accuracy"] for record in history[:-1])
 
 
 def improvement_line(history: Sequence[dict[str, Any]], best_epoch: int, stopped_early: bool) -> str:
-    """The end-of-run verdict printed by `fnet-keras train` (`FitResult.improvement_line`)."""
+    """The end-of-run verdict `fnet-keras train` prints: was the model still improving, and what to do."""
     epochs = len(history)
     if still_improving(history, best_epoch, stopped_early):
-        gain = (
-            f" (dev accuracy {history[-2]['val_accuracy']:.4f} -> {history[-1]['val_accuracy']:.4f})"
-            if epochs > 1
-            else ""
-        )
         return (
-            f"still improving when training stopped: the last epoch was the best{gain}; more epochs may "
+            f"still improving when training stopped: the last epoch was the best (dev accuracy "
+            f"{history[-2]['val_accuracy']:.4f} -> {history[-1]['val_accuracy']:.4f}); more epochs may "
             f"help (--epochs {2 * epochs}, or --min-steps to plan more steps)"
         )
     if epochs == 1 and not stopped_early:
@@ -142,48 +117,30 @@ def improvement_line(history: Sequence[dict[str, Any]], best_epoch: int, stopped
     )
 
 
-def fit(
-    data: str | Path | Dataset | None,
-    out: str | Path,
-    settings: TrainSettings | None = None,
-    *,
-    resume: bool = False,
-    strategy: str = "default",
-    text_column: str | int | None = None,
-    label_column: str | int | None = None,
-    callbacks: Sequence[keras.callbacks.Callback] = (),
-    verbose: str | int = "auto",
-    init_from: str | Path | None = None,
-    teacher: str | Path | None = None,
-    distill_text: str | Path | None = None,
-) -> FitResult:
-    """Trains a classifier on `data` into the run directory `out`.
+def fit(data: str | Path | Dataset | None, out: str | Path, settings: TrainSettings | None = None, *,
+        resume: bool = False, strategy: str = "default", text_column: str | int | None = None,
+        label_column: str | int | None = None, callbacks: Sequence[keras.callbacks.Callback] = (),
+        verbose: str | int = "auto", init_from: str | Path | None = None, teacher: str | Path | None = None,
+        distill_text: str | Path | None = None) -> FitResult:
+    """Trains a classifier on `data` into the run directory `out` (new or empty), or with `resume`
+    continues the run started there from its last finished epoch (a finished one is returned as is).
 
     Args:
-        data: a data directory or file for `fnet_keras.data.load_dataset`, a `Dataset`, or
-            None to resume on the data recorded in the run.
-        out: the run directory: new or empty, or (with `resume`) one a run was started in.
-        settings: model and training settings (default `TrainSettings()`; on resume, the
-            recorded ones, which any given settings must equal).
-        resume: continue the run in `out` from its last finished epoch. A run that already
-            finished is returned as it is; resuming where no run was started is an error.
-        strategy: `"default"`, `"mirrored"` or `"multiworker"` (cluster from `TF_CONFIG`;
-            only the chief writes `out`, other workers a scratch directory).
+        data: a data directory or file (`fnet_keras.data.load_dataset`), a `Dataset`, or None to
+            resume on the data recorded in the run.
+        settings: default `TrainSettings()`; on resume the recorded ones, which given ones must equal.
+        strategy: "default", "mirrored" or "multiworker" (cluster from `TF_CONFIG`; only the chief
+            writes `out`, other workers a scratch directory).
         text_column, label_column: columns to read (None: found from the header).
         callbacks: more Keras callbacks, called after the checkpointing one.
-        verbose: Keras' progress output (`"auto"`, 0, 1 or 2); stage messages (reading data,
-            learning the vocabulary, ...) go to stderr unless it is 0.
-        init_from: a pre-training directory (`fnet-keras pretrain`): its vocabulary instead of a
-            learned one and its backbone weights under a fresh head; `settings` must fit it (see
-            `Pretrained.fine_tuning_settings`). A resumed run restores its own checkpoint instead.
-        teacher: a finished run to distil from (any preset, mixing or vocabulary; the same labels
-            in the same order): the loss mixes the labels with its temperature-softened
-            probabilities (`settings.distill_alpha`, `settings.temperature`; defaults filled in and
-            recorded). Its logits are computed once and kept in the run directory. On resume,
-            None means the recorded teacher (which is then needed only if its logits are gone).
-        distill_text: with a teacher, extra unlabelled text (one text per line, `.txt`/`.txt.gz`
-            or a folder of them) on which the teacher's soft labels are the only labels; its rows
-            join every training epoch. On resume, None means the recorded one.
+        verbose: Keras' progress output ("auto", 0, 1 or 2); stage messages go to stderr unless 0.
+        init_from: a pre-training directory: its vocabulary and backbone weights under a fresh head;
+            `settings` must fit it (`Pretrained.fine_tuning_settings`). Not used on resume.
+        teacher: a finished run with the same labels, in the same order, to distil from: the loss mixes
+            the labels with its temperature-softened probabilities (`settings.distill_alpha` and
+            `temperature`, defaults filled in and recorded). On resume, None means the recorded one.
+        distill_text: with a teacher, unlabelled text (one per line, `.txt`/`.txt.gz` or a folder of
+            them) the teacher's soft labels alone teach on, every epoch. On resume, None: the recorded one.
 
     Raises:
         DataError, TokenizerError: bad data or vocabulary, naming file and line.
@@ -208,7 +165,7 @@ def fit(
     distilling = teacher is not None or distillation is not None
     if distilling and settings is not None:
         settings = settings.with_distillation()  # the defaults filled in, as they were recorded
-    settings = _resolve_settings(settings, recorded)
+    settings = run.resumed_settings(settings, recorded.settings) if recorded else settings or TrainSettings()
     if distilling:
         settings = settings.with_distillation()
     elif settings.distills:
@@ -221,7 +178,12 @@ def fit(
         raise RunDirError(f"a format-{recorded.format_version} run (an older fnet-keras) cannot be resumed; "
                           f"evaluate or export it, or start a new run", run.path)
     if recorded is not None and run.is_finished():
-        return _finished_result(run)
+        metrics = read_json(run.metrics)
+        return FitResult(
+            run.path, recorded.settings, read_json(run.history), metrics["best_epoch"],
+            metrics["stopped_early"], metrics["dev"], metrics["test"], recorded.load_model(),
+            recorded.vocabulary, recorded.labels, list(recorded.data_notes),
+        )
     if recorded is None and chief:
         run.check_new()
 
@@ -243,10 +205,8 @@ def fit(
         say(f"note: training on {settings.train_rows:,} rows sampled from the training split (train_rows)")
     for note in dataset.notes:
         say(f"note: {note}")
-    if recorded:
-        label_map = recorded.label_map
-    else:
-        label_map = LabelMap.from_labels(dataset.train.labels, dataset.train.path)
+    label_map = recorded.label_map if recorded else LabelMap.from_labels(dataset.train.labels,
+                                                                         dataset.train.path)
     if teacher_run is not None:
         teacher_run.check_labels(label_map.labels, dataset.train.path)
     tokenizer_config = settings.tokenizer_config()
@@ -293,31 +253,95 @@ def fit(
         )
         teacher_dev = float(np.mean(np.argmax(logits.logits["dev"], axis=1) == labels["dev"]))
         say(f"teacher's dev accuracy on this data: {teacher_dev:.4f}")
-        encoded["train"] = _distillation_targets(encoded["train"], pieces.get("text"), logits.logits)
+        # The unlabelled text's rows follow the training rows: no label, the teacher's logits only.
+        train_ids, train_labels = encoded["train"]
+        text_ids = pieces.get("text", train_ids[:0])
+        encoded["train"] = np.concatenate([train_ids, text_ids]), pack_targets(
+            np.concatenate([train_labels, np.zeros(len(text_ids), np.int32)]),
+            np.concatenate([np.ones(len(train_labels)), np.zeros(len(text_ids))]),
+            np.concatenate([logits.logits["train"], logits.logits.get("text", logits.logits["train"][:0])]),
+        )
         if distillation is None:
             distillation = {"teacher": teacher_record, "teacher_dev_accuracy": teacher_dev,
                             "text": documents.source_info() if documents is not None else None}
 
+    steps = steps_per_epoch(len(encoded["train"][1]), settings.batch_size)
+    plan = planned_schedule(settings, steps)
     writer = run if chief else RunDir(tempfile.mkdtemp(prefix="fnet-keras-worker-"))
     try:
         if recorded is None:
             writer.path.mkdir(parents=True, exist_ok=True)
             save_vocabulary(vocabulary, writer.vocabulary)
             label_map.save(writer.labels)
-            config = new_config(settings, strategy, dataset.source_info(), dataset.notes)
-            config["schedule"] = planned_schedule(settings, len(encoded["train"][0]))
             if settings.encoder is not None:
                 from fnet_keras.training.encoder import encoder_provenance
 
-                config["init"] = encoder_provenance(settings.encoder)
+                init = encoder_provenance(settings.encoder)
             else:
-                config["init"] = pretrained.provenance() if pretrained is not None else None
-            config["distillation"] = distillation
-            writer.write_config(config)
+                init = pretrained.provenance() if pretrained is not None else None
+            write_json(writer.config, new_config(settings, strategy, dataset.source_info(), dataset.notes,
+                                                 schedule=plan, init=init, distillation=distillation))
         if logits is not None and (logits.computed or not writer.teacher_logits.is_file()):
             logits.save(writer.teacher_logits)
-        return _train(run, writer, distribution, strategy, settings, vocabulary, label_map, dataset,
-                      encoded, callbacks, verbose, say, pretrained)
+
+        # Build the model (restoring a checkpoint), run the remaining epochs, score the best one.
+        keras.utils.set_random_seed(settings.seed)
+        with distribution.scope():
+            model = build_classifier(settings, len(vocabulary), len(label_map), steps)
+            if pretrained is not None:
+                from fnet_keras.training.pretrain import init_classifier_from
+
+                init_classifier_from(pretrained, model)
+        epochs_done = load_checkpoint(run.checkpoint, model, model.optimizer)
+        history = read_json(run.history)[:epochs_done] if epochs_done else []
+        epochs = plan["epochs"]
+        warmup_epochs = -(-plan["warmup_steps"] // steps)  # early stopping waits for them
+        all_callbacks = [RunCheckpoint(writer, history, settings.patience, epochs, steps, warmup_epochs),
+                         *callbacks]
+        if epochs_done < epochs and not stopped_early(history, settings.patience, epochs, warmup_epochs):
+            what = (f"encoder {settings.encoder}" if settings.encoder
+                    else f"{settings.preset} {settings.mixing}")
+            say(f"training {what}: {model.count_params():,} parameters, {steps} steps per epoch, up to "
+                f"{epochs} epochs" + (f", resuming after epoch {epochs_done}" if epochs_done else ""))
+            if strategy == "multiworker":
+                callback_list = keras.callbacks.CallbackList(
+                    all_callbacks, add_progbar=verbose != 0, model=model,
+                    verbose=1 if verbose == "auto" else verbose, epochs=epochs, steps=steps,
+                )
+                model.stop_training = False
+                custom_training_loop(distribution, model, encoded["train"], encoded["dev"],
+                                     settings.batch_size, settings.seed, epochs_done, epochs, callback_list)
+            else:
+                model.fit(
+                    training_dataset(*encoded["train"], settings.batch_size, settings.seed, epochs_done,
+                                     epochs),
+                    validation_data=evaluation_dataset(*encoded["dev"], EVAL_BATCH_SIZE),
+                    epochs=epochs,
+                    initial_epoch=epochs_done,
+                    steps_per_epoch=steps,
+                    callbacks=all_callbacks,
+                    shuffle=False,  # the dataset is already in its seeded order
+                    verbose=verbose,
+                )
+
+        say("scoring the best epoch's model")
+        best = keras.saving.load_model(writer.model if writer.model.is_file() else run.model, safe_mode=True)
+        scores = {
+            name: classification_metrics(classes, predict_logits(best, ids).argmax(axis=1), label_map.labels)
+            for name, (ids, classes) in encoded.items() if name != "train"
+        }
+        metrics = {
+            "best_epoch": best_epoch(history),
+            "epochs_run": len(history),
+            "stopped_early": stopped_early(history, settings.patience, epochs, warmup_epochs),
+            "parameters": best.count_params(),
+            "dev": scores["dev"],
+            "test": scores.get("test"),
+        }
+        write_json(writer.metrics, metrics)
+        shutil.rmtree(writer.checkpoint, ignore_errors=True)
+        return FitResult(run.path, settings, history, metrics["best_epoch"], metrics["stopped_early"],
+                         scores["dev"], scores.get("test"), best, vocabulary, label_map.labels, dataset.notes)
     finally:
         if writer is not run:
             shutil.rmtree(writer.path, ignore_errors=True)
@@ -332,8 +356,7 @@ def _resolve_teacher(teacher, distillation) -> tuple[Teacher | None, dict | None
     loaded = load_teacher(teacher)
     if recorded is not None:
         loaded.check_recorded(recorded)
-        return loaded, recorded
-    return loaded, loaded.provenance()
+    return loaded, recorded or loaded.provenance()
 
 
 def _recorded_teacher(record: dict) -> Teacher:
@@ -365,45 +388,21 @@ def _load_distill_text(distill_text, distillation) -> Documents | None:
     return documents
 
 
-def _distillation_targets(train, text_ids, logits) -> tuple[np.ndarray, np.ndarray]:
-    """`(token_ids, packed targets)` of the training rows, then the unlabelled text's rows."""
-    train_ids, train_labels = train
-    if text_ids is None:
-        return train_ids, pack_targets(train_labels, np.ones(len(train_labels)), logits["train"])
-    return (
-        np.concatenate([train_ids, text_ids]),
-        pack_targets(
-            np.concatenate([train_labels, np.zeros(len(text_ids), np.int32)]),
-            np.concatenate([np.ones(len(train_labels)), np.zeros(len(text_ids))]),
-            np.concatenate([logits["train"], logits["text"]]),
-        ),
-    )
-
-
-def _resolve_settings(settings: TrainSettings | None, recorded) -> TrainSettings:
-    if recorded is None:
-        return settings or TrainSettings()
-    if settings is not None and settings != recorded.settings:
-        raise RunDirError(
-            "cannot resume with other settings than the run was started with (given != recorded): "
-            + "; ".join(settings.differences(recorded.settings)),
-            recorded.path,
-        )
-    return recorded.settings
-
-
 def _load_training_data(data, recorded, text_column, label_column) -> Dataset:
     if isinstance(data, Dataset):
         dataset = data
     elif data is not None:
-        dataset = load_dataset(
-            data, text_column=text_column, label_column=label_column, holdout_seed=HOLDOUT_SEED
-        )
+        dataset = load_dataset(data, text_column=text_column, label_column=label_column,
+                               holdout_seed=HOLDOUT_SEED)
     elif recorded is not None:
         return load_dataset_from_info(recorded.data_info)
     else:
         raise ValueError("no training data given (--data)")
-    if recorded is not None and _file_hashes(dataset.source_info()) != _file_hashes(recorded.data_info):
+
+    def hashes(info: dict) -> dict[str, Any]:
+        return {"holdout": info["holdout"], **{name: f.get("sha256") for name, f in info["files"].items()}}
+
+    if recorded is not None and hashes(dataset.source_info()) != hashes(recorded.data_info):
         raise DataError(
             f"the data differs from the data the run was started on ({recorded.data_info['source']}): "
             f"resume with the same files, or without --data to use the recorded ones",
@@ -412,31 +411,21 @@ def _load_training_data(data, recorded, text_column, label_column) -> Dataset:
     return dataset
 
 
-def _file_hashes(info: dict) -> dict[str, Any]:
-    return {name: entry.get("sha256") for name, entry in info["files"].items()} | {"holdout": info["holdout"]}
-
-
-
-
-def planned_schedule(settings: TrainSettings, train_rows: int) -> dict[str, int]:
+def planned_schedule(settings: TrainSettings, steps_per_epoch: int) -> dict[str, int]:
     """The optimizer steps a run plans for (recorded in config.json so a user can see them):
     epochs, steps per epoch, all steps and the warm-up's."""
-    steps = steps_per_epoch(train_rows, settings.batch_size)
-    epochs = settings.resolved_epochs(steps)
-    return {"epochs": epochs, "steps_per_epoch": steps, "total_steps": epochs * steps,
-            "warmup_steps": settings.warmup_steps(epochs * steps)}
+    epochs = settings.resolved_epochs(steps_per_epoch)
+    total = epochs * steps_per_epoch
+    return {"epochs": epochs, "steps_per_epoch": steps_per_epoch, "total_steps": total,
+            "warmup_steps": settings.warmup_steps(total)}
 
 
-def build_classifier(
-    settings: TrainSettings, vocabulary_size: int, num_classes: int, steps_per_epoch: int
-) -> TextClassifier:
+def build_classifier(settings: TrainSettings, vocabulary_size: int, num_classes: int,
+                     steps_per_epoch: int) -> TextClassifier:
     """The classifier `fit` trains, compiled with its optimizer (built) and loss: sparse
     cross-entropy, or with distillation settings the `DistillationLoss` (its targets:
-    `fnet_keras.training.distillation.pack_targets`).
-
-    AdamW follows `WarmupDecay` over `steps_per_epoch * settings.resolved_epochs(steps_per_epoch)`
-    steps. Build it
-    inside a strategy's scope to distribute it.
+    `fnet_keras.training.distillation.pack_targets`). AdamW follows `WarmupDecay` over the
+    `planned_schedule`. Build it inside a strategy's scope to distribute it.
     """
     if settings.encoder is not None:
         from fnet_keras.training.encoder import build_encoder_classifier
@@ -454,8 +443,8 @@ def build_classifier(
         model = TextClassifier.from_preset(
             settings.preset, vocabulary_size, num_classes, **backbone_arguments(settings)
         )
-    total = steps_per_epoch * settings.resolved_epochs(steps_per_epoch)
-    schedule = WarmupDecay(settings.learning_rate, settings.warmup_steps(total), total, settings.decay)
+    plan = planned_schedule(settings, steps_per_epoch)
+    schedule = WarmupDecay(settings.learning_rate, plan["warmup_steps"], plan["total_steps"], settings.decay)
     optimizer = keras.optimizers.AdamW(learning_rate=schedule, weight_decay=settings.weight_decay)
     optimizer.exclude_from_weight_decay(var_names=NO_WEIGHT_DECAY)
     if settings.distills:
@@ -467,100 +456,3 @@ def build_classifier(
     model.compile(optimizer=optimizer, loss=loss, metrics=[accuracy])
     optimizer.build(model.trainable_variables)
     return model
-
-
-def _inference_copy(model: keras.Model) -> keras.Model:
-    """The model without optimizer or compile state, built outside any strategy."""
-    python_random = random.getstate()  # building draws layer seeds; keep the global stream as it was
-    copy = model.__class__.from_config(model.get_config())
-    random.setstate(python_random)
-    copy.set_weights([np.asarray(weight) for weight in model.get_weights()])
-    return copy
-
-
-def _save_model(model: keras.Model, path: Path) -> None:
-    from fnet_keras.atomic import atomic_output
-
-    with atomic_output(path) as temp:
-        model.save(temp)
-
-
-def _train(run, writer, distribution, strategy_name, settings, vocabulary, label_map, dataset,
-           encoded, callbacks, verbose, say, pretrained=None) -> FitResult:
-    """Builds the model (restoring a checkpoint), runs the remaining epochs, scores the best one."""
-    steps = steps_per_epoch(len(encoded["train"][1]), settings.batch_size)
-    keras.utils.set_random_seed(settings.seed)
-    with distribution.scope():
-        model = build_classifier(settings, len(vocabulary), len(label_map), steps)
-        if pretrained is not None:
-            from fnet_keras.training.pretrain import init_classifier_from
-
-            init_classifier_from(pretrained, model)
-    epochs_done = load_checkpoint(run.checkpoint, model, model.optimizer) or 0
-    history = read_json(run.history)[:epochs_done] if epochs_done else []
-
-    def save_best(trained: keras.Model) -> None:
-        _save_model(_inference_copy(trained), writer.model)
-
-    epochs = settings.resolved_epochs(steps)
-    warmup_epochs = -(-settings.warmup_steps(epochs * steps) // steps)  # early stopping waits for them
-    checkpointing = RunCheckpoint(writer, history, settings.patience, epochs, steps, save_best, warmup_epochs)
-    if epochs_done < epochs and not stopped_early(history, settings.patience, epochs, warmup_epochs):
-        what = f"encoder {settings.encoder}" if settings.encoder else f"{settings.preset} {settings.mixing}"
-        say(f"training {what}: {model.count_params():,} parameters, "
-            f"{steps} steps per epoch, up to {epochs} epochs"
-            + (f", resuming after epoch {epochs_done}" if epochs_done else ""))
-        all_callbacks = [checkpointing, *callbacks]
-        if strategy_name == "multiworker":
-            callback_list = keras.callbacks.CallbackList(
-                all_callbacks, add_progbar=verbose != 0, model=model,
-                verbose=1 if verbose == "auto" else verbose, epochs=epochs, steps=steps,
-            )
-            model.stop_training = False
-            custom_training_loop(distribution, model, encoded["train"], encoded["dev"], settings.batch_size,
-                                 settings.seed, epochs_done, epochs, callback_list)
-        else:
-            model.fit(
-                training_dataset(*encoded["train"], settings.batch_size, settings.seed, epochs_done,
-                                 epochs),
-                validation_data=evaluation_dataset(*encoded["dev"], EVAL_BATCH_SIZE),
-                epochs=epochs,
-                initial_epoch=epochs_done,
-                steps_per_epoch=steps,
-                callbacks=all_callbacks,
-                shuffle=False,  # the dataset is already in its seeded order
-                verbose=verbose,
-            )
-
-    say("scoring the best epoch's model")
-    best_path = writer.model if writer.model.is_file() else run.model
-    best = keras.saving.load_model(best_path, safe_mode=True)
-    scores = {name: _score(best, *encoded[name], label_map) for name in encoded if name != "train"}
-    metrics = {
-        "best_epoch": best_epoch(history),
-        "epochs_run": len(history),
-        "stopped_early": stopped_early(history, settings.patience, epochs, warmup_epochs),
-        "parameters": best.count_params(),
-        "dev": scores["dev"],
-        "test": scores.get("test"),
-    }
-    write_json(writer.metrics, metrics)
-    shutil.rmtree(writer.checkpoint, ignore_errors=True)
-    return FitResult(run.path, settings, history, metrics["best_epoch"], metrics["stopped_early"],
-                     scores["dev"], scores.get("test"), best, vocabulary, label_map.labels, dataset.notes)
-
-
-def _score(model: keras.Model, token_ids: np.ndarray, labels: np.ndarray, label_map: LabelMap) -> dict:
-    logits = predict_logits(model, token_ids, EVAL_BATCH_SIZE)
-    return classification_metrics(labels, np.argmax(logits, axis=1), label_map.labels)
-
-
-def _finished_result(run: RunDir) -> FitResult:
-    loaded = run.load()
-    metrics = read_json(run.metrics)
-    return FitResult(
-        run.path, loaded.settings, read_json(run.history), metrics["best_epoch"], metrics["stopped_early"],
-        metrics["dev"], metrics["test"], loaded.load_model(), loaded.vocabulary, loaded.labels,
-        list(loaded.data_notes),
-    )
-
