@@ -1,9 +1,11 @@
 """Distillation (`fit(teacher=...)`, `fnet-keras train --teacher`): the loss against a hand computation,
 the teacher's logits computed once, resume, label checks, extra unlabelled text, provenance, strategies.
 
-The teacher is the session's `trained_run` (a tiny FNet on the keyword data, test accuracy >= 0.85).
+The teacher is the session's `trained_run` (a tiny FNet on the keyword data, test accuracy >= 0.85), in a
+copy: a teacher keeps the texts it scored in its run directory, and the session's run is shared read-only.
 """
 
+import dataclasses
 import json
 import random
 import shutil
@@ -93,6 +95,13 @@ def test_training_accuracy_counts_the_labelled_rows_only():
 
 
 # --- training with a teacher -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def trained_run(trained_run, tmp_path_factory):
+    """The session's run, its directory copied (this module's teachers write their caches into it)."""
+    copy = shutil.copytree(trained_run.run_dir, tmp_path_factory.mktemp("teacher") / "run")
+    return dataclasses.replace(trained_run, run_dir=copy)
 
 
 @pytest.fixture(scope="module")

@@ -18,8 +18,7 @@ from fnet_keras.training.run_dir import RunDir
 
 def test_run_directory_holds_everything(trained_run, keyword_data_dir):
     run = RunDir(trained_run.run_dir)
-    # The session's run also serves as a teacher elsewhere, which adds its cache of scored texts.
-    assert sorted(p.name for p in run.path.iterdir() if p.name != "teacher_cache") == [
+    assert sorted(p.name for p in run.path.iterdir()) == [
         "config.json",
         "history.json",
         "labels.txt",
