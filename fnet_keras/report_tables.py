@@ -11,9 +11,14 @@ def percent(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.2f}%"
 
 
+def three_decimals(value: float | None) -> str:
+    """A figure (a ratio, a time) to three decimals; None -> '-'."""
+    return "-" if value is None else f"{value:.3f}"
+
+
 def ms(value: float | None) -> str:
     """Milliseconds to three decimals; None -> '-'."""
-    return "-" if value is None else f"{value:.3f}"
+    return three_decimals(value)
 
 
 def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]],

@@ -22,6 +22,7 @@ from typing import Any
 
 from fnet_keras.argtypes import positive_int
 from fnet_keras.data.errors import DataError
+from fnet_keras.data.files import physical_lines
 from fnet_keras.edge import model_ops
 from fnet_keras.edge.bench_memory import measure_peak_memory, memory_supported
 from fnet_keras.edge.bench_result import BenchmarkResult
@@ -194,8 +195,7 @@ def _texts(texts) -> tuple[list[str], str | None]:
         data = Path(texts).read_bytes()
     except OSError as error:
         raise DataError(f"cannot read the texts file: {error.strerror}", texts) from None
-    lines = data.decode("utf-8", "replace").split("\n")
-    text_list = [line.removesuffix("\r") for line in lines if line.strip()]
+    text_list = [line for _, line in physical_lines(data.decode("utf-8", "replace")) if line.strip()]
     if not text_list:
         raise DataError("the texts file holds no text (one text per line)", texts)
     return text_list, os.fspath(texts)
@@ -239,34 +239,37 @@ def _time_models(targets, entries, runtime, threads, settings, texts, say, done)
         warmups.append([_round(session.invoke_us(clock)) for _ in range(warmup)])
     schedule = interleaved_schedule(len(targets), runs, settings["round_runs"])
     rounds = schedule[-1][0] + 1
-    samples, cpu_samples = [[] for _ in targets], [[] for _ in targets]
-    by_round = [[[] for _ in range(rounds)] for _ in targets]
+    # (wall, thread-CPU) microseconds of each counted run, per model and round; read after the loop.
+    timings = [[[] for _ in range(rounds)] for _ in targets]
     with_texts = [index for index, target in enumerate(targets) if target.bundle is not None and texts]
-    end_to_end = {index: ([], [], []) for index in with_texts}  # tokenize, inference, total
+    text_timings = {index: [] for index in with_texts}  # (tokenize, inference) microseconds per text
     say(f"{threads} thread(s): {runs} counted runs per model in {rounds} round(s)")
     gc_was_enabled = gc.isenabled()
     gc.disable()  # A collection inside a timed run would be charged to the model.
     try:
         for round_index, model, count in schedule:
+            session, timed = sessions[model], timings[model][round_index]
             for _ in range(count):
-                wall_us, cpu_us = sessions[model].invoke_both_us()
-                elapsed = _round(cpu_us if clock == CLOCK_THREAD_CPU else wall_us)
-                samples[model].append(elapsed)
-                cpu_samples[model].append(cpu_us)
-                by_round[model][round_index].append(elapsed)
+                timed.append(session.invoke_both_us())
         if with_texts:
             say(f"{threads} thread(s): {len(texts)} texts end to end")
         for step, text in enumerate(texts):
             for position in rotated_order(len(with_texts), step):
                 index = with_texts[position]
-                tokenize_us, inference_us = sessions[index].text_us(text)
-                tokenize, inference, total = end_to_end[index]
-                tokenize.append(_round(tokenize_us))
-                inference.append(_round(inference_us))
-                total.append(_round(tokenize_us + inference_us))
+                text_timings[index].append(sessions[index].text_us(text))
     finally:
         if gc_was_enabled:
             gc.enable()
+    # Rounds run in order, so each model's runs in the order run are its rounds' runs one after another.
+    by_round = [[[_round(cpu_us if clock == CLOCK_THREAD_CPU else wall_us) for wall_us, cpu_us in timed]
+                 for timed in model_timings] for model_timings in timings]
+    samples = [[elapsed for values in model_rounds for elapsed in values] for model_rounds in by_round]
+    cpu_samples = [[cpu_us for timed in model_timings for _, cpu_us in timed] for model_timings in timings]
+    end_to_end = {  # tokenize, inference, total
+        index: ([_round(tokenize) for tokenize, _ in timed], [_round(inference) for _, inference in timed],
+                [_round(tokenize + inference) for tokenize, inference in timed])
+        for index, timed in text_timings.items()
+    }
 
     cells = []
     for index, (target, session, warm) in enumerate(zip(targets, sessions, warmups, strict=True)):

@@ -64,8 +64,7 @@ from typing import Any
 from fnet_keras.atomic import utc_timestamp, write_text_atomic
 from fnet_keras.edge.machine_load import MachineLoad
 from fnet_keras.errors import LocatedError
-from fnet_keras.report_tables import markdown_table
-from fnet_keras.report_tables import ms as three_decimals
+from fnet_keras.report_tables import markdown_table, three_decimals
 
 SCHEMA = "fnet-keras-bench"
 SCHEMA_VERSION = 1

@@ -103,6 +103,7 @@ def write_bundle(
     out_dir = Path(out_dir)
     check_bundle_target(out_dir, make_zip, overwrite)
     check_tflite_bytes(tflite_bytes, MODEL_NAME)
+    tflite_bytes = bytes(tflite_bytes)  # one copy of a bytearray or memoryview, for the checks and the file
     try:
         is_path = isinstance(vocabulary, (str, os.PathLike))
         tokens = load_vocabulary(vocabulary) if is_path else validate_vocabulary(vocabulary)
@@ -119,13 +120,13 @@ def write_bundle(
         config = tokenizer_config if is_config else TokenizerConfig.from_dict(tokenizer_config)
     except TokenizerError as error:
         raise BundleError(f"tokenizer_config: {error}") from None
-    manifest = _manifest(bytes(tflite_bytes), tokens, label_map, config, metadata, model)
+    manifest = _manifest(tflite_bytes, tokens, label_map, config, metadata, model)
 
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     temp_dir = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}.", suffix=".tmp"))
     try:
         with atomic_output(_zip_path(out_dir)) if make_zip else contextlib.nullcontext() as temp_zip:
-            write_synced(temp_dir / MODEL_NAME, bytes(tflite_bytes))
+            write_synced(temp_dir / MODEL_NAME, tflite_bytes)
             save_vocabulary(tokens, temp_dir / VOCABULARY_NAME)
             label_map.save(temp_dir / LABELS_NAME)
             for name in BUNDLE_FILES:
