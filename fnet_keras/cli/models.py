@@ -315,7 +315,8 @@ def run_classify(args: argparse.Namespace) -> int:
         if words:
             raise UsageError(f"{error}: give non-empty texts") from None
         skipped = error.indices  # stdin: mark blank lines in the output, keep the lines aligned
-        kept = [text for index, text in enumerate(texts) if index not in set(skipped)]
+        blank = set(skipped)  # once, not per text
+        kept = [text for index, text in enumerate(texts) if index not in blank]
         result = classifier.classify(kept, args.top_k) if kept else None
     gaps, predicted = set(skipped), iter(result or [])
     predictions = [None if index in gaps else next(predicted) for index in range(len(texts))]

@@ -205,35 +205,41 @@ def _parse_rows(
     def column_name(index: int | None) -> str | int | None:
         return index if index is None or names is None else names[index]
 
-    text_key, label_key = text_index, label_index  # TSV/CSV fields are read by index,
-    if file_type == "jsonl":  # JSONL records by key
-        text_key, label_key = column_name(text_index), column_name(label_index)
     texts: list[str] = []
     example_labels: list[str] = []
     lines: list[int] = []
-    separator = "tab-separated" if file_type == "tsv" else "comma-separated"
-    for number, cells in rows if header else itertools.chain([first], rows):
-        if file_type != "jsonl" and len(cells) != width:
-            hint = " (a tab inside a text?)" if file_type == "tsv" and len(cells) > width else ""
-            reason = f"expected {width} {separator} fields (as in the {where}), found {len(cells)}{hint}"
-            raise DataError(reason, path, number)
-        text = _cell(cells, text_key, path, number)
-        if not isinstance(text, str):
-            raise DataError(f"{text_key!r} must be a string, found {type(text).__name__}", path, number)
-        texts.append(text)
-        if label_key is not None:
-            label = _cell(cells, label_key, path, number)
-            if isinstance(label, int) and not isinstance(label, bool):
-                label = str(label)
-            if not isinstance(label, str):
-                raise DataError(
-                    f"label {label_key!r} must be a string or an integer, found {type(label).__name__} "
-                    f"{label!r}",
-                    path,
-                    number,
-                )
-            example_labels.append(label_cell(label, path, number))
-        lines.append(number)
+    data_rows = rows if header else itertools.chain([first], rows)
+    if file_type == "jsonl":  # records, read by key
+        text_key, label_key = column_name(text_index), column_name(label_index)
+        for number, record in data_rows:
+            text = _cell(record, text_key, path, number)
+            if not isinstance(text, str):
+                raise DataError(f"{text_key!r} must be a string, found {type(text).__name__}", path, number)
+            texts.append(text)
+            if label_key is not None:
+                label = _cell(record, label_key, path, number)
+                if isinstance(label, int) and not isinstance(label, bool):
+                    label = str(label)
+                if not isinstance(label, str):
+                    raise DataError(
+                        f"label {label_key!r} must be a string or an integer, found {type(label).__name__} "
+                        f"{label!r}",
+                        path,
+                        number,
+                    )
+                example_labels.append(label_cell(label, path, number))
+            lines.append(number)
+    else:  # TSV/CSV fields, read by index (a loop of its own: it is the reader's hot loop)
+        separator = "tab-separated" if file_type == "tsv" else "comma-separated"
+        for number, fields in data_rows:
+            if len(fields) != width:
+                hint = " (a tab inside a text?)" if file_type == "tsv" and len(fields) > width else ""
+                reason = f"expected {width} {separator} fields (as in the {where}), found {len(fields)}{hint}"
+                raise DataError(reason, path, number)
+            texts.append(fields[text_index])
+            if label_index is not None:
+                example_labels.append(label_cell(fields[label_index], path, number))
+            lines.append(number)
     if not texts:
         raise DataError("the file has a header line but no data rows", path, first_line)
     return {
@@ -246,10 +252,10 @@ def _parse_rows(
     }
 
 
-def _cell(cells: list[str] | dict, key: int | str, path: str | os.PathLike, line: int):
-    if isinstance(cells, dict) and key not in cells:
-        raise DataError(f"no {key!r} key in this record (keys: {list(cells)})", path, line)
-    return cells[key]
+def _cell(record: dict, key: str, path: str | os.PathLike, line: int):
+    if key not in record:
+        raise DataError(f"no {key!r} key in this record (keys: {list(record)})", path, line)
+    return record[key]
 
 
 def column_indices(
