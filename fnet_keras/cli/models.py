@@ -302,23 +302,24 @@ def run_classify(args: argparse.Namespace) -> int:
         raise UsageError("no texts: give them as arguments, or one per line on stdin")
     else:
         text, replaced = decode_replacing(sys.stdin.buffer.read())
-        # Lines end at \n or \r\n only: U+2028 and friends are text (so not splitlines()).
-        texts = [line.removesuffix("\r") for line in text.removesuffix("\n").split("\n")] if text else []
+        from fnet_keras.data.files import physical_lines  # U+2028 and friends are text: not splitlines()
+
+        texts = [line for _, line in physical_lines(text)]
         if not texts:
             raise UsageError("no texts: stdin was empty")
     if replaced:
         tell(f"note: {replaced} undecodable byte(s) in the input were replaced with U+FFFD")
-    skipped = []
+    skipped, gaps = [], set()
     try:
         result = classifier.classify(texts, args.top_k)
     except EmptyTextError as error:
         if words:
             raise UsageError(f"{error}: give non-empty texts") from None
         skipped = error.indices  # stdin: mark blank lines in the output, keep the lines aligned
-        blank = set(skipped)  # once, not per text
-        kept = [text for index, text in enumerate(texts) if index not in blank]
+        gaps = set(skipped)
+        kept = [text for index, text in enumerate(texts) if index not in gaps]
         result = classifier.classify(kept, args.top_k) if kept else None
-    gaps, predicted = set(skipped), iter(result or [])
+    predicted = iter(result or [])
     predictions = [None if index in gaps else next(predicted) for index in range(len(texts))]
     if skipped:
         tell(
