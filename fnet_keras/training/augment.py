@@ -22,17 +22,11 @@ cached once (`fnet_keras.training.distillation`).
 from __future__ import annotations
 
 import dataclasses
-import gzip
 import random
 import re
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-
-from fnet_keras.atomic import atomic_output
-from fnet_keras.data import load_dataset, read_documents
-from fnet_keras.training.settings import HOLDOUT_SEED
-from fnet_keras.training.teacher import load_teacher
 
 MASK_WORD = "[MASK]"
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
@@ -140,6 +134,13 @@ def write_transfer_text(data, teacher, out, copies: int = 2, seed: int = 0,
     Returns the number of lines written. Nothing is written when anything fails (a `DataError` for
     unreadable data, a `RunDirError` or `TeacherError` for an unusable teacher).
     """
+    import gzip
+
+    from fnet_keras.atomic import atomic_output
+    from fnet_keras.data import load_dataset, read_documents
+    from fnet_keras.training.settings import HOLDOUT_SEED
+    from fnet_keras.training.teacher import load_teacher
+
     loaded = load_teacher(teacher)
     dataset = load_dataset(data, holdout_seed=HOLDOUT_SEED)
     texts = dataset.train.texts
