@@ -38,7 +38,6 @@ class QuickstartDir:
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
         self.marker, self.data = self.path / MARKER_NAME, self.path / "data"
-        self.bench_prefix = self.path / "bench"
         self.files = {key: self.path / name for key, name in FILES.items()}
 
     def run_dir(self, mixing: str) -> Path:

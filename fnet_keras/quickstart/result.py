@@ -282,8 +282,8 @@ class QuickstartResult(Provenance):
         so) and bench.json/.md into `out_dir`; returns the paths written."""
         paths, written = self.paths, {}
         if self.benchmark is not None:
-            bench_prefix = QuickstartDir(self.out_dir).bench_prefix
-            written["bench_json"], written["bench_md"] = self.benchmark.save(bench_prefix)
+            prefix = paths["bench_json"].with_suffix("")  # `save` writes PREFIX.json and PREFIX.md
+            written["bench_json"], written["bench_md"] = self.benchmark.save(prefix)
         if draw_plot(self, paths["plot"]):
             written["plot"] = paths["plot"]
         else:
