@@ -73,6 +73,12 @@ CANDIDATE_KINDS = {name: kind for name, kind in MODEL_KINDS.items() if kind.cand
 FNET_AND_TWIN = ("fourier", "attention")
 # How FourierMixing computes the transform (`fnet_keras.layers.FourierMixing` documents each).
 FOURIER_METHODS = ("auto", "fft", "dft", "rfft")
+# FourierMixing's scaling: "none", the paper's unscaled DFT (numpy's norm="backward"); "ortho",
+# 1/sqrt(sequence_length * hidden_dim) (numpy's norm="ortho").
+NORMALIZATIONS = ("none", "ortho")
+# What FNetBackbone's pooled output reads: "first", the first token's vector ([CLS]); "mean", the
+# mean of the real (non-padding) tokens.
+POOLINGS = ("first", "mean")
 
 
 def is_power_of_two(n) -> bool:

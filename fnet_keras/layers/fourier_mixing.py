@@ -12,11 +12,8 @@ import tensorflow as tf
 from keras import ops
 
 from fnet_keras.presets import FOURIER_METHODS as METHODS
-from fnet_keras.presets import is_power_of_two
+from fnet_keras.presets import NORMALIZATIONS, is_power_of_two
 
-# "none": the paper's unscaled DFT (numpy's norm="backward"); "ortho": scaled by
-# 1/sqrt(sequence_length * hidden_dim) (numpy's norm="ortho").
-NORMALIZATIONS = ("none", "ortho")
 # What a saved config without a `normalization` key was built with (before the option existed).
 LEGACY_NORMALIZATION = "none"
 

@@ -8,10 +8,7 @@ from fnet_keras.layers.fourier_mixing import LEGACY_NORMALIZATION
 from fnet_keras.layers.layer_normalization import LayerNormalization
 from fnet_keras.layers.pooling import masked_mean
 from fnet_keras.models.backbone_config import BackboneConfig
-from fnet_keras.presets import BACKBONE_KEYS, BACKBONE_MIXINGS, get_preset
-
-# "first": the first token's vector ([CLS]); "mean": the mean of the real (non-padding) tokens.
-POOLINGS = ("first", "mean")
+from fnet_keras.presets import BACKBONE_KEYS, BACKBONE_MIXINGS, POOLINGS, get_preset
 
 
 def block_mixings(mixing, num_layers, num_attention_layers=None):

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from fnet_keras.errors import LocatedError
-from fnet_keras.presets import FOURIER_METHODS, MIXINGS, PRESETS
+from fnet_keras.presets import FOURIER_METHODS, MIXINGS, NORMALIZATIONS, POOLINGS, PRESETS
 from fnet_keras.text.config import DEFAULT_RULES, KERAS_HUB_RULES, TOKENIZER_RULES, TokenizerConfig
 
 
@@ -34,6 +34,7 @@ OVERRIDABLE = (
     "num_layers", "hidden_dim", "intermediate_dim", "embedding_dim", "num_heads", "mixing_dropout",
     "fourier_normalization", "pooling",
 )
+WORD_OVERRIDES = {"fourier_normalization": NORMALIZATIONS, "pooling": POOLINGS}  # the rest are numbers
 
 
 def _setting(default: Any, help: str, **metadata: Any) -> Any:
@@ -285,6 +286,10 @@ def parse_setting(item: str, option: str = "--setting", sizes_only: bool = False
     key = key.strip().replace("-", "_")
     if not separator or not key:
         raise SettingsError(f"{option} expects KEY=VALUE, got {item!r}")
+    if key in WORD_OVERRIDES:
+        if text.strip() not in WORD_OVERRIDES[key]:
+            raise SettingsError(f"{option} {item!r}: {key} is one of {', '.join(WORD_OVERRIDES[key])}")
+        return "backbone_overrides", {key: text.strip()}
     if key in OVERRIDABLE:
         return "backbone_overrides", {key: _parse_number(option, item, text)}
     fields = {field.name: field for field in dataclasses.fields(TrainSettings)}

@@ -84,3 +84,13 @@ def test_settings_recorded_before_min_steps_load():
 def test_defaults_plan_at_least_1000_steps():
     assert (TrainSettings().epochs, TrainSettings().min_steps) == (None, 1000)
     assert TrainSettings().resolved_epochs(77) == 13 and TrainSettings().resolved_epochs(947) == 3
+
+
+def test_word_valued_backbone_overrides_parse_and_bad_words_are_named():
+    from fnet_keras.training.settings import SettingsError, settings_from_items
+
+    items = ["pooling=mean", "fourier_normalization=none", "hidden_dim=64"]
+    assert settings_from_items(items, "--backbone-override", sizes_only=True) == {
+        "backbone_overrides": {"pooling": "mean", "fourier_normalization": "none", "hidden_dim": 64}}
+    with pytest.raises(SettingsError, match="'pooling=max': pooling is one of first, mean"):
+        settings_from_items(["pooling=max"], "--backbone-override", sizes_only=True)
