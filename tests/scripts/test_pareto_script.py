@@ -13,14 +13,17 @@ def load_script():
     return module
 
 
-def _point(name, dev, p50_ms):
-    return {"name": name, "dev_accuracy": dev, "test_accuracy": dev - 0.01, "p50_ms": p50_ms}
+def _point(name, agreement, p50_ms):
+    # SST-2's dev accuracy runs against teacher-dev here, as it did on the real cells.
+    return {"name": name, "teacher_dev": agreement, "dev_accuracy": 1.7 - agreement,
+            "test_accuracy": agreement - 0.01, "p50_ms": p50_ms}
 
 
-def test_the_front_is_each_point_more_accurate_than_every_faster_one():
+def test_the_front_is_each_point_more_accurate_than_every_faster_one_on_teacher_dev():
     points = [_point("bag", 0.80, 0.02), _point("tiny", 0.84, 0.30), _point("twin", 0.83, 0.45),
               _point("mini", 0.86, 1.20), _point("slow-but-worse", 0.85, 2.0)]
     assert [point["name"] for point in load_script().frontier(points)] == ["bag", "tiny", "mini"]
+    assert [point["name"] for point in load_script().frontier(points, "dev_accuracy")] == ["bag"]
 
 
 def test_unknown_cells_are_refused_by_name(capsys):
