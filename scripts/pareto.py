@@ -61,6 +61,8 @@ CELLS = {
 # Sentences of IMDB's unlabelled reviews per transfer set: SST-2's test rows are whole sentences.
 REVIEW_SENTENCES = {"reviews": 60000, "reviews200k": 200000}
 MODES = ("fp32", "dynamic")
+# What a budget chooses on: teacher-dev where every cell has it (a teacher exists), else the dev split.
+CHOICE_TITLES = {"teacher_dev": "teacher-dev", "dev_accuracy": "dev"}
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -269,16 +271,16 @@ def markdown(report: dict) -> str:
         ])
     lines += ["## Cells", "", *markdown_table(header, body), "", "## What a budget chooses", "",
               "Each bundle that passed its gate is a point; a budget in [from, to) ms chooses the most "
-              "accurate point within it by teacher-dev.", ""]
+              f"accurate point within it by {CHOICE_TITLES[report['choice']]}.", ""]
     fronts = (("frontier", None), ("test_frontier", "The front on test (for reading, not choosing)"))
     for key, title in fronts:
         front = report[key]
         if title:
             lines += ["", f"## {title}", ""]
         lines += markdown_table(
-            ["from ms", "to ms", "chosen", "teacher-dev", "test"],
+            ["from ms", "to ms", "chosen", CHOICE_TITLES[report["choice"]], "test"],
             [[ms(point["p50_ms"]), ms(front[i + 1]["p50_ms"]) if i + 1 < len(front) else "-", point["name"],
-              percent(point["teacher_dev"]), percent(point["test_accuracy"])]
+              percent(point[report["choice"]]), percent(point["test_accuracy"])]
              for i, point in enumerate(front)])
     lines += ["", "![test accuracy against p50 latency](pareto.png)", ""]
     return "\n".join(lines)
@@ -333,20 +335,25 @@ def main(argv=None) -> int:
     load = current_load()
     finished = {row["name"] for row in table}
     report_left = [name for name in args.cells if name not in finished]
-    report = {
-        "title": f"{args.data.name}: test accuracy against p50 latency (length {args.sequence_length})",
-        "command": "python " + " ".join(shlex.quote(part) for part in [os.path.relpath(__file__, ROOT),
-                                                                       *sys.argv[1:]]),
-        "facts": [
-            f"- data: {os.path.relpath(args.data, ROOT)}; choices by teacher-dev, test reported once",
+    choice = "teacher_dev" if all(point["teacher_dev"] is not None for point in points) else "dev_accuracy"
+    facts = [f"- data: {os.path.relpath(args.data, ROOT)}; choices by {CHOICE_TITLES[choice]}, "
+             "test reported once"]
+    if any(row["distilled"] for row in table):
+        facts.append(
             f"- teacher: {args.encoder} fine-tuned on {args.teacher_rows:,} sampled training rows; each "
             f"distilled cell's transfer set (its rows in the table): the training text alone, plus one "
             f"perturbed copy of each text (`fnet-keras augment`), or plus those copies and "
             f"{' or '.join(f'{count:,}' for count in REVIEW_SENTENCES.values())} sentences of "
-            f"{os.path.relpath(args.reviews, ROOT)}; alpha 0.5, T 2",
+            f"{os.path.relpath(args.reviews, ROOT)}; alpha 0.5, T 2")
+    else:
+        facts.append(f"- no distilled cells: no teacher in {os.path.relpath(args.runs_dir, ROOT)}/teacher")
+    if any(row["backbone"] for row in table):
+        facts.append(
             "- from the backbone: the cell starts from the general backbone shipped when it trained "
             "(fnet_keras/backbones/tiny-en, its hashes in the run's config.json; docs/results/backbone.md) "
-            "instead of random weights",
+            "instead of random weights")
+    if choice == "teacher_dev":
+        facts.append(
             f"- teacher-dev: agreement with the teacher on "
             f"{os.path.relpath(args.runs_dir, ROOT)}/teacher-dev.tsv, "
             f"sentences of {os.path.relpath(args.reviews, ROOT)} that no transfer set holds, labelled by the "
@@ -355,14 +362,20 @@ def main(argv=None) -> int:
             "inside a training row (docs/results/sst2.md), and it rewards fitting the training sentences "
             "(docs/results/teacher.md). Its sentences come from the reviews that the transfer sets sample, "
             "so it leans toward cells that saw more of them (200,000 against 60,000: +1.8 points, test "
-            "-0.1). The second front below is test's, for reading only",
-            f"- not finished this session (a rerun resumes them): {', '.join(report_left) or 'none'}",
-            f"- latency: one interleaved benchmark here, 1 thread, batch 1, {args.runs} runs per bundle; "
-            f"{load.describe()} after timing",
-            f"- {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, this invocation "
-            f"{(time.time() - started) / 60:.1f} min",
-        ],
-        "rows": table, "points": points, "frontier": frontier(points),
+            "-0.1). The second front below is test's, for reading only")
+    facts += [
+        f"- not finished this session (a rerun resumes them): {', '.join(report_left) or 'none'}",
+        f"- latency: one interleaved benchmark here, 1 thread, batch 1, {args.runs} runs per bundle; "
+        f"{load.describe()} after timing",
+        f"- {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, this invocation "
+        f"{(time.time() - started) / 60:.1f} min",
+    ]
+    report = {
+        "title": f"{args.data.name}: test accuracy against p50 latency (length {args.sequence_length})",
+        "command": "python " + " ".join(shlex.quote(part) for part in [os.path.relpath(__file__, ROOT),
+                                                                       *sys.argv[1:]]),
+        "facts": facts,
+        "rows": table, "points": points, "choice": choice, "frontier": frontier(points, choice),
         "test_frontier": frontier(points, "test_accuracy"),
         "bench_device": None if bench is None else bench.device,
     }
