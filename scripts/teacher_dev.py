@@ -20,12 +20,14 @@ import sys
 
 
 def parse_args(argv=None) -> argparse.Namespace:
+    from fnet_keras.argtypes import positive_int
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--teacher", required=True, help="the teacher's run directory")
     parser.add_argument("--text", required=True, help="unlabelled text (.txt/.txt.gz or a folder)")
     parser.add_argument("--exclude", action="append", default=[],
                         help="a transfer set whose lines to keep out (repeatable)")
-    parser.add_argument("--sentences", type=int, default=2000, help="how many (default 2000)")
+    parser.add_argument("--sentences", type=positive_int, default=2000, help="how many (default 2000)")
     parser.add_argument("--seed", type=int, default=7, help="sampling seed (default 7)")
     parser.add_argument("--out", required=True, help="the labelled TSV to write (sentence, label)")
     return parser.parse_args(argv)
@@ -33,10 +35,15 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    from fnet_keras.errors import FnetKerasError
     from fnet_keras.quiet import quiet_native_output
 
-    with quiet_native_output():
-        return _write(args)
+    try:
+        with quiet_native_output(expected=(FnetKerasError, OSError)):
+            return _write(args)
+    except (FnetKerasError, OSError) as error:  # a bad teacher, text or transfer set: named, no traceback
+        print(f"error: {error}", file=sys.stderr)
+        return getattr(error, "exit_code", 2)
 
 
 def _write(args: argparse.Namespace) -> int:
@@ -45,6 +52,7 @@ def _write(args: argparse.Namespace) -> int:
     from fnet_keras.training.augment import sample_sentences
     from fnet_keras.training.run_classifier import RunClassifier
 
+    teacher = RunClassifier.load(args.teacher)  # a bad run directory fails before the text is read
     used = set()
     for path in args.exclude:
         with (gzip.open if path.endswith(".gz") else open)(path, "rt", encoding="utf-8") as file:
@@ -54,7 +62,6 @@ def _write(args: argparse.Namespace) -> int:
     random.Random(args.seed).shuffle(pool)
     picked = pool[: args.sentences]
     print(f"labelling {len(picked):,} held-out sentences with {args.teacher}", file=sys.stderr)
-    teacher = RunClassifier.load(args.teacher)
     labels = [teacher.labels[i] for i in teacher.predict(picked).argmax(axis=1)]
     with atomic_output(args.out) as temp, open(temp, "w", encoding="utf-8") as file:
         file.write("sentence\tlabel\n")

@@ -38,3 +38,13 @@ def test_held_out_sentences_skip_the_transfer_set_and_carry_the_teachers_labels(
     assert not set(texts) & set(excluded) and set(texts) <= set(sentences[40:])
     teacher = RunClassifier.load(trained_run.run_dir)
     assert labels == [teacher.labels[i] for i in teacher.predict(texts).argmax(axis=1)]
+
+
+def test_a_missing_teacher_or_transfer_set_is_named_and_nothing_is_written(trained_run, tmp_path, capsys):
+    (tmp_path / "text.txt").write_text("one two three four five six seven.\n", encoding="utf-8")
+    out = tmp_path / "dev.tsv"
+    for bad in (["--teacher", str(tmp_path / "nope")],
+                ["--teacher", str(trained_run.run_dir), "--exclude", str(tmp_path / "gone.txt")]):
+        code = load_script().main([*bad, "--text", str(tmp_path / "text.txt"), "--out", str(out)])
+        assert code != 0 and not out.exists()
+        assert Path(bad[-1]).name in capsys.readouterr().err
