@@ -1,19 +1,9 @@
 """The latency sweep's bookkeeping: ratios over interleaved repeats, the grid, cells not measured."""
 
-import importlib.util
 import statistics
-from pathlib import Path
 
+import latency_sweep as sweep
 import pytest
-
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "latency_sweep.py"
-
-
-def load_script():
-    spec = importlib.util.spec_from_file_location("latency_sweep", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def repeat(samples_by_model, round_p50_by_model):
@@ -25,7 +15,6 @@ def repeat(samples_by_model, round_p50_by_model):
 
 
 def test_ratio_is_the_median_over_repeats_of_p50_ratios_with_spread_and_fastest_runs():
-    sweep = load_script()
     repeats = [
         repeat({"transformer-fp32": [30, 40, 50], "fnet-rfft-fp32": [20, 20, 25]},
                {"transformer-fp32": [40, 44], "fnet-rfft-fp32": [20, 22]}),
@@ -43,7 +32,6 @@ def test_ratio_is_the_median_over_repeats_of_p50_ratios_with_spread_and_fastest_
 
 
 def test_grid_rules_and_cells_not_measured():
-    sweep = load_script()
     kinds = ["fnet-rfft", "transformer"]
     modes = ["fp32", "dynamic"]
     assert sweep.group_models(kinds, modes, 384) == [("transformer", "fp32"), ("transformer", "dynamic")]
@@ -72,7 +60,6 @@ def test_a_group_converts_with_the_sweeps_models_and_runs_in_litert(tmp_path):
     import numpy as np
     from ai_edge_litert.interpreter import Interpreter
 
-    sweep = load_script()
     pairs = [("ff-only", "fp32"), ("bag-of-embeddings", "fp32")]
     lines = sweep.convert_group(str(tmp_path), "tiny", 16, pairs)
     assert len(lines) == 2 and all("converted" in line for line in lines), lines

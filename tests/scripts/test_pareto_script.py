@@ -1,16 +1,6 @@
 """The fixed-budget report's choice of a model per budget: the Pareto front of dev accuracy against p50."""
 
-import importlib.util
-from pathlib import Path
-
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "pareto.py"
-
-
-def load_script():
-    spec = importlib.util.spec_from_file_location("pareto", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+import pareto
 
 
 def _point(name, agreement, p50_ms):
@@ -22,13 +12,13 @@ def _point(name, agreement, p50_ms):
 def test_the_front_is_each_point_more_accurate_than_every_faster_one_on_teacher_dev():
     points = [_point("bag", 0.80, 0.02), _point("tiny", 0.84, 0.30), _point("twin", 0.83, 0.45),
               _point("mini", 0.86, 1.20), _point("slow-but-worse", 0.85, 2.0)]
-    assert [point["name"] for point in load_script().frontier(points)] == ["bag", "tiny", "mini"]
-    assert [point["name"] for point in load_script().frontier(points, "dev_accuracy")] == ["bag"]
+    assert [point["name"] for point in pareto.frontier(points)] == ["bag", "tiny", "mini"]
+    assert [point["name"] for point in pareto.frontier(points, "dev_accuracy")] == ["bag"]
 
 
 def test_unknown_cells_are_refused_by_name(capsys):
     import pytest
 
     with pytest.raises(SystemExit):
-        load_script().parse_args(["--cells", "tiny-fnet,huge"])
+        pareto.parse_args(["--cells", "tiny-fnet,huge"])
     assert "unknown cell(s) ['huge']" in capsys.readouterr().err

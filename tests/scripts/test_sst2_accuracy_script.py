@@ -1,16 +1,6 @@
 """The SST-2 script's dev diagnostic: which dev rows were not seen inside a training row."""
 
-import importlib.util
-from pathlib import Path
-
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "sst2_accuracy.py"
-
-
-def load_script():
-    spec = importlib.util.spec_from_file_location("sst2_accuracy", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+import sst2_accuracy
 
 
 def test_unseen_dev_rows_are_those_not_inside_any_training_row_word_for_word(tmp_path):
@@ -27,7 +17,7 @@ def test_unseen_dev_rows_are_those_not_inside_any_training_row_word_for_word(tmp
         "\t0\n",                     # empty text: inside everything, seen
         encoding="utf-8")
     (data / "test.tsv").write_text("sentence\tlabel\ntruly good \t1\nnot good\t0\n", encoding="utf-8")
-    path, kept, total, test_seen, test_total = load_script().unseen_dev_file(data, tmp_path / "out")
+    path, kept, total, test_seen, test_total = sst2_accuracy.unseen_dev_file(data, tmp_path / "out")
     assert (kept, total, test_seen, test_total) == (2, 5, 1, 2)
     assert path.read_text(encoding="utf-8") == (
         "sentence\tlabel\ngoodness \t1\na truly good movie indeed \t1\n")

@@ -1,19 +1,10 @@
 """scripts/teacher_dev.py: held-out sentences, none from a transfer set, labelled by the teacher."""
 
 import csv
-import importlib.util
 from pathlib import Path
 
+import teacher_dev
 from support import keyword_rows
-
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "teacher_dev.py"
-
-
-def load_script():
-    spec = importlib.util.spec_from_file_location("teacher_dev", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_held_out_sentences_skip_the_transfer_set_and_carry_the_teachers_labels(trained_run, tmp_path):
@@ -27,7 +18,7 @@ def test_held_out_sentences_skip_the_transfer_set_and_carry_the_teachers_labels(
     (tmp_path / "transfer.txt").write_text("\n".join(excluded) + "\n", encoding="utf-8")
     out = tmp_path / "dev.tsv"
 
-    code = load_script().main(["--teacher", str(trained_run.run_dir), "--text", str(tmp_path / "text.txt"),
+    code = teacher_dev.main(["--teacher", str(trained_run.run_dir), "--text", str(tmp_path / "text.txt"),
                                "--exclude", str(tmp_path / "transfer.txt"), "--sentences", "30",
                                "--out", str(out)])
 
@@ -45,6 +36,6 @@ def test_a_missing_teacher_or_transfer_set_is_named_and_nothing_is_written(train
     out = tmp_path / "dev.tsv"
     for bad in (["--teacher", str(tmp_path / "nope")],
                 ["--teacher", str(trained_run.run_dir), "--exclude", str(tmp_path / "gone.txt")]):
-        code = load_script().main([*bad, "--text", str(tmp_path / "text.txt"), "--out", str(out)])
+        code = teacher_dev.main([*bad, "--text", str(tmp_path / "text.txt"), "--out", str(out)])
         assert code != 0 and not out.exists()
         assert Path(bad[-1]).name in capsys.readouterr().err
