@@ -160,9 +160,9 @@ def build(args) -> None:
 def teacher_dev_texts(args) -> tuple[list[str], list[str]] | None:
     """The teacher-dev sentences and the teacher's labels (written once to runs_dir/teacher-dev.tsv,
     every transfer set there kept out), or None before the teacher has finished."""
-    import csv
-
     from teacher_dev import main as write_teacher_dev
+
+    from fnet_keras.data.readers import read_split
 
     path, teacher = args.runs_dir / "teacher-dev.tsv", args.runs_dir / "teacher"
     if not (teacher / "metrics.json").is_file():
@@ -172,14 +172,14 @@ def teacher_dev_texts(args) -> tuple[list[str], list[str]] | None:
                     for arg in ("--exclude", str(transfer))]
         write_teacher_dev(["--teacher", str(teacher), "--text", str(args.reviews), *excluded,
                            "--out", str(path)])
-    with path.open(encoding="utf-8", newline="") as file:
-        rows = list(csv.reader(file, delimiter="\t", quoting=csv.QUOTE_NONE))[1:]
-    return [row[0] for row in rows], [row[1] for row in rows]
+    split = read_split(path)
+    return list(split.texts), list(split.labels)
 
 
 def rows(args) -> list[dict]:
+    from teacher_dev import predicted_labels
+
     from fnet_keras.export.report import ExportReport
-    from fnet_keras.training.run_classifier import RunClassifier
     from fnet_keras.training.run_dir import RunDir, read_json
 
     dev_texts, dev_labels = teacher_dev_texts(args) or ([], [])
@@ -201,8 +201,7 @@ def rows(args) -> list[dict]:
         if name == "teacher":
             agreement = 1.0  # it labelled them
         elif dev_texts:
-            classifier = RunClassifier.load(run_dir)
-            predicted = [classifier.labels[i] for i in classifier.predict(dev_texts).argmax(axis=1)]
+            predicted = predicted_labels(run_dir, dev_texts)
             agreement = sum(a == b for a, b in zip(predicted, dev_labels, strict=True)) / len(dev_labels)
         found.append({
             "name": name,

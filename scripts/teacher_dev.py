@@ -33,6 +33,14 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def predicted_labels(run_dir, texts) -> list[str]:
+    """The labels a finished run gives `texts` (its Keras model, in batches)."""
+    from fnet_keras.training.run_classifier import RunClassifier
+
+    classifier = RunClassifier.load(run_dir)
+    return [classifier.labels[i] for i in classifier.predict(texts).argmax(axis=1)]
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     from fnet_keras.errors import FnetKerasError
@@ -50,9 +58,9 @@ def _write(args: argparse.Namespace) -> int:
     from fnet_keras.atomic import atomic_output
     from fnet_keras.data import read_documents
     from fnet_keras.training.augment import sample_sentences
-    from fnet_keras.training.run_classifier import RunClassifier
+    from fnet_keras.training.run_dir import RunDir
 
-    teacher = RunClassifier.load(args.teacher)  # a bad run directory fails before the text is read
+    RunDir(args.teacher).load()  # a bad run directory fails before the text is read
     used = set()
     for path in args.exclude:
         with (gzip.open if path.endswith(".gz") else open)(path, "rt", encoding="utf-8") as file:
@@ -62,7 +70,7 @@ def _write(args: argparse.Namespace) -> int:
     random.Random(args.seed).shuffle(pool)
     picked = pool[: args.sentences]
     print(f"labelling {len(picked):,} held-out sentences with {args.teacher}", file=sys.stderr)
-    labels = [teacher.labels[i] for i in teacher.predict(picked).argmax(axis=1)]
+    labels = predicted_labels(args.teacher, picked)
     with atomic_output(args.out) as temp, open(temp, "w", encoding="utf-8") as file:
         file.write("sentence\tlabel\n")
         file.writelines(f"{text}\t{label}\n" for text, label in zip(picked, labels, strict=True))
