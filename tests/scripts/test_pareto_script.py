@@ -22,3 +22,16 @@ def test_unknown_cells_are_refused_by_name(capsys):
     with pytest.raises(SystemExit):
         pareto.parse_args(["--cells", "tiny-fnet,huge"])
     assert "unknown cell(s) ['huge']" in capsys.readouterr().err
+
+
+def test_cells_distilled_on_the_training_text_alone_write_no_transfer_file(tmp_path):
+    # IMDB's transfer set is its 20,000 training reviews: perturbed copies would double the teacher's cost.
+    args = pareto.parse_args(["--cells", "tiny-fnet-distilled-train,tiny-twin-distilled-train,bag",
+                              "--runs-dir", str(tmp_path)])
+    assert pareto.transfer_files(args, tmp_path / "teacher") == {}
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_dev_split_can_be_chosen_on_instead_of_teacher_dev():
+    assert pareto.parse_args([]).choose_on == "teacher-dev"
+    assert pareto.parse_args(["--choose-on", "dev", "--teacher-epochs", "1"]).choose_on == "dev"
