@@ -56,12 +56,15 @@ CELLS = {
     "tiny-twin-distilled-train": ({"preset": "tiny", "mixing": "attention", "epochs": 3}, "train", False),
     "tiny-fnet-distilled-train": ({"preset": "tiny", "epochs": 3}, "train", False),
     "tiny-fnet-backbone-distilled-train": ({"preset": "tiny", "epochs": 3}, "train", True),
+    "tiny-fnet-backbone-distilled-unsup10k": ({"preset": "tiny", "epochs": 3}, "unsup10k", True),
     "mini-fnet-distilled-1x-reviews": ({"preset": "mini", "epochs": 2}, "reviews", False),
     "mini-fnet": ({"preset": "mini"}, None, False),
     "tiny-fnet-distilled-2x": ({"preset": "tiny", "epochs": 3}, "full", False),
 }
 # Sentences of IMDB's unlabelled reviews per transfer set: SST-2's test rows are whole sentences.
 REVIEW_SENTENCES = {"reviews": 60000, "reviews200k": 200000}
+# Whole unlabelled reviews beside the training text (IMDB's test rows are reviews).
+REVIEW_DOCUMENTS = {"unsup10k": 10000}
 MODES = ("fp32", "dynamic")
 # What a budget chooses on: teacher-dev where every cell has it (a teacher exists), else the dev split.
 CHOICE_TITLES = {"teacher_dev": "teacher-dev", "dev_accuracy": "dev"}
@@ -101,12 +104,28 @@ def log(message: str) -> None:
 
 def transfer_files(args, teacher_dir: Path) -> dict[str, Path]:
     """The transfer set's text files that the cells use: all copies, every other line of them (half the
-    set), and half the set with review sentences."""
+    set), half the set with review sentences, and whole reviews alone."""
     from fnet_keras.atomic import atomic_output
     from fnet_keras.training.augment import write_transfer_text
 
-    if not {CELLS[cell][1] for cell in args.cells} - {None, "train"}:
-        return {}  # the training text alone needs no file
+    needed = {CELLS[cell][1] for cell in args.cells} - {None, "train"}
+    files = {}
+    for name, count in REVIEW_DOCUMENTS.items():
+        if name not in needed:
+            continue
+        files[name] = args.runs_dir / f"transfer-{name}.txt.gz"
+        if not files[name].is_file():
+            import numpy as np
+
+            from fnet_keras.data import read_documents
+
+            log(f"writing {files[name]}: {count:,} reviews of {args.reviews}, sampled")
+            reviews = read_documents(args.reviews).texts
+            picked = sorted(np.random.default_rng(0).permutation(len(reviews))[:count])
+            with atomic_output(files[name]) as temp, gzip.open(temp, "wt", encoding="utf-8") as file:
+                file.writelines(reviews[i] + "\n" for i in picked)
+    if not needed - set(REVIEW_DOCUMENTS):
+        return files  # the training text alone needs no file
     full = args.runs_dir / f"transfer-{args.copies}x.txt.gz"
     half = args.runs_dir / f"transfer-{args.copies}x-half.txt.gz"
     if not full.is_file():
@@ -117,7 +136,7 @@ def transfer_files(args, teacher_dir: Path) -> dict[str, Path]:
             lines = file.readlines()[::2]
         with atomic_output(half) as temp, gzip.open(temp, "wt", encoding="utf-8") as file:
             file.writelines(lines)
-    files = {"full": full, "half": half}
+    files.update(full=full, half=half)
     for name, count in REVIEW_SENTENCES.items():
         files[name] = args.runs_dir / f"transfer-1x-reviews{count // 1000}k.txt.gz"
         if files[name].is_file() or not any(CELLS[cell][1] == name for cell in args.cells):

@@ -35,3 +35,23 @@ def test_cells_distilled_on_the_training_text_alone_write_no_transfer_file(tmp_p
 def test_the_dev_split_can_be_chosen_on_instead_of_teacher_dev():
     assert pareto.parse_args([]).choose_on == "teacher-dev"
     assert pareto.parse_args(["--choose-on", "dev", "--teacher-epochs", "1"]).choose_on == "dev"
+
+
+def test_a_whole_review_transfer_set_is_a_seeded_sample_of_the_reviews(tmp_path):
+    import gzip
+
+    reviews = tmp_path / "unsup.txt.gz"
+    with gzip.open(reviews, "wt", encoding="utf-8") as file:
+        file.writelines(f"review number {i} was fine\n" for i in range(25000))
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    args = pareto.parse_args(["--cells", "tiny-fnet-backbone-distilled-unsup10k,tiny-fnet",
+                              "--runs-dir", str(runs), "--reviews", str(reviews)])
+    files = pareto.transfer_files(args, runs / "teacher")
+    assert list(files) == ["unsup10k"]
+    assert [path.name for path in runs.iterdir()] == ["transfer-unsup10k.txt.gz"]
+    with gzip.open(files["unsup10k"], "rt", encoding="utf-8") as file:
+        lines = file.read().splitlines()
+    assert len(lines) == len(set(lines)) == 10000
+    assert lines != [f"review number {i} was fine" for i in range(10000)]  # sampled, not the first
+    assert pareto.transfer_files(args, runs / "teacher") == files  # kept, not rewritten
