@@ -50,6 +50,7 @@ CELLS = {
     "tiny-fnet-backbone": ({"preset": "tiny"}, None, True),
     "bag": ({"mixing": "bag"}, None, False),
     "bag-distilled-1x-reviews": ({"mixing": "bag", "epochs": 3}, "reviews", False),
+    "bag-distilled-train": ({"mixing": "bag", "epochs": 3}, "train", False),
     "tiny-twin-distilled-1x-reviews": (
         {"preset": "tiny", "mixing": "attention", "epochs": 3}, "reviews", False),
     "tiny-twin": ({"preset": "tiny", "mixing": "attention"}, None, False),
