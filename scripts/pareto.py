@@ -66,6 +66,15 @@ CELLS = {
 REVIEW_SENTENCES = {"reviews": 60000, "reviews200k": 200000}
 # Whole unlabelled reviews beside the training text (IMDB's test rows are reviews).
 REVIEW_DOCUMENTS = {"unsup10k": 10000}
+# The report's words for each transfer set; the table's "transfer rows" counts the texts of its file.
+TRANSFER_SETS = {
+    "train": "the training text alone",
+    "half": "the training text and one perturbed copy of each (`fnet-keras augment`)",
+    "full": "the training text and two perturbed copies of each",
+    "reviews": "the training text, one perturbed copy of each and 60,000 review sentences",
+    "reviews200k": "the training text, one perturbed copy of each and 200,000 review sentences",
+    "unsup10k": "the training text and 10,000 whole reviews (a seeded sample; its file holds the reviews)",
+}
 MODES = ("fp32", "dynamic")
 # What a budget chooses on: teacher-dev where every cell has it (a teacher exists), else the dev split.
 CHOICE_TITLES = {"teacher_dev": "teacher-dev", "dev_accuracy": "dev"}
@@ -229,7 +238,7 @@ def rows(args) -> list[dict]:
                                     "bytes": mode.size_bytes if mode.passed else None}
         transfer = (run.distillation or {}).get("text")
         agreement = None
-        if name == "teacher":
+        if dev_texts and name == "teacher":
             agreement = 1.0  # it labelled them
         elif dev_texts:
             predicted = predicted_labels(run_dir, dev_texts)
@@ -373,11 +382,10 @@ def main(argv=None) -> int:
     if any(row["distilled"] for row in table):
         facts.append(
             f"- teacher: {args.encoder} fine-tuned on {args.teacher_rows:,} sampled training rows for "
-            f"{args.teacher_epochs} epoch(s); each "
-            f"distilled cell's transfer set (its rows in the table): the training text alone, plus one "
-            f"perturbed copy of each text (`fnet-keras augment`), or plus those copies and "
-            f"{' or '.join(f'{count:,}' for count in REVIEW_SENTENCES.values())} sentences of "
-            f"{os.path.relpath(args.reviews, ROOT)}; alpha 0.5, T 2")
+            f"{args.teacher_epochs} epoch(s); the distilled cells' transfer sets (alpha 0.5, T 2): "
+            + "; ".join(f"{kind}: {TRANSFER_SETS[kind]}" for kind in
+                        dict.fromkeys(CELLS[row["name"]][1] for row in table if row["distilled"]))
+            + f" (reviews: {os.path.relpath(args.reviews, ROOT)})")
     else:
         facts.append(f"- no distilled cells: no teacher in {os.path.relpath(args.runs_dir, ROOT)}/teacher")
     if any(row["backbone"] for row in table):

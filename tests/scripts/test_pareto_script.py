@@ -55,3 +55,7 @@ def test_a_whole_review_transfer_set_is_a_seeded_sample_of_the_reviews(tmp_path)
     assert len(lines) == len(set(lines)) == 10000
     assert lines != [f"review number {i} was fine" for i in range(10000)]  # sampled, not the first
     assert pareto.transfer_files(args, runs / "teacher") == files  # kept, not rewritten
+
+
+def test_every_transfer_set_a_cell_uses_is_described_in_the_report():
+    assert {transfer for _, transfer, _ in pareto.CELLS.values() if transfer} == set(pareto.TRANSFER_SETS)
