@@ -96,7 +96,8 @@ pareto: $(STAMP)
 
 # The same on IMDB at 256 (runs/pareto-imdb/, docs/results/pareto-imdb/): a teacher at 256 tokens on 8,000
 # reviews for one epoch, students distilled over the 20,000 training reviews (and 10,000 unlabelled ones; the
-# teacher scores a review about 10x slower than a sentence), chosen on dev (IMDB's dev reviews are held out). About 2.5 h.
+# teacher scores a review about 10x slower than a sentence), chosen on dev (IMDB's dev reviews are held out).
+# About 2 h 10 min here.
 pareto-imdb: $(STAMP)
 	$(PY) scripts/pareto.py --data ../shared/data/imdb --sequence-length 256 --teacher-rows 8000 \
 	  --teacher-epochs 1 --choose-on dev --results-dir docs/results/pareto-imdb --cells \
