@@ -19,8 +19,9 @@ The recipe, each step resumable and reused on a rerun (runs/pareto-<data>/):
 5. teacher-dev: each cell's agreement with the teacher on 2,000 review sentences no transfer set holds,
    labelled by the teacher (`scripts/teacher_dev.py`).
 Model choice is by teacher-dev: SST-2's dev split rewards fitting the training sentences and orders the
-cells unlike test (docs/results/teacher.md). Test accuracy is reported once. Writes
-docs/results/pareto.md/.json/.png.
+cells unlike test (docs/results/teacher.md); `--choose-on dev` where the dev split is held out (IMDB,
+`make pareto-imdb`: its cells distil over the training reviews, with or without whole unlabelled ones).
+Test accuracy is reported once. Writes docs/results/pareto.md/.json/.png (or --results-dir).
 Data: SST-2 (Socher et al. 2013; GLUE, Wang et al. 2019). Teacher: all-MiniLM-L6-v2 (Apache-2.0).
 """
 
@@ -71,9 +72,10 @@ TRANSFER_SETS = {
     "train": "the training text alone",
     "half": "the training text and one perturbed copy of each (`fnet-keras augment`)",
     "full": "the training text and two perturbed copies of each",
-    "reviews": "the training text, one perturbed copy of each and 60,000 review sentences",
-    "reviews200k": "the training text, one perturbed copy of each and 200,000 review sentences",
-    "unsup10k": "the training text and 10,000 whole reviews (a seeded sample; its file holds the reviews)",
+    **{name: f"the training text, one perturbed copy of each and {count:,} review sentences"
+       for name, count in REVIEW_SENTENCES.items()},
+    **{name: f"the training text and {count:,} whole reviews (a seeded sample; its file holds the reviews)"
+       for name, count in REVIEW_DOCUMENTS.items()},
 }
 MODES = ("fp32", "dynamic")
 # What a budget chooses on: teacher-dev where every cell has it (a teacher exists), else the dev split.
@@ -149,7 +151,7 @@ def transfer_files(args, teacher_dir: Path) -> dict[str, Path]:
     files.update(full=full, half=half)
     for name, count in REVIEW_SENTENCES.items():
         files[name] = args.runs_dir / f"transfer-1x-reviews{count // 1000}k.txt.gz"
-        if files[name].is_file() or not any(CELLS[cell][1] == name for cell in args.cells):
+        if files[name].is_file() or name not in needed:
             continue
         from fnet_keras.data import read_documents
         from fnet_keras.training.augment import sample_sentences
@@ -238,10 +240,8 @@ def rows(args) -> list[dict]:
                                     "bytes": mode.size_bytes if mode.passed else None}
         transfer = (run.distillation or {}).get("text")
         agreement = None
-        if dev_texts and name == "teacher":
-            agreement = 1.0  # it labelled them
-        elif dev_texts:
-            predicted = predicted_labels(run_dir, dev_texts)
+        if dev_texts:  # the teacher labelled them: 100% by construction
+            predicted = dev_labels if name == "teacher" else predicted_labels(run_dir, dev_texts)
             agreement = sum(a == b for a, b in zip(predicted, dev_labels, strict=True)) / len(dev_labels)
         found.append({
             "name": name,
